@@ -1,0 +1,38 @@
+#pragma once
+/// \file structure_io.hpp
+/// Readers and writers for structure files.
+///
+/// - n2p2 input.data: begin/comment/lattice×3/atom x y z Sym q n fx fy fz/energy/charge/end, any
+///   line order within a block; many structures per file; 0 or 3 lattice lines.
+/// - extended XYZ (ASE dialect): Lattice="...", Properties=species:S:1:pos:R:3[:forces:R:3...],
+///   energy=..., pbc="T T T"; many frames per file.
+/// The format is chosen by extension: *.data (n2p2), *.xyz / *.extxyz (extxyz).
+/// Every reader error names the file, the line and what was expected.
+
+#include <string>
+#include <vector>
+
+#include "vitrum/io/structure.hpp"
+
+namespace vitrum {
+
+enum class StructureFormat { N2p2, ExtXyz, LammpsData };
+
+/// Format from a file name's extension; throws vitrum::Error for an unknown extension.
+StructureFormat structure_format_from_path(const std::string& path);
+
+/// Reads every structure of a file (format chosen by extension).
+std::vector<Structure> read_structures(const std::string& path);
+/// Writes structures atomically (temporary name, then rename), format chosen by extension.
+void write_structures(const std::string& path, const std::vector<Structure>& structures);
+
+std::vector<Structure> read_n2p2_data(const std::string& path);
+void write_n2p2_data(std::ostream& os, const std::vector<Structure>& structures);
+std::vector<Structure> read_extxyz(const std::string& path);
+void write_extxyz(std::ostream& os, const std::vector<Structure>& structures);
+
+/// Validates a structure for evaluation: finite coordinates, known species; throws naming the
+/// source (file and structure index) and the first offending atom.
+void validate_structure(const Structure& s, const std::string& where);
+
+}  // namespace vitrum

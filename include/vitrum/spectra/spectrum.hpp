@@ -1,0 +1,33 @@
+#pragma once
+/// \file spectrum.hpp
+/// A batch of spectra sharing one energy axis: a spectral image (ny × nx × channels), a stack or
+/// line scan (n × channels) or a single spectrum (1 × 1 × channels). Layout [pixel][channel], C
+/// order, energy ascending (readers flip descending data). This is the unit the fit pipeline
+/// batches over.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vitrum::spectra {
+
+/// Kind of the energy abscissa.
+enum class EnergyKind { Binding, Kinetic };
+
+struct SpectrumImage {
+  std::string name;              ///< block / dataset name
+  std::string source;            ///< file it came from
+  int ny = 1, nx = 1;            ///< navigation shape (pixels = ny * nx)
+  std::vector<double> energy;    ///< channel energies (eV), strictly ascending
+  std::vector<float> counts;     ///< ny * nx * channels intensities, [pixel][channel]
+  EnergyKind energy_kind = EnergyKind::Binding;
+  std::string energy_units = "eV";
+  std::map<std::string, std::string> metadata;  ///< instrument header fields, verbatim
+
+  int channels() const { return static_cast<int>(energy.size()); }
+  long pixels() const { return static_cast<long>(ny) * nx; }
+  const float* spectrum(long pixel) const { return counts.data() + pixel * channels(); }
+  float* spectrum(long pixel) { return counts.data() + pixel * channels(); }
+};
+
+}  // namespace vitrum::spectra

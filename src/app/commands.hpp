@@ -1,0 +1,20 @@
+#pragma once
+// Subcommand registration: each subcommand lives in its own src/app/<name>_cmd.cpp and adds
+// itself to the CLI here. main.cpp is the single dispatch point.
+
+namespace CLI {
+class App;
+}
+
+namespace vitrum::app {
+
+/// `vitrum predict`: energies and forces of every structure in a file.
+void register_predict(CLI::App& app);
+/// `vitrum spectra fit`: batched EM peak fitting (adds the `spectra` group's `fit` subcommand).
+void register_spectra_fit(CLI::App& spectra);
+/// `vitrum spectra synth`: synthetic spectrum images with known truth.
+void register_spectra_synth(CLI::App& spectra);
+/// `vitrum spectra info`: prints what a spectrum file holds (blocks, shapes, energy ranges).
+void register_spectra_info(CLI::App& spectra);
+
+}  // namespace vitrum::app

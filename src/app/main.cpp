@@ -1,0 +1,33 @@
+// vitrum: one binary, one subcommand per job. Errors are printed as one clear message.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "vitrum/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "vitrum: GPU-accelerated HPC engine for amorphous matter — neural-network MD of glasses "
+      "and spectral imaging"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "vitrum 0.1.0");
+  vitrum::app::register_predict(app);
+  auto* spectra = app.add_subcommand("spectra", "Spectral imaging: XPS peak fitting");
+  spectra->require_subcommand(1);
+  vitrum::app::register_spectra_fit(*spectra);
+  vitrum::app::register_spectra_synth(*spectra);
+  vitrum::app::register_spectra_info(*spectra);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const vitrum::Error& e) {
+    std::fprintf(stderr, "vitrum: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vitrum: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
