@@ -3,10 +3,10 @@
 /// Error type of vitrum: every message says what was wrong, where (file and line of an input
 /// file where there is one) and what was expected.
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace vitrum {
 
@@ -21,7 +21,8 @@ class Error : public std::runtime_error {
 class InputError : public Error {
  public:
   InputError(const std::string& file, long line, const std::string& msg)
-      : Error(line > 0 ? fmt::format("{}:{}: {}", file, line, msg) : fmt::format("{}: {}", file, msg)),
+      : Error(line > 0 ? fmt::format("{}:{}: {}", file, line, msg)
+                       : fmt::format("{}: {}", file, msg)),
         file_(file),
         line_(line) {}
   const std::string& file() const { return file_; }

@@ -14,11 +14,17 @@ struct Vec3T {
 };
 
 template <typename T>
-VITRUM_HD Vec3T<T> operator+(Vec3T<T> a, Vec3T<T> b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
+VITRUM_HD Vec3T<T> operator+(Vec3T<T> a, Vec3T<T> b) {
+  return {a.x + b.x, a.y + b.y, a.z + b.z};
+}
 template <typename T>
-VITRUM_HD Vec3T<T> operator-(Vec3T<T> a, Vec3T<T> b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+VITRUM_HD Vec3T<T> operator-(Vec3T<T> a, Vec3T<T> b) {
+  return {a.x - b.x, a.y - b.y, a.z - b.z};
+}
 template <typename T>
-VITRUM_HD Vec3T<T> operator*(T s, Vec3T<T> a) { return {s * a.x, s * a.y, s * a.z}; }
+VITRUM_HD Vec3T<T> operator*(T s, Vec3T<T> a) {
+  return {s * a.x, s * a.y, s * a.z};
+}
 template <typename T>
 VITRUM_HD Vec3T<T>& operator+=(Vec3T<T>& a, Vec3T<T> b) {
   a.x += b.x;
@@ -34,7 +40,9 @@ VITRUM_HD Vec3T<T>& operator-=(Vec3T<T>& a, Vec3T<T> b) {
   return a;
 }
 template <typename T>
-VITRUM_HD T dot(Vec3T<T> a, Vec3T<T> b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+VITRUM_HD T dot(Vec3T<T> a, Vec3T<T> b) {
+  return a.x * b.x + a.y * b.y + a.z * b.z;
+}
 template <typename T>
 VITRUM_HD Vec3T<T> cross(Vec3T<T> a, Vec3T<T> b) {
   return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};

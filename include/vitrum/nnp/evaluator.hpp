@@ -1,0 +1,77 @@
+#pragma once
+/// \file evaluator.hpp
+/// Energy, forces and virial of an HDNNP for a periodic (or isolated) configuration, on the CPU
+/// (OpenMP + BLAS) or CUDA (kernels + cuBLAS) backend, in double or mixed precision.
+///
+/// Pipeline per evaluation: symmetry functions of every local atom (ghost images supply the
+/// periodic neighbors) -> scaling -> per-element batched networks (one GEMM per layer) with a
+/// reverse pass for dE/dG -> the SF gradients recomputed on the fly and contracted with dE/dG
+/// (dG/dr is never stored for the whole system) -> per-neighbor contributions accumulated in a
+/// fixed order (deterministic, no floating-point atomics) -> ghost forces folded onto owners.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vitrum/core/backend.hpp"
+#include "vitrum/io/structure.hpp"
+#include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/nnp/potential.hpp"
+
+namespace vitrum::nnp {
+
+struct EvalOptions {
+  Backend backend = Backend::Cpu;
+  Precision precision = Precision::Double;
+  bool forces = true;  ///< compute forces and virial (the energy is always computed)
+};
+
+/// Result of one evaluation, in the potential's units.
+struct EvalResult {
+  double energy = 0.0;              ///< total energy incl. mean energy and atom energies
+  std::vector<Vec3> forces;         ///< forces on the local atoms
+  double virial[3][3] = {};         ///< W_ab = sum_j r_j,a F_j,b over locals and ghosts
+  std::vector<double> atom_energy;  ///< E_i^NN / conv_energy (n2p2's nnatoms.out convention)
+  long extrapolations = 0;          ///< number of (atom, SF) values outside [Gmin, Gmax]
+  double min_distance = 0.0;        ///< smallest interatomic distance seen
+};
+
+class EvaluatorBackend;  // CPU or CUDA implementation (internal)
+
+/// Evaluates one potential; reusable across structures and steps (buffers are kept).
+class Evaluator {
+ public:
+  Evaluator(const Potential& potential, EvalOptions options);
+  ~Evaluator();
+  Evaluator(Evaluator&&) noexcept;
+  Evaluator& operator=(Evaluator&&) noexcept;
+
+  /// Builds ghosts and a neighbor list (no skin) and evaluates a whole structure. `where` names
+  /// the structure in error messages (e.g. "water.data, structure 3").
+  EvalResult evaluate(const Structure& s, const std::string& where = "structure");
+
+  /// Evaluates with a prebuilt ghost shell and neighbor list (MD, benchmarks). The list's cutoff
+  /// must be at least the potential's cutoff.
+  void compute(const GhostShell& shell, const NeighborList& list, EvalResult& result);
+
+  const Potential& potential() const { return *potential_; }
+  const EvalOptions& options() const { return options_; }
+
+ private:
+  const Potential* potential_;
+  EvalOptions options_;
+  std::unique_ptr<EvaluatorBackend> backend_;
+};
+
+}  // namespace vitrum::nnp
+
+namespace vitrum::nnp {
+
+/// Raw (unscaled) symmetry functions of every atom of a structure, in n2p2's sorted order, in
+/// double precision on the CPU: row i has element(e_i).sfs.size() values. Used for scaling
+/// statistics, training and checks against n2p2's function.data.
+std::vector<std::vector<double>> raw_symmetry_functions(const Potential& potential,
+                                                        const Structure& s);
+
+}  // namespace vitrum::nnp

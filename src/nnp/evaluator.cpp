@@ -1,0 +1,77 @@
+// The dispatch point of the NNP evaluation: sizing, the ghost/neighbor set-up for whole
+// structures, input checks, and the single backend switch.
+#include <cmath>
+
+#include "evaluator_backend.hpp"
+#include "vitrum/core/error.hpp"
+#include "vitrum/io/structure_io.hpp"
+
+namespace vitrum::nnp {
+
+std::vector<int> element_indices(const Potential& pot, const GhostShell& shell) {
+  int lut[128];
+  for (int& x : lut) x = -1;
+  for (int e = 0; e < pot.n_elements(); ++e) lut[pot.element(e).z] = e;
+  std::vector<int> elem(shell.size());
+  for (int i = 0; i < shell.size(); ++i) {
+    const int z = shell.species[i];
+    elem[i] = (z > 0 && z < 128) ? lut[z] : -1;
+    if (elem[i] < 0 && i < shell.n_local) {
+      std::string known;
+      for (const auto& el : pot.elements()) known += (known.empty() ? "" : ", ") + el.symbol;
+      fail(
+          "atom {} has atomic number {}, an element the potential in {} does not have "
+          "(it knows {})",
+          i, z, pot.directory(), known);
+    }
+  }
+  return elem;
+}
+
+Evaluator::Evaluator(const Potential& potential, EvalOptions options)
+    : potential_(&potential), options_(options) {
+  require_backend(options.backend);
+  switch (options.backend) {
+    case Backend::Cpu:
+      backend_ = make_cpu_backend(potential, options.precision);
+      break;
+    case Backend::Cuda:
+      backend_ = make_cuda_backend(potential, options.precision);
+      break;
+  }
+}
+
+Evaluator::~Evaluator() = default;
+Evaluator::Evaluator(Evaluator&&) noexcept = default;
+Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
+
+void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalResult& result) {
+  if (list.cutoff + list.skin < potential_->cutoff() * (1 - 1e-12))
+    fail("neighbor list cutoff {} is shorter than the potential's cutoff {}",
+         list.cutoff + list.skin, potential_->cutoff());
+  backend_->compute(shell, list, options_.forces, result);
+}
+
+EvalResult Evaluator::evaluate(const Structure& s, const std::string& where) {
+  validate_structure(s, where);
+  for (size_t i = 0; i < s.size(); ++i)
+    if (potential_->element_index(s.species[i]) < 0)
+      fail("{}: atom {} is element Z={}, which the potential in {} does not have", where, i,
+           s.species[i], potential_->directory());
+  const double rc = potential_->cutoff();
+  GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
+  NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  EvalResult r;
+  compute(shell, list, r);
+  // Two atoms on top of each other make every symmetry function meaningless.
+  const double min_ok = potential_->min_distance() > 0 ? potential_->min_distance() : 1e-6 * rc;
+  if (r.min_distance < min_ok)
+    fail(
+        "{}: two atoms are {:.6g} apart, closer than the smallest distance the potential "
+        "accepts ({:.6g}{}); the structure is broken or in the wrong length unit",
+        where, r.min_distance, min_ok,
+        potential_->min_distance() > 0 ? ", vitrum_min_distance in input.nn" : "");
+  return r;
+}
+
+}  // namespace vitrum::nnp

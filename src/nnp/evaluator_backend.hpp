@@ -1,0 +1,23 @@
+#pragma once
+// Internal interface between the evaluator's dispatch point and its two backends.
+#include <memory>
+
+#include "vitrum/nnp/evaluator.hpp"
+
+namespace vitrum::nnp {
+
+/// Lookup of element index by atomic number for every shell entry; throws naming the atom when
+/// a local atom's element is not in the potential.
+std::vector<int> element_indices(const Potential& pot, const GhostShell& shell);
+
+class EvaluatorBackend {
+ public:
+  virtual ~EvaluatorBackend() = default;
+  virtual void compute(const GhostShell& shell, const NeighborList& list, bool forces,
+                       EvalResult& result) = 0;
+};
+
+std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision);
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision);
+
+}  // namespace vitrum::nnp

@@ -1,0 +1,286 @@
+// The CPU backend of the NNP evaluation: OpenMP over atoms for symmetry functions and their
+// gradients (the shared single-source math), BLAS GEMMs for the networks, and a fixed-order
+// accumulation of per-neighbor force contributions (deterministic for any thread count).
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "evaluator_backend.hpp"
+#include "vitrum/core/error.hpp"
+#include "vitrum/nnp/network.hpp"
+
+namespace vitrum::nnp {
+
+namespace {
+
+/// Per-thread scratch for one atom's neighbors, slot cache and gradients (grown, never shrunk).
+template <typename T>
+struct Scratch {
+  std::vector<T> dx, dy, dz, r, z, val, der, gx, gy, gz;
+  std::vector<int> elem, entry;
+  void reserve(int n, int slots) {
+    if (static_cast<int>(dx.size()) < n) {
+      for (auto* v : {&dx, &dy, &dz, &r, &z, &gx, &gy, &gz}) v->resize(n);
+      elem.resize(n);
+      entry.resize(n);
+    }
+    if (val.size() < static_cast<size_t>(n) * slots) {
+      val.resize(static_cast<size_t>(n) * slots);
+      der.resize(static_cast<size_t>(n) * slots);
+    }
+  }
+  AtomNeighbors<T> view(int n) const {
+    return {n, dx.data(), dy.data(), dz.data(), r.data(), elem.data(), z.data()};
+  }
+};
+
+template <typename T>
+class CpuBackend final : public EvaluatorBackend {
+ public:
+  CpuBackend(const Potential& pot) : pot_(pot), plan_(pot.plan().view()) {
+    for (const auto& el : pot.elements()) {
+      nets_.emplace_back(el, pot.normalize_nodes());
+      std::vector<T> sc, sh;
+      for (const auto& sf : el.sfs) {
+        sc.push_back(static_cast<T>(sf.scale));
+        sh.push_back(static_cast<T>(sf.shift));
+      }
+      scale_.push_back(sc);
+      shift_.push_back(sh);
+    }
+    scratch_.resize(std::max(1, omp_get_max_threads()));
+  }
+
+  void compute(const GhostShell& shell, const NeighborList& list, bool forces,
+               EvalResult& res) override {
+    const int n = shell.n_local;
+    const int ne = pot_.n_elements();
+    const std::vector<int> elem = element_indices(pot_, shell);
+    // Local atoms grouped by element: row of atom i in its element's batch.
+    rows_.assign(n, 0);
+    members_.assign(ne, {});
+    for (int i = 0; i < n; ++i) {
+      rows_[i] = static_cast<int>(members_[elem[i]].size());
+      members_[elem[i]].push_back(i);
+    }
+    g_.resize(ne);
+    dedg_.resize(ne);
+    energy_.resize(ne);
+    for (int e = 0; e < ne; ++e) {
+      g_[e].resize(members_[e].size() * plan_.elem_n_sf[e]);
+      dedg_[e].resize(members_[e].size() * plan_.elem_n_sf[e]);
+      energy_[e].resize(members_[e].size());
+    }
+    if (static_cast<int>(scratch_.size()) < omp_get_max_threads())
+      scratch_.resize(omp_get_max_threads());
+
+    // ---- symmetry functions
+    double dmin = INFINITY;
+#pragma omp parallel reduction(min : dmin)
+    {
+      Scratch<T>& s = scratch_[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 8)
+      for (int i = 0; i < n; ++i) {
+        const int e = elem[i];
+        const int m = gather(shell, list, elem, i, s, dmin);
+        fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m);
+        atom_symmetry_functions<T>(plan_, e, s.view(m), s.val.data(), m,
+                                   g_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e]);
+      }
+    }
+    res.min_distance = dmin;
+
+    // ---- scaling, extrapolation count, networks
+    long extrapolations = 0;
+    for (int e = 0; e < ne; ++e) {
+      const int nsf = plan_.elem_n_sf[e];
+      const auto& sfs = pot_.element(e).sfs;
+      const long nrows = static_cast<long>(members_[e].size());
+      T* g = g_[e].data();
+#pragma omp parallel for reduction(+ : extrapolations) schedule(static)
+      for (long q = 0; q < nrows * nsf; ++q) {
+        const int s = static_cast<int>(q % nsf);
+        const double raw = static_cast<double>(g[q]);
+        if (raw < sfs[s].gmin || raw > sfs[s].gmax) ++extrapolations;
+        g[q] = scale_[e][s] * g[q] + shift_[e][s];
+      }
+      if (nrows > 0)
+        nets_[e].run(static_cast<int>(nrows), g, energy_[e].data(),
+                     forces ? dedg_[e].data() : nullptr);
+    }
+    res.extrapolations = extrapolations;
+
+    // ---- energy: E = sum_i [E_i^NN / c_E + mean + offset] in atom order
+    const double inv_ce = pot_.normalized() ? 1.0 / pot_.conv_energy() : 1.0;
+    const double mean = pot_.normalized() ? pot_.mean_energy() : 0.0;
+    res.atom_energy.resize(n);
+    double etot = 0.0;
+    for (int i = 0; i < n; ++i) {
+      const double ei = static_cast<double>(energy_[elem[i]][rows_[i]]) * inv_ce;
+      res.atom_energy[i] = ei;
+      etot += ei + mean + pot_.element(elem[i]).atom_energy;
+    }
+    res.energy = etot;
+    res.forces.assign(n, Vec3{0, 0, 0});
+    for (auto& row : res.virial)
+      for (double& v : row) v = 0.0;
+    if (!forces) return;
+
+    // dE/dG(raw) = dE/dG_s * scale / c_E
+    for (int e = 0; e < ne; ++e) {
+      const int nsf = plan_.elem_n_sf[e];
+      const long total = static_cast<long>(members_[e].size()) * nsf;
+      T* d = dedg_[e].data();
+#pragma omp parallel for schedule(static)
+      for (long q = 0; q < total; ++q) d[q] *= scale_[e][q % nsf] * static_cast<T>(inv_ce);
+    }
+
+    // ---- forces, chunked over centres so the per-entry buffer stays bounded
+    fext_.assign(shell.size(), Vec3{0, 0, 0});
+    double w[3][3] = {};
+    const long kChunkEntries = 1L << 22;
+    int c0 = 0;
+    while (c0 < n) {
+      int c1 = c0;
+      while (c1 < n && (c1 == c0 || list.offsets[c1 + 1] - list.offsets[c0] <= kChunkEntries)) ++c1;
+      const long base = list.offsets[c0];
+      const long entries = list.offsets[c1] - base;
+      grad_.assign(static_cast<size_t>(entries), Vec3{0, 0, 0});
+#pragma omp parallel
+      {
+        Scratch<T>& s = scratch_[omp_get_thread_num()];
+        double unused = INFINITY;
+#pragma omp for schedule(dynamic, 8)
+        for (int i = c0; i < c1; ++i) {
+          const int e = elem[i];
+          const int m = gather(shell, list, elem, i, s, unused);
+          fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m);
+          atom_sf_gradient<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m,
+                              dedg_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e], s.gx.data(),
+                              s.gy.data(), s.gz.data());
+          for (int q = 0; q < m; ++q)
+            grad_[s.entry[q] - base] =
+                Vec3{static_cast<double>(s.gx[q]), static_cast<double>(s.gy[q]),
+                     static_cast<double>(s.gz[q])};
+        }
+      }
+      // Fixed-order accumulation: F_j -= dE_i/dr_j, F_i += dE_i/dr_j, W -= d_ij (x) g.
+      for (int i = c0; i < c1; ++i) {
+        Vec3 fi{0, 0, 0};
+        const Vec3 ri = shell.positions[i];
+        for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
+          const Vec3 g = grad_[q - base];
+          if (g.x == 0.0 && g.y == 0.0 && g.z == 0.0) continue;
+          const int j = list.neighbors[q];
+          fext_[j] -= g;
+          fi += g;
+          const Vec3 d = shell.positions[j] - ri;
+          for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) w[a][b] -= d[a] * g[b];
+        }
+        fext_[i] += fi;
+      }
+      c0 = c1;
+    }
+    for (int i = 0; i < n; ++i) res.forces[i] = fext_[i];
+    for (int g = n; g < shell.size(); ++g) res.forces[shell.owner[g]] += fext_[g];
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
+  }
+
+ private:
+  /// Collects the neighbors of atom i within its element's largest cutoff into the scratch.
+  int gather(const GhostShell& shell, const NeighborList& list, const std::vector<int>& elem, int i,
+             Scratch<T>& s, double& dmin) {
+    const int e = elem[i];
+    const double rmax = plan_.elem_rmax[e];
+    const int b = list.offsets[i], end = list.offsets[i + 1];
+    s.reserve(end - b, std::max(1, plan_.max_slots));
+    const Vec3 ri = shell.positions[i];
+    int m = 0;
+    for (int q = b; q < end; ++q) {
+      const int j = list.neighbors[q];
+      const Vec3 d = shell.positions[j] - ri;
+      const double r = std::sqrt(dot(d, d));
+      dmin = std::min(dmin, r);
+      if (r >= rmax) continue;
+      s.dx[m] = static_cast<T>(d.x);
+      s.dy[m] = static_cast<T>(d.y);
+      s.dz[m] = static_cast<T>(d.z);
+      s.r[m] = static_cast<T>(r);
+      s.elem[m] = elem[j];
+      s.z[m] = static_cast<T>(shell.species[j]);
+      s.entry[m] = q;
+      ++m;
+    }
+    return m;
+  }
+
+  const Potential& pot_;
+  SfPlanView plan_;
+  std::vector<BatchedNetwork<T>> nets_;
+  std::vector<std::vector<T>> scale_, shift_;
+  std::vector<Scratch<T>> scratch_;
+  std::vector<int> rows_;
+  std::vector<std::vector<int>> members_;
+  std::vector<std::vector<T>> g_, dedg_, energy_;
+  std::vector<Vec3> fext_, grad_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision) {
+  if (precision == Precision::Mixed) return std::make_unique<CpuBackend<float>>(pot);
+  return std::make_unique<CpuBackend<double>>(pot);
+}
+
+#ifndef VITRUM_HAVE_CUDA
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential&, Precision) {
+  fail("the CUDA backend is not compiled into this build");
+}
+#endif
+
+}  // namespace vitrum::nnp
+
+namespace vitrum::nnp {
+
+std::vector<std::vector<double>> raw_symmetry_functions(const Potential& pot, const Structure& s) {
+  const double rc = pot.cutoff();
+  GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
+  NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  const std::vector<int> elem = element_indices(pot, shell);
+  const SfPlanView plan = pot.plan().view();
+  std::vector<std::vector<double>> out(shell.n_local);
+#pragma omp parallel
+  {
+    Scratch<double> sc;
+#pragma omp for schedule(dynamic, 8)
+    for (int i = 0; i < shell.n_local; ++i) {
+      const int e = elem[i];
+      const double rmax = plan.elem_rmax[e];
+      const int b = list.offsets[i], end = list.offsets[i + 1];
+      sc.reserve(end - b, std::max(1, plan.max_slots));
+      int m = 0;
+      for (int q = b; q < end; ++q) {
+        const int j = list.neighbors[q];
+        const Vec3 d = shell.positions[j] - shell.positions[i];
+        const double r = std::sqrt(dot(d, d));
+        if (r >= rmax) continue;
+        sc.dx[m] = d.x;
+        sc.dy[m] = d.y;
+        sc.dz[m] = d.z;
+        sc.r[m] = r;
+        sc.elem[m] = elem[j];
+        sc.z[m] = shell.species[j];
+        ++m;
+      }
+      out[i].resize(plan.elem_n_sf[e]);
+      fill_slot_cache<double>(plan, e, sc.view(m), sc.val.data(), sc.der.data(), m);
+      atom_symmetry_functions<double>(plan, e, sc.view(m), sc.val.data(), m, out[i].data());
+    }
+  }
+  return out;
+}
+
+}  // namespace vitrum::nnp
