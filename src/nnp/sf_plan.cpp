@@ -1,8 +1,10 @@
 // Flattening of a potential's symmetry functions into the plan the per-atom kernels read:
 // distance functions are deduplicated (one evaluation per neighbor shared by every SF that uses
 // it), angular SFs are grouped by the unordered element pair of their neighbors.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <tuple>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/potential.hpp"
@@ -87,7 +89,7 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
     p.fns.push_back(f);
     return static_cast<int>(p.fns.size() - 1);
   };
-  p.groups.assign((size_t)ne * ne * ne, PairGroup{0, 0, 0, 0});
+  p.groups.assign((size_t)ne * ne * ne, PairGroup{0, 0, 0, 0, 0, 0.0});
   p.slot_begin.push_back(0);
   p.radial_begin.push_back(0);
   for (int e = 0; e < ne; ++e) {
@@ -110,6 +112,23 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
       sf_slot[s] = p.slot_begin[e] + slot;
     }
     p.elem_rmax.push_back(rmax);
+    // Order slots so that functions sharing a cutoff factor are adjacent (evaluated once).
+    {
+      std::vector<int> order(slots.size());
+      for (size_t q = 0; q < order.size(); ++q) order[q] = static_cast<int>(q);
+      std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+        const DistanceFn &a = p.fns[slots[x]], &b = p.fns[slots[y]];
+        return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha) <
+               std::tie(b.kind, b.cutoff_type, b.rc, b.alpha);
+      });
+      std::vector<int> new_of(slots.size()), sorted(slots.size());
+      for (size_t q = 0; q < order.size(); ++q) {
+        new_of[order[q]] = static_cast<int>(q);
+        sorted[q] = slots[order[q]];
+      }
+      for (auto& x : sf_slot) x = p.slot_begin[e] + new_of[x - p.slot_begin[e]];
+      slots = sorted;
+    }
     p.slot_fn.insert(p.slot_fn.end(), slots.begin(), slots.end());
     p.slot_begin.push_back(static_cast<int>(p.slot_fn.size()));
     p.max_slots = std::max(p.max_slots, static_cast<int>(slots.size()));
@@ -161,6 +180,34 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
         }
         g.term_end = static_cast<int>(p.angular.size());
         g.jk_end = static_cast<int>(p.jk_fns.size());
+        // Order the r_jk functions so shared cutoffs are adjacent; remap the terms' indices.
+        {
+          const int nj = g.jk_end - g.jk_begin;
+          std::vector<int> order(nj), new_of(nj), sorted(nj);
+          for (int q = 0; q < nj; ++q) order[q] = q;
+          std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+            const DistanceFn &a = p.fns[p.jk_fns[g.jk_begin + x]],
+                             &b = p.fns[p.jk_fns[g.jk_begin + y]];
+            return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha) <
+                   std::tie(b.kind, b.cutoff_type, b.rc, b.alpha);
+          });
+          for (int q = 0; q < nj; ++q) {
+            new_of[order[q]] = q;
+            sorted[q] = p.jk_fns[g.jk_begin + order[q]];
+          }
+          for (int q = 0; q < nj; ++q) p.jk_fns[g.jk_begin + q] = sorted[q];
+          for (int t = g.term_begin; t < g.term_end; ++t)
+            if (p.angular[t].jk >= 0) p.angular[t].jk = new_of[p.angular[t].jk];
+        }
+        g.narrow_only = g.term_end > g.term_begin ? 1 : 0;
+        g.jk_rmax = 0;
+        for (int t = g.term_begin; t < g.term_end; ++t)
+          if (p.angular[t].jk < 0) g.narrow_only = 0;
+        for (int q = g.jk_begin; q < g.jk_end; ++q) {
+          const DistanceFn& f = p.fns[p.jk_fns[q]];
+          // A compact function vanishes for r >= rc as well.
+          g.jk_rmax = std::max(g.jk_rmax, f.rc);
+        }
         if (g.jk_end - g.jk_begin > 64)
           fail(
               "element {}: more than 64 distinct r_jk functions for one neighbor pair; the "

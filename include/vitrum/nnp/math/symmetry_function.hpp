@@ -52,6 +52,8 @@ struct AngularTerm {
 struct PairGroup {
   int term_begin, term_end;  ///< into SfPlan::angular
   int jk_begin, jk_end;      ///< into SfPlan::jk_fns (indices into SfPlan::fns)
+  int narrow_only;           ///< every term has an r_jk factor: pairs with r_jk >= jk_rmax vanish
+  double jk_rmax;            ///< largest r_c of the r_jk functions
 };
 
 /// Flat, pointer-only view of all SFs of a potential: valid on host or device memory.
@@ -82,6 +84,48 @@ struct AtomNeighbors {
   const int* elem;  ///< element index
   const T* z;       ///< atomic number as T (weights of types 12, 13, 23–25)
 };
+
+/// True when two distance functions share their cutoff factor f_c (kind 0, same type/rc/alpha).
+VITRUM_HD bool same_cutoff(const DistanceFn& a, const DistanceFn& b) {
+  return a.kind == 0 && b.kind == 0 && a.cutoff_type == b.cutoff_type && a.rc == b.rc &&
+         a.alpha == b.alpha;
+}
+
+/// R(r) and dR/dr for a kind-0 function given its cutoff value f_c(r) and derivative.
+template <typename T>
+VITRUM_HD void gaussian_times_cutoff(const DistanceFn& f, T r, T fc, T dfc, T& v, T& dv) {
+  const T dr = r - T(f.rs);
+  const T g = exp(-T(f.eta) * dr * dr);
+  v = g * fc;
+  dv = g * (dfc - T(2) * T(f.eta) * dr * fc);
+}
+
+/// Evaluates n distance functions fns[idx[q]] at r, computing each shared cutoff factor once
+/// (the plan orders functions so that those sharing a cutoff are adjacent).
+template <typename T>
+VITRUM_HD void distance_functions(const DistanceFn* fns, const int* idx, int n, T r, T* v, T* dv,
+                                  int vstride) {
+  T fc = T(0), dfc = T(0);
+  int last = -1;
+  for (int q = 0; q < n; ++q) {
+    const DistanceFn& f = fns[idx[q]];
+    if (f.kind == 0) {
+      if (r >= T(f.rc)) {
+        v[q * vstride] = T(0);
+        dv[q * vstride] = T(0);
+        continue;
+      }
+      if (last < 0 || !same_cutoff(fns[last], f)) {
+        cutoff_function<T>(f.cutoff_type, r, T(f.rc), T(f.alpha), fc, dfc);
+        last = idx[q];
+      }
+      gaussian_times_cutoff<T>(f, r, fc, dfc, v[q * vstride], dv[q * vstride]);
+    } else {
+      compact_function<T>(r, T(f.rl), T(f.rc), f.cutoff_type, f.asym != 0, v[q * vstride],
+                          dv[q * vstride]);
+    }
+  }
+}
 
 template <typename T>
 VITRUM_HD void distance_function(const DistanceFn& f, T r, T& v, T& dv) {
@@ -140,11 +184,10 @@ VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
 template <typename T>
 VITRUM_HD void fill_slot_cache(const SfPlanView& p, int e, const AtomNeighbors<T>& nb, T* val,
                                T* der, int stride) {
-  for (int s = p.slot_begin[e]; s < p.slot_begin[e + 1]; ++s) {
-    const DistanceFn f = p.fns[p.slot_fn[s]];
-    const int row = (s - p.slot_begin[e]) * stride;
-    for (int n = 0; n < nb.n; ++n) distance_function<T>(f, nb.r[n], val[row + n], der[row + n]);
-  }
+  const int b = p.slot_begin[e];
+  const int ns = p.slot_begin[e + 1] - b;
+  for (int n = 0; n < nb.n; ++n)
+    distance_functions<T>(p.fns, p.slot_fn + b, ns, nb.r[n], val + n, der + n, stride);
 }
 
 /// Raw (unscaled) symmetry functions of an atom of element e. `val`/`der` hold the slot cache
@@ -181,8 +224,9 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
       if (g.jk_end > g.jk_begin) {
         const T ex = nb.dx[k] - nb.dx[j], ey = nb.dy[k] - nb.dy[j], ez = nb.dz[k] - nb.dz[j];
         const T rjk = sqrt(ex * ex + ey * ey + ez * ez);
-        for (int q = g.jk_begin; q < g.jk_end; ++q)
-          distance_function<T>(p.fns[p.jk_fns[q]], rjk, jkv[q - g.jk_begin], jkd[q - g.jk_begin]);
+        if (g.narrow_only && rjk >= T(g.jk_rmax)) continue;
+        distance_functions<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, rjk, jkv, jkd,
+                              1);
       }
       const T zz = nb.z[j] * nb.z[k];
       for (int t = g.term_begin; t < g.term_end; ++t) {
@@ -252,8 +296,9 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
         ey = nb.dy[k] - nb.dy[j];
         ez = nb.dz[k] - nb.dz[j];
         rjk = sqrt(ex * ex + ey * ey + ez * ez);
-        for (int q = g.jk_begin; q < g.jk_end; ++q)
-          distance_function<T>(p.fns[p.jk_fns[q]], rjk, jkv[q - g.jk_begin], jkd[q - g.jk_begin]);
+        if (g.narrow_only && rjk >= T(g.jk_rmax)) continue;
+        distance_functions<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, rjk, jkv, jkd,
+                              1);
       }
       const T zz = nb.z[j] * nb.z[k];
       // Accumulated partial derivatives of sum_s w_s term_s.
