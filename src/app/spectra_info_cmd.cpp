@@ -1,12 +1,114 @@
-// Placeholder registration, replaced by the real subcommand.
+// `vitrum spectra info`: what a spectrum file holds — blocks, shapes, energy axes, counts.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/spectra/spectrum_io.hpp"
 
 namespace vitrum::app {
-void register_spectra_info(CLI::App& spectra) {
-  auto* cmd = spectra.add_subcommand("info", "(not built yet)");
-  cmd->callback([] { fail("'spectra_info' is not built yet"); });
+
+namespace {
+
+struct InfoArgs {
+  std::vector<std::string> files;
+  std::string energy = "as-recorded";
+  double photon_energy = 0;
+  bool rate_to_counts = false;
+  bool no_assemble = false;
+  bool metadata = false;
+};
+
+const char* format_name(spectra::SpectrumFormat f) {
+  switch (f) {
+    case spectra::SpectrumFormat::Vamas:
+      return "VAMAS";
+    case spectra::SpectrumFormat::Hdf5:
+      return "HDF5";
+    case spectra::SpectrumFormat::Csv:
+      return "text";
+  }
+  return "?";
 }
+
+void run_info(const InfoArgs& a) {
+  spectra::ReadOptions opt;
+  if (a.energy == "binding")
+    opt.energy = spectra::EnergyAxis::Binding;
+  else if (a.energy == "kinetic")
+    opt.energy = spectra::EnergyAxis::Kinetic;
+  else if (a.energy != "as-recorded")
+    fail("--energy '{}': expected as-recorded, binding or kinetic", a.energy);
+  opt.photon_energy = a.photon_energy;
+  opt.rate_to_counts = a.rate_to_counts;
+  opt.assemble_maps = !a.no_assemble;
+  for (const auto& path : a.files) {
+    const auto fmt_kind = spectra::detect_spectrum_format(path);
+    const auto images = spectra::read_spectra(path, opt);
+    std::printf("%s: %s, %zu spectrum set(s)\n", path.c_str(), format_name(fmt_kind),
+                images.size());
+    std::printf("  %3s  %-24s %-16s %8s  %-8s %12s %12s %9s  %11s %11s %13s %9s\n", "#", "name",
+                "shape", "channels", "energy", "first (eV)", "last (eV)", "step (eV)", "min", "max",
+                "total", "hν (eV)");
+    for (size_t i = 0; i < images.size(); ++i) {
+      const auto& img = images[i];
+      std::string shape;
+      if (img.navigation.size() == 1)
+        shape = fmt::format("{} ({})", img.nx, img.navigation[0].name);
+      else if (img.pixels() == 1 && img.navigation.empty())
+        shape = "1 spectrum";
+      else
+        shape = fmt::format("{} × {}", img.ny, img.nx);
+      const auto [mn, mx] = std::minmax_element(img.counts.begin(), img.counts.end());
+      double total = 0;
+      for (float v : img.counts) total += v;
+      const double step = (img.energy.back() - img.energy.front()) / (img.channels() - 1);
+      std::string name = img.name.size() > 24 ? img.name.substr(0, 21) + "..." : img.name;
+      std::printf("  %3zu  %-24s %-16s %8d  %-8s %12.4f %12.4f %9.4f  %11.6g %11.6g %13.7g %9s\n",
+                  i + 1, name.c_str(), shape.c_str(), img.channels(),
+                  spectra::energy_kind_name(img.energy_kind), img.energy.front(), img.energy.back(),
+                  step, static_cast<double>(*mn), static_cast<double>(*mx), total,
+                  img.photon_energy > 0 ? fmt::format("{:.2f}", img.photon_energy).c_str() : "-");
+      if (a.metadata)
+        for (const auto& [k, v] : img.metadata) {
+          std::string val = v;
+          std::replace(val.begin(), val.end(), '\n', ' ');
+          if (val.size() > 100) val = val.substr(0, 97) + "...";
+          std::printf("         %s = %s\n", k.c_str(), val.c_str());
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void register_spectra_info(CLI::App& spectra) {
+  auto a = std::make_shared<InfoArgs>();
+  auto* cmd = spectra.add_subcommand(
+      "info",
+      "Print what spectrum files hold: one line per spectrum set (VAMAS block, HDF5 image, text "
+      "file) with its shape, channel count, energy axis (eV, always listed ascending), intensity "
+      "range and total, and excitation energy hν. Reads VAMAS (.vms .npl), HDF5 (.h5 .hspy .nxs) "
+      "and text (.csv .txt .dat .xy)");
+  cmd->add_option("files", a->files, "spectrum files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--energy", a->energy,
+                  "energy axis to report: as-recorded, binding (E_B = hν − E_K) or kinetic "
+                  "(needs hν from the file or --photon-energy)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"as-recorded", "binding", "kinetic"}));
+  cmd->add_option("--photon-energy", a->photon_energy,
+                  "excitation energy hν in eV where the file gives none (0: none)")
+      ->capture_default_str();
+  cmd->add_flag("--rate-to-counts", a->rate_to_counts,
+                "VAMAS: convert intensities in c/s to counts (× collection time × scans)");
+  cmd->add_flag("--no-assemble", a->no_assemble,
+                "VAMAS MAP mode: list every block instead of assembling ny × nx images");
+  cmd->add_flag("--metadata,-m", a->metadata, "also print every metadata field");
+  cmd->callback([a] { run_info(*a); });
+}
+
 }  // namespace vitrum::app

@@ -19,8 +19,12 @@ Precision parse_precision(const std::string& s) {
   fail("unknown precision '{}': expected 'double' or 'mixed'", s);
 }
 
-const char* to_string(Backend b) { return b == Backend::Cpu ? "cpu" : "cuda"; }
-const char* to_string(Precision p) { return p == Precision::Double ? "double" : "mixed"; }
+const char* to_string(Backend b) {
+  return b == Backend::Cpu ? "cpu" : "cuda";
+}
+const char* to_string(Precision p) {
+  return p == Precision::Double ? "double" : "mixed";
+}
 
 bool cuda_compiled() {
 #ifdef VITRUM_HAVE_CUDA
@@ -41,8 +45,9 @@ int cuda_device_count() {
 void require_backend(Backend b) {
   if (b != Backend::Cuda) return;
   if (!cuda_compiled())
-    fail("the CUDA backend was requested but this build has no CUDA support "
-         "(rebuild with -DVITRUM_ENABLE_CUDA=ON on a machine with nvcc)");
+    fail(
+        "the CUDA backend was requested but this build has no CUDA support "
+        "(rebuild with -DVITRUM_ENABLE_CUDA=ON on a machine with nvcc)");
   if (cuda_device_count() == 0)
     fail("the CUDA backend was requested but no CUDA device is visible on this machine");
 }

@@ -2,7 +2,7 @@
 // structures, input checks, and the single backend switch.
 #include <cmath>
 
-#include "evaluator_backend.hpp"
+#include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/structure_io.hpp"
 

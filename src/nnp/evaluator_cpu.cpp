@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "evaluator_backend.hpp"
+#include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/network.hpp"
 

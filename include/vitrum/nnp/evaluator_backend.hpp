@@ -1,5 +1,6 @@
 #pragma once
-// Internal interface between the evaluator's dispatch point and its two backends.
+/// \file evaluator_backend.hpp
+/// Internal (not for users): the interface between the evaluator's dispatch point and its two backends.
 #include <memory>
 
 #include "vitrum/nnp/evaluator.hpp"

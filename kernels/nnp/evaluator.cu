@@ -1,0 +1,496 @@
+// The CUDA backend of the NNP evaluation: the neighbor list on the device, one thread per atom
+// for symmetry functions and their gradients (the same single-source math as the CPU backend),
+// cuBLAS GEMMs for the per-element networks, and a deterministic gather of per-neighbor force
+// contributions through the transposed neighbor list (no floating-point atomics). Atoms are
+// processed in chunks so the per-neighbor scratch stays bounded: dG/dr is never stored.
+#include <cublas_v2.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/device_array.cuh"
+#include "neighbor/neighbor_list.cuh"
+#include "vitrum/core/error.hpp"
+#include "vitrum/nnp/evaluator_backend.hpp"
+#include "vitrum/nnp/math/activation.hpp"
+
+namespace vitrum::nnp {
+
+namespace {
+
+using cuda::DeviceArray;
+
+void cublas_check(cublasStatus_t s, const char* what, int line) {
+  if (s != CUBLAS_STATUS_SUCCESS) fail("cuBLAS error {} in {} ({}:{})", int(s), what, __FILE__, line);
+}
+#define VITRUM_CUBLAS_CHECK(call) cublas_check((call), #call, __LINE__)
+
+constexpr int kThreads = 128;
+inline int blocks(long n) { return static_cast<int>(std::max(1L, (n + kThreads - 1) / kThreads)); }
+
+// Y^T(out x n) = W(out x in, row-major) X^T: cuBLAS column-major view of Y = X W^T.
+void gemm_forward(cublasHandle_t h, int n, int out, int in, const double* w, const double* x,
+                  double* y) {
+  const double one = 1, zero = 0;
+  VITRUM_CUBLAS_CHECK(
+      cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in, &zero, y, out));
+}
+void gemm_forward(cublasHandle_t h, int n, int out, int in, const float* w, const float* x,
+                  float* y) {
+  const float one = 1, zero = 0;
+  VITRUM_CUBLAS_CHECK(
+      cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in, &zero, y, out));
+}
+// dY_prev(n x in) = delta(n x out) W(out x in), row-major.
+void gemm_backward(cublasHandle_t h, int n, int out, int in, const double* w, const double* delta,
+                   double* dprev) {
+  const double one = 1, zero = 0;
+  VITRUM_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta, out,
+                                  &zero, dprev, in));
+}
+void gemm_backward(cublasHandle_t h, int n, int out, int in, const float* w, const float* delta,
+                   float* dprev) {
+  const float one = 1, zero = 0;
+  VITRUM_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta, out,
+                                  &zero, dprev, in));
+}
+
+template <typename T>
+__global__ void activation_kernel(long n, int nout, const T* bias, T inv, int act, T* y, T* d) {
+  const long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (q >= n * nout) return;
+  const T x = (y[q] + bias[q % nout]) * inv;
+  activate<T>(act, x, y[q], d[q]);
+}
+
+template <typename T>
+__global__ void scale_kernel(long n, T s, T* v) {
+  const long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (q < n) v[q] *= s;
+}
+
+template <typename T>
+__global__ void multiply_kernel(long n, const T* a, T* b) {  // b = a * b
+  const long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (q < n) b[q] = a[q] * b[q];
+}
+
+// Scaling of raw G and the extrapolation count (integer atomics: order-independent).
+template <typename T>
+__global__ void scaling_kernel(long n, int nsf, const T* scale, const T* shift, const double* gmin,
+                               const double* gmax, T* g, unsigned long long* extrapolations) {
+  const long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (q >= n * nsf) return;
+  const int s = static_cast<int>(q % nsf);
+  const double raw = static_cast<double>(g[q]);
+  if (raw < gmin[s] || raw > gmax[s]) atomicAdd(extrapolations, 1ULL);
+  g[q] = scale[s] * g[q] + shift[s];
+}
+
+// dE/dG(raw) = dE/dG_s * scale_s * factor.
+template <typename T>
+__global__ void dedg_kernel(long n, int nsf, const T* scale, T factor, T* d) {
+  const long q = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (q < n * nsf) d[q] *= scale[q % nsf] * factor;
+}
+
+struct Layout {
+  const int* elem;     ///< element per shell entry (locals and ghosts)
+  const int* row;      ///< row of local atom i in its element's batch
+  const long* g_off;   ///< [e] offset of element e's G block
+  const double* z;     ///< atomic numbers per shell entry
+};
+
+template <typename T>
+struct ChunkScratch {
+  T *dx, *dy, *dz, *r, *z, *val, *der, *gx, *gy, *gz;
+  int* elem;
+  int* entry;
+};
+
+// Gathers atom i's neighbors within its element's cutoff into the chunk scratch at `sb`.
+template <typename T>
+__device__ int gather(const SfPlanView& p, const Vec3* pos, const int* off, const int* nbr,
+                      const Layout& L, int i, long sb, const ChunkScratch<T>& s, double& dmin) {
+  const int e = L.elem[i];
+  const double rmax = p.elem_rmax[e];
+  const Vec3 ri = pos[i];
+  int m = 0;
+  for (int q = off[i]; q < off[i + 1]; ++q) {
+    const int j = nbr[q];
+    const Vec3 d = pos[j] - ri;
+    const double r = sqrt(dot(d, d));
+    dmin = fmin(dmin, r);
+    if (r >= rmax) continue;
+    s.dx[sb + m] = static_cast<T>(d.x);
+    s.dy[sb + m] = static_cast<T>(d.y);
+    s.dz[sb + m] = static_cast<T>(d.z);
+    s.r[sb + m] = static_cast<T>(r);
+    s.elem[sb + m] = L.elem[j];
+    s.z[sb + m] = static_cast<T>(L.z[j]);
+    s.entry[sb + m] = q;
+    ++m;
+  }
+  return m;
+}
+
+template <typename T>
+__device__ AtomNeighbors<T> view(const ChunkScratch<T>& s, long sb, int m) {
+  return {m, s.dx + sb, s.dy + sb, s.dz + sb, s.r + sb, s.elem + sb, s.z + sb};
+}
+
+template <typename T>
+__global__ void symmetry_function_kernel(SfPlanView p, const Vec3* pos, const int* off,
+                                         const int* nbr, Layout L, int c0, int c1, long base,
+                                         ChunkScratch<T> s, T* G, double* dmin) {
+  const int i = c0 + blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= c1) return;
+  const long sb = off[i] - base;
+  double dm = INFINITY;
+  const int m = gather<T>(p, pos, off, nbr, L, i, sb, s, dm);
+  dmin[i] = dm;
+  const int e = L.elem[i];
+  const auto nb = view(s, sb, m);
+  T* val = s.val + sb * p.max_slots;
+  T* der = s.der + sb * p.max_slots;
+  fill_slot_cache<T>(p, e, nb, val, der, m);
+  atom_symmetry_functions<T>(p, e, nb, val, m, G + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e]);
+}
+
+template <typename T>
+__global__ void gradient_kernel(SfPlanView p, const Vec3* pos, const int* off, const int* nbr,
+                                Layout L, int c0, int c1, long base, ChunkScratch<T> s,
+                                const T* dEdG, Vec3* grad, double* virial) {
+  const int i = c0 + blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= c1) return;
+  const long sb = off[i] - base;
+  double dm = INFINITY;
+  const int m = gather<T>(p, pos, off, nbr, L, i, sb, s, dm);
+  const int e = L.elem[i];
+  const auto nb = view(s, sb, m);
+  T* val = s.val + sb * p.max_slots;
+  T* der = s.der + sb * p.max_slots;
+  fill_slot_cache<T>(p, e, nb, val, der, m);
+  atom_sf_gradient<T>(p, e, nb, val, der, m,
+                      dEdG + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e], s.gx + sb, s.gy + sb,
+                      s.gz + sb);
+  for (int q = off[i]; q < off[i + 1]; ++q) grad[q - base] = Vec3{0, 0, 0};
+  double w[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const Vec3 ri = pos[i];
+  for (int k = 0; k < m; ++k) {
+    const Vec3 g{static_cast<double>(s.gx[sb + k]), static_cast<double>(s.gy[sb + k]),
+                 static_cast<double>(s.gz[sb + k])};
+    const int q = s.entry[sb + k];
+    grad[q - base] = g;
+    const Vec3 d = pos[nbr[q]] - ri;
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) w[3 * a + b] -= d[a] * g[b];
+  }
+  for (int k = 0; k < 9; ++k) virial[9L * (i - c0) + k] = w[k];
+}
+
+// F_j -= sum of contributions to j from this chunk's centres (in centre order), and the centres
+// of the chunk add their own sum: one thread per shell entry, no atomics.
+__global__ void gather_kernel(int n_total, const int* toff, const int* tentries, const int* off,
+                              int c0, int c1, long base, long end, const Vec3* grad, Vec3* f) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= n_total) return;
+  Vec3 acc = f[j];
+  // Entries of target j sorted ascending: find those inside [base, end).
+  int lo = toff[j], hi = toff[j + 1];
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (tentries[mid] < base) lo = mid + 1;
+    else hi = mid;
+  }
+  for (int q = lo; q < toff[j + 1] && tentries[q] < end; ++q) acc -= grad[tentries[q] - base];
+  if (j >= c0 && j < c1)
+    for (int q = off[j]; q < off[j + 1]; ++q) acc += grad[q - base];
+  f[j] = acc;
+}
+
+template <typename T>
+class CudaBackend final : public EvaluatorBackend {
+ public:
+  CudaBackend(const Potential& pot) : pot_(pot) {
+    VITRUM_CUBLAS_CHECK(cublasCreate(&blas_));
+    const SfPlan& p = pot.plan();
+    fns_.upload(p.fns);
+    elem_n_sf_.upload(p.elem_n_sf);
+    elem_rmax_.upload(p.elem_rmax);
+    slot_begin_.upload(p.slot_begin);
+    slot_fn_.upload(p.slot_fn);
+    radial_begin_.upload(p.radial_begin);
+    radial_.upload(p.radial);
+    groups_.upload(p.groups);
+    angular_.upload(p.angular);
+    jk_fns_.upload(p.jk_fns);
+    plan_ = p.view();
+    plan_.fns = fns_.data();
+    plan_.elem_n_sf = elem_n_sf_.data();
+    plan_.elem_rmax = elem_rmax_.data();
+    plan_.slot_begin = slot_begin_.data();
+    plan_.slot_fn = slot_fn_.data();
+    plan_.radial_begin = radial_begin_.data();
+    plan_.radial = radial_.data();
+    plan_.groups = groups_.data();
+    plan_.angular = angular_.data();
+    plan_.jk_fns = jk_fns_.data();
+    plan_.max_slots = std::max(1, p.max_slots);
+    for (const auto& el : pot.elements()) {
+      Net net;
+      net.sizes.push_back(el.layers.front().n_in);
+      for (const auto& l : el.layers) {
+        net.sizes.push_back(l.n_out);
+        net.act.push_back(l.activation);
+        std::vector<T> w(l.weights.begin(), l.weights.end()), b(l.bias.begin(), l.bias.end());
+        net.w.emplace_back();
+        net.w.back().upload(w);
+        net.b.emplace_back();
+        net.b.back().upload(b);
+      }
+      std::vector<T> sc, sh;
+      std::vector<double> lo, hi;
+      for (const auto& sf : el.sfs) {
+        sc.push_back(static_cast<T>(sf.scale));
+        sh.push_back(static_cast<T>(sf.shift));
+        lo.push_back(sf.gmin);
+        hi.push_back(sf.gmax);
+      }
+      net.scale.upload(sc);
+      net.shift.upload(sh);
+      net.gmin.upload(lo);
+      net.gmax.upload(hi);
+      nets_.push_back(std::move(net));
+    }
+    extrapolations_.resize(1);
+  }
+  ~CudaBackend() override { cublasDestroy(blas_); }
+
+  void compute(const GhostShell& shell, const NeighborList&, bool forces,
+               EvalResult& res) override {
+    const int n = shell.n_local, nt = shell.size(), ne = pot_.n_elements();
+    const std::vector<int> elem = element_indices(pot_, shell);
+    // Layout: rows per element and G block offsets.
+    std::vector<int> row(n), count(ne, 0);
+    for (int i = 0; i < n; ++i) row[i] = count[elem[i]]++;
+    std::vector<long> g_off(ne + 1, 0);
+    for (int e = 0; e < ne; ++e) g_off[e + 1] = g_off[e] + (long)count[e] * pot_.plan().elem_n_sf[e];
+    std::vector<double> z(shell.species.begin(), shell.species.end());
+    pos_.upload(shell.positions);
+    elem_.upload(elem);
+    row_.upload(row);
+    goff_.upload(g_off);
+    z_.upload(z);
+    Layout L{elem_.data(), row_.data(), goff_.data(), z_.data()};
+    // Neighbor list on the device.
+    Vec3 lo = shell.positions.empty() ? Vec3{0, 0, 0} : shell.positions[0], hi = lo;
+    for (const auto& p : shell.positions)
+      for (int d = 0; d < 3; ++d) {
+        lo[d] = std::min(lo[d], p[d]);
+        hi[d] = std::max(hi[d], p[d]);
+      }
+    nl_.build(pos_.data(), n, nt, lo, hi, pot_.cutoff());
+    std::vector<int> off(n + 1);
+    VITRUM_CUDA_CHECK(cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int),
+                                 cudaMemcpyDeviceToHost));
+    g_.resize(std::max(1L, g_off[ne]));
+    dedg_.resize(std::max(1L, g_off[ne]));
+    dmin_.resize(std::max(1, n));
+    extrapolations_.zero();
+
+    // ---- symmetry functions, chunked by neighbor entries
+    for_chunks(off, [&](int c0, int c1, long base, long entries) {
+      reserve_scratch(entries);
+      symmetry_function_kernel<T><<<blocks(c1 - c0), kThreads>>>(
+          plan_, pos_.data(), nl_.offsets(), nl_.neighbors(), L, c0, c1, base, scratch(), g_.data(),
+          dmin_.data());
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+    });
+    std::vector<double> dmin(n);
+    dmin_.download(dmin.data(), n);
+    res.min_distance = INFINITY;
+    for (double d : dmin) res.min_distance = std::min(res.min_distance, d);
+
+    // ---- scaling and networks
+    e_.resize(std::max(1, n));
+    long e_base = 0;
+    std::vector<long> e_off(ne + 1, 0);
+    for (int e = 0; e < ne; ++e) {
+      const int nsf = pot_.plan().elem_n_sf[e];
+      e_off[e] = e_base;
+      e_base += count[e];
+      if (count[e] == 0) continue;
+      T* g = g_.data() + g_off[e];
+      auto& net = nets_[e];
+      scaling_kernel<T><<<blocks((long)count[e] * nsf), kThreads>>>(
+          count[e], nsf, net.scale.data(), net.shift.data(), net.gmin.data(), net.gmax.data(), g,
+          extrapolations_.data());
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+      run_network(net, count[e], g, e_.data() + e_base - count[e],
+                  forces ? dedg_.data() + g_off[e] : nullptr);
+    }
+    unsigned long long ex = 0;
+    extrapolations_.download(&ex, 1);
+    res.extrapolations = static_cast<long>(ex);
+    std::vector<T> e_rows(n);
+    e_.download(e_rows.data(), n);
+    const double inv_ce = pot_.normalized() ? 1.0 / pot_.conv_energy() : 1.0;
+    const double mean = pot_.normalized() ? pot_.mean_energy() : 0.0;
+    res.atom_energy.resize(n);
+    double etot = 0;
+    for (int i = 0; i < n; ++i) {
+      res.atom_energy[i] = static_cast<double>(e_rows[e_off[elem[i]] + row[i]]) * inv_ce;
+      etot += res.atom_energy[i] + mean + pot_.element(elem[i]).atom_energy;
+    }
+    res.energy = etot;
+    res.forces.assign(n, Vec3{0, 0, 0});
+    for (auto& r : res.virial)
+      for (double& v : r) v = 0;
+    if (!forces) return;
+
+    // ---- forces
+    for (int e = 0; e < ne; ++e) {
+      if (count[e] == 0) continue;
+      const int nsf = pot_.plan().elem_n_sf[e];
+      dedg_kernel<T><<<blocks((long)count[e] * nsf), kThreads>>>(
+          count[e], nsf, nets_[e].scale.data(), static_cast<T>(inv_ce), dedg_.data() + g_off[e]);
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+    }
+    fext_.resize(nt);
+    fext_.zero();
+    double w[3][3] = {};
+    std::vector<double> vir;
+    for_chunks(off, [&](int c0, int c1, long base, long entries) {
+      reserve_scratch(entries);
+      grad_.resize(std::max(1L, entries));
+      virial_.resize(9L * (c1 - c0));
+      gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(plan_, pos_.data(), nl_.offsets(),
+                                                        nl_.neighbors(), L, c0, c1, base,
+                                                        scratch(), dedg_.data(), grad_.data(),
+                                                        virial_.data());
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+      gather_kernel<<<blocks(nt), kThreads>>>(nt, nl_.transposed_offsets(),
+                                              nl_.transposed_entries(), nl_.offsets(), c0, c1,
+                                              base, base + entries, grad_.data(), fext_.data());
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+      vir.resize(9L * (c1 - c0));
+      virial_.download(vir.data(), vir.size());
+      for (int i = 0; i < c1 - c0; ++i)
+        for (int k = 0; k < 9; ++k) w[k / 3][k % 3] += vir[9L * i + k];
+    });
+    std::vector<Vec3> fext(nt);
+    fext_.download(fext.data(), nt);
+    for (int i = 0; i < n; ++i) res.forces[i] = fext[i];
+    for (int g = n; g < nt; ++g) res.forces[shell.owner[g]] += fext[g];
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
+  }
+
+ private:
+  struct Net {
+    std::vector<int> sizes, act;
+    std::vector<DeviceArray<T>> w, b;
+    DeviceArray<T> scale, shift;
+    DeviceArray<double> gmin, gmax;
+    std::vector<DeviceArray<T>> y, d;
+    DeviceArray<T> delta, back;
+  };
+
+  // Chunks of centres whose neighbor entries fit the scratch budget.
+  template <typename F>
+  void for_chunks(const std::vector<int>& off, F&& f) {
+    const long budget = 1L << 21;  // neighbor entries per chunk (bounds the scratch)
+    const int n = static_cast<int>(off.size()) - 1;
+    int c0 = 0;
+    while (c0 < n) {
+      int c1 = c0 + 1;
+      while (c1 < n && off[c1 + 1] - off[c0] <= budget) ++c1;
+      f(c0, c1, static_cast<long>(off[c0]), static_cast<long>(off[c1] - off[c0]));
+      c0 = c1;
+    }
+  }
+
+  void reserve_scratch(long entries) {
+    const long e = std::max(1L, entries);
+    for (auto* a : {&dx_, &dy_, &dz_, &r_, &zz_, &gx_, &gy_, &gz_}) a->resize(e);
+    nelem_.resize(e);
+    entry_.resize(e);
+    val_.resize(e * plan_.max_slots);
+    der_.resize(e * plan_.max_slots);
+  }
+  ChunkScratch<T> scratch() {
+    return {dx_.data(), dy_.data(), dz_.data(), r_.data(), zz_.data(), val_.data(),
+            der_.data(), gx_.data(), gy_.data(), gz_.data(), nelem_.data(), entry_.data()};
+  }
+
+  void run_network(Net& net, int n, const T* input, T* energy, T* dedg) {
+    const int L = static_cast<int>(net.act.size());
+    net.y.resize(L + 1);
+    net.d.resize(L + 1);
+    for (int l = 1; l <= L; ++l) {
+      const int nin = net.sizes[l - 1], nout = net.sizes[l];
+      net.y[l].resize((size_t)n * nout);
+      net.d[l].resize((size_t)n * nout);
+      const T* prev = l == 1 ? input : net.y[l - 1].data();
+      gemm_forward(blas_, n, nout, nin, net.w[l - 1].data(), prev, net.y[l].data());
+      const T inv = pot_.normalize_nodes() ? T(1) / T(nin) : T(1);
+      activation_kernel<T><<<blocks((long)n * nout), kThreads>>>(
+          n, nout, net.b[l - 1].data(), inv, net.act[l - 1], net.y[l].data(), net.d[l].data());
+      VITRUM_CUDA_CHECK(cudaGetLastError());
+    }
+    VITRUM_CUDA_CHECK(cudaMemcpy(energy, net.y[L].data(), n * sizeof(T), cudaMemcpyDeviceToDevice));
+    if (!dedg) return;
+    net.delta.resize(n);
+    VITRUM_CUDA_CHECK(
+        cudaMemcpy(net.delta.data(), net.d[L].data(), n * sizeof(T), cudaMemcpyDeviceToDevice));
+    for (int l = L; l >= 1; --l) {
+      const int nin = net.sizes[l - 1], nout = net.sizes[l];
+      if (pot_.normalize_nodes()) {
+        scale_kernel<T><<<blocks((long)n * nout), kThreads>>>((long)n * nout, T(1) / T(nin),
+                                                              net.delta.data());
+        VITRUM_CUDA_CHECK(cudaGetLastError());
+      }
+      T* out = dedg;
+      if (l > 1) {
+        net.back.resize((size_t)n * nin);
+        out = net.back.data();
+      }
+      gemm_backward(blas_, n, nout, nin, net.w[l - 1].data(), net.delta.data(), out);
+      if (l > 1) {
+        // delta^{l-1} = dE/dy^{l-1} * f'(x^{l-1})
+        multiply_kernel<T><<<blocks((long)n * nin), kThreads>>>((long)n * nin, net.d[l - 1].data(),
+                                                                net.back.data());
+        VITRUM_CUDA_CHECK(cudaGetLastError());
+        net.delta.swap(net.back);
+      }
+    }
+  }
+
+  const Potential& pot_;
+  cublasHandle_t blas_ = nullptr;
+  SfPlanView plan_;
+  DeviceArray<DistanceFn> fns_;
+  DeviceArray<int> elem_n_sf_, slot_begin_, slot_fn_, radial_begin_, jk_fns_;
+  DeviceArray<double> elem_rmax_;
+  DeviceArray<RadialTerm> radial_;
+  DeviceArray<PairGroup> groups_;
+  DeviceArray<AngularTerm> angular_;
+  std::vector<Net> nets_;
+  cuda::NeighborBuilder nl_;
+  DeviceArray<Vec3> pos_, grad_, fext_;
+  DeviceArray<int> elem_, row_, nelem_, entry_;
+  DeviceArray<long> goff_;
+  DeviceArray<double> z_, dmin_, virial_;
+  DeviceArray<T> g_, dedg_, e_, dx_, dy_, dz_, r_, zz_, val_, der_, gx_, gy_, gz_;
+  DeviceArray<unsigned long long> extrapolations_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision) {
+  if (precision == Precision::Mixed) return std::make_unique<CudaBackend<float>>(pot);
+  return std::make_unique<CudaBackend<double>>(pot);
+}
+
+}  // namespace vitrum::nnp

@@ -1,0 +1,930 @@
+// HDF5 spectrum images and result maps in the layout HyperSpy (.hspy 3.1), NeXus (NXdata) and h5py
+// all read (../shared/formats/spectrum-hdf5.md). Every HDF5 id is owned by an RAII Handle, so each
+// one is closed on every exit path, exceptions included; writers go through a temporary file that
+// is renamed only after a successful close.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "vitrum/core/error.hpp"
+#include "vitrum/spectra/spectrum_io.hpp"
+
+namespace vitrum::spectra {
+namespace {
+
+// ------------------------------------------------------------------------------------ handles
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      close();
+      id_ = o.id_;
+      closer_ = o.closer_;
+      o.id_ = -1;
+    }
+    return *this;
+  }
+  ~Handle() { close(); }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  /// Closes now; returns the H5?close status (0 if nothing was open).
+  herr_t close() {
+    herr_t r = 0;
+    if (id_ >= 0 && closer_) r = closer_(id_);
+    id_ = -1;
+    return r;
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+/// Silences HDF5's automatic error-stack printing for its lifetime (we report errors ourselves).
+class QuietErrors {
+ public:
+  QuietErrors() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+/// The innermost message of the current HDF5 error stack, for our own messages.
+std::string h5_message() {
+  std::string msg;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
+        if (n == 0 && e && e->desc) *static_cast<std::string*>(out) = e->desc;
+        return 0;
+      },
+      &msg);
+  return msg.empty() ? std::string("HDF5 error") : msg;
+}
+
+Handle group_handle(hid_t id) {
+  return Handle(id, H5Gclose);
+}
+Handle dataset_handle(hid_t id) {
+  return Handle(id, H5Dclose);
+}
+Handle space_handle(hid_t id) {
+  return Handle(id, H5Sclose);
+}
+Handle type_handle(hid_t id) {
+  return Handle(id, H5Tclose);
+}
+Handle attr_handle(hid_t id) {
+  return Handle(id, H5Aclose);
+}
+Handle plist_handle(hid_t id) {
+  return Handle(id, H5Pclose);
+}
+Handle object_handle(hid_t id) {
+  return Handle(id, H5Oclose);
+}
+
+bool link_exists(hid_t loc, const std::string& name) {
+  return H5Lexists(loc, name.c_str(), H5P_DEFAULT) > 0;
+}
+
+// ------------------------------------------------------------------------------ read helpers
+
+/// Context for reader messages: "file: object: problem".
+struct ReadCtx {
+  const std::string& file;
+  [[noreturn]] void error(const std::string& object, const std::string& msg) const {
+    throw InputError(file, 0, object.empty() ? msg : fmt::format("{}: {}", object, msg));
+  }
+};
+
+/// Reads a string or array of strings (fixed-length or variable-length) from attribute `name`.
+std::optional<std::vector<std::string>> read_string_attr_array(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return std::nullopt;
+  Handle a = attr_handle(H5Aopen(obj, name, H5P_DEFAULT));
+  if (!a.valid()) return std::nullopt;
+  Handle ftype = type_handle(H5Aget_type(a.get()));
+  if (H5Tget_class(ftype.get()) != H5T_STRING) return std::nullopt;
+  Handle space = space_handle(H5Aget_space(a.get()));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n <= 0) return std::vector<std::string>{};
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(ftype.get()) > 0) {
+    Handle mtype = type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mtype.get(), H5T_VARIABLE);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    std::vector<char*> buf(n, nullptr);
+    if (H5Aread(a.get(), mtype.get(), buf.data()) < 0) return std::nullopt;
+    for (char* s : buf) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, buf.data());
+  } else {
+    const size_t len = H5Tget_size(ftype.get());
+    Handle mtype = type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mtype.get(), len);
+    H5Tset_strpad(mtype.get(), H5T_STR_NULLPAD);
+    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
+    std::vector<char> buf(static_cast<size_t>(n) * len + 1, '\0');
+    if (H5Aread(a.get(), mtype.get(), buf.data()) < 0) return std::nullopt;
+    for (hssize_t i = 0; i < n; ++i) {
+      std::string s(buf.data() + i * len, len);
+      const auto z = s.find('\0');
+      if (z != std::string::npos) s.resize(z);
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> read_string_attr(hid_t obj, const char* name) {
+  auto v = read_string_attr_array(obj, name);
+  if (!v || v->empty()) return std::nullopt;
+  return v->front();
+}
+
+/// Reads a numeric scalar attribute (any integer or float type) as double.
+std::optional<double> read_number_attr(hid_t obj, const char* name) {
+  if (H5Aexists(obj, name) <= 0) return std::nullopt;
+  Handle a = attr_handle(H5Aopen(obj, name, H5P_DEFAULT));
+  if (!a.valid()) return std::nullopt;
+  Handle ftype = type_handle(H5Aget_type(a.get()));
+  const H5T_class_t cls = H5Tget_class(ftype.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return std::nullopt;
+  Handle space = space_handle(H5Aget_space(a.get()));
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  double v = 0;
+  if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
+  return v;
+}
+
+/// All attributes of `obj` that are strings or numeric scalars, as text.
+void read_attrs_as_text(hid_t obj, const std::string& prefix,
+                        std::map<std::string, std::string>& out) {
+  std::vector<std::string> names;
+  hsize_t idx = 0;
+  H5Aiterate2(
+      obj, H5_INDEX_NAME, H5_ITER_INC, &idx,
+      [](hid_t, const char* name, const H5A_info_t*, void* op) -> herr_t {
+        static_cast<std::vector<std::string>*>(op)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  for (const auto& name : names) {
+    if (auto s = read_string_attr_array(obj, name.c_str())) {
+      std::string joined;
+      for (size_t k = 0; k < s->size(); ++k) joined += (k ? "," : "") + (*s)[k];
+      out[prefix + name] = joined;
+    } else if (auto d = read_number_attr(obj, name.c_str())) {
+      out[prefix + name] = fmt::format("{}", *d);
+    }
+  }
+}
+
+/// Reads a whole 1-D numeric dataset as double.
+std::vector<double> read_vector(hid_t loc, const std::string& name, const ReadCtx& ctx,
+                                const std::string& where) {
+  Handle d = dataset_handle(H5Dopen2(loc, name.c_str(), H5P_DEFAULT));
+  if (!d.valid()) ctx.error(where, fmt::format("cannot open dataset '{}'", name));
+  Handle type = type_handle(H5Dget_type(d.get()));
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    ctx.error(where, fmt::format("dataset '{}' is not numeric", name));
+  Handle space = space_handle(H5Dget_space(d.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 1)
+    ctx.error(where, fmt::format("coordinate dataset '{}' is not 1-D", name));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  std::vector<double> v(static_cast<size_t>(std::max<hssize_t>(n, 0)));
+  if (n > 0 && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    ctx.error(where, fmt::format("cannot read dataset '{}': {}", name, h5_message()));
+  return v;
+}
+
+int kind_from_text(const std::string& text) {
+  std::string t = text;
+  for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t.find("binding") != std::string::npos) return 1;
+  if (t.find("kinetic") != std::string::npos) return 2;
+  return 0;
+}
+
+/// Reads one NXdata / HyperSpy signal group `gname` (its signal dataset `signal`).
+SpectrumImage read_signal_group(hid_t parent, const std::string& gname,
+                                const std::string& path_in_file, const ReadCtx& ctx,
+                                const ReadOptions& options) {
+  Handle g = group_handle(H5Gopen2(parent, gname.c_str(), H5P_DEFAULT));
+  if (!g.valid()) ctx.error(path_in_file, "cannot open group");
+  const std::string signal = read_string_attr(g.get(), "signal").value_or("data");
+  const std::string dpath = path_in_file + "/" + signal;
+  if (!link_exists(g.get(), signal)) ctx.error(dpath, "signal dataset missing");
+  Handle d = dataset_handle(H5Dopen2(g.get(), signal.c_str(), H5P_DEFAULT));
+  if (!d.valid()) ctx.error(dpath, "cannot open the signal dataset");
+  Handle type = type_handle(H5Dget_type(d.get()));
+  const H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    ctx.error(dpath, "the spectrum dataset is not numeric (expected float or integer counts)");
+  Handle space = space_handle(H5Dget_space(d.get()));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 1 || rank > 3)
+    ctx.error(dpath, fmt::format("dataset has rank {}; expected 1 (channels), 2 (n × channels) or "
+                                 "3 (ny × nx × channels), energy last",
+                                 rank));
+  hsize_t dims[3] = {0, 0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  const hsize_t nch = dims[rank - 1];
+  if (nch < 2) ctx.error(dpath, fmt::format("{} energy channel(s); expected at least 2", nch));
+  for (int i = 0; i < rank; ++i)
+    if (dims[i] == 0) ctx.error(dpath, fmt::format("dimension {} has size 0", i));
+
+  SpectrumImage img;
+  img.source = ctx.file;
+  img.name = gname;
+  if (rank == 3) {
+    img.ny = static_cast<int>(dims[0]);
+    img.nx = static_cast<int>(dims[1]);
+  } else if (rank == 2) {
+    img.ny = 1;
+    img.nx = static_cast<int>(dims[0]);
+  }
+
+  // Axis names from NXdata @axes; HyperSpy axis-i groups give offset/scale/units.
+  std::vector<std::string> axes =
+      read_string_attr_array(g.get(), "axes").value_or(std::vector<std::string>{});
+  if (!axes.empty() && static_cast<int>(axes.size()) != rank)
+    ctx.error(path_in_file, fmt::format("@axes names {} axes but the signal dataset has rank {}",
+                                        axes.size(), rank));
+  auto axis_info = [&](int i, NavAxis& a, hsize_t n, std::vector<double>* coords) {
+    const std::string ag = fmt::format("axis-{}", i);
+    if (link_exists(g.get(), ag)) {
+      Handle ah = group_handle(H5Gopen2(g.get(), ag.c_str(), H5P_DEFAULT));
+      if (ah.valid()) {
+        a.long_name = read_string_attr(ah.get(), "name").value_or("");
+        a.units = read_string_attr(ah.get(), "units").value_or("");
+        if (a.units == "_None_") a.units.clear();
+        if (a.long_name == "_None_") a.long_name.clear();
+        a.offset = read_number_attr(ah.get(), "offset").value_or(0.0);
+        a.scale = read_number_attr(ah.get(), "scale").value_or(1.0);
+        const auto size = read_number_attr(ah.get(), "size");
+        if (size && static_cast<hsize_t>(*size) != n)
+          ctx.error(path_in_file + "/" + ag,
+                    fmt::format("@size is {} but dimension {} of the data has {}", *size, i, n));
+      }
+    }
+    const std::string cname = i < static_cast<int>(axes.size()) ? axes[i] : std::string();
+    a.name = cname.empty() || cname == "." ? fmt::format("axis{}", i) : cname;
+    if (!cname.empty() && cname != "." && link_exists(g.get(), cname)) {
+      const std::vector<double> v = read_vector(g.get(), cname, ctx, path_in_file + "/" + cname);
+      if (v.size() != n)
+        ctx.error(path_in_file + "/" + cname,
+                  fmt::format("coordinate has {} values but dimension {} of the data has {}",
+                              v.size(), i, n));
+      if (coords) *coords = v;
+      if (v.size() >= 2) {
+        a.offset = v[0];
+        a.scale = v[1] - v[0];
+      } else if (v.size() == 1) {
+        a.offset = v[0];
+      }
+      Handle ch = dataset_handle(H5Dopen2(g.get(), cname.c_str(), H5P_DEFAULT));
+      if (ch.valid()) {
+        if (auto u = read_string_attr(ch.get(), "units")) a.units = *u;
+        if (auto ln = read_string_attr(ch.get(), "long_name")) a.long_name = *ln;
+        if (auto t = read_string_attr(ch.get(), "type")) a.long_name += " @type=" + *t;
+      }
+    } else if (coords) {
+      coords->resize(n);
+      for (hsize_t k = 0; k < n; ++k) (*coords)[k] = a.offset + a.scale * static_cast<double>(k);
+    }
+  };
+  for (int i = 0; i + 1 < rank; ++i) {
+    NavAxis a;
+    axis_info(i, a, dims[i], nullptr);
+    img.navigation.push_back(a);
+  }
+  NavAxis ea;
+  std::vector<double> energy;
+  const bool have_axis_group = link_exists(g.get(), fmt::format("axis-{}", rank - 1));
+  const bool have_coord = rank - 1 < static_cast<int>(axes.size()) && axes[rank - 1] != "." &&
+                          link_exists(g.get(), axes[rank - 1]);
+  if (!have_axis_group && !have_coord)
+    ctx.error(path_in_file, fmt::format("no energy axis: expected a coordinate dataset named by "
+                                        "@axes or a HyperSpy 'axis-{}' group",
+                                        rank - 1));
+  axis_info(rank - 1, ea, nch, &energy);
+  // Energy kind: the coordinate's @type (NXmpes), else the axis names.
+  int kind = 0;
+  const auto at = ea.long_name.find(" @type=");
+  if (at != std::string::npos) {
+    kind = kind_from_text(ea.long_name.substr(at));
+    ea.long_name.resize(at);
+  }
+  if (!kind) kind = kind_from_text(ea.long_name + " " + ea.name);
+  img.energy_kind = kind == 2 ? EnergyKind::Kinetic : EnergyKind::Binding;
+  if (!kind) img.metadata["energy_kind_assumed"] = "binding (the file does not say)";
+  img.energy_units = ea.units.empty() ? "eV" : ea.units;
+  img.metadata["energy_axis"] = ea.long_name.empty() ? ea.name : ea.long_name;
+
+  // Intensities.
+  img.counts.resize(static_cast<size_t>(img.pixels()) * nch);
+  if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, img.counts.data()) < 0)
+    ctx.error(dpath, fmt::format("cannot read the data: {}", h5_message()));
+  const bool descending = check_monotonic(energy, ctx.file, dpath + " energy axis");
+  img.energy = std::move(energy);
+  if (descending) {
+    std::reverse(img.energy.begin(), img.energy.end());
+    for (long p = 0; p < img.pixels(); ++p) std::reverse(img.spectrum(p), img.spectrum(p) + nch);
+    img.metadata["energy_flipped"] = "true (stored descending)";
+  }
+
+  // Metadata: HyperSpy's metadata/General and original_metadata.
+  img.metadata["format"] = "HDF5";
+  img.metadata["hdf5_path"] = path_in_file;
+  if (link_exists(g.get(), "metadata") && link_exists(g.get(), "metadata/General")) {
+    Handle mg = group_handle(H5Gopen2(g.get(), "metadata/General", H5P_DEFAULT));
+    if (mg.valid()) read_attrs_as_text(mg.get(), "", img.metadata);
+  }
+  if (link_exists(g.get(), "metadata") && link_exists(g.get(), "metadata/Signal")) {
+    Handle ms = group_handle(H5Gopen2(g.get(), "metadata/Signal", H5P_DEFAULT));
+    if (ms.valid()) read_attrs_as_text(ms.get(), "signal.", img.metadata);
+  }
+  if (link_exists(g.get(), "original_metadata")) {
+    Handle om = group_handle(H5Gopen2(g.get(), "original_metadata", H5P_DEFAULT));
+    if (om.valid()) {
+      read_attrs_as_text(om.get(), "", img.metadata);
+      for (const char* key : {"photon_energy_eV", "photon_energy", "excitation_energy",
+                              "excitation_energy_eV", "source_energy_eV"}) {
+        if (auto v = read_number_attr(om.get(), key); v && *v > 0) {
+          img.photon_energy = *v;
+          break;
+        }
+      }
+    }
+  }
+  if (options.photon_energy > 0 && img.photon_energy <= 0)
+    img.photon_energy = options.photon_energy;
+  if (options.energy != EnergyAxis::AsRecorded) {
+    const EnergyKind want =
+        options.energy == EnergyAxis::Binding ? EnergyKind::Binding : EnergyKind::Kinetic;
+    if (want != img.energy_kind && img.photon_energy <= 0)
+      ctx.error(path_in_file,
+                fmt::format("cannot convert {} to {} energy: no excitation energy "
+                            "in original_metadata (photon_energy_eV); give it "
+                            "explicitly",
+                            energy_kind_name(img.energy_kind), energy_kind_name(want)));
+    convert_energy(img, want);
+  }
+  return img;
+}
+
+/// Names of the links in group `loc`, in creation (else name) order.
+std::vector<std::string> child_names(hid_t loc) {
+  std::vector<std::string> names;
+  auto cb = [](hid_t, const char* name, const H5L_info_t*, void* op) -> herr_t {
+    static_cast<std::vector<std::string>*>(op)->emplace_back(name);
+    return 0;
+  };
+  hsize_t idx = 0;
+  if (H5Literate(loc, H5_INDEX_CRT_ORDER, H5_ITER_INC, &idx, cb, &names) < 0) {
+    names.clear();
+    idx = 0;
+    H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &idx, cb, &names);
+  }
+  return names;
+}
+
+bool is_group(hid_t loc, const std::string& name) {
+  if (!link_exists(loc, name)) return false;
+  Handle o = object_handle(H5Oopen(loc, name.c_str(), H5P_DEFAULT));
+  return o.valid() && H5Iget_type(o.get()) == H5I_GROUP;
+}
+
+/// Depth-first search for NXdata-like groups (with @signal) outside /Experiments.
+void find_signal_groups(hid_t loc, const std::string& path, int depth,
+                        std::vector<std::pair<std::string, std::string>>& found) {
+  if (depth > 8) return;
+  for (const auto& name : child_names(loc)) {
+    if (!is_group(loc, name)) continue;
+    Handle g = group_handle(H5Gopen2(loc, name.c_str(), H5P_DEFAULT));
+    if (!g.valid()) continue;
+    const std::string p = path + "/" + name;
+    if (H5Aexists(g.get(), "signal") > 0)
+      found.emplace_back(path, name);
+    else
+      find_signal_groups(g.get(), p, depth + 1, found);
+  }
+}
+
+}  // namespace
+
+std::vector<SpectrumImage> read_spectrum_hdf5(const std::string& path, const ReadOptions& options) {
+  QuietErrors quiet;
+  const ReadCtx ctx{path};
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw InputError(path, 0, "not an HDF5 file (no HDF5 signature), or it cannot be read");
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid())
+    throw InputError(path, 0, fmt::format("cannot open as HDF5: {}", h5_message()));
+  std::vector<SpectrumImage> out;
+  if (is_group(file.get(), "Experiments")) {
+    Handle ex = group_handle(H5Gopen2(file.get(), "Experiments", H5P_DEFAULT));
+    for (const auto& name : child_names(ex.get())) {
+      if (!is_group(ex.get(), name)) continue;
+      Handle g = group_handle(H5Gopen2(ex.get(), name.c_str(), H5P_DEFAULT));
+      const std::string signal = read_string_attr(g.get(), "signal").value_or("data");
+      g.close();
+      if (!link_exists(ex.get(), name + "/" + signal)) continue;
+      out.push_back(read_signal_group(ex.get(), name, "/Experiments/" + name, ctx, options));
+    }
+  }
+  if (out.empty()) {
+    std::vector<std::pair<std::string, std::string>> found;
+    find_signal_groups(file.get(), "", 0, found);
+    for (const auto& [parent, name] : found) {
+      Handle pg =
+          group_handle(H5Gopen2(file.get(), parent.empty() ? "/" : parent.c_str(), H5P_DEFAULT));
+      out.push_back(read_signal_group(pg.get(), name, parent + "/" + name, ctx, options));
+    }
+  }
+  if (out.empty())
+    throw InputError(path, 0,
+                     "no spectrum image found: expected /Experiments/<name>/data (HyperSpy) or an "
+                     "NXdata group with @signal, holding (ny × nx × channels), (n × channels) or "
+                     "(channels) with an energy axis");
+  if (file.close() < 0) throw InputError(path, 0, "error closing the HDF5 file");
+  return out;
+}
+
+// -------------------------------------------------------------------------------------- writing
+namespace {
+
+/// Writer with the attribute and dataset helpers of the dual HyperSpy/NeXus layout.
+class Writer {
+ public:
+  explicit Writer(const std::string& target) : target_(target) {}
+
+  [[noreturn]] void error(const std::string& what) const {
+    throw Error(fmt::format("writing {}: {}: {}", target_, what, h5_message()));
+  }
+  Handle check(Handle h, const std::string& what) const {
+    if (!h.valid()) error(what);
+    return h;
+  }
+
+  Handle create_group(hid_t loc, const std::string& name) const {
+    return check(group_handle(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)),
+                 "create group " + name);
+  }
+
+  void attr_fixed(hid_t obj, const char* name, const std::string& value) const {
+    Handle t = type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(t.get(), std::max<size_t>(value.size(), 1));
+    H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+    H5Tset_cset(t.get(), H5T_CSET_ASCII);
+    Handle s = space_handle(H5Screate(H5S_SCALAR));
+    Handle a = check(attr_handle(H5Acreate2(obj, name, t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT)),
+                     std::string("create attribute ") + name);
+    std::string buf = value.empty() ? std::string(1, '\0') : value;
+    if (H5Awrite(a.get(), t.get(), buf.data()) < 0) error(std::string("write attribute ") + name);
+  }
+
+  void attr_str(hid_t obj, const char* name, const std::string& value) const {
+    attr_str_array(obj, name, {value}, true);
+  }
+
+  void attr_str_array(hid_t obj, const char* name, const std::vector<std::string>& values,
+                      bool scalar = false) const {
+    Handle t = type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(t.get(), H5T_VARIABLE);
+    H5Tset_cset(t.get(), H5T_CSET_UTF8);
+    const hsize_t n = values.size();
+    Handle s = space_handle(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+    Handle a = check(attr_handle(H5Acreate2(obj, name, t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT)),
+                     std::string("create attribute ") + name);
+    std::vector<const char*> ptrs;
+    for (const auto& v : values) ptrs.push_back(v.c_str());
+    if (H5Awrite(a.get(), t.get(), ptrs.data()) < 0) error(std::string("write attribute ") + name);
+  }
+
+  template <typename T>
+  void attr_num(hid_t obj, const char* name, T value, hid_t type) const {
+    Handle s = space_handle(H5Screate(H5S_SCALAR));
+    Handle a = check(attr_handle(H5Acreate2(obj, name, type, s.get(), H5P_DEFAULT, H5P_DEFAULT)),
+                     std::string("create attribute ") + name);
+    if (H5Awrite(a.get(), type, &value) < 0) error(std::string("write attribute ") + name);
+  }
+
+  /// HDF5 boolean enum as h5py writes Python bools (int8 base, FALSE = 0, TRUE = 1).
+  void attr_bool(hid_t obj, const char* name, bool value) const {
+    Handle t = type_handle(H5Tenum_create(H5T_NATIVE_INT8));
+    int8_t f = 0, tr = 1;
+    H5Tenum_insert(t.get(), "FALSE", &f);
+    H5Tenum_insert(t.get(), "TRUE", &tr);
+    Handle s = space_handle(H5Screate(H5S_SCALAR));
+    Handle a = check(attr_handle(H5Acreate2(obj, name, t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT)),
+                     std::string("create attribute ") + name);
+    int8_t v = value ? 1 : 0;
+    if (H5Awrite(a.get(), t.get(), &v) < 0) error(std::string("write attribute ") + name);
+  }
+
+  /// Chunked, gzip+shuffle dataset of `rank` dims; `chunk` whole rows along the last dimension.
+  void dataset(hid_t loc, const std::string& name, int rank, const hsize_t* dims,
+               const hsize_t* chunk, hid_t file_type, hid_t mem_type, const void* data,
+               bool compress) const {
+    Handle s = space_handle(H5Screate_simple(rank, dims, nullptr));
+    Handle dcpl = plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    if (compress && chunk) {
+      H5Pset_chunk(dcpl.get(), rank, chunk);
+      if (H5Zfilter_avail(H5Z_FILTER_SHUFFLE) > 0) H5Pset_shuffle(dcpl.get());
+      if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 4);
+    }
+    Handle d = check(dataset_handle(H5Dcreate2(loc, name.c_str(), file_type, s.get(), H5P_DEFAULT,
+                                               dcpl.get(), H5P_DEFAULT)),
+                     "create dataset " + name);
+    if (H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+      error("write dataset " + name);
+  }
+
+ private:
+  std::string target_;
+};
+
+/// One axis of a signal as the writer needs it.
+struct AxisOut {
+  std::string name;       ///< coordinate dataset name (NeXus) — unique within the group
+  std::string long_name;  ///< HyperSpy axis name
+  std::string units;
+  hsize_t size = 0;
+  double offset = 0, scale = 1;
+  bool navigate = false;
+  std::vector<double> coords;  ///< explicit values; empty = offset + i * scale
+  std::string energy_type;     ///< "binding"/"kinetic" for the energy axis
+};
+
+struct SignalOut {
+  std::string group;  ///< name under /Experiments
+  std::string title, original_filename, quantity, interpretation, date, time;
+  std::vector<AxisOut> axes;
+  const float* fdata = nullptr;
+  const int32_t* idata = nullptr;
+  std::map<std::string, std::string> original_metadata;
+  std::map<std::string, double> original_numbers;
+};
+
+/// Sanitised HDF5 link name: [A-Za-z0-9_.-], never empty or a reserved name.
+std::string safe_name(const std::string& s, const std::string& fallback) {
+  std::string out;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '_' || c == '-' || c == '.')
+      out.push_back(c);
+    else if (!out.empty() && out.back() != '_')
+      out.push_back('_');
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (out.empty() || out == "." || out == "..") out = fallback;
+  return out;
+}
+
+void write_signal(const Writer& w, hid_t experiments, const SignalOut& s) {
+  Handle g = w.create_group(experiments, s.group);
+  const int rank = static_cast<int>(s.axes.size());
+  w.attr_fixed(g.get(), "NX_class", "NXdata");
+  w.attr_fixed(g.get(), "signal", "data");
+  std::vector<std::string> names;
+  for (const auto& a : s.axes) names.push_back(a.name);
+  w.attr_str_array(g.get(), "axes", names);
+  for (int i = 0; i < rank; ++i)
+    w.attr_num<int32_t>(g.get(), (s.axes[i].name + "_indices").c_str(), i, H5T_STD_I32LE);
+  w.attr_fixed(g.get(), "interpretation", s.interpretation);
+  w.attr_str(g.get(), "package", "");
+  w.attr_str(g.get(), "package_version", "");
+
+  // data
+  std::vector<hsize_t> dims(rank), chunk(rank);
+  for (int i = 0; i < rank; ++i) dims[i] = s.axes[i].size;
+  // Chunks hold whole rows of the last dimension (whole spectra), up to ~256 KiB.
+  hsize_t elems = 1;
+  for (int i = rank - 1; i >= 0; --i) {
+    if (i == rank - 1) {
+      chunk[i] = dims[i];
+    } else {
+      const hsize_t fit = std::max<hsize_t>(1, (65536 / std::max<hsize_t>(elems, 1)));
+      chunk[i] = std::min(dims[i], fit);
+    }
+    elems *= chunk[i];
+  }
+  if (s.fdata)
+    w.dataset(g.get(), "data", rank, dims.data(), chunk.data(), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+              s.fdata, true);
+  else
+    w.dataset(g.get(), "data", rank, dims.data(), chunk.data(), H5T_STD_I32LE, H5T_NATIVE_INT32,
+              s.idata, true);
+  {
+    Handle d = dataset_handle(H5Dopen2(g.get(), "data", H5P_DEFAULT));
+    w.attr_fixed(d.get(), "interpretation", s.interpretation);
+  }
+
+  // HyperSpy axes and NeXus coordinates.
+  for (int i = 0; i < rank; ++i) {
+    const AxisOut& a = s.axes[i];
+    Handle ag = w.create_group(g.get(), fmt::format("axis-{}", i));
+    w.attr_str(ag.get(), "name", a.long_name);
+    w.attr_str(ag.get(), "units", a.units);
+    w.attr_num<int64_t>(ag.get(), "size", static_cast<int64_t>(a.size), H5T_STD_I64LE);
+    w.attr_num<double>(ag.get(), "offset", a.offset, H5T_IEEE_F64LE);
+    w.attr_num<double>(ag.get(), "scale", a.scale, H5T_IEEE_F64LE);
+    w.attr_bool(ag.get(), "navigate", a.navigate);
+    w.attr_bool(ag.get(), "is_binned", false);
+    std::vector<double> c = a.coords;
+    if (c.empty()) {
+      c.resize(a.size);
+      for (hsize_t k = 0; k < a.size; ++k) c[k] = a.offset + a.scale * static_cast<double>(k);
+    }
+    const hsize_t n = c.size();
+    w.dataset(g.get(), a.name, 1, &n, nullptr, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c.data(), false);
+    Handle cd = dataset_handle(H5Dopen2(g.get(), a.name.c_str(), H5P_DEFAULT));
+    w.attr_str(cd.get(), "units", a.units);
+    w.attr_str(cd.get(), "long_name", a.long_name);
+    if (!a.energy_type.empty()) w.attr_str(cd.get(), "type", a.energy_type);
+  }
+
+  // metadata (required by HyperSpy) and original_metadata.
+  Handle md = w.create_group(g.get(), "metadata");
+  {
+    Handle gen = w.create_group(md.get(), "General");
+    w.attr_str(gen.get(), "title", s.title);
+    w.attr_str(gen.get(), "original_filename", s.original_filename);
+    if (!s.date.empty()) w.attr_str(gen.get(), "date", s.date);
+    if (!s.time.empty()) w.attr_str(gen.get(), "time", s.time);
+    Handle sig = w.create_group(md.get(), "Signal");
+    w.attr_str(sig.get(), "signal_type", "");
+    w.attr_str(sig.get(), "quantity", s.quantity);
+  }
+  Handle om = w.create_group(g.get(), "original_metadata");
+  for (const auto& [k, v] : s.original_numbers)
+    w.attr_num<double>(om.get(), k.c_str(), v, H5T_IEEE_F64LE);
+  for (const auto& [k, v] : s.original_metadata) {
+    if (s.original_numbers.count(k) || k.empty()) continue;
+    w.attr_str(om.get(), k.c_str(), v);
+  }
+}
+
+/// Navigation axes (slowest first) for an ny × nx grid described by `nav`.
+std::vector<AxisOut> navigation_axes(int ny, int nx, const std::vector<NavAxis>& nav, bool navigate,
+                                     const std::string& what) {
+  std::vector<AxisOut> out;
+  auto from = [&](const NavAxis& a, hsize_t size, const char* fallback) {
+    AxisOut o;
+    o.name = safe_name(a.name, fallback);
+    o.long_name = a.long_name.empty() ? a.name : a.long_name;
+    o.units = a.units;
+    o.size = size;
+    o.offset = a.offset;
+    o.scale = a.scale;
+    o.navigate = navigate;
+    return o;
+  };
+  if (nav.size() == 1) {
+    if (ny != 1)
+      fail("{}: one navigation axis ('{}') given but ny = {} (a stack must have ny = 1)", what,
+           nav[0].name, ny);
+    out.push_back(from(nav[0], nx, "index"));
+  } else if (nav.size() == 2) {
+    out.push_back(from(nav[0], ny, "y"));
+    out.push_back(from(nav[1], nx, "x"));
+  } else if (nav.empty()) {
+    if (ny == 1 && nx == 1) return out;
+    NavAxis y{"y", "", 0.0, 1.0, "y"}, x{"x", "", 0.0, 1.0, "x"};
+    out.push_back(from(y, ny, "y"));
+    out.push_back(from(x, nx, "x"));
+  } else {
+    fail("{}: {} navigation axes; at most 2 are supported", what, nav.size());
+  }
+  // Coordinate names must not collide with each other or with the layout's own names.
+  std::set<std::string> used = {"data", "metadata", "original_metadata", "energy", "peak"};
+  for (auto& a : out) {
+    std::string n = a.name;
+    for (int k = 2; used.count(n) || n.rfind("axis-", 0) == 0; ++k)
+      n = fmt::format("{}_{}", a.name, k);
+    a.name = n;
+    used.insert(n);
+  }
+  return out;
+}
+
+/// Creates the file skeleton (root and /Experiments attributes), calls `body(experiments)`, sets
+/// @default, closes everything and renames the temporary onto `path`.
+template <typename Body>
+void write_file(const std::string& path, const std::string& default_signal, Body&& body) {
+  QuietErrors quiet;
+  const std::string tmp = detail::temp_path_for(path);
+  const Writer w(path);
+  try {
+    Handle fapl = plist_handle(H5Pcreate(H5P_FILE_ACCESS));
+    // STRONG: H5Fclose closes any object still open, so nothing can keep the file open.
+    H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+    if (!file.valid())
+      throw Error(fmt::format("cannot create {} (temporary for {}): {}", tmp, path, h5_message()));
+    w.attr_str(file.get(), "file_format", "HyperSpy");
+    w.attr_str(file.get(), "file_format_version", "3.1");
+    w.attr_fixed(file.get(), "NX_class", "NXroot");
+    w.attr_str(file.get(), "default", "Experiments");
+    {
+      // Track creation order so readers (ours, HyperSpy's) list signals in the order written.
+      Handle gcpl = plist_handle(H5Pcreate(H5P_GROUP_CREATE));
+      H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+      Handle ex = w.check(
+          group_handle(H5Gcreate2(file.get(), "Experiments", H5P_DEFAULT, gcpl.get(), H5P_DEFAULT)),
+          "create group Experiments");
+      w.attr_fixed(ex.get(), "NX_class", "NXentry");
+      w.attr_str(ex.get(), "default", default_signal);
+      body(w, ex.get());
+    }
+    if (H5Fflush(file.get(), H5F_SCOPE_LOCAL) < 0) w.error("flush");
+    if (file.close() < 0) w.error("close");
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  detail::commit_temp(tmp, path);
+}
+
+std::string unique(std::set<std::string>& used, const std::string& name) {
+  std::string n = name;
+  for (int k = 2; used.count(n); ++k) n = fmt::format("{}_{}", name, k);
+  used.insert(n);
+  return n;
+}
+
+/// original_metadata attribute names: sanitised, and distinct after sanitising.
+std::map<std::string, std::string> attr_names(const std::map<std::string, std::string>& in,
+                                              std::set<std::string> used = {}) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : in) out[unique(used, safe_name(k, "key"))] = v;
+  return out;
+}
+
+SignalOut spectrum_signal(const SpectrumImage& img, const std::string& group) {
+  const std::string what = fmt::format("image '{}'", img.name);
+  const size_t n = static_cast<size_t>(img.pixels()) * img.channels();
+  if (img.channels() < 1) fail("{}: no energy channels", what);
+  if (img.ny < 1 || img.nx < 1) fail("{}: navigation shape {} × {} is empty", what, img.ny, img.nx);
+  if (img.counts.size() != n)
+    fail("{}: {} intensities but ny × nx × channels = {} × {} × {} = {}", what, img.counts.size(),
+         img.ny, img.nx, img.channels(), n);
+  SignalOut s;
+  s.group = group;
+  s.title = img.name;
+  s.original_filename = img.source;
+  s.quantity = "Intensity (counts)";
+  s.interpretation = "spectrum";
+  s.axes = navigation_axes(img.ny, img.nx, img.navigation, true, what);
+  AxisOut e;
+  e.name = "energy";
+  e.long_name = img.energy_kind == EnergyKind::Binding ? "Binding energy" : "Kinetic energy";
+  e.units = img.energy_units;
+  e.size = img.channels();
+  e.coords = img.energy;
+  e.offset = img.energy.front();
+  e.scale =
+      img.channels() > 1 ? (img.energy.back() - img.energy.front()) / (img.channels() - 1) : 1.0;
+  e.navigate = false;
+  e.energy_type = energy_kind_name(img.energy_kind);
+  s.axes.push_back(e);
+  s.fdata = img.counts.data();
+  if (auto it = img.metadata.find("date"); it != img.metadata.end()) s.date = it->second;
+  if (auto it = img.metadata.find("time"); it != img.metadata.end()) s.time = it->second;
+  s.original_metadata = attr_names(img.metadata, {"photon_energy_eV"});
+  if (img.photon_energy > 0) s.original_numbers["photon_energy_eV"] = img.photon_energy;
+  return s;
+}
+
+}  // namespace
+
+void write_spectra_hdf5(const std::string& path, const std::vector<SpectrumImage>& images) {
+  if (images.empty()) fail("writing {}: no spectrum images to write", path);
+  std::set<std::string> used;
+  std::vector<SignalOut> signals;
+  for (size_t i = 0; i < images.size(); ++i)
+    signals.push_back(spectrum_signal(
+        images[i], unique(used, safe_name(images[i].name, fmt::format("spectrum{}", i)))));
+  write_file(path, signals.front().group, [&](const Writer& w, hid_t ex) {
+    for (const auto& s : signals) write_signal(w, ex, s);
+  });
+}
+
+void write_spectrum_image_hdf5(const std::string& path, const SpectrumImage& image) {
+  write_spectra_hdf5(path, std::vector<SpectrumImage>{image});
+}
+
+void write_maps_hdf5(const std::string& path, const std::vector<MapSet>& sets,
+                     const std::vector<SpectrumImage>& cubes) {
+  if (sets.empty() && cubes.empty()) fail("writing {}: no maps to write", path);
+  std::set<std::string> used;
+  std::vector<SignalOut> signals;
+  std::deque<std::vector<int32_t>> int_buffers;  // int32 copies of integer maps (stable addresses)
+  for (const auto& set : sets) {
+    const std::string what = fmt::format("map set '{}'", set.name);
+    if (set.ny < 1 || set.nx < 1)
+      fail("{}: navigation shape {} × {} is empty", what, set.ny, set.nx);
+    const size_t npix = static_cast<size_t>(set.ny) * set.nx;
+    const std::vector<AxisOut> nav = navigation_axes(set.ny, set.nx, set.navigation, false, what);
+    std::vector<AxisOut> image_axes = nav;
+    if (image_axes.empty()) {  // a single spectrum: a 1 × 1 image
+      NavAxis y{"y", "", 0.0, 1.0, "y"}, x{"x", "", 0.0, 1.0, "x"};
+      image_axes = navigation_axes(1, 1, {y, x}, false, what);
+    }
+    const std::string prefix = safe_name(set.name, "maps");
+    const std::map<std::string, std::string> om =
+        attr_names(set.metadata, {"map_units", "peak_0", "peak_1", "peak_2", "peak_3"});
+    auto base = [&](const std::string& suffix, const std::string& title, const std::string& qty) {
+      SignalOut s;
+      s.group = unique(used, prefix + "_" + safe_name(suffix, "map"));
+      s.title = (set.title.empty() ? set.name : set.title) + ": " + title;
+      s.original_filename = set.source;
+      s.quantity = qty;
+      s.interpretation = image_axes.size() >= 2 ? "image" : "spectrum";
+      s.original_metadata = om;
+      return s;
+    };
+    for (const auto& m : set.maps) {
+      if (m.values.size() != npix)
+        fail("{}: map '{}' has {} values, the grid {} × {} = {}", what, m.name, m.values.size(),
+             set.ny, set.nx, npix);
+      SignalOut s = base(m.name, m.long_name.empty() ? m.name : m.long_name,
+                         fmt::format("{}{}", m.long_name.empty() ? m.name : m.long_name,
+                                     m.units.empty() ? "" : " (" + m.units + ")"));
+      s.axes = image_axes;
+      s.original_metadata["map_units"] = m.units;
+      if (m.integer) {
+        int_buffers.emplace_back(npix);
+        for (size_t i = 0; i < npix; ++i)
+          int_buffers.back()[i] = std::isfinite(m.values[i])
+                                      ? static_cast<int32_t>(std::lround(m.values[i]))
+                                      : INT32_MIN;
+        s.idata = int_buffers.back().data();
+      } else {
+        s.fdata = m.values.data();
+      }
+      signals.push_back(std::move(s));
+    }
+    for (const auto& st : set.peak_stacks) {
+      if (st.n_peaks < 1) fail("{}: peak stack '{}' has {} peaks", what, st.name, st.n_peaks);
+      if (st.values.size() != npix * st.n_peaks)
+        fail("{}: peak stack '{}' has {} values, n_peaks × ny × nx = {} × {} × {} = {}", what,
+             st.name, st.values.size(), st.n_peaks, set.ny, set.nx, npix * st.n_peaks);
+      if (!st.peak_labels.empty() && static_cast<int>(st.peak_labels.size()) != st.n_peaks)
+        fail("{}: peak stack '{}' has {} labels for {} peaks", what, st.name, st.peak_labels.size(),
+             st.n_peaks);
+      SignalOut s = base(st.name, st.long_name.empty() ? st.name : st.long_name,
+                         fmt::format("{}{}", st.long_name.empty() ? st.name : st.long_name,
+                                     st.units.empty() ? "" : " (" + st.units + ")"));
+      AxisOut peak;
+      peak.name = "peak";
+      peak.long_name = "Peak";
+      peak.size = st.n_peaks;
+      peak.navigate = true;
+      s.axes.push_back(peak);
+      for (const auto& a : image_axes) s.axes.push_back(a);
+      s.original_metadata["map_units"] = st.units;
+      for (int k = 0; k < static_cast<int>(st.peak_labels.size()); ++k)
+        s.original_metadata[fmt::format("peak_{}", k)] = st.peak_labels[k];
+      s.fdata = st.values.data();
+      signals.push_back(std::move(s));
+    }
+  }
+  for (size_t i = 0; i < cubes.size(); ++i)
+    signals.push_back(spectrum_signal(
+        cubes[i], unique(used, safe_name(cubes[i].name, fmt::format("spectrum{}", i)))));
+  if (signals.empty()) fail("writing {}: the map sets hold no maps", path);
+  write_file(path, signals.front().group, [&](const Writer& w, hid_t ex) {
+    for (const auto& s : signals) write_signal(w, ex, s);
+  });
+}
+
+}  // namespace vitrum::spectra

@@ -1,0 +1,428 @@
+// Synthetic spectrum images with known truth (see synth.hpp for the model).
+#include "vitrum/spectra/synth.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "vitrum/core/error.hpp"
+#include "vitrum/spectra/math/lineshapes.hpp"
+
+namespace vitrum::spectra {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+const char* pattern_name(SynthPattern p) {
+  switch (p) {
+    case SynthPattern::Constant:
+      return "constant";
+    case SynthPattern::GradientX:
+      return "gradient_x";
+    case SynthPattern::GradientY:
+      return "gradient_y";
+    case SynthPattern::Radial:
+      return "radial";
+    case SynthPattern::Checker:
+      return "checker";
+  }
+  return "?";
+}
+
+void validate(const SynthConfig& c) {
+  auto need = [](bool ok, const std::string& msg) {
+    if (!ok) throw Error("spectra synth: " + msg);
+  };
+  need(c.ny >= 1 && c.nx >= 1 && c.ny <= 65536 && c.nx <= 65536,
+       fmt::format("image size {} × {} must be between 1 and 65536 per side", c.ny, c.nx));
+  need(std::isfinite(c.energy_step) && c.energy_step > 0,
+       fmt::format("energy step {} eV must be > 0", c.energy_step));
+  need(std::isfinite(c.energy_min) && std::isfinite(c.energy_max) && c.energy_max > c.energy_min,
+       fmt::format("energy window [{}, {}] eV must have min < max", c.energy_min, c.energy_max));
+  const double n = (c.energy_max - c.energy_min) / c.energy_step;
+  need(n >= 4 && n <= 1e6,
+       fmt::format("energy window [{}, {}] eV with step {} eV gives {:.0f} channels; need 5 to "
+                   "1e6",
+                   c.energy_min, c.energy_max, c.energy_step, n + 1));
+  need(std::isfinite(c.fwhm) && c.fwhm > 0, fmt::format("FWHM {} eV must be > 0", c.fwhm));
+  need(c.eta >= 0 && c.eta <= 1, fmt::format("eta {} must be in [0, 1]", c.eta));
+  need(c.doublet_splitting >= 0,
+       fmt::format("doublet splitting {} eV must be ≥ 0", c.doublet_splitting));
+  need(c.doublet_ratio > 0 && c.doublet_ratio <= 1,
+       fmt::format("doublet ratio {} must be in (0, 1]", c.doublet_ratio));
+  need(c.ratio.min >= 0 && c.ratio.max <= 1 && c.ratio.min <= c.ratio.max,
+       fmt::format("intensity ratio range [{}, {}] must lie in [0, 1] with min ≤ max", c.ratio.min,
+                   c.ratio.max));
+  need(c.shift.min <= c.shift.max,
+       fmt::format("shift range [{}, {}] eV must have min ≤ max", c.shift.min, c.shift.max));
+  need(c.shift.tile >= 1 && c.ratio.tile >= 1, "checker tile must be ≥ 1 pixel");
+  need(c.peak_counts >= 0 && std::isfinite(c.peak_counts),
+       fmt::format("peak counts {} must be ≥ 0", c.peak_counts));
+  need(c.background >= 0, fmt::format("background {} counts/channel must be ≥ 0", c.background));
+  need(c.shirley >= 0, fmt::format("shirley step {} must be ≥ 0", c.shirley));
+  const double lo = c.position + std::min(0.0, c.shift.min);
+  const double hi = c.position + std::max(0.0, c.shift.max) + c.doublet_splitting;
+  need(lo >= c.energy_min && hi <= c.energy_max,
+       fmt::format("peaks span [{}, {}] eV (position, shift range, doublet splitting) but the "
+                   "energy window is [{}, {}] eV: widen the window or move the peaks",
+                   lo, hi, c.energy_min, c.energy_max));
+}
+
+}  // namespace
+
+PoissonStream::PoissonStream(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t x = seed ^ (0xD1B54A32D192ED03ull * (stream + 1));
+  for (auto& s : s_) s = splitmix64(x);
+}
+
+double PoissonStream::uniform() {
+  // xoshiro256**
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return static_cast<double>(result >> 11) * 0x1.0p-53;
+}
+
+double PoissonStream::poisson(double lam) {
+  if (!(lam > 0)) return 0.0;
+  if (lam < 10) {
+    // Inversion by sequential search.
+    const double enlam = std::exp(-lam);
+    double x = 0, prod = 1.0;
+    while (true) {
+      prod *= uniform();
+      if (prod > enlam)
+        x += 1;
+      else
+        return x;
+    }
+  }
+  // PTRS, transformed rejection with squeeze (Hörmann 1993), as in NumPy.
+  const double slam = std::sqrt(lam), loglam = std::log(lam);
+  const double b = 0.931 + 2.53 * slam;
+  const double a = -0.059 + 0.02483 * b;
+  const double invalpha = 1.1239 + 1.1328 / (b - 3.4);
+  const double vr = 0.9277 - 3.6224 / (b - 2);
+  while (true) {
+    const double U = uniform() - 0.5;
+    const double V = uniform();
+    const double us = 0.5 - std::fabs(U);
+    const double k = std::floor((2 * a / us + b) * U + lam + 0.43);
+    if (us >= 0.07 && V <= vr) return k;
+    if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (std::log(V) + std::log(invalpha) - std::log(a / (us * us) + b) <=
+        -lam + k * loglam - std::lgamma(k + 1))
+      return k;
+  }
+}
+
+double synth_pattern(const SynthMap& map, int iy, int ix, int ny, int nx) {
+  const double u = nx > 1 ? static_cast<double>(ix) / (nx - 1) : 0.0;
+  const double v = ny > 1 ? static_cast<double>(iy) / (ny - 1) : 0.0;
+  switch (map.pattern) {
+    case SynthPattern::Constant:
+      return 0.0;
+    case SynthPattern::GradientX:
+      return u;
+    case SynthPattern::GradientY:
+      return v;
+    case SynthPattern::Radial: {
+      const double du = nx > 1 ? u - 0.5 : 0.0, dv = ny > 1 ? v - 0.5 : 0.0;
+      const double r = std::sqrt(du * du + dv * dv) / std::sqrt(0.5);
+      return std::clamp(1.0 - r, 0.0, 1.0);
+    }
+    case SynthPattern::Checker:
+      return ((iy / map.tile) + (ix / map.tile)) % 2 == 0 ? 0.0 : 1.0;
+  }
+  return 0.0;
+}
+
+SynthPattern parse_synth_pattern(const std::string& name) {
+  for (SynthPattern p : {SynthPattern::Constant, SynthPattern::GradientX, SynthPattern::GradientY,
+                         SynthPattern::Radial, SynthPattern::Checker})
+    if (name == pattern_name(p)) return p;
+  fail(
+      "unknown synthetic map pattern '{}': expected constant, gradient_x, gradient_y, radial or "
+      "checker",
+      name);
+}
+
+SynthResult synthesize(const SynthConfig& c) {
+  validate(c);
+  const int nch =
+      static_cast<int>(std::floor((c.energy_max - c.energy_min) / c.energy_step + 1e-9)) + 1;
+  std::vector<double> energy(nch);
+  for (int i = 0; i < nch; ++i) energy[i] = c.energy_min + c.energy_step * i;
+
+  const bool doublet = c.doublet_splitting > 0;
+  const int per_state = doublet ? 2 : 1;
+  const int npk = 2 * per_state;
+  const long npix = static_cast<long>(c.ny) * c.nx;
+
+  SynthResult r;
+  SpectrumImage& img = r.image;
+  img.name = c.name;
+  img.source = "vitrum spectra synth";
+  img.ny = c.ny;
+  img.nx = c.nx;
+  img.energy = energy;
+  img.energy_kind = EnergyKind::Binding;
+  img.photon_energy = c.photon_energy;
+  img.counts.assign(static_cast<size_t>(npix) * nch, 0.0f);
+  r.expected = img;
+  r.expected.name = c.name + "_expected";
+
+  auto& md = img.metadata;
+  md["generator"] = "vitrum spectra synth";
+  md["synth.shape"] = c.shape == SynthShape::Gaussian ? "gaussian" : "pseudo_voigt";
+  md["synth.position_eV"] = fmt::format("{}", c.position);
+  md["synth.fwhm_eV"] = fmt::format("{}", c.fwhm);
+  md["synth.eta"] = fmt::format("{}", c.eta);
+  md["synth.doublet_splitting_eV"] = fmt::format("{}", c.doublet_splitting);
+  md["synth.doublet_ratio"] = fmt::format("{}", c.doublet_ratio);
+  md["synth.shift"] =
+      fmt::format("{} [{}, {}] eV", pattern_name(c.shift.pattern), c.shift.min, c.shift.max);
+  md["synth.ratio"] =
+      fmt::format("{} [{}, {}]", pattern_name(c.ratio.pattern), c.ratio.min, c.ratio.max);
+  md["synth.peak_counts"] = fmt::format("{}", c.peak_counts);
+  md["synth.background"] = fmt::format("{}", c.background);
+  md["synth.shirley"] = fmt::format("{}", c.shirley);
+  md["synth.noise"] = c.noise ? "poisson" : "none";
+  md["synth.seed"] = fmt::format("{}", c.seed);
+  md["signal.quantity"] = "Intensity (counts)";
+  r.expected.metadata = md;
+  r.expected.metadata["synth.noise"] = "none (expected counts)";
+
+  MapSet& t = r.truth;
+  t.name = "truth";
+  t.title = c.name + " truth";
+  t.source = "vitrum spectra synth";
+  t.ny = c.ny;
+  t.nx = c.nx;
+  t.metadata = md;
+  Map shift{"shift", "eV", "Chemical shift of B vs A", std::vector<float>(npix)};
+  Map ratio{"ratio", "", "Intensity fraction of B", std::vector<float>(npix)};
+  Map pc{"peak_counts", "counts", "Peak counts", std::vector<float>(npix)};
+  Map bg{"background", "counts", "Flat background per channel", std::vector<float>(npix)};
+  Map step{"shirley_step", "counts", "Shirley step height per channel", std::vector<float>(npix)};
+  std::vector<std::string> labels = {"A"};
+  if (doublet) labels.push_back("A partner");
+  labels.push_back("B");
+  if (doublet) labels.push_back("B partner");
+  auto stack = [&](const char* name, const char* units, const char* long_name) {
+    PeakStack s;
+    s.name = name;
+    s.units = units;
+    s.long_name = long_name;
+    s.n_peaks = npk;
+    s.values.assign(static_cast<size_t>(npk) * npix, 0.0f);
+    s.peak_labels = labels;
+    return s;
+  };
+  PeakStack pos = stack("position", "eV", "Peak position (binding energy)");
+  PeakStack fw = stack("fwhm", "eV", "Peak FWHM");
+  PeakStack et = stack("eta", "", "Lorentzian fraction");
+  PeakStack ar = stack("area", "counts", "Peak area");
+
+  const double dx = c.energy_step;
+#pragma omp parallel for schedule(static)
+  for (long p = 0; p < npix; ++p) {
+    const int iy = static_cast<int>(p / c.nx), ix = static_cast<int>(p % c.nx);
+    const double d =
+        c.shift.min + (c.shift.max - c.shift.min) * synth_pattern(c.shift, iy, ix, c.ny, c.nx);
+    const double q =
+        c.ratio.min + (c.ratio.max - c.ratio.min) * synth_pattern(c.ratio, iy, ix, c.ny, c.nx);
+    double x0[4], area[4];
+    int k = 0;
+    for (int state = 0; state < 2; ++state) {
+      const double base = c.position + (state ? d : 0.0);
+      const double a = c.peak_counts * (state ? q : 1.0 - q);
+      if (doublet) {
+        x0[k] = base;
+        area[k++] = a / (1.0 + c.doublet_ratio);
+        x0[k] = base + c.doublet_splitting;
+        area[k++] = a * c.doublet_ratio / (1.0 + c.doublet_ratio);
+      } else {
+        x0[k] = base;
+        area[k++] = a;
+      }
+    }
+    const double eta = c.shape == SynthShape::Gaussian ? 0.0 : c.eta;
+    float* mu = r.expected.spectrum(p);
+    float* obs = img.spectrum(p);
+    PoissonStream rng(c.seed, static_cast<std::uint64_t>(p));
+    double cum = 0;  // peak counts at lower binding energy
+    for (int i = 0; i < nch; ++i) {
+      double s = 0;
+      for (int j = 0; j < npk; ++j)
+        s += area[j] * dx *
+             (c.shape == SynthShape::Gaussian
+                  ? math::gaussian_pdf_fwhm(energy[i], x0[j], c.fwhm)
+                  : math::pseudo_voigt_pdf(energy[i], x0[j], c.fwhm, eta));
+      const double m = c.background + c.shirley * (cum + 0.5 * s) + s;
+      cum += s;
+      mu[i] = static_cast<float>(m);
+      obs[i] = static_cast<float>(c.noise ? rng.poisson(m) : m);
+    }
+    shift.values[p] = static_cast<float>(d);
+    ratio.values[p] = static_cast<float>(q);
+    pc.values[p] = static_cast<float>(c.peak_counts);
+    bg.values[p] = static_cast<float>(c.background);
+    step.values[p] = static_cast<float>(c.shirley * c.peak_counts);
+    for (int j = 0; j < npk; ++j) {
+      pos.values[j * npix + p] = static_cast<float>(x0[j]);
+      fw.values[j * npix + p] = static_cast<float>(c.fwhm);
+      et.values[j * npix + p] = static_cast<float>(eta);
+      ar.values[j * npix + p] = static_cast<float>(area[j]);
+    }
+  }
+  t.maps = {std::move(shift), std::move(ratio), std::move(pc), std::move(bg), std::move(step)};
+  t.peak_stacks = {std::move(pos), std::move(fw), std::move(et), std::move(ar)};
+  return r;
+}
+
+SynthConfig load_synth_config(const std::string& path, const SynthConfig& base) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path, static_cast<long>(e.source().begin.line),
+                     fmt::format("TOML syntax error: {}", e.description()));
+  }
+  SynthConfig c = base;
+  const std::set<std::string> sections = {"image", "energy", "peak", "shift", "ratio", "counts"};
+  for (const auto& [key, node] : tbl) {
+    const std::string k(key.str());
+    if (!sections.count(k) || !node.is_table())
+      throw InputError(path, static_cast<long>(node.source().begin.line),
+                       fmt::format("unknown section '{}': expected [image], [energy], [peak], "
+                                   "[shift], [ratio] or [counts]",
+                                   k));
+  }
+  // Reads section.key into `out` when present; unknown keys are errors (typos must not pass).
+  auto section = [&](const char* name, std::initializer_list<const char*> keys) {
+    const toml::table* s = tbl[name].as_table();
+    if (!s) return s;
+    for (const auto& [key, node] : *s) {
+      bool ok = false;
+      for (const char* k : keys) ok = ok || key.str() == k;
+      if (!ok) {
+        std::string list;
+        for (const char* k : keys) list += std::string(list.empty() ? "" : ", ") + k;
+        throw InputError(
+            path, static_cast<long>(node.source().begin.line),
+            fmt::format("unknown key '{}' in [{}]: expected one of {}", key.str(), name, list));
+      }
+    }
+    return s;
+  };
+  auto num = [&](const toml::table* s, const char* sec, const char* key, double& out) {
+    if (!s) return;
+    const toml::node* n = s->get(key);
+    if (!n) return;
+    if (auto v = n->value<double>())
+      out = *v;
+    else
+      throw InputError(path, static_cast<long>(n->source().begin.line),
+                       fmt::format("[{}] {} must be a number", sec, key));
+  };
+  auto integer = [&](const toml::table* s, const char* sec, const char* key, auto& out) {
+    if (!s) return;
+    const toml::node* n = s->get(key);
+    if (!n) return;
+    if (auto v = n->value<int64_t>(); v && *v >= 0)
+      out = static_cast<std::decay_t<decltype(out)>>(*v);
+    else
+      throw InputError(path, static_cast<long>(n->source().begin.line),
+                       fmt::format("[{}] {} must be a non-negative integer", sec, key));
+  };
+  auto text = [&](const toml::table* s, const char* sec, const char* key, std::string& out) {
+    if (!s) return false;
+    const toml::node* n = s->get(key);
+    if (!n) return false;
+    if (auto v = n->value<std::string>())
+      out = *v;
+    else
+      throw InputError(path, static_cast<long>(n->source().begin.line),
+                       fmt::format("[{}] {} must be a string", sec, key));
+    return true;
+  };
+  auto map = [&](const char* sec, SynthMap& m) {
+    const toml::table* s = section(sec, {"pattern", "min", "max", "tile"});
+    std::string p;
+    if (text(s, sec, "pattern", p)) {
+      try {
+        m.pattern = parse_synth_pattern(p);
+      } catch (const Error& e) {
+        throw InputError(path, static_cast<long>(s->get("pattern")->source().begin.line), e.what());
+      }
+    }
+    num(s, sec, "min", m.min);
+    num(s, sec, "max", m.max);
+    integer(s, sec, "tile", m.tile);
+  };
+  const toml::table* im = section("image", {"ny", "nx", "name"});
+  integer(im, "image", "ny", c.ny);
+  integer(im, "image", "nx", c.nx);
+  text(im, "image", "name", c.name);
+  const toml::table* en = section("energy", {"min", "max", "step", "photon_energy"});
+  num(en, "energy", "min", c.energy_min);
+  num(en, "energy", "max", c.energy_max);
+  num(en, "energy", "step", c.energy_step);
+  num(en, "energy", "photon_energy", c.photon_energy);
+  const toml::table* pk =
+      section("peak", {"shape", "position", "fwhm", "eta", "doublet_splitting", "doublet_ratio"});
+  std::string shape;
+  if (text(pk, "peak", "shape", shape)) {
+    if (shape == "gaussian")
+      c.shape = SynthShape::Gaussian;
+    else if (shape == "pseudo_voigt" || shape == "pvoigt")
+      c.shape = SynthShape::PseudoVoigt;
+    else
+      throw InputError(path, static_cast<long>(pk->get("shape")->source().begin.line),
+                       fmt::format("[peak] shape '{}': expected gaussian or pseudo_voigt", shape));
+  }
+  num(pk, "peak", "position", c.position);
+  num(pk, "peak", "fwhm", c.fwhm);
+  num(pk, "peak", "eta", c.eta);
+  num(pk, "peak", "doublet_splitting", c.doublet_splitting);
+  num(pk, "peak", "doublet_ratio", c.doublet_ratio);
+  map("shift", c.shift);
+  map("ratio", c.ratio);
+  const toml::table* ct =
+      section("counts", {"peak_counts", "background", "shirley", "noise", "seed"});
+  num(ct, "counts", "peak_counts", c.peak_counts);
+  num(ct, "counts", "background", c.background);
+  num(ct, "counts", "shirley", c.shirley);
+  if (ct) {
+    if (const toml::node* n = ct->get("noise")) {
+      if (auto v = n->value<bool>())
+        c.noise = *v;
+      else
+        throw InputError(path, static_cast<long>(n->source().begin.line),
+                         "[counts] noise must be true or false");
+    }
+  }
+  integer(ct, "counts", "seed", c.seed);
+  return c;
+}
+
+}  // namespace vitrum::spectra

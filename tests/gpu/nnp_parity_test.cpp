@@ -1,0 +1,70 @@
+// CUDA vs CPU parity of the NNP evaluation (same inputs, both precisions), on every shipped and
+// feature-coverage potential. Tolerances: double agrees to rounding (different summation order);
+// mixed agrees with the CPU's mixed mode to float rounding.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "../physics/nnp_reference.hpp"
+#include "gpu_guard.hpp"
+#include "vitrum/io/structure_io.hpp"
+#include "vitrum/nnp/evaluator.hpp"
+
+using namespace vitrum;
+
+class NnpParity : public ::testing::TestWithParam<vitrum::test::ReferenceCase> {};
+
+TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
+  VITRUM_REQUIRE_CUDA_DEVICE();
+  const auto& c = GetParam();
+  const auto pot = nnp::Potential::load_n2p2(c.potential);
+  const auto structures = read_structures(c.reference);
+  for (Precision prec : {Precision::Double, Precision::Mixed}) {
+    nnp::Evaluator cpu(pot, {Backend::Cpu, prec, true});
+    nnp::Evaluator gpu(pot, {Backend::Cuda, prec, true});
+    const double etol = prec == Precision::Double ? 1e-12 : 1e-5;
+    const double ftol = prec == Precision::Double ? 1e-10 : 1e-3;
+    for (size_t k = 0; k < structures.size(); ++k) {
+      const auto a = cpu.evaluate(structures[k]);
+      const auto b = gpu.evaluate(structures[k]);
+      EXPECT_NEAR(b.energy, a.energy, etol * std::abs(a.energy))
+          << c.name << " structure " << k + 1 << " " << to_string(prec);
+      EXPECT_EQ(b.extrapolations, a.extrapolations);
+      double fmax = 0;
+      for (const auto& f : a.forces) fmax = std::max({fmax, std::abs(f.x), std::abs(f.y), std::abs(f.z)});
+      for (size_t i = 0; i < a.forces.size(); ++i)
+        for (int d = 0; d < 3; ++d)
+          ASSERT_NEAR(b.forces[i][d], a.forces[i][d], ftol * fmax)
+              << c.name << " structure " << k + 1 << " atom " << i << " " << to_string(prec);
+      double wmax = 0;
+      for (auto& row : a.virial)
+        for (double v : row) wmax = std::max(wmax, std::abs(v));
+      for (int x = 0; x < 3; ++x)
+        for (int y = 0; y < 3; ++y) EXPECT_NEAR(b.virial[x][y], a.virial[x][y], ftol * wmax);
+    }
+  }
+}
+
+TEST(NnpParity, CudaIsDeterministic) {
+  VITRUM_REQUIRE_CUDA_DEVICE();
+  const auto pot =
+      nnp::Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
+  const auto s =
+      read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
+  nnp::Evaluator gpu(pot, {Backend::Cuda, Precision::Double, true});
+  const auto a = gpu.evaluate(s);
+  const auto b = gpu.evaluate(s);
+  EXPECT_EQ(a.energy, b.energy);
+  for (size_t i = 0; i < a.forces.size(); ++i)
+    for (int d = 0; d < 3; ++d) ASSERT_EQ(a.forces[i][d], b.forces[i][d]);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllShipped, NnpParity,
+                         ::testing::ValuesIn(vitrum::test::reference_cases()),
+                         [](const auto& info) {
+                           std::string n = info.param.name;
+                           std::replace_if(
+                               n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
+                           return n;
+                         });
