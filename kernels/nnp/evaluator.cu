@@ -99,6 +99,7 @@ struct Layout {
   const int* row;      ///< row of local atom i in its element's batch
   const long* g_off;   ///< [e] offset of element e's G block
   const double* z;     ///< atomic numbers per shell entry
+  double inv_length;   ///< caller length -> potential length
 };
 
 template <typename T>
@@ -112,13 +113,14 @@ struct ChunkScratch {
 template <typename T>
 __device__ int gather(const SfPlanView& p, const Vec3* pos, const int* off, const int* nbr,
                       const Layout& L, int i, long sb, const ChunkScratch<T>& s, double& dmin) {
+  const double inv_length = L.inv_length;
   const int e = L.elem[i];
   const double rmax = p.elem_rmax[e];
   const Vec3 ri = pos[i];
   int m = 0;
   for (int q = off[i]; q < off[i + 1]; ++q) {
     const int j = nbr[q];
-    const Vec3 d = pos[j] - ri;
+    const Vec3 d = inv_length * (pos[j] - ri);
     const double r = sqrt(dot(d, d));
     dmin = fmin(dmin, r);
     if (r >= rmax) continue;
@@ -212,7 +214,7 @@ __global__ void gather_kernel(int n_total, const int* toff, const int* tentries,
 template <typename T>
 class CudaBackend final : public EvaluatorBackend {
  public:
-  CudaBackend(const Potential& pot) : pot_(pot) {
+  CudaBackend(const Potential& pot, double inv_length) : pot_(pot), inv_length_(inv_length) {
     VITRUM_CUBLAS_CHECK(cublasCreate(&blas_));
     const SfPlan& p = pot.plan();
     fns_.upload(p.fns);
@@ -282,7 +284,7 @@ class CudaBackend final : public EvaluatorBackend {
     row_.upload(row);
     goff_.upload(g_off);
     z_.upload(z);
-    Layout L{elem_.data(), row_.data(), goff_.data(), z_.data()};
+    Layout L{elem_.data(), row_.data(), goff_.data(), z_.data(), inv_length_};
     // Neighbor list on the device.
     Vec3 lo = shell.positions.empty() ? Vec3{0, 0, 0} : shell.positions[0], hi = lo;
     for (const auto& p : shell.positions)
@@ -290,7 +292,7 @@ class CudaBackend final : public EvaluatorBackend {
         lo[d] = std::min(lo[d], p[d]);
         hi[d] = std::max(hi[d], p[d]);
       }
-    nl_.build(pos_.data(), n, nt, lo, hi, pot_.cutoff());
+    nl_.build(pos_.data(), n, nt, lo, hi, pot_.cutoff() / inv_length_);
     std::vector<int> off(n + 1);
     VITRUM_CUDA_CHECK(cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int),
                                  cudaMemcpyDeviceToHost));
@@ -468,6 +470,7 @@ class CudaBackend final : public EvaluatorBackend {
   }
 
   const Potential& pot_;
+  double inv_length_;
   cublasHandle_t blas_ = nullptr;
   SfPlanView plan_;
   DeviceArray<DistanceFn> fns_;
@@ -488,9 +491,10 @@ class CudaBackend final : public EvaluatorBackend {
 
 }  // namespace
 
-std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision) {
-  if (precision == Precision::Mixed) return std::make_unique<CudaBackend<float>>(pot);
-  return std::make_unique<CudaBackend<double>>(pot);
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision,
+                                                    double inv_length) {
+  if (precision == Precision::Mixed) return std::make_unique<CudaBackend<float>>(pot, inv_length);
+  return std::make_unique<CudaBackend<double>>(pot, inv_length);
 }
 
 }  // namespace vitrum::nnp

@@ -2,9 +2,9 @@
 // structures, input checks, and the single backend switch.
 #include <cmath>
 
-#include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/structure_io.hpp"
+#include "vitrum/nnp/evaluator_backend.hpp"
 
 namespace vitrum::nnp {
 
@@ -31,12 +31,16 @@ std::vector<int> element_indices(const Potential& pot, const GhostShell& shell) 
 Evaluator::Evaluator(const Potential& potential, EvalOptions options)
     : potential_(&potential), options_(options) {
   require_backend(options.backend);
+  if (!(options.length_unit > 0) || !(options.energy_unit > 0))
+    fail("potential units must be positive (length_unit {}, energy_unit {})", options.length_unit,
+         options.energy_unit);
+  const double inv_length = 1.0 / options.length_unit;
   switch (options.backend) {
     case Backend::Cpu:
-      backend_ = make_cpu_backend(potential, options.precision);
+      backend_ = make_cpu_backend(potential, options.precision, inv_length);
       break;
     case Backend::Cuda:
-      backend_ = make_cuda_backend(potential, options.precision);
+      backend_ = make_cuda_backend(potential, options.precision, inv_length);
       break;
   }
 }
@@ -46,10 +50,20 @@ Evaluator::Evaluator(Evaluator&&) noexcept = default;
 Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
 
 void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalResult& result) {
-  if (list.cutoff + list.skin < potential_->cutoff() * (1 - 1e-12))
+  if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
     fail("neighbor list cutoff {} is shorter than the potential's cutoff {}",
-         list.cutoff + list.skin, potential_->cutoff());
+         list.cutoff + list.skin, cutoff());
   backend_->compute(shell, list, options_.forces, result);
+  // From potential units to the caller's (see evaluator_backend.hpp).
+  const double eu = options_.energy_unit;
+  if (eu != 1.0 || options_.length_unit != 1.0) {
+    result.energy *= eu;
+    for (double& e : result.atom_energy) e *= eu;
+    for (auto& f : result.forces) f = eu * f;
+    for (auto& row : result.virial)
+      for (double& v : row) v *= eu;
+  }
+  result.min_distance *= options_.length_unit;
 }
 
 EvalResult Evaluator::evaluate(const Structure& s, const std::string& where) {
@@ -58,13 +72,15 @@ EvalResult Evaluator::evaluate(const Structure& s, const std::string& where) {
     if (potential_->element_index(s.species[i]) < 0)
       fail("{}: atom {} is element Z={}, which the potential in {} does not have", where, i,
            s.species[i], potential_->directory());
-  const double rc = potential_->cutoff();
+  const double rc = cutoff();
   GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
   NeighborList list = build_neighbor_list(shell, rc, 0.0);
   EvalResult r;
   compute(shell, list, r);
   // Two atoms on top of each other make every symmetry function meaningless.
-  const double min_ok = potential_->min_distance() > 0 ? potential_->min_distance() : 1e-6 * rc;
+  const double min_ok = potential_->min_distance() > 0
+                            ? potential_->min_distance() * options_.length_unit
+                            : 1e-6 * rc;
   if (r.min_distance < min_ok)
     fail(
         "{}: two atoms are {:.6g} apart, closer than the smallest distance the potential "

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/network.hpp"
 
 namespace vitrum::nnp {
@@ -38,7 +38,8 @@ struct Scratch {
 template <typename T>
 class CpuBackend final : public EvaluatorBackend {
  public:
-  CpuBackend(const Potential& pot) : pot_(pot), plan_(pot.plan().view()) {
+  CpuBackend(const Potential& pot, double inv_length)
+      : pot_(pot), plan_(pot.plan().view()), inv_length_(inv_length) {
     for (const auto& el : pot.elements()) {
       nets_.emplace_back(el, pot.normalize_nodes());
       std::vector<T> sc, sh;
@@ -201,7 +202,7 @@ class CpuBackend final : public EvaluatorBackend {
     int m = 0;
     for (int q = b; q < end; ++q) {
       const int j = list.neighbors[q];
-      const Vec3 d = shell.positions[j] - ri;
+      const Vec3 d = inv_length_ * (shell.positions[j] - ri);
       const double r = std::sqrt(dot(d, d));
       dmin = std::min(dmin, r);
       if (r >= rmax) continue;
@@ -219,6 +220,7 @@ class CpuBackend final : public EvaluatorBackend {
 
   const Potential& pot_;
   SfPlanView plan_;
+  double inv_length_;
   std::vector<BatchedNetwork<T>> nets_;
   std::vector<std::vector<T>> scale_, shift_;
   std::vector<Scratch<T>> scratch_;
@@ -230,13 +232,14 @@ class CpuBackend final : public EvaluatorBackend {
 
 }  // namespace
 
-std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision) {
-  if (precision == Precision::Mixed) return std::make_unique<CpuBackend<float>>(pot);
-  return std::make_unique<CpuBackend<double>>(pot);
+std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision,
+                                                   double inv_length) {
+  if (precision == Precision::Mixed) return std::make_unique<CpuBackend<float>>(pot, inv_length);
+  return std::make_unique<CpuBackend<double>>(pot, inv_length);
 }
 
 #ifndef VITRUM_HAVE_CUDA
-std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential&, Precision) {
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential&, Precision, double) {
   fail("the CUDA backend is not compiled into this build");
 }
 #endif

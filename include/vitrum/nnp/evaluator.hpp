@@ -25,6 +25,13 @@ struct EvalOptions {
   Backend backend = Backend::Cpu;
   Precision precision = Precision::Double;
   bool forces = true;  ///< compute forces and virial (the energy is always computed)
+  /// Units of the potential expressed in the caller's units (n2p2 files do not state theirs):
+  /// one potential length unit is `length_unit` caller lengths (e.g. 0.529177210903 for a
+  /// bohr potential driven in Å), one potential energy unit is `energy_unit` caller energies
+  /// (27.211386245988 for Hartree in eV). Positions in, energies/forces/virial out are in the
+  /// caller's units.
+  double length_unit = 1.0;
+  double energy_unit = 1.0;
 };
 
 /// Result of one evaluation, in the potential's units.
@@ -52,10 +59,12 @@ class Evaluator {
   EvalResult evaluate(const Structure& s, const std::string& where = "structure");
 
   /// Evaluates with a prebuilt ghost shell and neighbor list (MD, benchmarks). The list's cutoff
-  /// must be at least the potential's cutoff.
+  /// must be at least the potential's cutoff (in caller units: cutoff() below).
   void compute(const GhostShell& shell, const NeighborList& list, EvalResult& result);
 
   const Potential& potential() const { return *potential_; }
+  /// The potential's cutoff in the caller's length unit.
+  double cutoff() const { return potential_->cutoff() * options_.length_unit; }
   const EvalOptions& options() const { return options_; }
 
  private:

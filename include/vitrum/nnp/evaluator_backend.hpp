@@ -1,6 +1,7 @@
 #pragma once
 /// \file evaluator_backend.hpp
-/// Internal (not for users): the interface between the evaluator's dispatch point and its two backends.
+/// Internal (not for users): the interface between the evaluator's dispatch point and its two
+/// backends.
 #include <memory>
 
 #include "vitrum/nnp/evaluator.hpp"
@@ -18,7 +19,13 @@ class EvaluatorBackend {
                        EvalResult& result) = 0;
 };
 
-std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision);
-std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision);
+/// Backends work in the potential's own units except for positions, which they receive in the
+/// caller's units and multiply by `inv_length` (1 / EvalOptions::length_unit) when forming
+/// neighbor vectors; they report energies in potential units, forces and virial as
+/// dE_pot / d r_caller (so both scale by energy_unit), and min_distance in potential units.
+std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision,
+                                                   double inv_length);
+std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision,
+                                                    double inv_length);
 
 }  // namespace vitrum::nnp

@@ -1,0 +1,39 @@
+#pragma once
+/// \file force_field.hpp
+/// What the MD engine integrates: anything that gives the energy, forces and virial of the local
+/// atoms of a ghost shell, in vitrum's units (Å, eV). Implemented by the HDNNP (an n2p2
+/// directory, with its units stated by the caller) and by the SiO2 teacher (BKS/TTAM).
+
+#include <memory>
+#include <string>
+
+#include "vitrum/nnp/evaluator.hpp"
+
+namespace vitrum::md {
+
+using ForceResult =
+    nnp::EvalResult;  ///< energy (eV), forces (eV/Å), virial W_ab = sum r_a F_b (eV)
+
+class ForceField {
+ public:
+  virtual ~ForceField() = default;
+  /// Interaction cutoff in Å (the neighbor list needs cutoff + skin).
+  virtual double cutoff() const = 0;
+  /// Energy, forces on the locals, virial. The list holds every pair within cutoff (+ skin).
+  virtual void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) = 0;
+  /// One line for logs: kind, file, units.
+  virtual std::string describe() const = 0;
+};
+
+/// HDNNP force field; the potential must outlive it. Units of the potential's files are given
+/// as Å per length unit and eV per energy unit (see vitrum::units).
+std::unique_ptr<ForceField> make_nnp_force_field(const nnp::Potential& potential,
+                                                 nnp::EvalOptions options);
+
+/// Loads a force field from a path: an n2p2 directory (with the given units) or a teacher
+/// parameter file (*.toml, see teacher/). Owns what it loads.
+std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend backend,
+                                             Precision precision, double length_unit,
+                                             double energy_unit);
+
+}  // namespace vitrum::md

@@ -1,0 +1,55 @@
+// Force fields the MD engine drives: the HDNNP evaluator in vitrum's units.
+#include "vitrum/md/force_field.hpp"
+
+#include <filesystem>
+
+#include "vitrum/core/error.hpp"
+
+namespace vitrum::md {
+
+namespace {
+
+class NnpForceField final : public ForceField {
+ public:
+  NnpForceField(const nnp::Potential& pot, nnp::EvalOptions opt,
+                std::unique_ptr<nnp::Potential> owned = nullptr)
+      : owned_(std::move(owned)), eval_(pot, opt) {}
+  double cutoff() const override { return eval_.cutoff(); }
+  void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) override {
+    eval_.compute(shell, list, out);
+  }
+  std::string describe() const override {
+    const auto& o = eval_.options();
+    return fmt::format(
+        "HDNNP {} ({} elements, cutoff {:.4g} Å, 1 length unit = {:.10g} Å, "
+        "1 energy unit = {:.10g} eV, backend {}, precision {})",
+        eval_.potential().directory(), eval_.potential().n_elements(), cutoff(), o.length_unit,
+        o.energy_unit, to_string(o.backend), to_string(o.precision));
+  }
+
+ private:
+  std::unique_ptr<nnp::Potential> owned_;
+  nnp::Evaluator eval_;
+};
+
+}  // namespace
+
+std::unique_ptr<ForceField> make_nnp_force_field(const nnp::Potential& potential,
+                                                 nnp::EvalOptions options) {
+  return std::make_unique<NnpForceField>(potential, options);
+}
+
+std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend backend,
+                                             Precision precision, double length_unit,
+                                             double energy_unit) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(path)) {
+    auto pot = std::make_unique<nnp::Potential>(nnp::Potential::load_n2p2(path));
+    nnp::EvalOptions opt{backend, precision, true, length_unit, energy_unit};
+    const nnp::Potential& ref = *pot;
+    return std::make_unique<NnpForceField>(ref, opt, std::move(pot));
+  }
+  fail("{}: not an n2p2 potential directory (teacher parameter files are not supported yet)", path);
+}
+
+}  // namespace vitrum::md
