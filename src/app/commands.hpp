@@ -10,6 +10,10 @@ namespace vitrum::app {
 
 /// `vitrum predict`: energies and forces of every structure in a file.
 void register_predict(CLI::App& app);
+/// `vitrum run CONFIG.toml`: an MD campaign (structure, potential, ordered stages).
+void register_run(CLI::App& app);
+/// `vitrum analyze`: g(r), coordination, MSD/diffusion of trajectories.
+void register_analyze(CLI::App& app);
 /// `vitrum spectra fit`: batched EM peak fitting (adds the `spectra` group's `fit` subcommand).
 void register_spectra_fit(CLI::App& spectra);
 /// `vitrum spectra synth`: synthetic spectrum images with known truth.

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "vitrum 0.1.0");
   vitrum::app::register_predict(app);
+  vitrum::app::register_run(app);
+  vitrum::app::register_analyze(app);
   auto* spectra = app.add_subcommand("spectra", "Spectral imaging: XPS peak fitting");
   spectra->require_subcommand(1);
   vitrum::app::register_spectra_fit(*spectra);
