@@ -389,6 +389,23 @@ class CudaBackend final : public EvaluatorBackend {
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
   }
 
+  size_t memory_bytes() const override {
+    size_t b = nl_.device_bytes();
+    for (const auto* a : {&g_, &dedg_, &e_, &dx_, &dy_, &dz_, &r_, &zz_, &val_, &der_, &gx_, &gy_,
+                          &gz_})
+      b += a->bytes();
+    for (const auto* a : {&pos_, &grad_, &fext_}) b += a->bytes();
+    for (const auto* a : {&elem_, &row_, &nelem_, &entry_}) b += a->bytes();
+    for (const auto* a : {&z_, &dmin_, &virial_}) b += a->bytes();
+    b += goff_.bytes();
+    for (const auto& net : nets_) {
+      for (const auto& a : net.y) b += a.bytes();
+      for (const auto& a : net.d) b += a.bytes();
+      b += net.delta.bytes() + net.back.bytes();
+    }
+    return b;
+  }
+
  private:
   struct Net {
     std::vector<int> sizes, act;

@@ -46,6 +46,9 @@ Evaluator::Evaluator(const Potential& potential, EvalOptions options)
 }
 
 Evaluator::~Evaluator() = default;
+size_t Evaluator::memory_bytes() const {
+  return backend_->memory_bytes();
+}
 Evaluator::Evaluator(Evaluator&&) noexcept = default;
 Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
 

@@ -190,6 +190,24 @@ class CpuBackend final : public EvaluatorBackend {
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
   }
 
+  size_t memory_bytes() const override {
+    size_t b = 0;
+    auto add = [&](const auto& v) { b += v.capacity() * sizeof(v[0]); };
+    for (const auto& s : scratch_) {
+      for (const auto* v : {&s.dx, &s.dy, &s.dz, &s.r, &s.z, &s.val, &s.der, &s.gx, &s.gy, &s.gz})
+        add(*v);
+      add(s.elem);
+      add(s.entry);
+    }
+    for (const auto& v : g_) add(v);
+    for (const auto& v : dedg_) add(v);
+    for (const auto& v : energy_) add(v);
+    add(rows_);
+    add(fext_);
+    add(grad_);
+    return b;
+  }
+
  private:
   /// Collects the neighbors of atom i within its element's largest cutoff into the scratch.
   int gather(const GhostShell& shell, const NeighborList& list, const std::vector<int>& elem, int i,

@@ -63,6 +63,9 @@ class Evaluator {
   void compute(const GhostShell& shell, const NeighborList& list, EvalResult& result);
 
   const Potential& potential() const { return *potential_; }
+  /// Working memory held by the backend after the last evaluation (bytes; device memory for
+  /// CUDA), excluding the caller's ghost shell and neighbor list.
+  size_t memory_bytes() const;
   /// The potential's cutoff in the caller's length unit.
   double cutoff() const { return potential_->cutoff() * options_.length_unit; }
   const EvalOptions& options() const { return options_; }

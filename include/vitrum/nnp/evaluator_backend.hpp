@@ -17,6 +17,8 @@ class EvaluatorBackend {
   virtual ~EvaluatorBackend() = default;
   virtual void compute(const GhostShell& shell, const NeighborList& list, bool forces,
                        EvalResult& result) = 0;
+  /// Bytes of working memory the backend holds (host for CPU, device for CUDA).
+  virtual size_t memory_bytes() const = 0;
 };
 
 /// Backends work in the potential's own units except for positions, which they receive in the
