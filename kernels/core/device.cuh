@@ -13,4 +13,5 @@ void check(int status, const char* what, const char* file, int line);
 
 }  // namespace vitrum::cuda
 
-#define VITRUM_CUDA_CHECK(call) ::vitrum::cuda::check(static_cast<int>(call), #call, __FILE__, __LINE__)
+#define VITRUM_CUDA_CHECK(call) \
+  ::vitrum::cuda::check(static_cast<int>(call), #call, __FILE__, __LINE__)

@@ -21,12 +21,15 @@ namespace {
 using cuda::DeviceArray;
 
 void cublas_check(cublasStatus_t s, const char* what, int line) {
-  if (s != CUBLAS_STATUS_SUCCESS) fail("cuBLAS error {} in {} ({}:{})", int(s), what, __FILE__, line);
+  if (s != CUBLAS_STATUS_SUCCESS)
+    fail("cuBLAS error {} in {} ({}:{})", int(s), what, __FILE__, line);
 }
 #define VITRUM_CUBLAS_CHECK(call) cublas_check((call), #call, __LINE__)
 
 constexpr int kThreads = 128;
-inline int blocks(long n) { return static_cast<int>(std::max(1L, (n + kThreads - 1) / kThreads)); }
+inline int blocks(long n) {
+  return static_cast<int>(std::max(1L, (n + kThreads - 1) / kThreads));
+}
 
 // Y^T(out x n) = W(out x in, row-major) X^T: cuBLAS column-major view of Y = X W^T.
 void gemm_forward(cublasHandle_t h, int n, int out, int in, const double* w, const double* x,
@@ -95,35 +98,49 @@ __global__ void dedg_kernel(long n, int nsf, const T* scale, T factor, T* d) {
 }
 
 struct Layout {
-  const int* elem;     ///< element per shell entry (locals and ghosts)
-  const int* row;      ///< row of local atom i in its element's batch
-  const long* g_off;   ///< [e] offset of element e's G block
-  const double* z;     ///< atomic numbers per shell entry
-  double inv_length;   ///< caller length -> potential length
+  const int* elem;    ///< element per shell entry (locals and ghosts)
+  const int* row;     ///< row of local atom i in its element's batch
+  const long* g_off;  ///< [e] offset of element e's G block
+  const double* z;    ///< atomic numbers per shell entry
+  double inv_length;  ///< caller length -> potential length
 };
 
 template <typename T>
 struct ChunkScratch {
-  T *dx, *dy, *dz, *r, *z, *val, *der, *gx, *gy, *gz;
+  T *dx, *dy, *dz, *r, *z, *val, *der, *gx, *gy, *gz, *work;
   int* elem;
   int* entry;
+  int* elem_begin;  ///< (n_elements + 1) per centre of the chunk
+  long work_per_entry;
 };
 
-// Gathers atom i's neighbors within its element's cutoff into the chunk scratch at `sb`.
+// Gathers atom i's neighbors within its element's cutoff into the chunk scratch at `sb`, sorted
+// by element (the layout atom_symmetry_functions expects), as the CPU backend does.
 template <typename T>
 __device__ int gather(const SfPlanView& p, const Vec3* pos, const int* off, const int* nbr,
-                      const Layout& L, int i, long sb, const ChunkScratch<T>& s, double& dmin) {
+                      const Layout& L, int i, long sb, int* eb, const ChunkScratch<T>& s,
+                      double& dmin) {
   const double inv_length = L.inv_length;
   const int e = L.elem[i];
+  const int ne = p.n_elements;
   const double rmax = p.elem_rmax[e];
   const Vec3 ri = pos[i];
-  int m = 0;
+  for (int x = 0; x <= ne; ++x) eb[x] = 0;
   for (int q = off[i]; q < off[i + 1]; ++q) {
     const int j = nbr[q];
     const Vec3 d = inv_length * (pos[j] - ri);
     const double r = sqrt(dot(d, d));
     dmin = fmin(dmin, r);
+    if (r < rmax) ++eb[L.elem[j] + 1];
+  }
+  for (int x = 0; x < ne; ++x) eb[x + 1] += eb[x];
+  // Place: eb[x] is used as the fill pointer, then restored.
+  for (int q = off[i]; q < off[i + 1]; ++q) {
+    const int j = nbr[q];
+    const Vec3 d = inv_length * (pos[j] - ri);
+    const double r = sqrt(dot(d, d));
     if (r >= rmax) continue;
+    const int m = eb[L.elem[j]]++;
     s.dx[sb + m] = static_cast<T>(d.x);
     s.dy[sb + m] = static_cast<T>(d.y);
     s.dz[sb + m] = static_cast<T>(d.z);
@@ -131,14 +148,15 @@ __device__ int gather(const SfPlanView& p, const Vec3* pos, const int* off, cons
     s.elem[sb + m] = L.elem[j];
     s.z[sb + m] = static_cast<T>(L.z[j]);
     s.entry[sb + m] = q;
-    ++m;
   }
-  return m;
+  for (int x = ne; x > 0; --x) eb[x] = eb[x - 1];
+  eb[0] = 0;
+  return eb[ne];
 }
 
 template <typename T>
-__device__ AtomNeighbors<T> view(const ChunkScratch<T>& s, long sb, int m) {
-  return {m, s.dx + sb, s.dy + sb, s.dz + sb, s.r + sb, s.elem + sb, s.z + sb};
+__device__ AtomNeighbors<T> view(const ChunkScratch<T>& s, long sb, int m, const int* eb) {
+  return {m, s.dx + sb, s.dy + sb, s.dz + sb, s.r + sb, s.elem + sb, s.z + sb, eb};
 }
 
 template <typename T>
@@ -148,15 +166,18 @@ __global__ void symmetry_function_kernel(SfPlanView p, const Vec3* pos, const in
   const int i = c0 + blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= c1) return;
   const long sb = off[i] - base;
+  int* eb = s.elem_begin + static_cast<long>(i - c0) * (p.n_elements + 1);
+  T* work = s.work + sb * s.work_per_entry;
   double dm = INFINITY;
-  const int m = gather<T>(p, pos, off, nbr, L, i, sb, s, dm);
+  const int m = gather<T>(p, pos, off, nbr, L, i, sb, eb, s, dm);
   dmin[i] = dm;
   const int e = L.elem[i];
-  const auto nb = view(s, sb, m);
+  const auto nb = view(s, sb, m, eb);
   T* val = s.val + sb * p.max_slots;
   T* der = s.der + sb * p.max_slots;
-  fill_slot_cache<T>(p, e, nb, val, der, m);
-  atom_symmetry_functions<T>(p, e, nb, val, m, G + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e]);
+  fill_slot_cache<T>(p, e, nb, val, der, m, work);
+  atom_symmetry_functions<T>(p, e, nb, val, m, G + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e],
+                             work);
 }
 
 template <typename T>
@@ -166,16 +187,17 @@ __global__ void gradient_kernel(SfPlanView p, const Vec3* pos, const int* off, c
   const int i = c0 + blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= c1) return;
   const long sb = off[i] - base;
+  int* eb = s.elem_begin + static_cast<long>(i - c0) * (p.n_elements + 1);
+  T* work = s.work + sb * s.work_per_entry;
   double dm = INFINITY;
-  const int m = gather<T>(p, pos, off, nbr, L, i, sb, s, dm);
+  const int m = gather<T>(p, pos, off, nbr, L, i, sb, eb, s, dm);
   const int e = L.elem[i];
-  const auto nb = view(s, sb, m);
+  const auto nb = view(s, sb, m, eb);
   T* val = s.val + sb * p.max_slots;
   T* der = s.der + sb * p.max_slots;
-  fill_slot_cache<T>(p, e, nb, val, der, m);
-  atom_sf_gradient<T>(p, e, nb, val, der, m,
-                      dEdG + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e], s.gx + sb, s.gy + sb,
-                      s.gz + sb);
+  fill_slot_cache<T>(p, e, nb, val, der, m, work);
+  atom_sf_gradient<T>(p, e, nb, val, der, m, dEdG + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e],
+                      s.gx + sb, s.gy + sb, s.gz + sb, work);
   for (int q = off[i]; q < off[i + 1]; ++q) grad[q - base] = Vec3{0, 0, 0};
   double w[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
   const Vec3 ri = pos[i];
@@ -202,8 +224,10 @@ __global__ void gather_kernel(int n_total, const int* toff, const int* tentries,
   int lo = toff[j], hi = toff[j + 1];
   while (lo < hi) {
     const int mid = (lo + hi) / 2;
-    if (tentries[mid] < base) lo = mid + 1;
-    else hi = mid;
+    if (tentries[mid] < base)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (int q = lo; q < toff[j + 1] && tentries[q] < end; ++q) acc -= grad[tentries[q] - base];
   if (j >= c0 && j < c1)
@@ -277,7 +301,8 @@ class CudaBackend final : public EvaluatorBackend {
     std::vector<int> row(n), count(ne, 0);
     for (int i = 0; i < n; ++i) row[i] = count[elem[i]]++;
     std::vector<long> g_off(ne + 1, 0);
-    for (int e = 0; e < ne; ++e) g_off[e + 1] = g_off[e] + (long)count[e] * pot_.plan().elem_n_sf[e];
+    for (int e = 0; e < ne; ++e)
+      g_off[e + 1] = g_off[e] + (long)count[e] * pot_.plan().elem_n_sf[e];
     std::vector<double> z(shell.species.begin(), shell.species.end());
     pos_.upload(shell.positions);
     elem_.upload(elem);
@@ -294,8 +319,8 @@ class CudaBackend final : public EvaluatorBackend {
       }
     nl_.build(pos_.data(), n, nt, lo, hi, pot_.cutoff() / inv_length_);
     std::vector<int> off(n + 1);
-    VITRUM_CUDA_CHECK(cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int),
-                                 cudaMemcpyDeviceToHost));
+    VITRUM_CUDA_CHECK(
+        cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int), cudaMemcpyDeviceToHost));
     g_.resize(std::max(1L, g_off[ne]));
     dedg_.resize(std::max(1L, g_off[ne]));
     dmin_.resize(std::max(1, n));
@@ -303,10 +328,10 @@ class CudaBackend final : public EvaluatorBackend {
 
     // ---- symmetry functions, chunked by neighbor entries
     for_chunks(off, [&](int c0, int c1, long base, long entries) {
-      reserve_scratch(entries);
-      symmetry_function_kernel<T><<<blocks(c1 - c0), kThreads>>>(
-          plan_, pos_.data(), nl_.offsets(), nl_.neighbors(), L, c0, c1, base, scratch(), g_.data(),
-          dmin_.data());
+      reserve_scratch(entries, c1 - c0);
+      symmetry_function_kernel<T>
+          <<<blocks(c1 - c0), kThreads>>>(plan_, pos_.data(), nl_.offsets(), nl_.neighbors(), L, c0,
+                                          c1, base, scratch(), g_.data(), dmin_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
     });
     std::vector<double> dmin(n);
@@ -364,17 +389,16 @@ class CudaBackend final : public EvaluatorBackend {
     double w[3][3] = {};
     std::vector<double> vir;
     for_chunks(off, [&](int c0, int c1, long base, long entries) {
-      reserve_scratch(entries);
+      reserve_scratch(entries, c1 - c0);
       grad_.resize(std::max(1L, entries));
       virial_.resize(9L * (c1 - c0));
       gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(plan_, pos_.data(), nl_.offsets(),
-                                                        nl_.neighbors(), L, c0, c1, base,
-                                                        scratch(), dedg_.data(), grad_.data(),
-                                                        virial_.data());
+                                                        nl_.neighbors(), L, c0, c1, base, scratch(),
+                                                        dedg_.data(), grad_.data(), virial_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
       gather_kernel<<<blocks(nt), kThreads>>>(nt, nl_.transposed_offsets(),
-                                              nl_.transposed_entries(), nl_.offsets(), c0, c1,
-                                              base, base + entries, grad_.data(), fext_.data());
+                                              nl_.transposed_entries(), nl_.offsets(), c0, c1, base,
+                                              base + entries, grad_.data(), fext_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
       vir.resize(9L * (c1 - c0));
       virial_.download(vir.data(), vir.size());
@@ -391,11 +415,11 @@ class CudaBackend final : public EvaluatorBackend {
 
   size_t memory_bytes() const override {
     size_t b = nl_.device_bytes();
-    for (const auto* a : {&g_, &dedg_, &e_, &dx_, &dy_, &dz_, &r_, &zz_, &val_, &der_, &gx_, &gy_,
-                          &gz_})
+    for (const auto* a :
+         {&g_, &dedg_, &e_, &dx_, &dy_, &dz_, &r_, &zz_, &val_, &der_, &gx_, &gy_, &gz_, &work_})
       b += a->bytes();
     for (const auto* a : {&pos_, &grad_, &fext_}) b += a->bytes();
-    for (const auto* a : {&elem_, &row_, &nelem_, &entry_}) b += a->bytes();
+    for (const auto* a : {&elem_, &row_, &nelem_, &entry_, &elem_begin_}) b += a->bytes();
     for (const auto* a : {&z_, &dmin_, &virial_}) b += a->bytes();
     b += goff_.bytes();
     for (const auto& net : nets_) {
@@ -430,17 +454,22 @@ class CudaBackend final : public EvaluatorBackend {
     }
   }
 
-  void reserve_scratch(long entries) {
+  // Workspace per neighbor entry: sf_workspace_size is linear in the neighbor count.
+  long work_per_entry() const { return sf_workspace_size(plan_, 1); }
+  void reserve_scratch(long entries, int centres) {
     const long e = std::max(1L, entries);
     for (auto* a : {&dx_, &dy_, &dz_, &r_, &zz_, &gx_, &gy_, &gz_}) a->resize(e);
     nelem_.resize(e);
     entry_.resize(e);
     val_.resize(e * plan_.max_slots);
     der_.resize(e * plan_.max_slots);
+    work_.resize(e * work_per_entry());
+    elem_begin_.resize(static_cast<size_t>(std::max(1, centres)) * (pot_.n_elements() + 1));
   }
   ChunkScratch<T> scratch() {
-    return {dx_.data(), dy_.data(), dz_.data(), r_.data(), zz_.data(), val_.data(),
-            der_.data(), gx_.data(), gy_.data(), gz_.data(), nelem_.data(), entry_.data()};
+    return {dx_.data(),   dy_.data(),    dz_.data(),    r_.data(),          zz_.data(),
+            val_.data(),  der_.data(),   gx_.data(),    gy_.data(),         gz_.data(),
+            work_.data(), nelem_.data(), entry_.data(), elem_begin_.data(), work_per_entry()};
   }
 
   void run_network(Net& net, int n, const T* input, T* energy, T* dedg) {
@@ -466,8 +495,8 @@ class CudaBackend final : public EvaluatorBackend {
     for (int l = L; l >= 1; --l) {
       const int nin = net.sizes[l - 1], nout = net.sizes[l];
       if (pot_.normalize_nodes()) {
-        scale_kernel<T><<<blocks((long)n * nout), kThreads>>>((long)n * nout, T(1) / T(nin),
-                                                              net.delta.data());
+        scale_kernel<T>
+            <<<blocks((long)n * nout), kThreads>>>((long)n * nout, T(1) / T(nin), net.delta.data());
         VITRUM_CUDA_CHECK(cudaGetLastError());
       }
       T* out = dedg;
@@ -499,10 +528,10 @@ class CudaBackend final : public EvaluatorBackend {
   std::vector<Net> nets_;
   cuda::NeighborBuilder nl_;
   DeviceArray<Vec3> pos_, grad_, fext_;
-  DeviceArray<int> elem_, row_, nelem_, entry_;
+  DeviceArray<int> elem_, row_, nelem_, entry_, elem_begin_;
   DeviceArray<long> goff_;
   DeviceArray<double> z_, dmin_, virial_;
-  DeviceArray<T> g_, dedg_, e_, dx_, dy_, dz_, r_, zz_, val_, der_, gx_, gy_, gz_;
+  DeviceArray<T> g_, dedg_, e_, dx_, dy_, dz_, r_, zz_, val_, der_, gx_, gy_, gz_, work_;
   DeviceArray<unsigned long long> extrapolations_;
 };
 

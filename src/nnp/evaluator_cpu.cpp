@@ -8,32 +8,83 @@
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
+#include "vitrum/nnp/math/simd_math.hpp"  // first: vector math declarations
 #include "vitrum/nnp/network.hpp"
 
 namespace vitrum::nnp {
 
 namespace {
 
-/// Per-thread scratch for one atom's neighbors, slot cache and gradients (grown, never shrunk).
+/// Per-thread scratch for one atom's neighbors (sorted by element), slot cache, workspace and
+/// gradients (grown, never shrunk).
 template <typename T>
 struct Scratch {
-  std::vector<T> dx, dy, dz, r, z, val, der, gx, gy, gz;
-  std::vector<int> elem, entry;
-  void reserve(int n, int slots) {
+  std::vector<T> dx, dy, dz, r, z, val, der, gx, gy, gz, work;
+  std::vector<int> elem, entry, elem_begin, fill;
+  std::vector<double> rr;  // distances of the unsorted candidates
+  void reserve(const SfPlanView& p, int n) {
     if (static_cast<int>(dx.size()) < n) {
       for (auto* v : {&dx, &dy, &dz, &r, &z, &gx, &gy, &gz}) v->resize(n);
       elem.resize(n);
       entry.resize(n);
+      rr.resize(n);
     }
+    const size_t slots = static_cast<size_t>(std::max(1, p.max_slots));
     if (val.size() < static_cast<size_t>(n) * slots) {
       val.resize(static_cast<size_t>(n) * slots);
       der.resize(static_cast<size_t>(n) * slots);
     }
+    if (work.size() < static_cast<size_t>(sf_workspace_size(p, n)))
+      work.resize(sf_workspace_size(p, n));
+    elem_begin.resize(p.n_elements + 1);
+    fill.resize(p.n_elements + 1);
   }
   AtomNeighbors<T> view(int n) const {
-    return {n, dx.data(), dy.data(), dz.data(), r.data(), elem.data(), z.data()};
+    return {n, dx.data(), dy.data(), dz.data(), r.data(), elem.data(), z.data(), elem_begin.data()};
   }
 };
+
+/// Collects the neighbors of atom i within its element's largest cutoff, sorted by element
+/// (stable: list order within an element), into the scratch; returns their number.
+template <typename T>
+int gather_neighbors(const SfPlanView& p, const GhostShell& shell, const NeighborList& list,
+                     const std::vector<int>& elem, double inv_length, int i, Scratch<T>& s,
+                     double& dmin) {
+  const int e = elem[i];
+  const double rmax = p.elem_rmax[e];
+  const int b = list.offsets[i], end = list.offsets[i + 1];
+  s.reserve(p, end - b);
+  const Vec3 ri = shell.positions[i];
+  const int ne = p.n_elements;
+  for (int x = 0; x <= ne; ++x) s.elem_begin[x] = 0;
+  // Pass 1: distances and per-element counts.
+  for (int q = b; q < end; ++q) {
+    const int j = list.neighbors[q];
+    const Vec3 d = inv_length * (shell.positions[j] - ri);
+    const double r = std::sqrt(dot(d, d));
+    s.rr[q - b] = r;
+    dmin = std::min(dmin, r);
+    if (r < rmax) ++s.elem_begin[elem[j] + 1];
+  }
+  for (int x = 0; x < ne; ++x) s.elem_begin[x + 1] += s.elem_begin[x];
+  for (int x = 0; x <= ne; ++x) s.fill[x] = s.elem_begin[x];
+  // Pass 2: place.
+  for (int q = b; q < end; ++q) {
+    const double r = s.rr[q - b];
+    if (r >= rmax) continue;
+    const int j = list.neighbors[q];
+    const int m = s.fill[elem[j]]++;
+    const Vec3 d = inv_length * (shell.positions[j] - ri);
+    s.dx[m] = static_cast<T>(d.x);
+    s.dy[m] = static_cast<T>(d.y);
+    s.dz[m] = static_cast<T>(d.z);
+    s.r[m] = static_cast<T>(r);
+    s.elem[m] = elem[j];
+    s.z[m] = static_cast<T>(shell.species[j]);
+    s.entry[m] = q;
+  }
+  return s.elem_begin[ne];
+}
 
 template <typename T>
 class CpuBackend final : public EvaluatorBackend {
@@ -84,10 +135,11 @@ class CpuBackend final : public EvaluatorBackend {
 #pragma omp for schedule(dynamic, 8)
       for (int i = 0; i < n; ++i) {
         const int e = elem[i];
-        const int m = gather(shell, list, elem, i, s, dmin);
-        fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m);
+        const int m = gather_neighbors(plan_, shell, list, elem, inv_length_, i, s, dmin);
+        fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m, s.work.data());
         atom_symmetry_functions<T>(plan_, e, s.view(m), s.val.data(), m,
-                                   g_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e]);
+                                   g_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e],
+                                   s.work.data());
       }
     }
     res.min_distance = dmin;
@@ -155,11 +207,11 @@ class CpuBackend final : public EvaluatorBackend {
 #pragma omp for schedule(dynamic, 8)
         for (int i = c0; i < c1; ++i) {
           const int e = elem[i];
-          const int m = gather(shell, list, elem, i, s, unused);
-          fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m);
+          const int m = gather_neighbors(plan_, shell, list, elem, inv_length_, i, s, unused);
+          fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m, s.work.data());
           atom_sf_gradient<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m,
                               dedg_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e], s.gx.data(),
-                              s.gy.data(), s.gz.data());
+                              s.gy.data(), s.gz.data(), s.work.data());
           for (int q = 0; q < m; ++q)
             grad_[s.entry[q] - base] =
                 Vec3{static_cast<double>(s.gx[q]), static_cast<double>(s.gy[q]),
@@ -194,7 +246,8 @@ class CpuBackend final : public EvaluatorBackend {
     size_t b = 0;
     auto add = [&](const auto& v) { b += v.capacity() * sizeof(v[0]); };
     for (const auto& s : scratch_) {
-      for (const auto* v : {&s.dx, &s.dy, &s.dz, &s.r, &s.z, &s.val, &s.der, &s.gx, &s.gy, &s.gz})
+      for (const auto* v :
+           {&s.dx, &s.dy, &s.dz, &s.r, &s.z, &s.val, &s.der, &s.gx, &s.gy, &s.gz, &s.work})
         add(*v);
       add(s.elem);
       add(s.entry);
@@ -209,33 +262,6 @@ class CpuBackend final : public EvaluatorBackend {
   }
 
  private:
-  /// Collects the neighbors of atom i within its element's largest cutoff into the scratch.
-  int gather(const GhostShell& shell, const NeighborList& list, const std::vector<int>& elem, int i,
-             Scratch<T>& s, double& dmin) {
-    const int e = elem[i];
-    const double rmax = plan_.elem_rmax[e];
-    const int b = list.offsets[i], end = list.offsets[i + 1];
-    s.reserve(end - b, std::max(1, plan_.max_slots));
-    const Vec3 ri = shell.positions[i];
-    int m = 0;
-    for (int q = b; q < end; ++q) {
-      const int j = list.neighbors[q];
-      const Vec3 d = inv_length_ * (shell.positions[j] - ri);
-      const double r = std::sqrt(dot(d, d));
-      dmin = std::min(dmin, r);
-      if (r >= rmax) continue;
-      s.dx[m] = static_cast<T>(d.x);
-      s.dy[m] = static_cast<T>(d.y);
-      s.dz[m] = static_cast<T>(d.z);
-      s.r[m] = static_cast<T>(r);
-      s.elem[m] = elem[j];
-      s.z[m] = static_cast<T>(shell.species[j]);
-      s.entry[m] = q;
-      ++m;
-    }
-    return m;
-  }
-
   const Potential& pot_;
   SfPlanView plan_;
   double inv_length_;
@@ -276,29 +302,15 @@ std::vector<std::vector<double>> raw_symmetry_functions(const Potential& pot, co
 #pragma omp parallel
   {
     Scratch<double> sc;
+    double unused = INFINITY;
 #pragma omp for schedule(dynamic, 8)
     for (int i = 0; i < shell.n_local; ++i) {
       const int e = elem[i];
-      const double rmax = plan.elem_rmax[e];
-      const int b = list.offsets[i], end = list.offsets[i + 1];
-      sc.reserve(end - b, std::max(1, plan.max_slots));
-      int m = 0;
-      for (int q = b; q < end; ++q) {
-        const int j = list.neighbors[q];
-        const Vec3 d = shell.positions[j] - shell.positions[i];
-        const double r = std::sqrt(dot(d, d));
-        if (r >= rmax) continue;
-        sc.dx[m] = d.x;
-        sc.dy[m] = d.y;
-        sc.dz[m] = d.z;
-        sc.r[m] = r;
-        sc.elem[m] = elem[j];
-        sc.z[m] = shell.species[j];
-        ++m;
-      }
+      const int m = gather_neighbors(plan, shell, list, elem, 1.0, i, sc, unused);
       out[i].resize(plan.elem_n_sf[e]);
-      fill_slot_cache<double>(plan, e, sc.view(m), sc.val.data(), sc.der.data(), m);
-      atom_symmetry_functions<double>(plan, e, sc.view(m), sc.val.data(), m, out[i].data());
+      fill_slot_cache<double>(plan, e, sc.view(m), sc.val.data(), sc.der.data(), m, sc.work.data());
+      atom_symmetry_functions<double>(plan, e, sc.view(m), sc.val.data(), m, out[i].data(),
+                                      sc.work.data());
     }
   }
   return out;

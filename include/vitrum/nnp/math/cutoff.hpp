@@ -69,58 +69,49 @@ VITRUM_HD void core_function(int core, T x, T& f, T& df) {
 }
 
 /// f_c(r) and df_c/dr for cutoff `type` with cutoff radius rc and inner fraction alpha.
+/// Branch-free (selects, not jumps) so that loops over neighbors vectorize; every expression is
+/// finite inside the cutoff, and values outside are discarded by the selects.
 template <typename T>
 VITRUM_HD void cutoff_function(int type, T r, T rc, T alpha, T& f, T& df) {
-  if (r >= rc) {
-    f = T(0);
-    df = T(0);
-    return;
-  }
+  const bool inside = r < rc;
   if (type == kCutTanhU || type == kCutTanh) {
     // tanh through one exp: (e^{2x} - 1)/(e^{2x} + 1) with x = 1 - r/rc in [0, 1]; the absolute
     // error stays at rounding level, and one exp is several times cheaper than tanh (expm1).
     const T e2 = exp(T(2) * (T(1) - r / rc));
     const T t = (e2 - T(1)) / (e2 + T(1));
-    // TANH is normalized to f_c(0) = 1: multiply by coth^3(1).
-    const T pre = type == kCutTanh ? T(2.2637537952253504) : T(1);  // coth(1)^3 as n2p2 computes it
-    f = pre * t * t * t;
-    df = pre * T(3) * t * t * (t * t - T(1)) / rc;
+    // TANH is normalized to f_c(0) = 1: multiply by coth^3(1) as n2p2 computes it.
+    const T pre = type == kCutTanh ? T(2.2637537952253504) : T(1);
+    f = inside ? pre * t * t * t : T(0);
+    df = inside ? pre * T(3) * t * t * (t * t - T(1)) / rc : T(0);
     return;
   }
   const T rci = alpha * rc;
-  if (r < rci) {
-    f = T(1);
-    df = T(0);
-    return;
-  }
   const T w = rc - rci;
-  const T x = (r - rci) / w;
-  core_function(type, x, f, df);
-  df /= w;
+  T x = (r - rci) / w;
+  x = ((r < rci) | !inside) ? T(0) : x;  // discarded lanes get a harmless argument
+  T g, dg;
+  core_function(type, x, g, dg);
+  f = r < rci ? T(1) : (inside ? g : T(0));
+  df = ((r < rci) | !inside) ? T(0) : dg / w;
 }
 
 /// n2p2's compact function C(x; L, R, core, asym): zero unless L < x < R; u = |x - c| / w with
 /// c = (L+R)/2, w = (R-L)/2; asym: u <- u (2 - u); C = core(u). Returns C and dC/dx.
+/// Branch-free like cutoff_function.
 template <typename T>
 VITRUM_HD void compact_function(T x, T left, T right, int core, bool asym, T& f, T& df) {
-  if (!(x > left && x < right)) {
-    f = T(0);
-    df = T(0);
-    return;
-  }
+  const bool inside = (x > left) & (x < right);  // '&': no branch, loops vectorize
   const T c = T(0.5) * (left + right);
   const T w = T(0.5) * (right - left);
   const T s = x >= c ? T(1) : T(-1);
   T u = s * (x - c) / w;
-  T chain = T(1);
-  if (asym) {
-    chain = T(2) - T(2) * u;
-    u = u * (T(2) - u);
-  }
+  u = inside ? u : T(0);  // discarded lanes get a harmless argument
+  const T chain = asym ? T(2) - T(2) * u : T(1);
+  u = asym ? u * (T(2) - u) : u;
   T g, dg;
   core_function(core, u, g, dg);
-  f = g;
-  df = s * dg * chain / w;
+  f = inside ? g : T(0);
+  df = inside ? s * dg * chain / w : T(0);
 }
 
 }  // namespace vitrum::nnp

@@ -12,6 +12,12 @@
 /// Distance functions are evaluated once per neighbor and shared by every SF that uses them (the
 /// per-atom "slot" cache), r_jk functions once per pair: n2p2's symmetry-function groups, in flat
 /// arrays a GPU can read. Convention: d_j = r_j - r_i (neighbor minus centre).
+///
+/// Layout for speed: the neighbors of an atom are sorted by element, so for a fixed j the
+/// partners k of one element form a contiguous block sharing one pair group. Every inner loop
+/// runs over such a block of k with uniform parameters and no branches (selects only), so the
+/// CPU backend vectorizes it (OpenMP simd, vector exp from libmvec) and a GPU thread runs it as
+/// a plain loop. Per-atom scratch ("workspace") holds the block quantities.
 
 #include <cmath>
 
@@ -73,7 +79,17 @@ struct SfPlanView {
   int max_jk;         ///< largest jk count of any group
 };
 
-/// Neighbors of one atom, structure-of-arrays, already filtered to r < elem_rmax of the centre.
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#define VITRUM_PRAGMA(x) _Pragma(#x)
+#define VITRUM_SIMD VITRUM_PRAGMA(omp simd)
+#define VITRUM_SIMD_SUM(...) VITRUM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#else
+#define VITRUM_SIMD
+#define VITRUM_SIMD_SUM(...)
+#endif
+
+/// Neighbors of one atom, structure-of-arrays, filtered to r < elem_rmax of the centre and
+/// sorted by element: neighbors of element b are [elem_begin[b], elem_begin[b+1]).
 template <typename T>
 struct AtomNeighbors {
   int n;
@@ -81,9 +97,38 @@ struct AtomNeighbors {
   const T* dy;
   const T* dz;
   const T* r;
-  const int* elem;  ///< element index
-  const T* z;       ///< atomic number as T (weights of types 12, 13, 23–25)
+  const int* elem;        ///< element index
+  const T* z;             ///< atomic number as T (weights of types 12, 13, 23–25)
+  const int* elem_begin;  ///< n_elements + 1 block starts
 };
+
+/// Workspace length (in T) per atom with n neighbors: c, rjk, fc, dfc, ak, ajk, ac, ones, zeros,
+/// sr, then jk values and derivatives (max_jk rows each).
+VITRUM_HD long sf_workspace_size(const SfPlanView& p, int n) {
+  return static_cast<long>(n) * (10 + 2 * (p.max_jk > 0 ? p.max_jk : 1));
+}
+
+template <typename T>
+struct Workspace {
+  T *c, *rjk, *fc, *dfc, *ak, *ajk, *ac, *ones, *zeros, *sr, *jkv, *jkd;
+  int stride;
+  VITRUM_HD Workspace(const SfPlanView&, int n, T* w) : stride(n) {
+    c = w;
+    rjk = w + n;
+    fc = w + 2 * n;
+    dfc = w + 3 * n;
+    ak = w + 4 * n;
+    ajk = w + 5 * n;
+    ac = w + 6 * n;
+    ones = w + 7 * n;
+    zeros = w + 8 * n;
+    sr = w + 9 * n;
+    jkv = w + 10 * n;
+  }
+  VITRUM_HD void set_jk_rows(int max_jk) { jkd = jkv + static_cast<long>(max_jk) * stride; }
+};
+
+// ------------------------------------------------------------------ distance functions (blocks)
 
 /// True when two distance functions share their cutoff factor f_c (kind 0, same type/rc/alpha).
 VITRUM_HD bool same_cutoff(const DistanceFn& a, const DistanceFn& b) {
@@ -91,110 +136,249 @@ VITRUM_HD bool same_cutoff(const DistanceFn& a, const DistanceFn& b) {
          a.alpha == b.alpha;
 }
 
-/// R(r) and dR/dr for a kind-0 function given its cutoff value f_c(r) and derivative.
-template <typename T>
-VITRUM_HD void gaussian_times_cutoff(const DistanceFn& f, T r, T fc, T dfc, T& v, T& dv) {
-  const T dr = r - T(f.rs);
-  const T g = exp(-T(f.eta) * dr * dr);
-  v = g * fc;
-  dv = g * (dfc - T(2) * T(f.eta) * dr * fc);
+template <typename T, int CT>
+VITRUM_HD void cutoff_block_t(int n, const T* r, T rc, T alpha, T* f, T* df) {
+  VITRUM_SIMD
+  for (int k = 0; k < n; ++k) cutoff_function<T>(CT, r[k], rc, alpha, f[k], df[k]);
 }
 
-/// Evaluates n distance functions fns[idx[q]] at r, computing each shared cutoff factor once
-/// (the plan orders functions so that those sharing a cutoff are adjacent).
+/// f_c and f_c' of n distances (one uniform cutoff type: dispatched once, loop vectorizes).
 template <typename T>
-VITRUM_HD void distance_functions(const DistanceFn* fns, const int* idx, int n, T r, T* v, T* dv,
-                                  int vstride) {
-  T fc = T(0), dfc = T(0);
+VITRUM_HD void cutoff_block(int type, int n, const T* r, T rc, T alpha, T* f, T* df) {
+  switch (type) {
+    case kCutCos:
+      cutoff_block_t<T, kCutCos>(n, r, rc, alpha, f, df);
+      return;
+    case kCutTanhU:
+      cutoff_block_t<T, kCutTanhU>(n, r, rc, alpha, f, df);
+      return;
+    case kCutTanh:
+      cutoff_block_t<T, kCutTanh>(n, r, rc, alpha, f, df);
+      return;
+    case kCutExp:
+      cutoff_block_t<T, kCutExp>(n, r, rc, alpha, f, df);
+      return;
+    case kCutPoly1:
+      cutoff_block_t<T, kCutPoly1>(n, r, rc, alpha, f, df);
+      return;
+    case kCutPoly2:
+      cutoff_block_t<T, kCutPoly2>(n, r, rc, alpha, f, df);
+      return;
+    case kCutPoly3:
+      cutoff_block_t<T, kCutPoly3>(n, r, rc, alpha, f, df);
+      return;
+    case kCutPoly4:
+      cutoff_block_t<T, kCutPoly4>(n, r, rc, alpha, f, df);
+      return;
+    default:
+      cutoff_block_t<T, kCutHard>(n, r, rc, alpha, f, df);
+      return;
+  }
+}
+
+template <typename T, int CORE>
+VITRUM_HD void compact_block_t(int n, const T* x, T left, T right, bool asym, T* f, T* df) {
+  VITRUM_SIMD
+  for (int k = 0; k < n; ++k) compact_function<T>(x[k], left, right, CORE, asym, f[k], df[k]);
+}
+
+/// C(x) and C'(x) of n arguments for one compact function.
+template <typename T>
+VITRUM_HD void compact_block(int core, int n, const T* x, T left, T right, bool asym, T* f, T* df) {
+  switch (core) {
+    case kCutCos:
+      compact_block_t<T, kCutCos>(n, x, left, right, asym, f, df);
+      return;
+    case kCutExp:
+      compact_block_t<T, kCutExp>(n, x, left, right, asym, f, df);
+      return;
+    case kCutPoly1:
+      compact_block_t<T, kCutPoly1>(n, x, left, right, asym, f, df);
+      return;
+    case kCutPoly2:
+      compact_block_t<T, kCutPoly2>(n, x, left, right, asym, f, df);
+      return;
+    case kCutPoly3:
+      compact_block_t<T, kCutPoly3>(n, x, left, right, asym, f, df);
+      return;
+    default:
+      compact_block_t<T, kCutPoly4>(n, x, left, right, asym, f, df);
+      return;
+  }
+}
+
+/// Evaluates distance functions idx[0..nf) at n distances r into rows v/dv (row stride `stride`),
+/// computing each shared cutoff factor once (the plan orders functions sharing a cutoff
+/// adjacently). fc/dfc: scratch of n.
+template <typename T>
+VITRUM_HD void distance_function_rows(const DistanceFn* fns, const int* idx, int nf, int n,
+                                      const T* r, T* v, T* dv, long stride, T* fc, T* dfc) {
   int last = -1;
-  for (int q = 0; q < n; ++q) {
-    const DistanceFn& f = fns[idx[q]];
+  for (int q = 0; q < nf; ++q) {
+    const DistanceFn f = fns[idx[q]];
+    T* vq = v + q * stride;
+    T* dq = dv + q * stride;
     if (f.kind == 0) {
-      if (r >= T(f.rc)) {
-        v[q * vstride] = T(0);
-        dv[q * vstride] = T(0);
-        continue;
-      }
       if (last < 0 || !same_cutoff(fns[last], f)) {
-        cutoff_function<T>(f.cutoff_type, r, T(f.rc), T(f.alpha), fc, dfc);
+        cutoff_block<T>(f.cutoff_type, n, r, T(f.rc), T(f.alpha), fc, dfc);
         last = idx[q];
       }
-      gaussian_times_cutoff<T>(f, r, fc, dfc, v[q * vstride], dv[q * vstride]);
+      const T eta = T(f.eta), rs = T(f.rs);
+      VITRUM_SIMD
+      for (int k = 0; k < n; ++k) {
+        const T dr = r[k] - rs;
+        const T g = exp(-eta * dr * dr);
+        vq[k] = g * fc[k];
+        dq[k] = g * (dfc[k] - T(2) * eta * dr * fc[k]);
+      }
     } else {
-      compact_function<T>(r, T(f.rl), T(f.rc), f.cutoff_type, f.asym != 0, v[q * vstride],
-                          dv[q * vstride]);
+      compact_block<T>(f.cutoff_type, n, r, T(f.rl), T(f.rc), f.asym != 0, vq, dq);
     }
   }
 }
 
-template <typename T>
-VITRUM_HD void distance_function(const DistanceFn& f, T r, T& v, T& dv) {
-  if (f.kind == 0) {
-    if (r >= T(f.rc)) {
-      v = T(0);
-      dv = T(0);
-      return;
-    }
-    T fc, dfc;
-    cutoff_function<T>(f.cutoff_type, r, T(f.rc), T(f.alpha), fc, dfc);
-    const T dr = r - T(f.rs);
-    const T g = exp(-T(f.eta) * dr * dr);
-    v = g * fc;
-    dv = g * (dfc - T(2) * T(f.eta) * dr * fc);
-  } else {
-    // Compact: L = rl, R = rc.
-    compact_function<T>(r, T(f.rl), T(f.rc), f.cutoff_type, f.asym != 0, v, dv);
-  }
-}
-
-/// Angular factor A(cos theta) and dA/dcos.
-template <typename T>
-VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
-  if (t.kind == 0) {
-    const T base = T(1) + T(t.lambda) * c;
-    if (base <= T(0)) {
-      a = T(0);
-      da = T(0);
-      return;
-    }
-    T p;  // base^(zeta-1)
-    if (t.izeta >= 1) {
-      p = T(1);
-      for (int q = 1; q < t.izeta; ++q) p *= base;
-    } else {
-      p = pow(base, T(t.zeta) - T(1));
-    }
-    a = T(t.prefactor) * p * base;
-    da = T(t.prefactor) * T(t.zeta) * T(t.lambda) * p;
-  } else {
-    if (c <= T(-1) || c >= T(1)) {  // exactly collinear: skipped as in n2p2
-      a = T(0);
-      da = T(0);
-      return;
-    }
-    const T theta = acos(c);
-    T f, df;
-    compact_function<T>(theta, T(t.theta_l), T(t.theta_r), t.core, false, f, df);
-    a = f;
-    da = -df / sqrt(T(1) - c * c);  // dtheta/dcos = -1/sin
-  }
-}
-
-/// Fills the slot cache for one atom: val/der[s * stride + n] = R_s(r_n), dR_s/dr.
+/// Fills the slot cache of one atom: val/der[s * stride + n] = R_s(r_n), dR_s/dr.
 template <typename T>
 VITRUM_HD void fill_slot_cache(const SfPlanView& p, int e, const AtomNeighbors<T>& nb, T* val,
-                               T* der, int stride) {
+                               T* der, int stride, T* work) {
+  Workspace<T> ws(p, nb.n, work);
   const int b = p.slot_begin[e];
-  const int ns = p.slot_begin[e + 1] - b;
-  for (int n = 0; n < nb.n; ++n)
-    distance_functions<T>(p.fns, p.slot_fn + b, ns, nb.r[n], val + n, der + n, stride);
+  distance_function_rows<T>(p.fns, p.slot_fn + b, p.slot_begin[e + 1] - b, nb.n, nb.r, val, der,
+                            stride, ws.fc, ws.dfc);
 }
 
-/// Raw (unscaled) symmetry functions of an atom of element e. `val`/`der` hold the slot cache
-/// filled by fill_slot_cache; G has elem_n_sf[e] entries and is overwritten.
+// ------------------------------------------------------------------ angular factors
+
+template <typename T, int Z>
+VITRUM_HD T ipow(T b) {
+  if constexpr (Z <= 0) {
+    return T(1);
+  } else if constexpr (Z == 1) {
+    return b;
+  } else {
+    const T h = ipow<T, Z / 2>(b);
+    return (Z % 2) ? h * h * b : h * h;
+  }
+}
+
+/// 2^{1-zeta} (1 + lambda cos)^zeta, zero where 1 + lambda cos <= 0; Z = integer zeta or -1.
+template <typename T, int Z>
+struct PowAngle {
+  T lambda, zeta, prefactor;
+  VITRUM_HD void operator()(T c, T& a, T& da) const {
+    const T base = T(1) + lambda * c;
+    const bool pos = base > T(0);
+    const T sb = pos ? base : T(1);
+    T p;  // base^(zeta - 1)
+    if constexpr (Z > 0)
+      p = ipow<T, Z - 1>(sb);
+    else
+      p = pow(sb, zeta - T(1));
+    a = pos ? prefactor * p * sb : T(0);
+    da = pos ? prefactor * zeta * lambda * p : T(0);
+  }
+};
+
+/// Compact angular window C(theta; theta_l, theta_r), theta = acos(cos); skipped when collinear.
+template <typename T, int CORE>
+struct CompactAngle {
+  T left, right;
+  VITRUM_HD void operator()(T c, T& a, T& da) const {
+    const bool ok = (c > T(-1)) & (c < T(1));
+    const T cc = ok ? c : T(0);
+    const T theta = acos(cc);
+    T f, df;
+    compact_function<T>(theta, left, right, CORE, false, f, df);
+    a = ok ? f : T(0);
+    da = ok ? -df / sqrt(T(1) - cc * cc) : T(0);  // dtheta/dcos = -1/sin
+  }
+};
+
+/// Calls fn(angle) with the angular factor of term t as a compile-time functor.
+template <typename T, typename F>
+VITRUM_HD void with_angle(const AngularTerm& t, F&& fn) {
+  const T l = T(t.lambda), z = T(t.zeta), pf = T(t.prefactor);
+  if (t.kind == 0) {
+    switch (t.izeta) {
+      case 1:
+        fn(PowAngle<T, 1>{l, z, pf});
+        return;
+      case 2:
+        fn(PowAngle<T, 2>{l, z, pf});
+        return;
+      case 3:
+        fn(PowAngle<T, 3>{l, z, pf});
+        return;
+      case 4:
+        fn(PowAngle<T, 4>{l, z, pf});
+        return;
+      case 8:
+        fn(PowAngle<T, 8>{l, z, pf});
+        return;
+      case 16:
+        fn(PowAngle<T, 16>{l, z, pf});
+        return;
+      default:
+        fn(PowAngle<T, -1>{l, z, pf});
+        return;
+    }
+  }
+  const T tl = T(t.theta_l), tr = T(t.theta_r);
+  switch (t.core) {
+    case kCutCos:
+      fn(CompactAngle<T, kCutCos>{tl, tr});
+      return;
+    case kCutExp:
+      fn(CompactAngle<T, kCutExp>{tl, tr});
+      return;
+    case kCutPoly1:
+      fn(CompactAngle<T, kCutPoly1>{tl, tr});
+      return;
+    case kCutPoly2:
+      fn(CompactAngle<T, kCutPoly2>{tl, tr});
+      return;
+    case kCutPoly3:
+      fn(CompactAngle<T, kCutPoly3>{tl, tr});
+      return;
+    default:
+      fn(CompactAngle<T, kCutPoly4>{tl, tr});
+      return;
+  }
+}
+
+/// Single-argument angular factor (tests, reference code).
+template <typename T>
+VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
+  with_angle<T>(t, [&](const auto& ang) { ang(c, a, da); });
+}
+
+// ------------------------------------------------------------------ pair blocks
+
+/// Geometry of the pairs (j, k), k in [k0, k1): cos theta_jik and r_jk, then the group's r_jk
+/// functions. Returns false when the group needs no pair work.
+template <typename T>
+VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
+                                   const AtomNeighbors<T>& nb, int j, int k0, int k1,
+                                   Workspace<T>& ws) {
+  const T xj = nb.dx[j], yj = nb.dy[j], zj = nb.dz[j], irj = T(1) / nb.r[j];
+  const bool need_jk = g.jk_end > g.jk_begin;
+  VITRUM_SIMD
+  for (int k = k0; k < k1; ++k) {
+    ws.c[k] = (xj * nb.dx[k] + yj * nb.dy[k] + zj * nb.dz[k]) * irj / nb.r[k];
+    const T ex = nb.dx[k] - xj, ey = nb.dy[k] - yj, ez = nb.dz[k] - zj;
+    ws.rjk[k] = sqrt(ex * ex + ey * ey + ez * ez);
+  }
+  if (need_jk)
+    distance_function_rows<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, k1 - k0,
+                              ws.rjk + k0, ws.jkv + k0, ws.jkd + k0, ws.stride, ws.fc + k0,
+                              ws.dfc + k0);
+}
+
+/// Raw (unscaled) symmetry functions of an atom of element e. `val` holds the slot cache filled
+/// by fill_slot_cache; G has elem_n_sf[e] entries and is overwritten. `work`: sf_workspace_size.
 template <typename T>
 VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNeighbors<T>& nb,
-                                       const T* val, int stride, T* G) {
+                                       const T* val, int stride, T* G, T* work) {
   const int nsf = p.elem_n_sf[e];
   for (int s = 0; s < nsf; ++s) G[s] = T(0);
   const int s0 = p.slot_begin[e];
@@ -203,43 +387,44 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
     const T* v = val + (rt.slot - s0) * stride;
     T sum = T(0);
     if (rt.elem >= 0) {
-      for (int n = 0; n < nb.n; ++n)
-        if (nb.elem[n] == rt.elem) sum += v[n];
+      const int b0 = nb.elem_begin[rt.elem], b1 = nb.elem_begin[rt.elem + 1];
+      VITRUM_SIMD_SUM(sum)
+      for (int n = b0; n < b1; ++n) sum += v[n];
     } else {
+      VITRUM_SIMD_SUM(sum)
       for (int n = 0; n < nb.n; ++n) sum += nb.z[n] * v[n];
     }
     G[rt.sf] += sum;
   }
+  Workspace<T> ws(p, nb.n, work);
+  ws.set_jk_rows(p.max_jk > 0 ? p.max_jk : 1);
+  for (int n = 0; n < nb.n; ++n) ws.ones[n] = T(1);
   const int ne = p.n_elements;
-  T jkv[64], jkd[64];
   for (int j = 0; j < nb.n; ++j) {
-    for (int k = j + 1; k < nb.n; ++k) {
-      const int a = nb.elem[j] < nb.elem[k] ? nb.elem[j] : nb.elem[k];
-      const int b = nb.elem[j] < nb.elem[k] ? nb.elem[k] : nb.elem[j];
-      const PairGroup g = p.groups[(e * ne + a) * ne + b];
+    const int ej = nb.elem[j];
+    for (int b = ej; b < ne; ++b) {
+      const PairGroup g = p.groups[(e * ne + ej) * ne + b];
       if (g.term_begin == g.term_end) continue;
-      const T rj = nb.r[j], rk = nb.r[k];
-      const T dot = nb.dx[j] * nb.dx[k] + nb.dy[j] * nb.dy[k] + nb.dz[j] * nb.dz[k];
-      const T c = dot / (rj * rk);
-      if (g.jk_end > g.jk_begin) {
-        const T ex = nb.dx[k] - nb.dx[j], ey = nb.dy[k] - nb.dy[j], ez = nb.dz[k] - nb.dz[j];
-        const T rjk = sqrt(ex * ex + ey * ey + ez * ez);
-        if (g.narrow_only && rjk >= T(g.jk_rmax)) continue;
-        distance_functions<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, rjk, jkv, jkd,
-                              1);
-      }
-      const T zz = nb.z[j] * nb.z[k];
+      const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
+      if (k0 >= k1) continue;
+      pair_block_geometry<T>(p, g, nb, j, k0, k1, ws);
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
         const T* v = val + (at.slot - s0) * stride;
-        const T rr = v[j] * v[k];
-        if (rr == T(0)) continue;
-        T ang, dang;
-        angular_factor<T>(at, c, ang, dang);
-        T term = ang * rr;
-        if (at.jk >= 0) term *= jkv[at.jk];
-        if (at.weighted) term *= zz;
-        G[at.sf] += term;
+        const T vj = v[j];
+        if (vj == T(0)) continue;
+        const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
+        const T* wz = at.weighted ? nb.z : ws.ones;
+        T sum = T(0);
+        with_angle<T>(at, [&](const auto& ang) {
+          VITRUM_SIMD_SUM(sum)
+          for (int k = k0; k < k1; ++k) {
+            T a, da;
+            ang(ws.c[k], a, da);
+            sum += a * v[k] * jv[k] * wz[k];
+          }
+        });
+        G[at.sf] += (at.weighted ? nb.z[j] : T(1)) * vj * sum;
       }
     }
   }
@@ -247,107 +432,119 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
 
 /// Gradient of sum_s w[s] G_s with respect to the neighbor positions: on return
 /// (gx, gy, gz)[n] = d(sum_s w_s G_s)/d r_n; the gradient with respect to the centre is minus the
-/// sum over n. `w` is dE_i/dG_s (raw G). `val`/`der`: the slot cache.
+/// sum over n. `w` is dE_i/dG_s (raw G). `val`/`der`: the slot cache; `work`: sf_workspace_size.
 template <typename T>
 VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<T>& nb,
                                 const T* val, const T* der, int stride, const T* w, T* gx, T* gy,
-                                T* gz) {
-  // Scalar radial derivative per neighbor, then vector parts from angles.
-  for (int n = 0; n < nb.n; ++n) {
-    gx[n] = T(0);
-    gy[n] = T(0);
-    gz[n] = T(0);
+                                T* gz, T* work) {
+  Workspace<T> ws(p, nb.n, work);
+  ws.set_jk_rows(p.max_jk > 0 ? p.max_jk : 1);
+  const int n = nb.n;
+  for (int q = 0; q < n; ++q) {
+    ws.ones[q] = T(1);
+    ws.zeros[q] = T(0);
+    ws.sr[q] = T(0);
+    gx[q] = T(0);
+    gy[q] = T(0);
+    gz[q] = T(0);
   }
   const int s0 = p.slot_begin[e];
-  // a[n] accumulates dE/dr_n (scalar) in gx temporarily is not possible; use a second pass.
+  // Radial SFs: scalar derivatives dE/dr_n.
   for (int t = p.radial_begin[e]; t < p.radial_begin[e + 1]; ++t) {
     const RadialTerm rt = p.radial[t];
-    const T ws = w[rt.sf];
-    if (ws == T(0)) continue;
+    const T ws_ = w[rt.sf];
+    if (ws_ == T(0)) continue;
     const T* d = der + (rt.slot - s0) * stride;
     if (rt.elem >= 0) {
-      for (int n = 0; n < nb.n; ++n)
-        if (nb.elem[n] == rt.elem) gx[n] += ws * d[n];
+      const int b0 = nb.elem_begin[rt.elem], b1 = nb.elem_begin[rt.elem + 1];
+      VITRUM_SIMD
+      for (int q = b0; q < b1; ++q) ws.sr[q] += ws_ * d[q];
     } else {
-      for (int n = 0; n < nb.n; ++n) gx[n] += ws * nb.z[n] * d[n];
+      VITRUM_SIMD
+      for (int q = 0; q < n; ++q) ws.sr[q] += ws_ * nb.z[q] * d[q];
     }
-  }
-  // Convert the scalar radial derivative into a vector: d r_n / d r_n(vec) = d_n / r_n.
-  for (int n = 0; n < nb.n; ++n) {
-    const T s = gx[n] / nb.r[n];
-    gx[n] = s * nb.dx[n];
-    gy[n] = s * nb.dy[n];
-    gz[n] = s * nb.dz[n];
   }
   const int ne = p.n_elements;
-  T jkv[64], jkd[64];
-  for (int j = 0; j < nb.n; ++j) {
-    for (int k = j + 1; k < nb.n; ++k) {
-      const int a = nb.elem[j] < nb.elem[k] ? nb.elem[j] : nb.elem[k];
-      const int b = nb.elem[j] < nb.elem[k] ? nb.elem[k] : nb.elem[j];
-      const PairGroup g = p.groups[(e * ne + a) * ne + b];
+  for (int j = 0; j < n; ++j) {
+    const int ej = nb.elem[j];
+    const T xj = nb.dx[j], yj = nb.dy[j], zj = nb.dz[j], rj = nb.r[j];
+    for (int b = ej; b < ne; ++b) {
+      const PairGroup g = p.groups[(e * ne + ej) * ne + b];
       if (g.term_begin == g.term_end) continue;
-      const T rj = nb.r[j], rk = nb.r[k];
-      const T dot = nb.dx[j] * nb.dx[k] + nb.dy[j] * nb.dy[k] + nb.dz[j] * nb.dz[k];
-      const T c = dot / (rj * rk);
-      T ex = T(0), ey = T(0), ez = T(0), rjk = T(1);
-      if (g.jk_end > g.jk_begin) {
-        ex = nb.dx[k] - nb.dx[j];
-        ey = nb.dy[k] - nb.dy[j];
-        ez = nb.dz[k] - nb.dz[j];
-        rjk = sqrt(ex * ex + ey * ey + ez * ez);
-        if (g.narrow_only && rjk >= T(g.jk_rmax)) continue;
-        distance_functions<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, rjk, jkv, jkd,
-                              1);
+      const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
+      if (k0 >= k1) continue;
+      pair_block_geometry<T>(p, g, nb, j, k0, k1, ws);
+      VITRUM_SIMD
+      for (int k = k0; k < k1; ++k) {
+        ws.ak[k] = T(0);
+        ws.ajk[k] = T(0);
+        ws.ac[k] = T(0);
       }
-      const T zz = nb.z[j] * nb.z[k];
-      // Accumulated partial derivatives of sum_s w_s term_s.
-      T aj = T(0), ak = T(0), ajk = T(0), ac = T(0);
+      T aj = T(0);
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
-        const T ws = w[at.sf];
-        if (ws == T(0)) continue;
+        const T wt = w[at.sf];
+        if (wt == T(0)) continue;
         const int row = (at.slot - s0) * stride;
-        const T vj = val[row + j], vk = val[row + k];
-        if (vj == T(0) || vk == T(0)) continue;
-        T ang, dang;
-        angular_factor<T>(at, c, ang, dang);
-        if (ang == T(0) && dang == T(0)) continue;
-        T f = ws;
-        if (at.weighted) f *= zz;
-        T fjk = T(1);
-        if (at.jk >= 0) {
-          fjk = jkv[at.jk];
-          if (fjk == T(0) && jkd[at.jk] == T(0)) continue;
-          ajk += f * ang * vj * vk * jkd[at.jk];
-        }
-        const T base = f * fjk;
-        aj += base * ang * der[row + j] * vk;
-        ak += base * ang * vj * der[row + k];
-        ac += base * dang * vj * vk;
+        const T* v = val + row;
+        const T* dv = der + row;
+        const T vj = v[j], dvj = dv[j];
+        if (vj == T(0) && dvj == T(0)) continue;
+        const T F = wt * (at.weighted ? nb.z[j] : T(1));
+        const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
+        const T* jd = at.jk >= 0 ? ws.jkd + static_cast<long>(at.jk) * stride : ws.zeros;
+        const T* wz = at.weighted ? nb.z : ws.ones;
+        T ajs = T(0);
+        with_angle<T>(at, [&](const auto& ang) {
+          VITRUM_SIMD_SUM(ajs)
+          for (int k = k0; k < k1; ++k) {
+            T a, da;
+            ang(ws.c[k], a, da);
+            const T W = F * wz[k];
+            const T avj = a * vj * W;
+            ajs += a * v[k] * jv[k] * W;
+            ws.ak[k] += avj * dv[k] * jv[k];
+            ws.ajk[k] += avj * v[k] * jd[k];
+            ws.ac[k] += da * vj * v[k] * jv[k] * W;
+          }
+        });
+        aj += dvj * ajs;
       }
-      if (aj == T(0) && ak == T(0) && ajk == T(0) && ac == T(0)) continue;
-      const T irj = T(1) / rj, irk = T(1) / rk;
-      // d cos / d d_j = d_k/(rj rk) - c d_j/rj^2 ; symmetric for k.
-      const T cj = aj * irj - ac * c * irj * irj;
-      const T ck = ak * irk - ac * c * irk * irk;
-      const T cx = ac * irj * irk;
-      gx[j] += cj * nb.dx[j] + cx * nb.dx[k];
-      gy[j] += cj * nb.dy[j] + cx * nb.dy[k];
-      gz[j] += cj * nb.dz[j] + cx * nb.dz[k];
-      gx[k] += ck * nb.dx[k] + cx * nb.dx[j];
-      gy[k] += ck * nb.dy[k] + cx * nb.dy[j];
-      gz[k] += ck * nb.dz[k] + cx * nb.dz[j];
-      if (ajk != T(0)) {
-        const T s = ajk / rjk;  // d rjk / d d_k = (d_k - d_j)/rjk
-        gx[k] += s * ex;
-        gy[k] += s * ey;
-        gz[k] += s * ez;
-        gx[j] -= s * ex;
-        gy[j] -= s * ey;
-        gz[j] -= s * ez;
+      // Partial derivatives -> vectors. d cos/d d_j = d_k/(rj rk) - cos d_j/rj^2 (sym. for k),
+      // d rjk/d d_k = (d_k - d_j)/rjk = -d rjk/d d_j.
+      T srj = T(0), gjx = T(0), gjy = T(0), gjz = T(0);
+      const T irj = T(1) / rj;
+      VITRUM_SIMD_SUM(srj, gjx, gjy, gjz)
+      for (int k = k0; k < k1; ++k) {
+        const T irk = T(1) / nb.r[k];
+        const T ac = ws.ac[k];
+        const T c = ws.c[k];
+        const T t1 = ac * irj * irk;
+        const T rjk = ws.rjk[k];
+        const T s = ws.ajk[k] == T(0) ? T(0) : ws.ajk[k] / rjk;
+        const T ex = nb.dx[k] - xj, ey = nb.dy[k] - yj, ez = nb.dz[k] - zj;
+        srj -= ac * c * irj;
+        ws.sr[k] += ws.ak[k] - ac * c * irk;
+        gjx += t1 * nb.dx[k] - s * ex;
+        gjy += t1 * nb.dy[k] - s * ey;
+        gjz += t1 * nb.dz[k] - s * ez;
+        gx[k] += t1 * xj + s * ex;
+        gy[k] += t1 * yj + s * ey;
+        gz[k] += t1 * zj + s * ez;
       }
+      ws.sr[j] += aj + srj;
+      gx[j] += gjx;
+      gy[j] += gjy;
+      gz[j] += gjz;
     }
+  }
+  // Radial parts: d r_n / d r_n(vec) = d_n / r_n.
+  VITRUM_SIMD
+  for (int q = 0; q < n; ++q) {
+    const T s = ws.sr[q] / nb.r[q];
+    gx[q] += s * nb.dx[q];
+    gy[q] += s * nb.dy[q];
+    gz[q] += s * nb.dz[q];
   }
 }
 
