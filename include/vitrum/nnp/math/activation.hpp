@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "vitrum/core/hd.hpp"
+#include "vitrum/nnp/math/cutoff.hpp"  // host float overloads of the math functions
 
 namespace vitrum::nnp {
 

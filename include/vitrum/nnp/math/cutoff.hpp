@@ -12,6 +12,19 @@
 
 namespace vitrum::nnp {
 
+#ifndef __CUDACC__
+// Host: float arguments must reach the float functions (expf, ... and their SIMD variants, see
+// simd_math.hpp), not the double C functions. nvcc provides float overloads itself.
+using std::acos;
+using std::cos;
+using std::exp;
+using std::log;
+using std::pow;
+using std::sin;
+using std::sqrt;
+using std::tanh;
+#endif
+
 enum CutoffType : int {
   kCutHard = 0,
   kCutCos = 1,
