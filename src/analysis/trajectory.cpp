@@ -11,6 +11,7 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/io/h5md.hpp"
 #include "vitrum/io/structure_io.hpp"
 
 namespace vitrum::analysis {
@@ -156,10 +157,20 @@ Trajectory trajectory_from_structures(const std::vector<Structure>& structures,
 Trajectory read_trajectory(const std::string& path, const TrajectoryOptions& options) {
   const std::string l = lower(path);
   if (ends_with(l, ".h5") || ends_with(l, ".h5md") || ends_with(l, ".hdf5")) {
-    fail(
-        "{}: H5MD trajectories are not readable yet; convert to extended XYZ (.xyz/.extxyz) with "
-        "one frame per snapshot",
-        path);
+    // H5MD: frames carry step and time (fs) themselves.
+    std::vector<int> species;
+    const auto frames = read_h5md(path, &species);
+    std::vector<Structure> structures(frames.size());
+    for (size_t k = 0; k < frames.size(); ++k) {
+      auto& s = structures[k];
+      s.box = frames[k].box;
+      s.species = species;
+      s.positions = frames[k].positions;
+      s.velocities = frames[k].velocities;
+      s.info["step"] = std::to_string(frames[k].step);
+      s.info["time"] = fmt::format("{:.17g}", frames[k].time);
+    }
+    return trajectory_from_structures(structures, options, path);
   }
   return trajectory_from_structures(read_structures(path), options, path);
 }

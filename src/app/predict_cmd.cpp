@@ -1,14 +1,20 @@
-// `vitrum predict`: energies and forces of every structure in a file with an HDNNP.
+// `vitrum predict`: energies and forces of every structure in a file with any force field: an
+// n2p2-format HDNNP directory or a teacher parameter file (*.toml).
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/units.hpp"
 #include "vitrum/io/structure_io.hpp"
-#include "vitrum/nnp/evaluator.hpp"
+#include "vitrum/md/force_field.hpp"
+#include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
 
 namespace vitrum::app {
 
@@ -17,33 +23,64 @@ namespace {
 struct PredictArgs {
   std::string potential, input, output;
   std::string backend = "cpu", precision = "double";
+  std::string length_unit = "1", energy_unit = "1";
   int threads = 0;
 };
+
+/// A unit given as a number (caller units per potential unit) or by name (angstrom, bohr, nm;
+/// eV, Hartree, Ry, kcal/mol, kJ/mol).
+double parse_unit(const std::string& s, bool length) {
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc() && p == s.data() + s.size()) {
+    if (!(v > 0) || !std::isfinite(v))
+      fail("--{}-unit {} must be a positive number or a unit name", length ? "length" : "energy",
+           s);
+    return v;
+  }
+  return length ? units::length_in_angstrom(s) : units::energy_in_ev(s);
+}
 
 void run_predict(const PredictArgs& a) {
   const auto backend = parse_backend(a.backend);
   const auto precision = parse_precision(a.precision);
+  const double length_unit = parse_unit(a.length_unit, true);
+  const double energy_unit = parse_unit(a.energy_unit, false);
   if (a.threads > 0) omp_set_num_threads(a.threads);
   // Check the output's format before doing any work.
   structure_format_from_path(a.output);
-  const auto pot = nnp::Potential::load_n2p2(a.potential);
+  auto ff = md::load_force_field(a.potential, backend, precision, length_unit, energy_unit);
   auto structures = read_structures(a.input);
   if (structures.empty()) fail("{}: no structures found", a.input);
-  nnp::Evaluator eval(pot, {backend, precision, true});
+  const double rc = ff->cutoff();
 
-  std::printf(
-      "vitrum predict: potential %s (%d elements, cutoff %.4g), %zu structure(s), "
-      "backend %s, precision %s, %d thread(s)\n",
-      a.potential.c_str(), pot.n_elements(), pot.cutoff(), structures.size(), to_string(backend),
-      to_string(precision), omp_get_max_threads());
+  std::printf("vitrum predict: potential %s, %zu structure(s), %d thread(s)\n",
+              ff->describe().c_str(), structures.size(), omp_get_max_threads());
   std::printf("%10s %8s %24s %22s\n", "structure", "atoms", "energy", "energy/atom");
   long atoms = 0, extrapolations = 0;
   double seconds = 0;
   for (size_t k = 0; k < structures.size(); ++k) {
     auto& s = structures[k];
+    const std::string where = fmt::format("{}, structure {}", a.input, k + 1);
+    validate_structure(s, where);
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = eval.evaluate(s, fmt::format("{}, structure {}", a.input, k + 1));
+    md::ForceResult r;
+    try {
+      const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
+      const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+      ff->compute(shell, list, r);
+    } catch (const Error& e) {
+      fail("{}: {}", where, e.what());
+    }
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Two atoms on top of each other make any potential meaningless.
+    if (r.min_distance < 1e-6 * rc)
+      fail(
+          "{}: two atoms are {:.6g} apart, closer than the smallest distance accepted ({:.6g}); "
+          "the structure is broken or in the wrong length unit",
+          where, r.min_distance, 1e-6 * rc);
+    if (!std::isfinite(r.energy))
+      fail("{}: the energy is not finite ({}); are two atoms much too close?", where, r.energy);
     atoms += static_cast<long>(s.size());
     extrapolations += r.extrapolations;
     s.has_energy = true;
@@ -72,13 +109,16 @@ void register_predict(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand(
       "predict",
-      "Energies and forces of every structure in an n2p2 input.data or extended XYZ file with an "
-      "n2p2-format HDNNP (units: those of the potential and the file)");
+      "Energies, forces and virials of every structure in an n2p2 input.data, extended XYZ or "
+      "LAMMPS data file with an n2p2-format HDNNP or the SiO2 teacher potential");
   cmd->add_option("--potential,-p", a->potential,
-                  "n2p2 potential directory (input.nn, scaling.data, weights.NNN.data)")
+                  "n2p2 potential directory (input.nn, scaling.data, weights.NNN.data) or teacher "
+                  "parameter file (*.toml, e.g. configs/potentials/SiO2-BKS.toml)")
       ->required()
-      ->check(CLI::ExistingDirectory);
-  cmd->add_option("--input,-i", a->input, "structures: *.data (n2p2) or *.xyz (extended XYZ)")
+      ->check(CLI::ExistingPath);
+  cmd->add_option("--input,-i", a->input,
+                  "structures: *.data (n2p2), *.xyz / *.extxyz (extended XYZ) or *.lmp / *.lammps "
+                  "(LAMMPS data, atomic or charge style)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", a->output,
@@ -87,7 +127,17 @@ void register_predict(CLI::App& app) {
       ->required();
   cmd->add_option("--backend", a->backend, "cpu or cuda")->capture_default_str();
   cmd->add_option("--precision", a->precision,
-                  "double, or mixed (float symmetry functions and networks, double accumulation)")
+                  "double, or mixed (HDNNP only: float symmetry functions and networks, double "
+                  "accumulation)")
+      ->capture_default_str();
+  cmd->add_option("--length-unit", a->length_unit,
+                  "n2p2 potentials: one potential length unit in the structure file's length "
+                  "unit, as a number or a name (angstrom, bohr, nm); default: the potential's own")
+      ->capture_default_str();
+  cmd->add_option("--energy-unit", a->energy_unit,
+                  "n2p2 potentials: one potential energy unit in the output's energy unit, as a "
+                  "number or a name (eV, Hartree, Ry, kcal/mol, kJ/mol); default: the potential's "
+                  "own")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads,
                   "OpenMP threads (default: OMP_NUM_THREADS or all cores)");

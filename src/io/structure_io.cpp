@@ -14,6 +14,7 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/io/lammps_data.hpp"
 
 namespace vitrum {
 namespace {
@@ -29,13 +30,6 @@ std::string lower_extension(const std::string& path, std::string* stem) {
   std::string ext = path.substr(dot);
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext;
-}
-
-[[noreturn]] void lammps_not_supported(const std::string& path) {
-  fail(
-      "{}: LAMMPS data files are not supported yet; use n2p2 input.data (*.data) or extended XYZ "
-      "(*.xyz, *.extxyz)",
-      path);
 }
 
 }  // namespace
@@ -62,18 +56,25 @@ std::vector<Structure> read_structures(const std::string& path) {
     case StructureFormat::LammpsData:
       break;
   }
-  lammps_not_supported(path);
+  return {read_lammps_data(path)};
 }
 
 void write_structures(const std::string& path, const std::vector<Structure>& structures) {
   const StructureFormat format = structure_format_from_path(path);
-  if (format == StructureFormat::LammpsData) lammps_not_supported(path);
+  if (format == StructureFormat::LammpsData && structures.size() != 1)
+    fail("{}: a LAMMPS data file holds exactly one structure; got {}", path, structures.size());
   if (lower_extension(path, nullptr) == ".gz") {
     fail("{}: writing compressed files is not supported; drop the .gz", path);
   }
   std::ostringstream ss;
   if (format == StructureFormat::N2p2) {
     write_n2p2_data(ss, structures);
+  } else if (format == StructureFormat::LammpsData) {
+    try {
+      write_lammps_data(ss, structures.front());
+    } catch (const Error& e) {
+      fail("{}: {}", path, e.what());
+    }
   } else {
     write_extxyz(ss, structures);
   }

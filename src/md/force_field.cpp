@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/teacher/teacher.hpp"
 
 namespace vitrum::md {
 
@@ -49,7 +50,23 @@ std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend ba
     const nnp::Potential& ref = *pot;
     return std::make_unique<NnpForceField>(ref, opt, std::move(pot));
   }
-  fail("{}: not an n2p2 potential directory (teacher parameter files are not supported yet)", path);
+  const fs::path p(path);
+  if (p.extension() == ".toml") {
+    if (!fs::is_regular_file(p)) fail("{}: no such teacher parameter file", path);
+    if (length_unit != 1.0 || energy_unit != 1.0)
+      fail(
+          "{}: length/energy unit options apply to n2p2 potentials only; a teacher parameter file "
+          "is in Å and eV (got length unit {}, energy unit {})",
+          path, length_unit, energy_unit);
+    if (precision != Precision::Double)
+      fail("{}: the teacher potential runs in double precision only (got precision {})", path,
+           to_string(precision));
+    return teacher::load_teacher(path, backend);
+  }
+  fail(
+      "{}: not a potential: expected an n2p2 potential directory (input.nn, scaling.data, "
+      "weights.NNN.data) or a teacher parameter file (*.toml)",
+      path);
 }
 
 }  // namespace vitrum::md

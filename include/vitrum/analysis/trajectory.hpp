@@ -63,8 +63,8 @@ struct TrajectoryOptions {
                                 ///< `time=` nor a usable step; 0 = not given
 };
 
-/// Reads a trajectory file: extended XYZ (.xyz, .extxyz, optionally .gz), every frame, or n2p2
-/// input.data (.data). An .h5/.h5md name is rejected with a message until the H5MD reader exists.
+/// Reads a trajectory file: extended XYZ (.xyz, .extxyz, optionally .gz), every frame, n2p2
+/// input.data (.data), or H5MD (.h5, .h5md, .hdf5; see vitrum/io/h5md.hpp).
 /// Throws vitrum::Error naming the file and frame when frames disagree in atom count or species.
 Trajectory read_trajectory(const std::string& path, const TrajectoryOptions& options = {});
 

@@ -1,0 +1,82 @@
+#pragma once
+/// \file h5md.hpp
+/// Trajectories in H5MD 1.1 (de Buyl et al., Comput. Phys. Commun. 185, 1546 (2014)), the HDF5
+/// standard for MD, readable by h5py and MDAnalysis:
+///
+///   /h5md                      @version = [1, 1]; author/@name, creator/@name, creator/@version
+///   /particles/all/box         @dimension = 3, @boundary = ["periodic"|"none"] x 3
+///   /particles/all/box/edges/  step (T), time (T, fs), value (T x 3 x 3, rows = cell vectors, Å)
+///   /particles/all/position/   step, time, value (T x N x 3, Å)
+///   /particles/all/velocity/   step, time, value (T x N x 3, Å/fs)      (optional)
+///   /particles/all/force/      step, time, value (T x N x 3, eV/Å)      (optional)
+///   /particles/all/species     N atomic numbers (fixed in time)
+///   /particles/all/id          N atom ids 0..N-1 (fixed in time)
+///
+/// Atoms are stored by global id (row = id), so the file is the same whatever the rank count.
+/// Datasets are chunked (one frame per chunk row) and gzip-compressed, extendible in time. With a
+/// communicator of more than one rank (parallel HDF5), every rank writes its own atoms through
+/// collective point selections. Every frame is flushed, so a run killed between frames leaves a
+/// readable file.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vitrum/io/structure.hpp"
+
+#ifdef VITRUM_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace vitrum {
+
+struct H5mdOptions {
+  bool velocities = true;
+  bool forces = false;
+  int compression = 4;  ///< gzip level 0-9 (0 = none)
+  std::string creator_version = "0.1.0";
+};
+
+/// Writes an H5MD trajectory frame by frame.
+class H5mdWriter {
+ public:
+  /// Creates (truncates) `path` for `species.size()` atoms; species[id] = atomic number.
+  H5mdWriter(const std::string& path, const std::vector<int>& species, const H5mdOptions& opt);
+#if defined(VITRUM_HAVE_MPI)
+  /// Collective over `comm` (every rank passes the same global species list).
+  H5mdWriter(const std::string& path, const std::vector<int>& species, const H5mdOptions& opt,
+             MPI_Comm comm);
+#endif
+  ~H5mdWriter();
+  H5mdWriter(const H5mdWriter&) = delete;
+  H5mdWriter& operator=(const H5mdWriter&) = delete;
+
+  /// Appends one frame. `ids` are the global ids of this rank's atoms (all of them in a serial
+  /// run); positions/velocities/forces are given for those atoms (velocities/forces may be empty
+  /// when disabled). Collective in parallel.
+  void write_frame(long step, double time_fs, const Box& box, const std::vector<int>& ids,
+                   const std::vector<Vec3>& positions, const std::vector<Vec3>& velocities,
+                   const std::vector<Vec3>& forces);
+  /// Number of frames written so far.
+  long frames() const;
+  /// Flushes and closes the file (also done by the destructor).
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// One frame read back from an H5MD file.
+struct H5mdFrame {
+  long step = 0;
+  double time = 0;  ///< fs
+  Box box;
+  std::vector<Vec3> positions, velocities, forces;
+};
+
+/// Reads every frame of /particles/all (serially). Throws vitrum::Error naming the file and the
+/// missing or inconsistent item for a truncated or foreign file.
+std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* species = nullptr);
+
+}  // namespace vitrum

@@ -1,0 +1,47 @@
+#pragma once
+/// \file teacher_backend.hpp
+/// Internal (not for users): the compiled tables of a teacher potential and the interface
+/// between its dispatch point (src/teacher/teacher.cpp) and its two backends. A backend fills one
+/// AtomTerms per local atom with the single-source math of math/born_dsf.hpp; the dispatch point
+/// reduces them in atom order on the host, so both backends sum in the same fixed order.
+
+#include <memory>
+#include <vector>
+
+#include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/teacher/math/born_dsf.hpp"
+
+namespace vitrum::teacher {
+
+/// Host copy of everything the kernels need, built once from the parameter file.
+struct TeacherTables {
+  int n_types = 0;
+  std::vector<int> type_of_z;       ///< type index per atomic number (size 128), −1 if absent
+  std::vector<PairCoeffs> pair;     ///< n_types × n_types
+  std::vector<double> self_energy;  ///< DSF self energy per type (eV)
+  DsfCoeffs dsf;
+  double cutoff = 0.0;  ///< largest cutoff of any pair (Å)
+
+  /// View onto the host arrays (for the CPU backend).
+  TeacherView host_view() const {
+    return TeacherView{n_types, pair.data(), self_energy.data(), dsf};
+  }
+};
+
+/// One backend (CPU or CUDA) of the teacher: fills per-atom terms; owns its buffers.
+class TeacherBackend {
+ public:
+  virtual ~TeacherBackend() = default;
+  /// Fills terms[i] for every local atom i of the shell; `types` holds the type index of every
+  /// shell entry (locals and ghosts).
+  virtual void compute(const GhostShell& shell, const NeighborList& list,
+                       const std::vector<int>& types, std::vector<AtomTerms>& terms) = 0;
+};
+
+/// OpenMP backend (src/teacher/teacher_cpu.cpp).
+std::unique_ptr<TeacherBackend> make_teacher_cpu_backend(const TeacherTables& tables);
+/// CUDA backend (kernels/teacher/teacher.cu); throws when CUDA is not compiled in.
+std::unique_ptr<TeacherBackend> make_teacher_cuda_backend(const TeacherTables& tables);
+
+}  // namespace vitrum::teacher

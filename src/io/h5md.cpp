@@ -1,0 +1,414 @@
+// H5MD 1.1 trajectories through (parallel) HDF5; see include/vitrum/io/h5md.hpp for the layout.
+#include "vitrum/io/h5md.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "vitrum/core/error.hpp"
+#include "vitrum/io/hdf5_handle.hpp"
+
+namespace vitrum {
+
+using h5::Handle;
+
+namespace {
+
+Handle group(hid_t parent, const char* name) {
+  return Handle(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+}
+
+// Variable-length UTF-8 strings: h5py returns them as str (MDAnalysis's H5MD reader needs that).
+void attr_string(hid_t obj, const char* name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const char* c = value.c_str();
+  H5Awrite(a.get(), type.get(), &c);
+}
+
+void attr_ints(hid_t obj, const char* name, const std::vector<int>& v) {
+  hsize_t n = v.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a.get(), H5T_NATIVE_INT, v.data());
+}
+
+void attr_int(hid_t obj, const char* name, int v) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a.get(), H5T_NATIVE_INT, &v);
+}
+
+/// A time-dependent H5MD element: step, time, value with a time-extendible first dimension.
+struct Series {
+  Handle grp, step, time, value;
+  std::vector<hsize_t> frame_dims;  // dims of one frame of value
+};
+
+Series make_series(hid_t parent, const char* name, std::vector<hsize_t> frame_dims,
+                   const char* unit, int compression) {
+  Series s;
+  s.frame_dims = frame_dims;
+  s.grp = group(parent, name);
+  auto extendible = [&](const char* dname, hid_t type, const std::vector<hsize_t>& fdims,
+                        bool compress) {
+    std::vector<hsize_t> dims = {0}, maxd = {H5S_UNLIMITED}, chunk = {1};
+    for (hsize_t d : fdims) {
+      dims.push_back(d);
+      maxd.push_back(d);
+      chunk.push_back(std::min<hsize_t>(std::max<hsize_t>(d, 1), 16384));
+    }
+    if (fdims.empty()) chunk[0] = 256;
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxd.data()),
+                 H5Sclose);
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+    if (compress && compression > 0) {
+      H5Pset_shuffle(dcpl.get());
+      H5Pset_deflate(dcpl.get(), compression);
+    }
+    return Handle(
+        H5Dcreate2(s.grp.get(), dname, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+        H5Dclose);
+  };
+  s.step = extendible("step", H5T_NATIVE_LONG, {}, false);
+  s.time = extendible("time", H5T_NATIVE_DOUBLE, {}, false);
+  attr_string(s.time.get(), "unit", "fs");
+  s.value = extendible("value", H5T_NATIVE_DOUBLE, frame_dims, true);
+  if (unit) attr_string(s.value.get(), "unit", unit);
+  return s;
+}
+
+void extend(const Series& s, long frames) {
+  hsize_t n = frames;
+  H5Dset_extent(s.step.get(), &n);
+  H5Dset_extent(s.time.get(), &n);
+  std::vector<hsize_t> dims = {n};
+  dims.insert(dims.end(), s.frame_dims.begin(), s.frame_dims.end());
+  H5Dset_extent(s.value.get(), dims.data());
+}
+
+}  // namespace
+
+struct H5mdWriter::Impl {
+  std::string path;
+  int n_atoms = 0;
+  H5mdOptions opt;
+  bool parallel = false;
+  int rank = 0;
+  Handle file, dxpl, particles;
+  Handle box_grp;
+  Series edges, position, velocity, force;
+  long frames = 0;
+  bool have_box = false;
+
+  void create(const std::vector<int>& species, hid_t fapl) {
+    h5::QuietErrors quiet;
+    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    if (!file.valid())
+      fail("{}: cannot create the H5MD trajectory (directory missing or not writable?)", path);
+    dxpl = Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+#ifdef H5_HAVE_PARALLEL
+    if (parallel) H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE);
+#endif
+    {
+      Handle h5md = group(file.get(), "h5md");
+      attr_ints(h5md.get(), "version", {1, 1});
+      Handle author = group(h5md.get(), "author");
+      const char* user = std::getenv("USER");
+      attr_string(author.get(), "name", user ? user : "vitrum user");
+      Handle creator = group(h5md.get(), "creator");
+      attr_string(creator.get(), "name", "vitrum");
+      attr_string(creator.get(), "version", opt.creator_version);
+    }
+    Handle parts = group(file.get(), "particles");
+    particles = group(parts.get(), "all");
+    const hsize_t n = n_atoms;
+    position = make_series(particles.get(), "position", {n, 3}, "Angstrom", opt.compression);
+    if (opt.velocities)
+      velocity = make_series(particles.get(), "velocity", {n, 3}, "Angstrom fs-1", opt.compression);
+    if (opt.forces)
+      force = make_series(particles.get(), "force", {n, 3}, "eV Angstrom-1", opt.compression);
+    // Fixed-in-time species and ids, written by rank 0.
+    std::vector<int> ids(n_atoms);
+    for (int i = 0; i < n_atoms; ++i) ids[i] = i;
+    for (auto [name, data] :
+         {std::pair<const char*, const std::vector<int>*>{"species", &species}, {"id", &ids}}) {
+      Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+      Handle d(H5Dcreate2(particles.get(), name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT,
+                          H5P_DEFAULT, H5P_DEFAULT),
+               H5Dclose);
+      Handle mem(H5Screate_simple(1, &n, nullptr), H5Sclose);
+      if (rank != 0) {
+        H5Sselect_none(space.get());
+        H5Sselect_none(mem.get());
+      }
+      if (H5Dwrite(d.get(), H5T_NATIVE_INT, mem.get(), space.get(), dxpl.get(), data->data()) < 0)
+        fail("{}: writing /particles/all/{} failed", path, name);
+    }
+  }
+
+  // Writes scalar-per-frame data (step, time, box) from rank 0 only.
+  void write_rank0(hid_t dset, hid_t type, const void* data, hsize_t count, int rank_dims,
+                   const hsize_t* frame_dims) {
+    Handle fs(H5Dget_space(dset), H5Sclose);
+    std::vector<hsize_t> start(rank_dims + 1, 0), cnt(rank_dims + 1, 1);
+    start[0] = frames;
+    for (int d = 0; d < rank_dims; ++d) cnt[d + 1] = frame_dims[d];
+    Handle mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    if (rank == 0) {
+      H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
+    } else {
+      H5Sselect_none(fs.get());
+      H5Sselect_none(mem.get());
+    }
+    if (H5Dwrite(dset, type, mem.get(), fs.get(), dxpl.get(), data) < 0)
+      fail("{}: writing frame {} failed", path, frames);
+  }
+
+  void write_series_meta(const Series& s, long step, double time) {
+    write_rank0(s.step.get(), H5T_NATIVE_LONG, &step, 1, 0, nullptr);
+    write_rank0(s.time.get(), H5T_NATIVE_DOUBLE, &time, 1, 0, nullptr);
+  }
+
+  // Per-atom data of this rank's atoms at their global rows.
+  void write_atoms(const Series& s, const std::vector<int>& ids, const std::vector<Vec3>& v) {
+    Handle fs(H5Dget_space(s.value.get()), H5Sclose);
+    const hsize_t m = ids.size() * 3;
+    const hsize_t mem_n = std::max<hsize_t>(m, 1);  // a dataspace cannot be empty
+    Handle mem(H5Screate_simple(1, &mem_n, nullptr), H5Sclose);
+    bool contiguous = true;
+    for (size_t k = 1; k < ids.size(); ++k) contiguous &= ids[k] == ids[k - 1] + 1;
+    if (ids.empty()) {
+      H5Sselect_none(fs.get());
+      H5Sselect_none(mem.get());
+    } else if (contiguous) {
+      const hsize_t start[3] = {static_cast<hsize_t>(frames), static_cast<hsize_t>(ids[0]), 0};
+      const hsize_t cnt[3] = {1, ids.size(), 3};
+      H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
+    } else {
+      std::vector<hsize_t> coords(m * 3);
+      for (size_t k = 0; k < ids.size(); ++k)
+        for (int d = 0; d < 3; ++d) {
+          hsize_t* c = &coords[(k * 3 + d) * 3];
+          c[0] = frames;
+          c[1] = ids[k];
+          c[2] = d;
+        }
+      H5Sselect_elements(fs.get(), H5S_SELECT_SET, m, coords.data());
+    }
+    if (H5Dwrite(s.value.get(), H5T_NATIVE_DOUBLE, mem.get(), fs.get(), dxpl.get(),
+                 ids.empty() ? nullptr : &v[0].x) < 0)
+      fail("{}: writing {} atoms of frame {} failed", path, ids.size(), frames);
+  }
+};
+
+H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
+                       const H5mdOptions& opt)
+    : impl_(new Impl) {
+  impl_->path = path;
+  impl_->n_atoms = static_cast<int>(species.size());
+  impl_->opt = opt;
+  impl_->create(species, H5P_DEFAULT);
+}
+
+#if defined(VITRUM_HAVE_MPI)
+H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
+                       const H5mdOptions& opt, MPI_Comm comm)
+    : impl_(new Impl) {
+  impl_->path = path;
+  impl_->n_atoms = static_cast<int>(species.size());
+  impl_->opt = opt;
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &impl_->rank);
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (size > 1) {
+#ifdef H5_HAVE_PARALLEL
+    impl_->parallel = true;
+    H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+#else
+    fail("{}: this HDF5 library is serial; a parallel trajectory needs parallel HDF5", path);
+#endif
+  }
+  impl_->create(species, fapl.get());
+}
+#endif
+
+H5mdWriter::~H5mdWriter() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+long H5mdWriter::frames() const {
+  return impl_->frames;
+}
+
+void H5mdWriter::write_frame(long step, double time_fs, const Box& box, const std::vector<int>& ids,
+                             const std::vector<Vec3>& positions,
+                             const std::vector<Vec3>& velocities, const std::vector<Vec3>& forces) {
+  auto& m = *impl_;
+  if (!m.file.valid()) fail("{}: trajectory already closed", m.path);
+  if (positions.size() != ids.size() || (m.opt.velocities && velocities.size() != ids.size()) ||
+      (m.opt.forces && forces.size() != ids.size()))
+    fail("{}: frame {}: {} ids but {} positions, {} velocities, {} forces", m.path, m.frames,
+         ids.size(), positions.size(), velocities.size(), forces.size());
+  for (int id : ids)
+    if (id < 0 || id >= m.n_atoms)
+      fail("{}: frame {}: atom id {} outside 0..{}", m.path, m.frames, id, m.n_atoms - 1);
+  if (!m.have_box) {
+    m.box_grp = group(m.particles.get(), "box");
+    attr_int(m.box_grp.get(), "dimension", 3);
+    {
+      const char* b = box.periodic ? "periodic" : "none";
+      Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(type.get(), H5T_VARIABLE);
+      H5Tset_cset(type.get(), H5T_CSET_UTF8);
+      hsize_t three = 3;
+      Handle space(H5Screate_simple(1, &three, nullptr), H5Sclose);
+      Handle a(H5Acreate2(m.box_grp.get(), "boundary", type.get(), space.get(), H5P_DEFAULT,
+                          H5P_DEFAULT),
+               H5Aclose);
+      const char* buf[3] = {b, b, b};
+      H5Awrite(a.get(), type.get(), buf);
+    }
+    m.edges = make_series(m.box_grp.get(), "edges", {3, 3}, "Angstrom", 0);
+    m.have_box = true;
+  }
+  for (Series* s : {&m.edges, &m.position, &m.velocity, &m.force})
+    if (s->value.valid()) extend(*s, m.frames + 1);
+  double edges[9];
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) edges[3 * a + b] = box.h[a][b];
+  const hsize_t e33[2] = {3, 3};
+  m.write_series_meta(m.edges, step, time_fs);
+  m.write_rank0(m.edges.value.get(), H5T_NATIVE_DOUBLE, edges, 9, 2, e33);
+  m.write_series_meta(m.position, step, time_fs);
+  m.write_atoms(m.position, ids, positions);
+  if (m.opt.velocities) {
+    m.write_series_meta(m.velocity, step, time_fs);
+    m.write_atoms(m.velocity, ids, velocities);
+  }
+  if (m.opt.forces) {
+    m.write_series_meta(m.force, step, time_fs);
+    m.write_atoms(m.force, ids, forces);
+  }
+  ++m.frames;
+  H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL);
+}
+
+void H5mdWriter::close() {
+  auto& m = *impl_;
+  if (!m.file.valid()) return;
+  for (Series* s : {&m.edges, &m.position, &m.velocity, &m.force}) {
+    s->value.close();
+    s->time.close();
+    s->step.close();
+    s->grp.close();
+  }
+  m.box_grp.close();
+  m.particles.close();
+  m.dxpl.close();
+  if (m.file.close() < 0) fail("{}: closing the trajectory failed", m.path);
+}
+
+// ------------------------------------------------------------------------------------- reader
+
+namespace {
+
+std::vector<hsize_t> dims_of(hid_t dset) {
+  Handle sp(H5Dget_space(dset), H5Sclose);
+  const int r = H5Sget_simple_extent_ndims(sp.get());
+  std::vector<hsize_t> d(std::max(r, 0));
+  if (r > 0) H5Sget_simple_extent_dims(sp.get(), d.data(), nullptr);
+  return d;
+}
+
+Handle open_dataset(hid_t file, const std::string& path, const std::string& name, bool required) {
+  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
+    if (required) fail("{}: not a readable H5MD trajectory: {} is missing", path, name);
+    return Handle();
+  }
+  Handle d(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!d.valid()) fail("{}: cannot open {} (truncated or corrupt file?)", path, name);
+  return d;
+}
+
+template <typename T>
+std::vector<T> read_all(hid_t dset, hid_t type, const std::string& path, const std::string& name) {
+  size_t n = 1;
+  for (hsize_t d : dims_of(dset)) n *= d;
+  std::vector<T> v(n);
+  if (n && H5Dread(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    fail("{}: reading {} failed (truncated or corrupt file?)", path, name);
+  return v;
+}
+
+}  // namespace
+
+std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* species) {
+  h5::QuietErrors quiet;
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail("{}: not an HDF5 file (or missing/truncated)", path);
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) fail("{}: cannot open (truncated or corrupt HDF5 file?)", path);
+  const std::string base = "/particles/all";
+  if (H5Lexists(file.get(), "/particles", H5P_DEFAULT) <= 0 ||
+      H5Lexists(file.get(), base.c_str(), H5P_DEFAULT) <= 0)
+    fail("{}: not an H5MD trajectory: /particles/all is missing", path);
+  Handle pos = open_dataset(file.get(), path, base + "/position/value", true);
+  const auto pd = dims_of(pos.get());
+  if (pd.size() != 3 || pd[2] != 3)
+    fail("{}: {}/position/value has the wrong shape (expected frames x atoms x 3)", path, base);
+  const size_t T = pd[0], N = pd[1];
+  auto p = read_all<double>(pos.get(), H5T_NATIVE_DOUBLE, path, "position/value");
+  Handle st = open_dataset(file.get(), path, base + "/position/step", true);
+  Handle tm = open_dataset(file.get(), path, base + "/position/time", true);
+  auto steps = read_all<long>(st.get(), H5T_NATIVE_LONG, path, "position/step");
+  auto times = read_all<double>(tm.get(), H5T_NATIVE_DOUBLE, path, "position/time");
+  if (steps.size() < T || times.size() < T)
+    fail("{}: position/step or position/time holds fewer entries than frames", path);
+  Handle vel = open_dataset(file.get(), path, base + "/velocity/value", false);
+  std::vector<double> v;
+  if (vel.valid()) v = read_all<double>(vel.get(), H5T_NATIVE_DOUBLE, path, "velocity/value");
+  Handle frc = open_dataset(file.get(), path, base + "/force/value", false);
+  std::vector<double> f;
+  if (frc.valid()) f = read_all<double>(frc.get(), H5T_NATIVE_DOUBLE, path, "force/value");
+  Handle edg = open_dataset(file.get(), path, base + "/box/edges/value", false);
+  std::vector<double> e;
+  if (edg.valid()) e = read_all<double>(edg.get(), H5T_NATIVE_DOUBLE, path, "box/edges/value");
+  if (edg.valid() && e.size() < T * 9)
+    fail("{}: box/edges/value holds fewer frames than position", path);
+  if (species) {
+    Handle sp = open_dataset(file.get(), path, base + "/species", true);
+    *species = read_all<int>(sp.get(), H5T_NATIVE_INT, path, "species");
+    if (species->size() != N)
+      fail("{}: species has {} entries for {} atoms", path, species->size(), N);
+  }
+  std::vector<H5mdFrame> frames(T);
+  for (size_t t = 0; t < T; ++t) {
+    auto& fr = frames[t];
+    fr.step = steps[t];
+    fr.time = times[t];
+    if (edg.valid()) {
+      fr.box.periodic = true;
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) fr.box.h[a][b] = e[t * 9 + 3 * a + b];
+    }
+    auto take = [&](const std::vector<double>& src, std::vector<Vec3>& dst) {
+      if (src.size() < (t + 1) * N * 3) return;
+      dst.resize(N);
+      for (size_t i = 0; i < N; ++i)
+        dst[i] = Vec3{src[(t * N + i) * 3], src[(t * N + i) * 3 + 1], src[(t * N + i) * 3 + 2]};
+    };
+    take(p, fr.positions);
+    take(v, fr.velocities);
+    take(f, fr.forces);
+  }
+  return frames;
+}
+
+}  // namespace vitrum

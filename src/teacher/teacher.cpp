@@ -1,0 +1,478 @@
+// The dispatch point of the teacher potential: the TOML parameter file, the compiled per-pair
+// tables, the single backend switch, and the fixed-order reduction of per-atom terms (the same
+// for both backends, so CPU and CUDA sum in the same order).
+#if __has_include(<toml++/toml.hpp>)
+#include <toml++/toml.hpp>
+#else
+#include <toml++/toml.h>  // Debian 12's libtomlplusplus-dev ships only toml.h
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <sstream>
+
+#include "vitrum/core/elements.hpp"
+#include "vitrum/core/error.hpp"
+#include "vitrum/teacher/teacher.hpp"
+#include "vitrum/teacher/teacher_backend.hpp"
+
+namespace vitrum::teacher {
+
+namespace {
+
+// ---------------------------------------------------------------- TOML reading
+
+/// Strict accessors: every value is checked for type and range, and errors carry file and line.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void error(const toml::node* n, const std::string& msg) const {
+    throw InputError(file_, n ? static_cast<long>(n->source().begin.line) : 0, msg);
+  }
+
+  void check_keys(const toml::table& t, const std::string& where,
+                  std::initializer_list<const char*> allowed) const {
+    for (auto&& [k, v] : t) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || k.str() == a;
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        throw InputError(
+            file_, static_cast<long>(k.source().begin.line),
+            fmt::format("unknown key '{}' in {}; accepted keys: {}", k.str(), where, list));
+      }
+    }
+  }
+
+  const toml::table* table(const toml::table& t, const char* key, const std::string& where,
+                           bool required) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (required) error(nullptr, fmt::format("missing required table [{}]", where));
+      return nullptr;
+    }
+    if (!n->is_table()) error(n, fmt::format("'{}' must be a table [{}]", key, where));
+    return n->as_table();
+  }
+
+  bool has(const toml::table& t, const char* key) const { return t.get(key) != nullptr; }
+
+  double number(const toml::table& t, const char* key, const std::string& where,
+                const char* unit) const {
+    const toml::node* n = t.get(key);
+    if (!n) error(&t, fmt::format("{} needs '{}' ({})", where, key, unit));
+    return number_node(*n, fmt::format("{} {}", where, key), unit);
+  }
+
+  double number_node(const toml::node& n, const std::string& what, const char* unit) const {
+    if (!(n.is_floating_point() || n.is_integer()))
+      error(&n, fmt::format("{} must be a number ({})", what, unit));
+    const double v = *n.value<double>();
+    if (!std::isfinite(v)) error(&n, fmt::format("{} must be finite", what));
+    return v;
+  }
+
+  std::string text(const toml::table& t, const char* key, const std::string& where) const {
+    const toml::node* n = t.get(key);
+    if (!n) return "";
+    if (!n->is_string()) error(n, fmt::format("{} {} must be a string", where, key));
+    return *n->value<std::string>();
+  }
+
+  bool boolean(const toml::table& t, const char* key, const std::string& where, bool def) const {
+    const toml::node* n = t.get(key);
+    if (!n) return def;
+    if (!n->is_boolean()) error(n, fmt::format("{} {} must be true or false", where, key));
+    return *n->value<bool>();
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+/// The entries of a table in the order the file lists them (toml++ keeps tables sorted by key;
+/// element and pair order should be the file's).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> out;
+  for (auto&& [k, v] : t) out.emplace_back(&k, &v);
+  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+    const auto& a = x.first->source().begin;
+    const auto& b = y.first->source().begin;
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  return out;
+}
+
+void require(const Reader& r, const toml::node* n, bool ok, const std::string& msg) {
+  if (!ok) r.error(n, msg);
+}
+
+TeacherParams parse_table(const toml::table& root, const std::string& file) {
+  Reader r(file);
+  TeacherParams p;
+  p.file = file;
+  r.check_keys(root, "the top level", {"potential", "charges", "coulomb", "short_range", "pair"});
+
+  if (const toml::table* t = r.table(root, "potential", "potential", false)) {
+    r.check_keys(*t, "[potential]", {"name", "reference"});
+    p.name = r.text(*t, "name", "[potential]");
+    p.reference = r.text(*t, "reference", "[potential]");
+  }
+
+  const toml::table* ch = r.table(root, "charges", "charges", true);
+  for (auto [kp, vp] : in_file_order(*ch)) {
+    const toml::key& k = *kp;
+    const toml::node& v = *vp;
+    const std::string sym(k.str());
+    if (atomic_number(sym) == 0)
+      throw InputError(file, static_cast<long>(k.source().begin.line),
+                       fmt::format("[charges] '{}' is not an element symbol", sym));
+    p.elements.push_back(sym);
+    p.charges.push_back(r.number_node(v, "[charges] " + sym, "e"));
+  }
+  require(r, ch, !p.elements.empty(), "[charges] lists no element; expected e.g. Si = 2.4");
+
+  const toml::table* co = r.table(root, "coulomb", "coulomb", true);
+  r.check_keys(*co, "[coulomb]", {"alpha", "cutoff", "coulomb_constant"});
+  p.alpha = r.number(*co, "alpha", "[coulomb]", "1/Å");
+  require(r, co->get("alpha"), p.alpha >= 0, "[coulomb] alpha must be >= 0 (1/Å)");
+  p.coulomb_cutoff = r.number(*co, "cutoff", "[coulomb]", "Å");
+  require(r, co->get("cutoff"), p.coulomb_cutoff > 0, "[coulomb] cutoff must be > 0 (Å)");
+  if (r.has(*co, "coulomb_constant")) {
+    p.coulomb_constant = r.number(*co, "coulomb_constant", "[coulomb]", "eV Å / e²");
+    require(r, co->get("coulomb_constant"), p.coulomb_constant > 0,
+            "[coulomb] coulomb_constant must be > 0 (eV Å / e²)");
+  }
+
+  const toml::table* sr = r.table(root, "short_range", "short_range", true);
+  r.check_keys(*sr, "[short_range]", {"cutoff", "shift"});
+  p.short_range_cutoff = r.number(*sr, "cutoff", "[short_range]", "Å");
+  require(r, sr->get("cutoff"), p.short_range_cutoff > 0, "[short_range] cutoff must be > 0 (Å)");
+  p.shift = r.boolean(*sr, "shift", "[short_range]", false);
+
+  if (const toml::table* pairs = r.table(root, "pair", "pair", false)) {
+    for (auto [kp, vp] : in_file_order(*pairs)) {
+      const toml::key& k = *kp;
+      const toml::node& v = *vp;
+      const std::string key(k.str());
+      const std::string where = "[pair." + key + "]";
+      const long line = static_cast<long>(k.source().begin.line);
+      const std::size_t dash = key.find('-');
+      if (dash == std::string::npos || dash == 0 || dash + 1 == key.size() ||
+          key.find('-', dash + 1) != std::string::npos)
+        throw InputError(file, line,
+                         fmt::format("pair name '{}' must be two element symbols joined by '-', "
+                                     "e.g. [pair.Si-O]",
+                                     key));
+      if (!v.is_table()) r.error(&v, fmt::format("{} must be a table", where));
+      const toml::table& t = *v.as_table();
+      r.check_keys(t, where, {"A", "rho", "b", "C", "cutoff", "wall"});
+      PairParams pp;
+      pp.a = key.substr(0, dash);
+      pp.b = key.substr(dash + 1);
+      pp.A = r.number(t, "A", where, "eV");
+      require(r, t.get("A"), pp.A >= 0, where + " A must be >= 0 (eV)");
+      const bool has_rho = r.has(t, "rho"), has_b = r.has(t, "b");
+      if (has_rho == has_b)
+        r.error(&t, fmt::format("{} needs exactly one of 'rho' (Å) or 'b' = 1/rho (1/Å)", where));
+      if (has_rho) {
+        pp.rho = r.number(t, "rho", where, "Å");
+        require(r, t.get("rho"), pp.rho > 0, where + " rho must be > 0 (Å)");
+      } else {
+        const double b = r.number(t, "b", where, "1/Å");
+        require(r, t.get("b"), b > 0, where + " b must be > 0 (1/Å)");
+        pp.rho = 1.0 / b;
+      }
+      pp.C = r.number(t, "C", where, "eV Å^6");
+      require(r, t.get("C"), pp.C >= 0, where + " C must be >= 0 (eV Å^6)");
+      pp.cutoff = p.short_range_cutoff;
+      if (r.has(t, "cutoff")) {
+        pp.cutoff = r.number(t, "cutoff", where, "Å");
+        require(r, t.get("cutoff"), pp.cutoff > 0, where + " cutoff must be > 0 (Å)");
+      }
+      if (const toml::node* w = t.get("wall")) {
+        if (!w->is_table())
+          r.error(w, fmt::format("{} wall must be a table {{ epsilon = eV, radius = Å, "
+                                 "exponent = n }}",
+                                 where));
+        const toml::table& wt = *w->as_table();
+        const std::string ww = where + " wall";
+        r.check_keys(wt, ww, {"epsilon", "radius", "exponent"});
+        pp.has_wall = true;
+        pp.wall.epsilon = r.number(wt, "epsilon", ww, "eV");
+        require(r, wt.get("epsilon"), pp.wall.epsilon > 0, ww + " epsilon must be > 0 (eV)");
+        pp.wall.radius = r.number(wt, "radius", ww, "Å");
+        require(r, wt.get("radius"), pp.wall.radius > 0, ww + " radius must be > 0 (Å)");
+        if (const toml::node* e = wt.get("exponent")) {
+          if (!e->is_integer()) r.error(e, ww + " exponent must be an integer (1..64)");
+          const long n = static_cast<long>(*e->value<int64_t>());
+          require(r, e, n >= 1 && n <= 64, fmt::format("{} exponent {} is outside 1..64", ww, n));
+          pp.wall.exponent = static_cast<int>(n);
+        }
+      }
+      for (const std::string& s : {pp.a, pp.b})
+        if (std::find(p.elements.begin(), p.elements.end(), s) == p.elements.end())
+          throw InputError(file, line,
+                           fmt::format("{}: element '{}' has no entry in [charges]", where, s));
+      for (const PairParams& o : p.pairs)
+        if ((o.a == pp.a && o.b == pp.b) || (o.a == pp.b && o.b == pp.a))
+          throw InputError(file, line,
+                           fmt::format("{} repeats the pair {}-{} (A-B and B-A are the same pair)",
+                                       where, o.a, o.b));
+      p.pairs.push_back(pp);
+    }
+  }
+  p.validate();
+  return p;
+}
+
+// ---------------------------------------------------------------- compiled tables
+
+TeacherTables compile(const TeacherParams& p) {
+  TeacherTables t;
+  t.n_types = static_cast<int>(p.elements.size());
+  t.type_of_z.assign(128, -1);
+  for (int e = 0; e < t.n_types; ++e) t.type_of_z[atomic_number(p.elements[e])] = e;
+  t.dsf = make_dsf_coeffs(p.alpha, p.coulomb_cutoff);
+  t.pair.assign(static_cast<size_t>(t.n_types) * t.n_types, PairCoeffs{});
+  t.self_energy.resize(t.n_types);
+  const double k = p.coulomb_constant;
+  for (int a = 0; a < t.n_types; ++a) {
+    t.self_energy[a] = dsf_self_energy(t.dsf, k * p.charges[a] * p.charges[a]);
+    for (int b = 0; b < t.n_types; ++b) {
+      PairCoeffs& c = t.pair[a * t.n_types + b];
+      c.qq = k * p.charges[a] * p.charges[b];
+      c.cut2 = t.dsf.rc2;
+    }
+  }
+  t.cutoff = p.coulomb_cutoff;
+  for (const PairParams& pp : p.pairs) {
+    const int a = t.type_of_z[atomic_number(pp.a)], b = t.type_of_z[atomic_number(pp.b)];
+    PairCoeffs c = t.pair[a * t.n_types + b];
+    c.A = pp.A;
+    c.inv_rho = 1.0 / pp.rho;
+    c.C = pp.C;
+    c.rc_sr2 = pp.cutoff * pp.cutoff;
+    c.offset =
+        p.shift ? pp.A * std::exp(-pp.cutoff * c.inv_rho) - pp.C / std::pow(pp.cutoff, 6.0) : 0.0;
+    double cut = std::max(p.coulomb_cutoff, pp.cutoff);
+    if (pp.has_wall) {
+      c.wall_eps = pp.wall.epsilon;
+      c.wall_r = pp.wall.radius;
+      c.wall_n = pp.wall.exponent;
+      cut = std::max(cut, pp.wall.radius);
+    }
+    c.cut2 = cut * cut;
+    t.cutoff = std::max(t.cutoff, cut);
+    t.pair[a * t.n_types + b] = c;
+    t.pair[b * t.n_types + a] = c;
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------- the force field
+
+class TeacherForceField final : public md::ForceField {
+ public:
+  TeacherForceField(TeacherParams params, Backend backend)
+      : params_(std::move(params)), tables_(compile(params_)), backend_kind_(backend) {
+    require_backend(backend);
+    switch (backend) {
+      case Backend::Cpu:
+        backend_ = make_teacher_cpu_backend(tables_);
+        break;
+      case Backend::Cuda:
+        backend_ = make_teacher_cuda_backend(tables_);
+        break;
+    }
+  }
+
+  double cutoff() const override { return tables_.cutoff; }
+
+  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+    if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
+      fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å ({})",
+           list.cutoff + list.skin, cutoff(), source());
+    if (list.n_local() != shell.n_local)
+      fail("neighbor list has {} atoms but the ghost shell {} local atoms", list.n_local(),
+           shell.n_local);
+    types_.resize(shell.size());
+    for (int i = 0; i < shell.size(); ++i) {
+      const int z = shell.species[i];
+      const int t = (z > 0 && z < 128) ? tables_.type_of_z[z] : -1;
+      if (t < 0) {
+        std::string known;
+        for (const auto& e : params_.elements) known += (known.empty() ? "" : ", ") + e;
+        fail(
+            "atom {} has atomic number {} ({}), an element the teacher potential {} has no "
+            "charge for (it knows {})",
+            i, z, (z >= 1 && z <= 118) ? element_symbol(z) : std::string("?"), source(), known);
+      }
+      types_[i] = t;
+    }
+    backend_->compute(shell, list, types_, terms_);
+
+    // Fixed-order reduction over atoms: identical for both backends and any thread count.
+    const int n = shell.n_local;
+    out.forces.resize(n);
+    out.atom_energy.resize(n);
+    double e = 0.0, w[6] = {0, 0, 0, 0, 0, 0}, min_r2 = INFINITY;
+    for (int i = 0; i < n; ++i) {
+      const AtomTerms& t = terms_[i];
+      e += t.energy;
+      out.atom_energy[i] = t.energy;
+      out.forces[i] = t.force;
+      for (int c = 0; c < 6; ++c) w[c] += t.virial[c];
+      min_r2 = std::min(min_r2, t.min_r2);
+    }
+    out.energy = e;
+    out.virial[0][0] = w[0];
+    out.virial[1][1] = w[1];
+    out.virial[2][2] = w[2];
+    out.virial[0][1] = out.virial[1][0] = w[3];
+    out.virial[0][2] = out.virial[2][0] = w[4];
+    out.virial[1][2] = out.virial[2][1] = w[5];
+    out.extrapolations = 0;
+    out.min_distance = std::sqrt(min_r2);
+  }
+
+  std::string describe() const override {
+    std::string walls;
+    for (const auto& pp : params_.pairs)
+      if (pp.has_wall) walls += (walls.empty() ? "" : ", ") + pp.a + "-" + pp.b;
+    return fmt::format(
+        "teacher {} ({}): Buckingham (cutoff {:.4g} Å{}) + DSF Coulomb (alpha {:.4g} 1/Å, cutoff "
+        "{:.4g} Å){}, units Å/eV/e, backend {}",
+        params_.name.empty() ? "potential" : params_.name, source(), params_.short_range_cutoff,
+        params_.shift ? ", shifted" : "", params_.alpha, params_.coulomb_cutoff,
+        walls.empty() ? "" : ", walls " + walls, to_string(backend_kind_));
+  }
+
+ private:
+  std::string source() const { return params_.file.empty() ? "(built in code)" : params_.file; }
+
+  TeacherParams params_;
+  TeacherTables tables_;
+  Backend backend_kind_;
+  std::unique_ptr<TeacherBackend> backend_;
+  std::vector<int> types_;
+  std::vector<AtomTerms> terms_;
+};
+
+}  // namespace
+
+double TeacherParams::cutoff() const {
+  double c = coulomb_cutoff;
+  for (const auto& pp : pairs) {
+    c = std::max(c, pp.cutoff);
+    if (pp.has_wall) c = std::max(c, pp.wall.radius);
+  }
+  return c;
+}
+
+void TeacherParams::validate() const {
+  const std::string where = file.empty() ? "teacher parameters" : file;
+  if (elements.empty()) fail("{}: no elements (the [charges] table is empty)", where);
+  if (charges.size() != elements.size())
+    fail("{}: {} charges for {} elements", where, charges.size(), elements.size());
+  for (size_t e = 0; e < elements.size(); ++e) {
+    if (atomic_number(elements[e]) == 0) fail("{}: '{}' is not an element", where, elements[e]);
+    for (size_t f = 0; f < e; ++f)
+      if (elements[f] == elements[e]) fail("{}: element {} listed twice", where, elements[e]);
+    if (!std::isfinite(charges[e])) fail("{}: charge of {} is not finite", where, elements[e]);
+  }
+  if (!(alpha >= 0) || !std::isfinite(alpha)) fail("{}: DSF alpha must be >= 0 (1/Å)", where);
+  if (!(coulomb_cutoff > 0) || !std::isfinite(coulomb_cutoff))
+    fail("{}: Coulomb cutoff must be > 0 (Å)", where);
+  if (!(coulomb_constant > 0)) fail("{}: Coulomb constant must be > 0 (eV Å / e²)", where);
+  for (const auto& pp : pairs) {
+    for (const std::string& s : {pp.a, pp.b})
+      if (std::find(elements.begin(), elements.end(), s) == elements.end())
+        fail("{}: pair {}-{}: element {} has no charge entry", where, pp.a, pp.b, s);
+    if (!(pp.A >= 0) || !(pp.rho > 0) || !(pp.C >= 0) || !(pp.cutoff > 0))
+      fail("{}: pair {}-{} needs A >= 0 eV, rho > 0 Å, C >= 0 eV Å^6, cutoff > 0 Å", where, pp.a,
+           pp.b);
+    if (pp.has_wall && (!(pp.wall.epsilon > 0) || !(pp.wall.radius > 0) || pp.wall.exponent < 1 ||
+                        pp.wall.exponent > 64))
+      fail("{}: pair {}-{} wall needs epsilon > 0 eV, radius > 0 Å, exponent 1..64", where, pp.a,
+           pp.b);
+  }
+}
+
+TeacherParams parse_teacher_params(std::string_view text, const std::string& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw InputError(file, static_cast<long>(e.source().begin.line),
+                     fmt::format("TOML syntax error: {}", e.description()));
+  }
+  return parse_table(root, file);
+}
+
+TeacherParams read_teacher_params(const std::string& toml_path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(toml_path);
+  } catch (const toml::parse_error& e) {
+    const long line = static_cast<long>(e.source().begin.line);
+    if (line == 0 && e.description().find("open") != std::string_view::npos)
+      throw InputError(toml_path, 0, "cannot open the teacher parameter file");
+    throw InputError(toml_path, line, fmt::format("TOML syntax error: {}", e.description()));
+  }
+  return parse_table(root, toml_path);
+}
+
+std::unique_ptr<md::ForceField> make_teacher(const TeacherParams& params, Backend backend) {
+  params.validate();
+  return std::make_unique<TeacherForceField>(params, backend);
+}
+
+std::unique_ptr<md::ForceField> load_teacher(const std::string& toml_path, Backend backend) {
+  return make_teacher(read_teacher_params(toml_path), backend);
+}
+
+std::string lammps_pair_commands(const TeacherParams& p,
+                                 const std::vector<std::string>& type_elements) {
+  p.validate();
+  const std::string where = p.file.empty() ? "teacher parameters" : p.file;
+  auto charge_of = [&](const std::string& s) {
+    for (size_t e = 0; e < p.elements.size(); ++e)
+      if (p.elements[e] == s) return p.charges[e];
+    fail("{}: LAMMPS type element {} has no charge entry", where, s);
+  };
+  for (const auto& pp : p.pairs)
+    if (pp.has_wall)
+      fail("{}: pair {}-{} has a repulsive wall, which LAMMPS's born/coul/dsf cannot express",
+           where, pp.a, pp.b);
+  std::ostringstream os;
+  os << fmt::format("pair_style born/coul/dsf {} {} {}\n", p.alpha, p.short_range_cutoff,
+                    p.coulomb_cutoff);
+  const int nt = static_cast<int>(type_elements.size());
+  for (int a = 0; a < nt; ++a) {
+    for (int b = a; b < nt; ++b) {
+      const PairParams* found = nullptr;
+      for (const auto& pp : p.pairs)
+        if ((pp.a == type_elements[a] && pp.b == type_elements[b]) ||
+            (pp.b == type_elements[a] && pp.a == type_elements[b]))
+          found = &pp;
+      // pair_coeff I J A rho sigma C D cutoff (sigma = D = 0: the Buckingham form)
+      if (found)
+        os << fmt::format("pair_coeff {} {} {} {} 0 {} 0 {}\n", a + 1, b + 1, found->A, found->rho,
+                          found->C, found->cutoff);
+      else
+        os << fmt::format("pair_coeff {} {} 0 1 0 0 0 {}\n", a + 1, b + 1, p.short_range_cutoff);
+    }
+  }
+  os << "pair_modify shift " << (p.shift ? "yes" : "no") << "\n";
+  for (int a = 0; a < nt; ++a)
+    os << fmt::format("set type {} charge {}\n", a + 1, charge_of(type_elements[a]));
+  return os.str();
+}
+
+}  // namespace vitrum::teacher
