@@ -74,11 +74,11 @@ void run_predict(const PredictArgs& a) {
     }
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // Two atoms on top of each other make any potential meaningless.
-    if (r.min_distance < 1e-6 * rc)
+    if (r.min_distance < ff->min_distance())
       fail(
-          "{}: two atoms are {:.6g} apart, closer than the smallest distance accepted ({:.6g}); "
-          "the structure is broken or in the wrong length unit",
-          where, r.min_distance, 1e-6 * rc);
+          "{}: two atoms are {:.6g} apart, closer than the smallest distance the potential "
+          "accepts ({:.6g}); the structure is broken or in the wrong length unit",
+          where, r.min_distance, ff->min_distance());
     if (!std::isfinite(r.energy))
       fail("{}: the energy is not finite ({}); are two atoms much too close?", where, r.energy);
     atoms += static_cast<long>(s.size());

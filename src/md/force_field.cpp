@@ -16,6 +16,10 @@ class NnpForceField final : public ForceField {
                 std::unique_ptr<nnp::Potential> owned = nullptr)
       : owned_(std::move(owned)), eval_(pot, opt) {}
   double cutoff() const override { return eval_.cutoff(); }
+  double min_distance() const override {
+    const double d = eval_.potential().min_distance() * eval_.options().length_unit;
+    return d > 0 ? d : ForceField::min_distance();
+  }
   void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) override {
     eval_.compute(shell, list, out);
   }

@@ -23,6 +23,10 @@ class ForceField {
   virtual void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) = 0;
   /// One line for logs: kind, file, units.
   virtual std::string describe() const = 0;
+  /// Smallest interatomic distance (Å) the force field accepts; closer atoms are an error.
+  /// Defaults to an overlap check (1e-6 of the cutoff); an HDNNP may state the smallest distance
+  /// of its training data (`vitrum_min_distance` in input.nn).
+  virtual double min_distance() const { return 1e-6 * cutoff(); }
 };
 
 /// HDNNP force field; the potential must outlive it. Units of the potential's files are given
