@@ -17,6 +17,9 @@ namespace {
 struct FdCase {
   std::string name, potential, structure;
 };
+void PrintTo(const FdCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<FdCase> fd_cases() {
   namespace fs = std::filesystem;

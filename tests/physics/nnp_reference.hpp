@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ struct ReferenceCase {
   std::string name, potential, reference;
   bool has_forces = true;  ///< nnp-dataset's reference.output.data carries energies only
 };
+/// Prints the case name (test listings, ctest names) instead of the object's bytes.
+inline void PrintTo(const ReferenceCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 /// Every shipped n2p2 reference: outputs/<name> (nnp-predict, first structure), their
 /// dataset/ (nnp-dataset over several structures) and synthetic/<name> (feature coverage).

@@ -17,6 +17,9 @@ struct FdCase {
   std::string path;
   bool compressed;  // minimum distances below the wall radii
 };
+void PrintTo(const FdCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class TeacherFiniteDifference : public ::testing::TestWithParam<FdCase> {};
 

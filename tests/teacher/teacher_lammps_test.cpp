@@ -113,6 +113,9 @@ struct LammpsCase {
   int atoms;
   bool tilted;
 };
+void PrintTo(const LammpsCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class TeacherVsLammps : public ::testing::TestWithParam<LammpsCase> {};
 
