@@ -43,8 +43,7 @@ class Progress {
   }
   void operator()(long done, long total) {
     if (quiet_ || total <= 0) return;
-    const double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     if (t < 2.0 && done < total) return;
     const int pct = static_cast<int>(100.0 * done / total);
     if (!tty_ && pct < next_pct_ && done < total) return;
@@ -82,8 +81,9 @@ std::vector<const SpectrumImage*> select_blocks(const std::vector<SpectrumImage>
                                                 const std::string& input) {
   std::string have;
   for (const auto& im : images)
-    have += fmt::format("{}'{}' ({}–{} eV {})", have.empty() ? "" : ", ", im.name,
-                        im.energy.front(), im.energy.back(), spectra::energy_kind_name(im.energy_kind));
+    have +=
+        fmt::format("{}'{}' ({}–{} eV {})", have.empty() ? "" : ", ", im.name, im.energy.front(),
+                    im.energy.back(), spectra::energy_kind_name(im.energy_kind));
   std::vector<const SpectrumImage*> out;
   if (!names.empty()) {
     for (const auto& n : names) {
@@ -104,9 +104,8 @@ std::vector<const SpectrumImage*> select_blocks(const std::vector<SpectrumImage>
     out.push_back(&im);
   }
   if (out.empty())
-    fail("{}: the fit window [{}, {}] eV of {} lies outside every block: the file holds {}",
-         input, cfg.window_min, cfg.window_max, cfg.source.empty() ? "the config" : cfg.source,
-         have);
+    fail("{}: the fit window [{}, {}] eV of {} lies outside every block: the file holds {}", input,
+         cfg.window_min, cfg.window_max, cfg.source.empty() ? "the config" : cfg.source, have);
   return out;
 }
 
@@ -141,8 +140,8 @@ spectra::PeakStack peak_stack(const FitResult& r, const std::string& name, const
 }
 
 spectra::PeakStack row_stack(const std::string& name, const std::string& units,
-                             const std::string& long_name, const std::vector<double>& v,
-                             long fits, const std::vector<std::string>& labels) {
+                             const std::string& long_name, const std::vector<double>& v, long fits,
+                             const std::vector<std::string>& labels) {
   spectra::PeakStack s;
   s.name = name;
   s.units = units;
@@ -169,18 +168,20 @@ spectra::MapSet result_maps(const FitResult& r, const SpectrumImage& im, const F
   const long n = r.fits;
   const std::string e_units = "eV";
   const std::string e_kind = spectra::energy_kind_name(r.energy_kind);
-  set.maps.push_back(scalar_map("n_peaks", "", "Number of peaks (BIC)", n,
-                                [&](long i) { return r.n_peaks[i]; }, true));
-  set.maps.push_back(scalar_map("status", "", "Fit status", n,
-                                [&](long i) { return r.status[i]; }, true));
-  set.maps.push_back(scalar_map("iterations", "", "EM iterations", n,
-                                [&](long i) { return r.iterations[i]; }, true));
-  set.maps.push_back(scalar_map("log_likelihood", "", "Poisson log-likelihood", n,
-                                [&](long i) { return r.log_likelihood[i]; }, false));
-  set.maps.push_back(
-      scalar_map("bic", "", "BIC", n, [&](long i) { return r.bic[i]; }, false));
-  set.maps.push_back(scalar_map("total_counts", "counts", "Counts in the window", n,
-                                [&](long i) { return r.total_counts[i]; }, false));
+  set.maps.push_back(scalar_map(
+      "n_peaks", "", "Number of peaks (BIC)", n, [&](long i) { return r.n_peaks[i]; }, true));
+  set.maps.push_back(scalar_map(
+      "status", "", "Fit status", n, [&](long i) { return r.status[i]; }, true));
+  set.maps.push_back(scalar_map(
+      "iterations", "", "EM iterations", n, [&](long i) { return r.iterations[i]; }, true));
+  set.maps.push_back(scalar_map(
+      "log_likelihood", "", "Poisson log-likelihood", n,
+      [&](long i) { return r.log_likelihood[i]; }, false));
+  set.maps.push_back(scalar_map(
+      "bic", "", "BIC", n, [&](long i) { return r.bic[i]; }, false));
+  set.maps.push_back(scalar_map(
+      "total_counts", "counts", "Counts in the window", n,
+      [&](long i) { return r.total_counts[i]; }, false));
   set.peak_stacks.push_back(
       peak_stack(r, "position", e_units, "Peak position (" + e_kind + " energy)", r.position));
   set.peak_stacks.push_back(peak_stack(r, "fwhm", e_units, "Peak FWHM", r.fwhm));
@@ -202,8 +203,8 @@ spectra::MapSet result_maps(const FitResult& r, const SpectrumImage& im, const F
                                         r.background, n, r.background_names));
   std::vector<std::string> klabels;
   for (int k = r.k_min; k <= r.max_peaks; ++k) klabels.push_back(fmt::format("K={}", k));
-  set.peak_stacks.push_back(
-      row_stack("bic_by_k", "", "BIC per number of peaks (screening grid)", r.bic_by_k, n, klabels));
+  set.peak_stacks.push_back(row_stack("bic_by_k", "", "BIC per number of peaks (screening grid)",
+                                      r.bic_by_k, n, klabels));
 
   auto& md = set.metadata;
   md["fit.method"] = "spectrum-adapted EM (ECM + SQUAREM), BIC model selection";
@@ -214,9 +215,10 @@ spectra::MapSet result_maps(const FitResult& r, const SpectrumImage& im, const F
   md["fit.shape"] = r.shape == spectra::PeakShape::Gaussian ? "gaussian" : "pseudo-voigt";
   md["fit.peaks"] = fmt::format("{}..{}", r.k_min, r.max_peaks);
   if (r.doublet)
-    md["fit.doublet"] = fmt::format("splitting {} eV (minor line at higher binding energy), area "
-                                    "ratio {}; position = major line, area = both lines",
-                                    std::fabs(r.doublet_split), r.doublet_ratio);
+    md["fit.doublet"] = fmt::format(
+        "splitting {} eV (minor line at higher binding energy), area "
+        "ratio {}; position = major line, area = both lines",
+        std::fabs(r.doublet_split), r.doublet_ratio);
   md["fit.intensity_scale"] = fmt::format("{}", r.intensity_scale);
   md["fit.screen_bin"] = fmt::format("{}", r.screen_bin);
   md["fit.seconds"] = fmt::format("{:.3f}", r.seconds);
@@ -244,8 +246,10 @@ std::string plot_script() {
 bool run_plot(const std::string& args, bool quiet) {
   const std::string script = plot_script();
   if (script.empty()) {
-    if (!quiet) std::fprintf(stderr, "note: PNG output skipped (scripts/plot_spectra.py not found; "
-                                     "set VITRUM_PLOT_SCRIPT)\n");
+    if (!quiet)
+      std::fprintf(stderr,
+                   "note: PNG output skipped (scripts/plot_spectra.py not found; "
+                   "set VITRUM_PLOT_SCRIPT)\n");
     return false;
   }
   const std::string cmd = "/usr/bin/python3 '" + script + "' " + args + " >/dev/null 2>&1";
@@ -285,11 +289,12 @@ void run_fit(const FitArgs& a) {
     const FitResult r = spectra::fit_spectra(*im, cfg, opt);
     const auto counts = r.status_counts();
     if (!a.quiet) {
-      std::printf("%s: block '%s', %ld spectra × %zu channels [%.4g, %.4g] eV (%s), %s: %.3f s "
-                  "(%.1f spectra/s)\n",
-                  a.input.c_str(), r.name.c_str(), r.fits, r.energy.size(), r.energy.front(),
-                  r.energy.back(), spectra::energy_kind_name(r.energy_kind), to_string(backend),
-                  r.seconds, r.fits / std::max(r.seconds, 1e-9));
+      std::printf(
+          "%s: block '%s', %ld spectra × %zu channels [%.4g, %.4g] eV (%s), %s: %.3f s "
+          "(%.1f spectra/s)\n",
+          a.input.c_str(), r.name.c_str(), r.fits, r.energy.size(), r.energy.front(),
+          r.energy.back(), spectra::energy_kind_name(r.energy_kind), to_string(backend), r.seconds,
+          r.fits / std::max(r.seconds, 1e-9));
       std::string st;
       for (int s = 0; s < 6; ++s)
         if (counts[s] > 0)
@@ -300,13 +305,13 @@ void run_fit(const FitArgs& a) {
         std::printf("  %d peak(s), ln L = %.4f, BIC = %.4f, %d iterations\n", r.n_peaks[0],
                     r.log_likelihood[0], r.bic[0], r.iterations[0]);
         for (int k = 0; k < r.n_peaks[0]; ++k)
-          std::printf("  peak %d: position %.4f ± %.4f eV, FWHM %.4f ± %.4f eV, area %.6g ± %.3g%s\n",
-                      k + 1, r.position[k], r.position_se[k], r.fwhm[k], r.fwhm_se[k], r.area[k],
-                      r.area_se[k],
-                      std::isnan(r.eta[k]) ? ""
-                                           : fmt::format(", eta {:.3f} ± {:.3f}", r.eta[k],
-                                                         r.eta_se[k])
-                                                 .c_str());
+          std::printf(
+              "  peak %d: position %.4f ± %.4f eV, FWHM %.4f ± %.4f eV, area %.6g ± %.3g%s\n",
+              k + 1, r.position[k], r.position_se[k], r.fwhm[k], r.fwhm_se[k], r.area[k],
+              r.area_se[k],
+              std::isnan(r.eta[k])
+                  ? ""
+                  : fmt::format(", eta {:.3f} ± {:.3f}", r.eta[k], r.eta_se[k]).c_str());
       }
     }
     sets.push_back(result_maps(r, *im, cfg, to_string(backend)));
@@ -317,7 +322,7 @@ void run_fit(const FitArgs& a) {
       fc.data = c.data;
       fc.fit = c.fit;
       fc.background = c.background;
-      fc.components = c.components;
+      fc.components = c.peaks;  // the background column holds the sum of its components
       fc.energy_kind = r.energy_kind;
       std::vector<std::string> comments = {
           fmt::format("vitrum spectra fit of {} block '{}'", r.source, r.name),
@@ -342,8 +347,7 @@ void run_fit(const FitArgs& a) {
   if (cfg.write_png && !a.no_png) {
     bool any_image = false;
     for (const auto& s : sets) any_image = any_image || s.ny * s.nx > 1;
-    if (any_image && run_plot("maps '" + a.output + "' -o '" + stem + "_png'", a.quiet) &&
-        !a.quiet)
+    if (any_image && run_plot("maps '" + a.output + "' -o '" + stem + "_png'", a.quiet) && !a.quiet)
       std::printf("wrote %s_png/*.png\n", stem.c_str());
     for (const auto& c : csvs) {
       const std::string png = fs::path(c).replace_extension(".png").string();
@@ -369,13 +373,14 @@ void register_spectra_fit(CLI::App& spectra) {
   cmd->add_option("input", a->input, "spectrum file (.vms/.npl, .h5/.hspy/.nxs, .csv/.txt)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--config,-c", a->config, "TOML fit configuration (keys below)")
+  cmd->add_option("--config,-c", a->config, "TOML fit configuration (keys above)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", a->output, "result maps, .h5")->required();
   cmd->add_option("--backend", a->backend, "cpu or cuda")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (0: OpenMP default)")
       ->capture_default_str();
-  cmd->add_option("--block", a->blocks, "fit only this block (repeatable; overrides [data] blocks)");
+  cmd->add_option("--block", a->blocks,
+                  "fit only this block (repeatable; overrides [data] blocks)");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress or summary output");
   cmd->add_flag("--no-png", a->no_png, "skip the PNG maps/plots");
   cmd->callback([a] { run_fit(*a); });
