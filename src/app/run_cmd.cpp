@@ -1,12 +1,61 @@
-// Placeholder registration, replaced by the real subcommand.
+// `vitrum run CONFIG.toml`: an MD campaign (structure, potential, ordered stages) described by
+// one TOML file; see vitrum/md/run_config.hpp and docs/md-run.md.
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
-#include "vitrum/core/error.hpp"
+#include "vitrum/md/campaign.hpp"
+#include "vitrum/md/run_config.hpp"
 
 namespace vitrum::app {
-void register_run(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "(not built yet)");
-  cmd->callback([] { fail("'run' is not built yet"); });
+
+namespace {
+
+struct RunArgs {
+  std::string config;
+  std::string output;
+  int threads = 0;
+  bool quiet = false;
+  bool check = false;
+};
+
+void run_run(const RunArgs& a) {
+  const md::RunConfig config = md::parse_run_config(a.config);
+  if (a.check) {
+    std::printf("%s: valid; %zu stage(s), %ld steps, %.4g ps\n", a.config.c_str(),
+                config.stages.size(), config.total_steps(), config.total_time_ps());
+    for (const auto& s : config.stages) {
+      std::printf("  %-20s %-16s %9ld steps of %g fs\n", s.name.c_str(),
+                  md::to_string(s.integrator.ensemble), s.steps, s.integrator.dt);
+    }
+    return;
+  }
+  md::RunOptions options;
+  options.output_directory = a.output;
+  options.threads = a.threads;
+  options.quiet = a.quiet;
+  md::run_campaign(config, options);
 }
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Molecular dynamics campaign from a TOML file: a starting structure (file or builder), a "
+      "potential (n2p2 HDNNP or SiO2 teacher), and ordered stages (nve, nvt_nose_hoover, "
+      "nvt_langevin, npt_mtk; temperature ramps). Writes a thermo CSV, extxyz snapshots and a "
+      "final structure");
+  cmd->add_option("config", a->config, "campaign file (TOML; schema below)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--output-dir,-o", a->output, "output directory (overrides [output] directory)");
+  cmd->add_option("--threads", a->threads,
+                  "OpenMP threads (overrides [md] threads; default OMP_NUM_THREADS or all cores)");
+  cmd->add_flag("--quiet,-q", a->quiet, "no console thermo table (the CSV is still written)");
+  cmd->add_flag("--check", a->check, "only validate the config file and print the plan");
+  cmd->footer(md::run_config_help());
+  cmd->callback([a] { run_run(*a); });
+}
+
 }  // namespace vitrum::app

@@ -57,14 +57,16 @@ void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalR
     fail("neighbor list cutoff {} is shorter than the potential's cutoff {}",
          list.cutoff + list.skin, cutoff());
   backend_->compute(shell, list, options_.forces, result);
-  // From potential units to the caller's (see evaluator_backend.hpp).
+  // From potential units to the caller's (see evaluator_backend.hpp): energies scale by the
+  // energy unit; forces and virial, computed as dE_pot/dr_pot, by energy unit / length unit.
   const double eu = options_.energy_unit;
   if (eu != 1.0 || options_.length_unit != 1.0) {
+    const double fu = eu / options_.length_unit;
     result.energy *= eu;
     for (double& e : result.atom_energy) e *= eu;
-    for (auto& f : result.forces) f = eu * f;
+    for (auto& f : result.forces) f = fu * f;
     for (auto& row : result.virial)
-      for (double& v : row) v *= eu;
+      for (double& v : row) v *= fu;
   }
   result.min_distance *= options_.length_unit;
 }

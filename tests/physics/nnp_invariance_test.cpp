@@ -138,3 +138,33 @@ TEST(NnpInvariance, ChoiceOfUnitCell) {
   for (size_t i = 0; i < s.size(); ++i)
     for (int a = 0; a < 3; ++a) EXPECT_NEAR(r1.forces[i][a], r0.forces[i][a], kForceRel * fs);
 }
+
+// Driving the bohr/Hartree water potential in Å and eV gives the same physics: energies scale by
+// the Hartree, forces by Hartree/bohr, the virial (an energy) by the Hartree, and the forces are
+// still minus the finite-difference gradient in the caller's units.
+TEST(NnpUnits, CallerUnitsConvertEnergiesForcesAndVirial) {
+  auto [pot, s] = water();
+  constexpr double kBohr = 0.529177210903, kHartree = 27.211386245988;
+  nnp::Evaluator native(pot, {});
+  nnp::Evaluator metal(pot, {Backend::Cpu, Precision::Double, true, kBohr, kHartree});
+  Structure a = s;  // in Å
+  for (auto& p : a.positions) p = kBohr * p;
+  for (auto& row : a.box.h) row = kBohr * row;
+  const auto r0 = native.evaluate(s);
+  const auto r1 = metal.evaluate(a);
+  EXPECT_NEAR(r1.energy, kHartree * r0.energy, 1e-12 * std::abs(kHartree * r0.energy));
+  const double fs = max_abs(r0.forces) * kHartree / kBohr;
+  for (size_t i = 0; i < s.size(); ++i)
+    for (int d = 0; d < 3; ++d)
+      EXPECT_NEAR(r1.forces[i][d], r0.forces[i][d] * kHartree / kBohr, 1e-10 * fs);
+  for (int x = 0; x < 3; ++x)
+    for (int y = 0; y < 3; ++y)
+      EXPECT_NEAR(r1.virial[x][y], kHartree * r0.virial[x][y],
+                  1e-9 * std::abs(kHartree * r0.energy));
+  const double h = 1e-4;  // Å
+  Structure p = a, m = a;
+  p.positions[4].y += h;
+  m.positions[4].y -= h;
+  const double fd = -(metal.evaluate(p).energy - metal.evaluate(m).energy) / (2 * h);
+  EXPECT_NEAR(r1.forces[4].y, fd, 1e-5 * fs);
+}

@@ -23,8 +23,9 @@ class EvaluatorBackend {
 
 /// Backends work in the potential's own units except for positions, which they receive in the
 /// caller's units and multiply by `inv_length` (1 / EvalOptions::length_unit) when forming
-/// neighbor vectors; they report energies in potential units, forces and virial as
-/// dE_pot / d r_caller (so both scale by energy_unit), and min_distance in potential units.
+/// neighbor vectors. They report energies in potential units, forces as dE_pot/dr_pot, the virial
+/// as -sum d_caller (x) dE_pot/dr_pot (= length_unit x the potential-unit virial) and
+/// min_distance in potential units; Evaluator::compute converts all of it to the caller's units.
 std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision,
                                                    double inv_length);
 std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision,

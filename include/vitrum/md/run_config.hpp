@@ -1,0 +1,143 @@
+#pragma once
+/// \file run_config.hpp
+/// The TOML campaign file of `vitrum run`: a starting structure, a potential, MD settings and an
+/// ordered list of stages. Every key is checked for its table, type and range; an unknown key is
+/// an error naming the key, the table and the line. Relative input paths (structure file,
+/// potential) are resolved against the directory of the config file; the output directory is
+/// relative to the working directory. Full schema with defaults: docs/md-run.md and
+/// `vitrum run --help`.
+///
+/// ```toml
+/// [structure]                 # file = "..." or a [structure.generate] table (a builder)
+/// file = "structures/water_1080.data"
+/// length_unit = "bohr"        # unit of the file's positions and cell (default "angstrom")
+/// frame = 0                   # frame of a multi-frame file (negative: from the end)
+/// replicate = [1, 1, 1]
+///
+/// [potential]
+/// path = "potentials/H2O_RPBE-D3"     # n2p2 directory or teacher *.toml
+/// length_unit = "bohr"                # n2p2 units (default angstrom / eV)
+/// energy_unit = "Hartree"
+///
+/// [md]
+/// timestep_fs = 0.5
+/// seed = 1
+/// skin = 1.0
+/// masses = { H = 2.014 }
+///
+/// [velocities]
+/// temperature = 300.0
+///
+/// [output]
+/// directory = "out/h2o_nve"
+/// thermo_every = 20
+///
+/// [[stage]]
+/// ensemble = "nve"
+/// time_ps = 1.0
+/// ```
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vitrum/core/backend.hpp"
+#include "vitrum/md/integrator.hpp"
+#include "vitrum/md/structure_source.hpp"
+
+namespace vitrum::md {
+
+/// [structure]
+struct StructureConfig {
+  std::string file;                       ///< resolved path; empty when generated
+  double length_unit = 1.0;               ///< Å per length unit of the file
+  long frame = 0;                         ///< frame index (negative counts from the end)
+  std::array<int, 3> replicate{1, 1, 1};  ///< periodic replication along a, b, c
+  std::shared_ptr<BuilderArgs> generate;  ///< [structure.generate], when generated
+};
+
+/// [potential]
+struct PotentialConfig {
+  std::string path;          ///< resolved path: n2p2 directory or teacher *.toml
+  double length_unit = 1.0;  ///< Å per potential length unit (n2p2)
+  double energy_unit = 1.0;  ///< eV per potential energy unit (n2p2)
+  Backend backend = Backend::Cpu;
+  Precision precision = Precision::Double;
+};
+
+/// [velocities]
+struct VelocityConfig {
+  bool has_temperature = false;  ///< draw Maxwell–Boltzmann velocities
+  double temperature = 0.0;      ///< K
+  bool rescale = true;           ///< scale to exactly `temperature` after removing the drift
+  std::uint64_t seed = 0;        ///< default: [md] seed
+};
+
+/// [output]
+struct OutputConfig {
+  std::string directory = ".";
+  long thermo_every = 100;  ///< steps between thermo lines (0: stage ends only)
+  std::string thermo_csv = "thermo.csv";
+  long trajectory_every = 0;  ///< steps between snapshots (0: none)
+  std::string trajectory = "trajectory.xyz";
+  bool trajectory_forces = false;
+  bool trajectory_unwrapped = true;  ///< unwrapped positions (for MSD); cell as is
+  std::string final_structure = "final.xyz";
+  std::string crash_structure = "crash.xyz";
+  bool progress = true;  ///< progress line on stderr when it is a terminal
+};
+
+/// One [[stage]].
+struct StageConfig {
+  std::string name;  ///< default "stage <k>"
+  long line = 0;     ///< line of the [[stage]] header, for messages
+  IntegratorParams integrator;
+  long steps = 0;
+  double temperature_from = 0.0;  ///< K (thermostatted ensembles)
+  double temperature_to = 0.0;    ///< K; equal to temperature_from unless ramped
+  double pressure = 1.0;          ///< bar (npt_mtk)
+  long thermo_every = -1;         ///< -1: [output] thermo_every
+  long trajectory_every = -1;     ///< -1: [output] trajectory_every
+
+  bool thermostatted() const;
+  /// Target temperature for step k = 1..steps of the stage: linear from temperature_from at
+  /// k = 0 to temperature_to at k = steps (LAMMPS's ramp).
+  double temperature_at(long k) const;
+};
+
+/// The whole campaign.
+struct RunConfig {
+  std::string file;  ///< the config file (for messages)
+  StructureConfig structure;
+  PotentialConfig potential;
+  double timestep_fs = 1.0;
+  std::uint64_t seed = 1;
+  double skin = 1.0;
+  std::map<std::string, double> masses;
+  int threads = 0;                 ///< 0: OMP_NUM_THREADS or all cores
+  long remove_drift_every = 1000;  ///< steps between centre-of-mass drift removals (0: never)
+  double max_temperature = 1e5;    ///< K
+  double min_distance = 0.3;       ///< Å
+  VelocityConfig velocities;
+  OutputConfig output;
+  std::vector<StageConfig> stages;
+
+  long total_steps() const;
+  /// Simulated time of all stages (ps).
+  double total_time_ps() const;
+};
+
+/// Parses a campaign file. Throws vitrum::InputError naming the file, line, table and key.
+RunConfig parse_run_config(const std::string& path);
+/// Parses campaign text; `file` names it in messages and `base_dir` resolves relative paths.
+RunConfig parse_run_config_text(std::string_view text, const std::string& file,
+                                const std::string& base_dir);
+
+/// The schema with defaults, as printed by `vitrum run --help`.
+std::string run_config_help();
+
+}  // namespace vitrum::md

@@ -1,0 +1,400 @@
+/// \file run_config.cpp
+/// Reading the TOML campaign file of `vitrum run` (schema in run_config_help() below, which is
+/// also what `vitrum run --help` prints and docs/md-run.md documents).
+
+#include "vitrum/md/run_config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "toml_reader.hpp"
+#include "vitrum/core/error.hpp"
+#include "vitrum/core/units.hpp"
+
+namespace vitrum::md {
+namespace {
+
+using config_detail::TableReader;
+constexpr long kMaxLong = std::numeric_limits<long>::max();
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  namespace fs = std::filesystem;
+  if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+/// A unit given by name ("bohr") or as a number of Å (eV) per unit.
+double unit_value(TableReader& r, const std::string& key, bool length) {
+  const toml::node* n = r.get(key);
+  if (n == nullptr) return 1.0;
+  if (n->is_string()) {
+    try {
+      return length ? units::length_in_angstrom(*n->value<std::string>())
+                    : units::energy_in_ev(*n->value<std::string>());
+    } catch (const Error& e) {
+      r.error(key, e.what());
+    }
+  }
+  if (n->is_floating_point() || n->is_integer()) {
+    const double v = *n->value<double>();
+    if (!(v > 0.0) || !std::isfinite(v)) r.error(key, fmt::format("expected > 0, got {}", v));
+    return v;
+  }
+  r.error(key, fmt::format("expected a unit name or a number of {} per unit", length ? "Å" : "eV"));
+}
+
+void read_structure(TableReader& r, RunConfig& c, const std::string& base_dir) {
+  const bool has_file = r.has("file");
+  const bool has_gen = r.has("generate");
+  if (has_file == has_gen) {
+    r.error_at(&r.table(),
+               "[structure] needs exactly one of file = \"...\" (a structure file) or "
+               "a [structure.generate] table (a builder)");
+  }
+  if (has_file) c.structure.file = resolve(base_dir, r.string("file", std::nullopt));
+  c.structure.length_unit = unit_value(r, "length_unit", true);
+  c.structure.frame = r.integer("frame", 0, std::numeric_limits<long>::min(), kMaxLong);
+  if (r.has("replicate")) {
+    const auto v = r.numbers("replicate");
+    if (v.size() != 3) r.error("replicate", "expected three integers [na, nb, nc]");
+    for (int d = 0; d < 3; ++d) {
+      if (v[d] < 1 || v[d] != std::floor(v[d]) || v[d] > 1000)
+        r.error("replicate", "expected three integers in 1..1000");
+      c.structure.replicate[d] = static_cast<int>(v[d]);
+    }
+  }
+  if (const toml::table* g = r.subtable("generate")) {
+    TableReader gr(*g, r.file(), "structure.generate");
+    const std::string builder = gr.string("builder", std::nullopt);
+    auto impl = std::make_shared<BuilderArgs::Impl>(*g, r.file(), builder, c.seed);
+    impl->reader.get("builder");
+    c.structure.generate = std::make_shared<BuilderArgs>(impl);
+    if (c.structure.length_unit != 1.0) {
+      r.error("length_unit", "applies to structure files only; builders work in Å");
+    }
+  }
+  r.check_unknown("file, generate, length_unit, frame, replicate");
+}
+
+void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir) {
+  c.potential.path = resolve(base_dir, r.string("path", std::nullopt));
+  c.potential.length_unit = unit_value(r, "length_unit", true);
+  c.potential.energy_unit = unit_value(r, "energy_unit", false);
+  c.potential.backend = parse_backend(r.choice("backend", "cpu", {"cpu", "cuda"}));
+  c.potential.precision = parse_precision(r.choice("precision", "double", {"double", "mixed"}));
+  r.check_unknown("path, length_unit, energy_unit, backend, precision");
+}
+
+void read_md(TableReader& r, RunConfig& c) {
+  c.timestep_fs = r.positive("timestep_fs", c.timestep_fs);
+  c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, kMaxLong));
+  c.skin = r.non_negative("skin", c.skin);
+  if (r.has("masses")) {
+    c.masses = r.number_table("masses");
+  }
+  c.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
+  c.remove_drift_every = r.integer("remove_drift_every", c.remove_drift_every, 0, kMaxLong);
+  c.max_temperature = r.positive("max_temperature", c.max_temperature);
+  c.min_distance = r.non_negative("min_distance", c.min_distance);
+  r.check_unknown(
+      "timestep_fs, seed, skin, masses, threads, remove_drift_every, max_temperature, "
+      "min_distance");
+}
+
+void read_velocities(TableReader& r, RunConfig& c) {
+  if (r.has("temperature")) {
+    c.velocities.has_temperature = true;
+    c.velocities.temperature = r.non_negative("temperature", std::nullopt);
+  }
+  c.velocities.rescale = r.boolean("rescale", true);
+  c.velocities.seed =
+      static_cast<std::uint64_t>(r.integer("seed", static_cast<long>(c.seed), 0, kMaxLong));
+  r.check_unknown("temperature, rescale, seed");
+}
+
+void read_output(TableReader& r, RunConfig& c) {
+  auto& o = c.output;
+  o.directory = r.string("directory", o.directory);
+  o.thermo_every = r.integer("thermo_every", o.thermo_every, 0, kMaxLong);
+  o.thermo_csv = r.string("thermo_csv", o.thermo_csv);
+  o.trajectory_every = r.integer("trajectory_every", o.trajectory_every, 0, kMaxLong);
+  o.trajectory = r.string("trajectory", o.trajectory);
+  o.trajectory_forces = r.boolean("trajectory_forces", o.trajectory_forces);
+  o.trajectory_unwrapped = r.boolean("trajectory_unwrapped", o.trajectory_unwrapped);
+  o.final_structure = r.string("final_structure", o.final_structure);
+  o.crash_structure = r.string("crash_structure", o.crash_structure);
+  o.progress = r.boolean("progress", o.progress);
+  r.check_unknown(
+      "directory, thermo_every, thermo_csv, trajectory_every, trajectory, trajectory_forces, "
+      "trajectory_unwrapped, final_structure, crash_structure, progress");
+}
+
+void read_stage(TableReader& r, RunConfig& c, int index) {
+  StageConfig s;
+  s.line = config_detail::line_of(&r.table());
+  s.name = r.string("name", fmt::format("stage {}", index + 1));
+  if (!r.has("ensemble")) {
+    r.error_at(&r.table(), fmt::format("[[stage]] \"{}\" needs ensemble = \"nve\" | "
+                                       "\"nvt_nose_hoover\" | \"nvt_langevin\" | \"npt_mtk\"",
+                                       s.name));
+  }
+  const std::string ens =
+      r.choice("ensemble", "", {"nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk"});
+  s.integrator.ensemble = parse_ensemble(ens);
+  s.integrator.dt = r.positive("timestep_fs", c.timestep_fs);
+  const double dt = s.integrator.dt;
+  s.integrator.seed = c.seed;
+  const bool thermostat = s.integrator.ensemble != Ensemble::Nve;
+  const bool barostat = s.integrator.ensemble == Ensemble::NptMtk;
+  const bool chain = s.integrator.ensemble == Ensemble::NvtNoseHoover || barostat;
+
+  auto forbid = [&](const char* key, const char* why) {
+    if (r.has(key)) r.error(key, fmt::format("not used by ensemble \"{}\" ({})", ens, why));
+  };
+
+  // Temperature: a number (constant) or { from, to [, rate] } (ramp).
+  double ramp_rate = 0.0;
+  if (!thermostat) {
+    forbid("temperature", "nve has no thermostat");
+  } else if (const toml::node* n = r.get("temperature")) {
+    if (n->is_table()) {
+      TableReader tr(*n->as_table(), r.file(), "stage.temperature");
+      s.temperature_from = tr.non_negative("from", std::nullopt);
+      s.temperature_to = tr.non_negative("to", std::nullopt);
+      if (tr.has("rate")) ramp_rate = tr.positive("rate", std::nullopt);
+      tr.check_unknown("from, to, rate (K/ps)");
+    } else {
+      s.temperature_from = s.temperature_to = r.non_negative("temperature", std::nullopt);
+    }
+  } else {
+    r.error_at(&r.table(),
+               fmt::format("[[stage]] \"{}\": ensemble \"{}\" needs temperature = <K> or "
+                           "temperature = {{ from = <K>, to = <K>, rate = <K/ps> }}",
+                           s.name, ens));
+  }
+
+  // Duration: steps, time_ps, or a ramp rate.
+  const int given = (r.has("steps") ? 1 : 0) + (r.has("time_ps") ? 1 : 0) + (ramp_rate > 0 ? 1 : 0);
+  if (given != 1) {
+    r.error_at(&r.table(),
+               fmt::format("[[stage]] \"{}\": give exactly one of steps = <n>, time_ps = <ps> or a "
+                           "ramp rate (temperature = {{ from, to, rate }}); found {}",
+                           s.name, given));
+  }
+  if (r.has("steps")) {
+    s.steps = r.integer("steps", std::nullopt, 1, kMaxLong);
+  } else if (r.has("time_ps")) {
+    const double t = r.positive("time_ps", std::nullopt);
+    s.steps = std::max(1L, std::lround(t * 1000.0 / dt));
+  } else {
+    const double dT = std::fabs(s.temperature_to - s.temperature_from);
+    if (dT == 0.0) {
+      r.error("temperature", "a ramp rate needs from != to; give steps or time_ps instead");
+    }
+    s.steps = std::max(1L, std::lround(dT / ramp_rate * 1000.0 / dt));
+  }
+
+  if (barostat) {
+    s.pressure = r.number("pressure", 1.0);
+    const std::string coupling = r.choice("barostat", "iso", {"iso", "aniso"});
+    s.integrator.coupling =
+        coupling == "iso" ? BarostatCoupling::Isotropic : BarostatCoupling::Anisotropic;
+    s.integrator.pdamp = r.positive("pdamp_fs", 1000.0 * dt);
+  } else {
+    forbid("pressure", "only npt_mtk has a barostat");
+    forbid("barostat", "only npt_mtk has a barostat");
+    forbid("pdamp_fs", "only npt_mtk has a barostat");
+  }
+  if (thermostat) {
+    s.integrator.tdamp = r.positive("tdamp_fs", 100.0 * dt);
+  } else {
+    forbid("tdamp_fs", "nve has no thermostat");
+  }
+  if (chain) {
+    s.integrator.chain_length = static_cast<int>(r.integer("chain_length", 3, 1, 10));
+    s.integrator.chain_loops = static_cast<int>(r.integer("chain_loops", 1, 1, 100));
+    s.integrator.sy_order = static_cast<int>(r.integer("sy_order", 3, 1, 7));
+    if (s.integrator.sy_order % 2 == 0)
+      r.error("sy_order", fmt::format("expected 1, 3, 5 or 7, got {}", s.integrator.sy_order));
+  } else {
+    forbid("chain_length", "only the Nosé–Hoover ensembles have chains");
+    forbid("chain_loops", "only the Nosé–Hoover ensembles have chains");
+    forbid("sy_order", "only the Nosé–Hoover ensembles have chains");
+  }
+  if (s.integrator.ensemble == Ensemble::NvtLangevin) {
+    s.integrator.seed =
+        static_cast<std::uint64_t>(r.integer("seed", static_cast<long>(c.seed), 0, kMaxLong));
+  } else {
+    forbid("seed", "only nvt_langevin draws random numbers");
+  }
+  s.thermo_every = r.integer("thermo_every", -1, 0, kMaxLong);
+  s.trajectory_every = r.integer("trajectory_every", -1, 0, kMaxLong);
+  r.check_unknown(
+      "name, ensemble, timestep_fs, steps, time_ps, temperature, pressure, barostat, tdamp_fs, "
+      "pdamp_fs, "
+      "chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every");
+  c.stages.push_back(std::move(s));
+}
+
+}  // namespace
+
+bool StageConfig::thermostatted() const {
+  return integrator.ensemble != Ensemble::Nve;
+}
+
+double StageConfig::temperature_at(long k) const {
+  if (steps <= 0) return temperature_to;
+  return temperature_from +
+         (temperature_to - temperature_from) * static_cast<double>(k) / static_cast<double>(steps);
+}
+
+double RunConfig::total_time_ps() const {
+  double t = 0.0;
+  for (const auto& s : stages) t += s.steps * s.integrator.dt * 1e-3;
+  return t;
+}
+
+long RunConfig::total_steps() const {
+  long n = 0;
+  for (const auto& s : stages) n += s.steps;
+  return n;
+}
+
+RunConfig parse_run_config_text(std::string_view text, const std::string& file,
+                                const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw InputError(file, static_cast<long>(e.source().begin.line),
+                     fmt::format("TOML syntax error: {}", e.description()));
+  }
+  RunConfig c;
+  c.file = file;
+  TableReader top(root, file, "");
+  // [md] first: the time step and seed are defaults elsewhere.
+  if (const toml::table* t = top.subtable("md")) {
+    TableReader r(*t, file, "md");
+    read_md(r, c);
+  }
+  if (const toml::table* t = top.subtable("structure")) {
+    TableReader r(*t, file, "structure");
+    read_structure(r, c, base_dir);
+  } else {
+    throw InputError(file, 0, "missing [structure] table (file = \"...\" or [structure.generate])");
+  }
+  if (const toml::table* t = top.subtable("potential")) {
+    TableReader r(*t, file, "potential");
+    read_potential(r, c, base_dir);
+  } else {
+    throw InputError(file, 0, "missing [potential] table (path = \"...\")");
+  }
+  c.velocities.seed = c.seed;
+  if (const toml::table* t = top.subtable("velocities")) {
+    TableReader r(*t, file, "velocities");
+    read_velocities(r, c);
+  }
+  if (const toml::table* t = top.subtable("output")) {
+    TableReader r(*t, file, "output");
+    read_output(r, c);
+  }
+  if (const toml::node* n = top.get("stage")) {
+    if (!n->is_array_of_tables()) {
+      top.error("stage", "expected [[stage]] tables (an array of tables)");
+    }
+    int k = 0;
+    for (const toml::node& e : *n->as_array()) {
+      TableReader r(*e.as_table(), file, "[stage]");
+      read_stage(r, c, k++);
+    }
+  }
+  if (c.stages.empty()) {
+    throw InputError(file, 0, "no [[stage]] tables: nothing to run");
+  }
+  top.check_unknown("[structure], [potential], [md], [velocities], [output], [[stage]]");
+  return c;
+}
+
+RunConfig parse_run_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("{}: cannot open the run configuration", path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return parse_run_config_text(ss.str(), path, base);
+}
+
+std::string run_config_help() {
+  std::string builders;
+  for (const auto& [name, description] : structure_builders()) {
+    builders += fmt::format("  builder = \"{}\": {}\n", name, description);
+  }
+  return R"(CONFIG.toml schema (units: Å, fs, K, bar, amu, eV; relative input paths are resolved
+against the config file's directory, the output directory against the working directory):
+
+[structure]              the starting structure: file = "..." OR a [structure.generate] table
+  file = "path"          *.data (n2p2), *.xyz/*.extxyz (extended XYZ), *.lmp (LAMMPS data)
+  length_unit = "angstrom"  unit of the file's positions and cell: name (angstrom, bohr, nm) or Å
+  frame = 0              frame of a multi-frame file (negative: from the end, -1 = last)
+  replicate = [1, 1, 1]  periodic replication along a, b, c
+[structure.generate]     a registered builder makes the structure
+  builder = "name"       plus the builder's own keys (seed defaults to [md] seed)
+[potential]
+  path = "path"          n2p2 potential directory or SiO2 teacher *.toml
+  length_unit = "angstrom"  n2p2 potentials: unit of the files (name or Å), e.g. "bohr"
+  energy_unit = "eV"     n2p2 potentials: energy unit (name or eV), e.g. "Hartree"
+  backend = "cpu"        cpu | cuda
+  precision = "double"   double | mixed
+[md]
+  timestep_fs = 1.0      time step (fs)
+  seed = 1               random seed (velocities, Langevin noise, builders)
+  skin = 1.0             neighbor-list skin (Å); the list is rebuilt when needed
+  masses = { }           per-element mass overrides (amu), e.g. { H = 2.014 }
+  threads = 0            OpenMP threads (0: OMP_NUM_THREADS or all cores)
+  remove_drift_every = 1000  steps between centre-of-mass drift removals (0: never)
+  max_temperature = 1e5  stop when T exceeds this (K): exploding dynamics
+  min_distance = 0.3     stop when two atoms come closer (Å): at the start, list rebuilds, thermo lines
+[velocities]             default: the structure's velocities (extxyz vel, Å/fs), else zero
+  temperature = <K>      draw Maxwell–Boltzmann velocities (Philox keyed by atom id)
+  rescale = true         scale to exactly this temperature after removing the drift
+  seed = [md] seed
+[output]
+  directory = "."        output directory (created)
+  thermo_every = 100     steps between thermo lines (console and CSV); 0: stage ends only
+  thermo_csv = "thermo.csv"
+  trajectory_every = 0   steps between extxyz snapshots (0: none)
+  trajectory = "trajectory.xyz"
+  trajectory_forces = false
+  trajectory_unwrapped = true  snapshot positions unwrapped (image counts), for MSD
+  final_structure = "final.xyz"   format by extension (.xyz, .data)
+  crash_structure = "crash.xyz"   last snapshot when the run becomes unstable
+  progress = true        progress line with ETA on stderr when it is a terminal
+[[stage]]                run in order; one of steps / time_ps / a ramp rate sets the length
+  name = "stage <k>"
+  ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk
+  timestep_fs = [md] timestep_fs   this stage's time step (fs)
+  steps = <n>  or  time_ps = <ps>
+  temperature = <K>  or  temperature = { from = <K>, to = <K>, rate = <K/ps> }   (not nve)
+                         a ramp is linear in the step; with rate the length is |to-from|/rate
+  pressure = 1.0         npt_mtk target pressure (bar)
+  barostat = "iso"       npt_mtk: iso | aniso (orthogonal cells)
+  tdamp_fs = 100*dt      thermostat time constant (fs; Langevin: 1/friction)
+  pdamp_fs = 1000*dt     barostat time constant (fs)
+  chain_length = 3       Nosé–Hoover chain length (nvt_nose_hoover, npt_mtk)
+  chain_loops = 1        Nosé–Hoover multiple-time-step loops
+  sy_order = 3           Suzuki–Yoshida order 1, 3, 5 or 7
+  seed = [md] seed       nvt_langevin noise seed
+  thermo_every, trajectory_every   override [output] for this stage
+
+Structure builders ([structure.generate] builder = "..."):
+)" + builders +
+         R"(  "amorphous" keys: composition = { Si = 1, O = 2 } (formula unit), n_atoms, density (g/cm³),
+  min_distance = 0 (Å, all pairs), min_distances = { Si-O = 1.6, O-O = 2.3 } (Å), aspect = [1, 1, 1],
+  max_attempts = 10000, seed = [md] seed
+)";
+}
+
+}  // namespace vitrum::md

@@ -1,0 +1,75 @@
+#pragma once
+// Helpers of the MD tests: the shipped water HDNNP and a small water cell in Å, linear fits and
+// scratch directories.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../test_paths.hpp"
+#include "vitrum/core/units.hpp"
+#include "vitrum/io/structure_io.hpp"
+#include "vitrum/md/force_field.hpp"
+#include "vitrum/md/system.hpp"
+
+namespace vitrum::test {
+
+inline std::string water_potential_dir() {
+  return source_dir() + "/configs/potentials/H2O_RPBE-D3";
+}
+
+/// The shipped water HDNNP (bohr, Hartree) driven in Å and eV.
+inline std::unique_ptr<md::ForceField> water_force_field() {
+  return md::load_force_field(water_potential_dir(), Backend::Cpu, Precision::Double, units::kBohr,
+                              units::kHartree);
+}
+
+/// The 192-atom liquid-water cell (64 molecules, 13.0 Å cube) of n2p2's H2O_RPBE-D3 dataset,
+/// converted from bohr to Å.
+inline Structure water_192() {
+  Structure s = read_structures(n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data").front();
+  for (auto& r : s.positions) r = units::kBohr * r;
+  for (auto& h : s.box.h) h = units::kBohr * h;
+  s.forces.clear();
+  return s;
+}
+
+/// Least-squares slope of y(x).
+inline double slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sx += x[i];
+    sy += y[i];
+    sxx += x[i] * x[i];
+    sxy += x[i] * y[i];
+  }
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+/// A fresh empty directory per test, removed afterwards (kept with VITRUM_KEEP_SCRATCH=1).
+class MdScratchDir {
+ public:
+  explicit MdScratchDir(const std::string& tag) {
+    static int counter = 0;
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("vitrum_md_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~MdScratchDir() {
+    if (!std::getenv("VITRUM_KEEP_SCRATCH")) std::filesystem::remove_all(path_);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace vitrum::test
