@@ -14,6 +14,8 @@ void register_predict(CLI::App& app);
 void register_run(CLI::App& app);
 /// `vitrum analyze`: g(r), coordination, MSD/diffusion of trajectories.
 void register_analyze(CLI::App& app);
+/// `vitrum train CONFIG.toml`: fit an HDNNP to reference energies and forces.
+void register_train(CLI::App& app);
 /// `vitrum spectra fit`: batched EM peak fitting (adds the `spectra` group's `fit` subcommand).
 void register_spectra_fit(CLI::App& spectra);
 /// `vitrum spectra synth`: synthetic spectrum images with known truth.

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   vitrum::app::register_predict(app);
   vitrum::app::register_run(app);
   vitrum::app::register_analyze(app);
+  vitrum::app::register_train(app);
   auto* spectra = app.add_subcommand("spectra", "Spectral imaging: XPS peak fitting");
   spectra->require_subcommand(1);
   vitrum::app::register_spectra_fit(*spectra);
