@@ -175,7 +175,7 @@ __global__ void symmetry_function_kernel(SfPlanView p, const Vec3* pos, const in
   const auto nb = view(s, sb, m, eb);
   T* val = s.val + sb * p.max_slots;
   T* der = s.der + sb * p.max_slots;
-  fill_slot_cache<T>(p, e, nb, val, der, m, work);
+  fill_slot_cache<T, false>(p, e, nb, val, der, m, work);
   atom_symmetry_functions<T>(p, e, nb, val, m, G + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e],
                              work);
 }

@@ -136,7 +136,8 @@ class CpuBackend final : public EvaluatorBackend {
       for (int i = 0; i < n; ++i) {
         const int e = elem[i];
         const int m = gather_neighbors(plan_, shell, list, elem, inv_length_, i, s, dmin);
-        fill_slot_cache<T>(plan_, e, s.view(m), s.val.data(), s.der.data(), m, s.work.data());
+        fill_slot_cache<T, false>(plan_, e, s.view(m), s.val.data(), s.der.data(), m,
+                                  s.work.data());
         atom_symmetry_functions<T>(plan_, e, s.view(m), s.val.data(), m,
                                    g_[e].data() + (size_t)rows_[i] * plan_.elem_n_sf[e],
                                    s.work.data());
@@ -308,7 +309,8 @@ std::vector<std::vector<double>> raw_symmetry_functions(const Potential& pot, co
       const int e = elem[i];
       const int m = gather_neighbors(plan, shell, list, elem, 1.0, i, sc, unused);
       out[i].resize(plan.elem_n_sf[e]);
-      fill_slot_cache<double>(plan, e, sc.view(m), sc.val.data(), sc.der.data(), m, sc.work.data());
+      fill_slot_cache<double, false>(plan, e, sc.view(m), sc.val.data(), sc.der.data(), m,
+                                     sc.work.data());
       atom_symmetry_functions<double>(plan, e, sc.view(m), sc.val.data(), m, out[i].data(),
                                       sc.work.data());
     }

@@ -136,81 +136,92 @@ VITRUM_HD bool same_cutoff(const DistanceFn& a, const DistanceFn& b) {
          a.alpha == b.alpha;
 }
 
-template <typename T, int CT>
+template <typename T, int CT, bool D>
 VITRUM_HD void cutoff_block_t(int n, const T* r, T rc, T alpha, T* f, T* df) {
   VITRUM_SIMD
-  for (int k = 0; k < n; ++k) cutoff_function<T>(CT, r[k], rc, alpha, f[k], df[k]);
+  for (int k = 0; k < n; ++k) {
+    T fk, dk;
+    cutoff_function<T>(CT, r[k], rc, alpha, fk, dk);
+    f[k] = fk;
+    if constexpr (D) df[k] = dk;  // values only: the derivative is dead code
+  }
 }
 
 /// f_c and f_c' of n distances (one uniform cutoff type: dispatched once, loop vectorizes).
-template <typename T>
+/// D = false computes values only.
+template <typename T, bool D = true>
 VITRUM_HD void cutoff_block(int type, int n, const T* r, T rc, T alpha, T* f, T* df) {
   switch (type) {
     case kCutCos:
-      cutoff_block_t<T, kCutCos>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutCos, D>(n, r, rc, alpha, f, df);
       return;
     case kCutTanhU:
-      cutoff_block_t<T, kCutTanhU>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutTanhU, D>(n, r, rc, alpha, f, df);
       return;
     case kCutTanh:
-      cutoff_block_t<T, kCutTanh>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutTanh, D>(n, r, rc, alpha, f, df);
       return;
     case kCutExp:
-      cutoff_block_t<T, kCutExp>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutExp, D>(n, r, rc, alpha, f, df);
       return;
     case kCutPoly1:
-      cutoff_block_t<T, kCutPoly1>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutPoly1, D>(n, r, rc, alpha, f, df);
       return;
     case kCutPoly2:
-      cutoff_block_t<T, kCutPoly2>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutPoly2, D>(n, r, rc, alpha, f, df);
       return;
     case kCutPoly3:
-      cutoff_block_t<T, kCutPoly3>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutPoly3, D>(n, r, rc, alpha, f, df);
       return;
     case kCutPoly4:
-      cutoff_block_t<T, kCutPoly4>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutPoly4, D>(n, r, rc, alpha, f, df);
       return;
     default:
-      cutoff_block_t<T, kCutHard>(n, r, rc, alpha, f, df);
+      cutoff_block_t<T, kCutHard, D>(n, r, rc, alpha, f, df);
       return;
   }
 }
 
-template <typename T, int CORE>
+template <typename T, int CORE, bool D>
 VITRUM_HD void compact_block_t(int n, const T* x, T left, T right, bool asym, T* f, T* df) {
   VITRUM_SIMD
-  for (int k = 0; k < n; ++k) compact_function<T>(x[k], left, right, CORE, asym, f[k], df[k]);
+  for (int k = 0; k < n; ++k) {
+    T fk, dk;
+    compact_function<T>(x[k], left, right, CORE, asym, fk, dk);
+    f[k] = fk;
+    if constexpr (D) df[k] = dk;
+  }
 }
 
-/// C(x) and C'(x) of n arguments for one compact function.
-template <typename T>
+/// C(x) and C'(x) of n arguments for one compact function (D = false: values only).
+template <typename T, bool D = true>
 VITRUM_HD void compact_block(int core, int n, const T* x, T left, T right, bool asym, T* f, T* df) {
   switch (core) {
     case kCutCos:
-      compact_block_t<T, kCutCos>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutCos, D>(n, x, left, right, asym, f, df);
       return;
     case kCutExp:
-      compact_block_t<T, kCutExp>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutExp, D>(n, x, left, right, asym, f, df);
       return;
     case kCutPoly1:
-      compact_block_t<T, kCutPoly1>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutPoly1, D>(n, x, left, right, asym, f, df);
       return;
     case kCutPoly2:
-      compact_block_t<T, kCutPoly2>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutPoly2, D>(n, x, left, right, asym, f, df);
       return;
     case kCutPoly3:
-      compact_block_t<T, kCutPoly3>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutPoly3, D>(n, x, left, right, asym, f, df);
       return;
     default:
-      compact_block_t<T, kCutPoly4>(n, x, left, right, asym, f, df);
+      compact_block_t<T, kCutPoly4, D>(n, x, left, right, asym, f, df);
       return;
   }
 }
 
 /// Evaluates distance functions idx[0..nf) at n distances r into rows v/dv (row stride `stride`),
 /// computing each shared cutoff factor once (the plan orders functions sharing a cutoff
-/// adjacently). fc/dfc: scratch of n.
-template <typename T>
+/// adjacently). fc/dfc: scratch of n. D = false computes values only (dv untouched).
+template <typename T, bool D = true>
 VITRUM_HD void distance_function_rows(const DistanceFn* fns, const int* idx, int nf, int n,
                                       const T* r, T* v, T* dv, long stride, T* fc, T* dfc) {
   int last = -1;
@@ -220,7 +231,7 @@ VITRUM_HD void distance_function_rows(const DistanceFn* fns, const int* idx, int
     T* dq = dv + q * stride;
     if (f.kind == 0) {
       if (last < 0 || !same_cutoff(fns[last], f)) {
-        cutoff_block<T>(f.cutoff_type, n, r, T(f.rc), T(f.alpha), fc, dfc);
+        cutoff_block<T, D>(f.cutoff_type, n, r, T(f.rc), T(f.alpha), fc, dfc);
         last = idx[q];
       }
       const T eta = T(f.eta), rs = T(f.rs);
@@ -229,22 +240,23 @@ VITRUM_HD void distance_function_rows(const DistanceFn* fns, const int* idx, int
         const T dr = r[k] - rs;
         const T g = exp(-eta * dr * dr);
         vq[k] = g * fc[k];
-        dq[k] = g * (dfc[k] - T(2) * eta * dr * fc[k]);
+        if constexpr (D) dq[k] = g * (dfc[k] - T(2) * eta * dr * fc[k]);
       }
     } else {
-      compact_block<T>(f.cutoff_type, n, r, T(f.rl), T(f.rc), f.asym != 0, vq, dq);
+      compact_block<T, D>(f.cutoff_type, n, r, T(f.rl), T(f.rc), f.asym != 0, vq, dq);
     }
   }
 }
 
-/// Fills the slot cache of one atom: val/der[s * stride + n] = R_s(r_n), dR_s/dr.
-template <typename T>
+/// Fills the slot cache of one atom: val/der[s * stride + n] = R_s(r_n), dR_s/dr (D = false:
+/// values only, for the symmetry-function pass).
+template <typename T, bool D = true>
 VITRUM_HD void fill_slot_cache(const SfPlanView& p, int e, const AtomNeighbors<T>& nb, T* val,
                                T* der, int stride, T* work) {
   Workspace<T> ws(p, nb.n, work);
   const int b = p.slot_begin[e];
-  distance_function_rows<T>(p.fns, p.slot_fn + b, p.slot_begin[e + 1] - b, nb.n, nb.r, val, der,
-                            stride, ws.fc, ws.dfc);
+  distance_function_rows<T, D>(p.fns, p.slot_fn + b, p.slot_begin[e + 1] - b, nb.n, nb.r, val, der,
+                               stride, ws.fc, ws.dfc);
 }
 
 // ------------------------------------------------------------------ angular factors
@@ -356,7 +368,7 @@ VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
 
 /// Geometry of the pairs (j, k), k in [k0, k1): cos theta_jik and r_jk, then the group's r_jk
 /// functions. Returns false when the group needs no pair work.
-template <typename T>
+template <typename T, bool D>
 VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
                                    const AtomNeighbors<T>& nb, int j, int k0, int k1,
                                    Workspace<T>& ws) {
@@ -369,9 +381,9 @@ VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
     ws.rjk[k] = sqrt(ex * ex + ey * ey + ez * ez);
   }
   if (need_jk)
-    distance_function_rows<T>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, k1 - k0,
-                              ws.rjk + k0, ws.jkv + k0, ws.jkd + k0, ws.stride, ws.fc + k0,
-                              ws.dfc + k0);
+    distance_function_rows<T, D>(p.fns, p.jk_fns + g.jk_begin, g.jk_end - g.jk_begin, k1 - k0,
+                                 ws.rjk + k0, ws.jkv + k0, ws.jkd + k0, ws.stride, ws.fc + k0,
+                                 ws.dfc + k0);
 }
 
 /// Raw (unscaled) symmetry functions of an atom of element e. `val` holds the slot cache filled
@@ -407,7 +419,7 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
       if (g.term_begin == g.term_end) continue;
       const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
       if (k0 >= k1) continue;
-      pair_block_geometry<T>(p, g, nb, j, k0, k1, ws);
+      pair_block_geometry<T, false>(p, g, nb, j, k0, k1, ws);
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
         const T* v = val + (at.slot - s0) * stride;
@@ -473,7 +485,7 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
       if (g.term_begin == g.term_end) continue;
       const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
       if (k0 >= k1) continue;
-      pair_block_geometry<T>(p, g, nb, j, k0, k1, ws);
+      pair_block_geometry<T, true>(p, g, nb, j, k0, k1, ws);
       VITRUM_SIMD
       for (int k = k0; k < k1; ++k) {
         ws.ak[k] = T(0);
