@@ -30,8 +30,8 @@ __global__ void bin_kernel(const Vec3* pos, int n, Grid g, int* cell, int* idx) 
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   const Vec3 p = pos[i];
-  cell[i] = (cell_coord(g, p.z, 2) * g.dim[1] + cell_coord(g, p.y, 1)) * g.dim[0] +
-            cell_coord(g, p.x, 0);
+  cell[i] =
+      (cell_coord(g, p.z, 2) * g.dim[1] + cell_coord(g, p.y, 1)) * g.dim[0] + cell_coord(g, p.x, 0);
   idx[i] = i;
 }
 
@@ -80,11 +80,21 @@ struct NeighborBuilder::Impl {
 
 NeighborBuilder::NeighborBuilder() : impl_(new Impl) {}
 NeighborBuilder::~NeighborBuilder() = default;
-long NeighborBuilder::entries() const { return impl_->entries; }
-const int* NeighborBuilder::offsets() const { return impl_->offsets.data(); }
-const int* NeighborBuilder::neighbors() const { return impl_->neighbors.data(); }
-const int* NeighborBuilder::transposed_entries() const { return impl_->t_entries.data(); }
-const int* NeighborBuilder::transposed_offsets() const { return impl_->t_offsets.data(); }
+long NeighborBuilder::entries() const {
+  return impl_->entries;
+}
+const int* NeighborBuilder::offsets() const {
+  return impl_->offsets.data();
+}
+const int* NeighborBuilder::neighbors() const {
+  return impl_->neighbors.data();
+}
+const int* NeighborBuilder::transposed_entries() const {
+  return impl_->t_entries.data();
+}
+const int* NeighborBuilder::transposed_offsets() const {
+  return impl_->t_offsets.data();
+}
 size_t NeighborBuilder::device_bytes() const {
   auto& m = *impl_;
   return m.cell.bytes() + m.sorted_idx.bytes() + m.cell_start.bytes() + m.offsets.bytes() +

@@ -8,13 +8,13 @@
 
 #include "vitrum/core/backend.hpp"
 
-#define VITRUM_REQUIRE_CUDA_DEVICE()                                                       \
-  do {                                                                                     \
-    if (vitrum::cuda_device_count() == 0) {                                                \
-      const char* req = std::getenv("VITRUM_REQUIRE_GPU");                                 \
-      if (req && std::string(req) == "1")                                                  \
+#define VITRUM_REQUIRE_CUDA_DEVICE()                                                        \
+  do {                                                                                      \
+    if (vitrum::cuda_device_count() == 0) {                                                 \
+      const char* req = std::getenv("VITRUM_REQUIRE_GPU");                                  \
+      if (req && std::string(req) == "1")                                                   \
         FAIL() << "VITRUM_REQUIRE_GPU=1 but no CUDA device is usable (compiled with CUDA: " \
-               << (vitrum::cuda_compiled() ? "yes" : "no") << ")";                         \
-      GTEST_SKIP() << "no CUDA device on this machine: GPU test skipped";                  \
-    }                                                                                      \
+               << (vitrum::cuda_compiled() ? "yes" : "no") << ")";                          \
+      GTEST_SKIP() << "no CUDA device on this machine: GPU test skipped";                   \
+    }                                                                                       \
   } while (0)

@@ -32,7 +32,8 @@ TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
           << c.name << " structure " << k + 1 << " " << to_string(prec);
       EXPECT_EQ(b.extrapolations, a.extrapolations);
       double fmax = 0;
-      for (const auto& f : a.forces) fmax = std::max({fmax, std::abs(f.x), std::abs(f.y), std::abs(f.z)});
+      for (const auto& f : a.forces)
+        fmax = std::max({fmax, std::abs(f.x), std::abs(f.y), std::abs(f.z)});
       for (size_t i = 0; i < a.forces.size(); ++i)
         for (int d = 0; d < 3; ++d)
           ASSERT_NEAR(b.forces[i][d], a.forces[i][d], ftol * fmax)
@@ -48,8 +49,7 @@ TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
 
 TEST(NnpParity, CudaIsDeterministic) {
   VITRUM_REQUIRE_CUDA_DEVICE();
-  const auto pot =
-      nnp::Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
+  const auto pot = nnp::Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
       read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
   nnp::Evaluator gpu(pot, {Backend::Cuda, Precision::Double, true});

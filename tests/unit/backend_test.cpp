@@ -1,6 +1,7 @@
+#include "vitrum/core/backend.hpp"
+
 #include <gtest/gtest.h>
 
-#include "vitrum/core/backend.hpp"
 #include "vitrum/core/error.hpp"
 
 TEST(Backend, ParsesNamesAndRejectsUnknown) {
