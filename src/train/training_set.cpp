@@ -13,6 +13,7 @@
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/simd_math.hpp"  // first: vector math declarations
 #include "vitrum/nnp/math/symmetry_function.hpp"
+#include "vitrum/nnp/neighbor_gather.hpp"
 
 namespace vitrum::train {
 
@@ -76,66 +77,11 @@ struct SingleSfPlans {
   }
 };
 
-struct Scratch {
-  std::vector<double> dx, dy, dz, r, z, val, der, gx, gy, gz, work, w, jtmp, rr;
-  std::vector<int> elem, entry, elem_begin, fill, owners, slot;
-  void reserve(const SfPlanView& p, int n) {
-    if (static_cast<int>(dx.size()) < n) {
-      for (auto* v : {&dx, &dy, &dz, &r, &z, &gx, &gy, &gz, &rr}) v->resize(n);
-      elem.resize(n);
-      entry.resize(n);
-    }
-    const size_t slots = static_cast<size_t>(std::max(1, p.max_slots));
-    if (val.size() < static_cast<size_t>(n) * slots) {
-      val.resize(static_cast<size_t>(n) * slots);
-      der.resize(static_cast<size_t>(n) * slots);
-    }
-    const size_t ws = static_cast<size_t>(nnp::sf_workspace_size(p, n));
-    if (work.size() < ws) work.resize(ws);
-    elem_begin.resize(p.n_elements + 1);
-    fill.resize(p.n_elements + 1);
-  }
-  AtomNeighbors<double> view(int n) const {
-    return {n, dx.data(), dy.data(), dz.data(), r.data(), elem.data(), z.data(), elem_begin.data()};
-  }
+/// The evaluator's per-thread neighbor scratch plus the trainer's own buffers.
+struct Scratch : nnp::NeighborScratch<double> {
+  std::vector<double> w, jtmp;
+  std::vector<int> owners, slot;
 };
-
-/// Neighbors of local atom i within its element's largest cutoff, sorted by element (stable),
-/// as the evaluator gathers them; returns their number. s.entry[m] = shell index.
-int gather(const SfPlanView& p, const GhostShell& shell, const NeighborList& list,
-           const std::vector<int>& elem, int i, Scratch& s) {
-  const int e = elem[i];
-  const double rmax = p.elem_rmax[e];
-  const int b = list.offsets[i], end = list.offsets[i + 1];
-  s.reserve(p, end - b);
-  const Vec3 ri = shell.positions[i];
-  const int ne = p.n_elements;
-  for (int x = 0; x <= ne; ++x) s.elem_begin[x] = 0;
-  for (int q = b; q < end; ++q) {
-    const int j = list.neighbors[q];
-    const Vec3 d = shell.positions[j] - ri;
-    const double r = std::sqrt(dot(d, d));
-    s.rr[q - b] = r;
-    if (r < rmax) ++s.elem_begin[elem[j] + 1];
-  }
-  for (int x = 0; x < ne; ++x) s.elem_begin[x + 1] += s.elem_begin[x];
-  for (int x = 0; x <= ne; ++x) s.fill[x] = s.elem_begin[x];
-  for (int q = b; q < end; ++q) {
-    const double r = s.rr[q - b];
-    if (r >= rmax) continue;
-    const int j = list.neighbors[q];
-    const int m = s.fill[elem[j]]++;
-    const Vec3 d = shell.positions[j] - ri;
-    s.dx[m] = d.x;
-    s.dy[m] = d.y;
-    s.dz[m] = d.z;
-    s.r[m] = r;
-    s.elem[m] = elem[j];
-    s.z[m] = static_cast<double>(shell.species[j]);
-    s.entry[m] = j;
-  }
-  return s.elem_begin[ne];
-}
 
 struct Geometry {
   GhostShell shell;
@@ -237,7 +183,9 @@ TrainingSet::TrainingSet(const nnp::Potential& pot, const std::vector<Structure>
         const long a = structures_[k].first_atom + i;
         const int e = atom_elem_[a];
         const int nsf = n_sf_[e];
-        const int m = gather(plan, geom.shell, geom.list, geom.elem, i, s);
+        double dmin_unused = INFINITY;
+        const int m =
+            nnp::gather_neighbors(plan, geom.shell, geom.list, geom.elem, 1.0, i, s, dmin_unused);
         const auto nbv = s.view(m);
         nnp::fill_slot_cache<double>(plan, e, nbv, s.val.data(), s.der.data(), m, s.work.data());
         nnp::atom_symmetry_functions<double>(plan, e, nbv, s.val.data(), m,
@@ -245,7 +193,8 @@ TrainingSet::TrainingSet(const nnp::Potential& pot, const std::vector<Structure>
         if (!with_jac_) continue;
         // Atoms G_i depends on: the centre and the owners of its neighbors, ascending.
         s.owners.assign(1, i);
-        for (int q = 0; q < m; ++q) s.owners.push_back(geom.shell.owner[s.entry[q]]);
+        for (int q = 0; q < m; ++q)
+          s.owners.push_back(geom.shell.owner[geom.list.neighbors[s.entry[q]]]);
         std::sort(s.owners.begin(), s.owners.end());
         s.owners.erase(std::unique(s.owners.begin(), s.owners.end()), s.owners.end());
         const int n_owner = static_cast<int>(s.owners.size());
@@ -263,7 +212,7 @@ TrainingSet::TrainingSet(const nnp::Potential& pot, const std::vector<Structure>
           s.w[sf] = 0.0;
           double cx = 0, cy = 0, cz = 0;
           for (int q = 0; q < m; ++q) {
-            const int kk = s.slot[geom.shell.owner[s.entry[q]]];
+            const int kk = s.slot[geom.shell.owner[geom.list.neighbors[s.entry[q]]]];
             double* J = s.jtmp.data() + static_cast<size_t>(kk) * 3 * nsf + sf;
             J[0] += s.gx[q];
             J[nsf] += s.gy[q];
