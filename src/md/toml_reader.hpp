@@ -2,12 +2,6 @@
 // and key in its errors, and keys that were never read are reported as unknown.
 #pragma once
 
-#if __has_include(<toml++/toml.hpp>)
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>  // Debian 12's libtomlplusplus-dev ships only toml.h
-#endif
-
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -17,6 +11,7 @@
 #include <vector>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 
 namespace vitrum::md::config_detail {
 
@@ -150,11 +145,7 @@ class TableReader {
   /// Throws for the first key of the table that was never read.
   void check_unknown(const std::string& accepted) const {
     for (auto&& [k, v] : *t_) {
-      if (used_.count(std::string(k.str())) == 0) {
-        throw InputError(
-            file_, static_cast<long>(k.source().begin.line),
-            fmt::format("unknown key '{}' in {}; accepted keys: {}", k.str(), label(), accepted));
-      }
+      if (used_.count(std::string(k.str())) == 0) throw_unknown_key(file_, k, label(), accepted);
     }
   }
   /// Keys of the table that were never read.

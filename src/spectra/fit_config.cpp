@@ -1,18 +1,13 @@
 // TOML configuration of the EM fit: every key is checked for its table, type and range; an
 // unknown key is an error naming the file, the line and the key (a typo must not silently
 // fall back to a default).
-#if __has_include(<toml++/toml.hpp>)
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>  // Debian 12's libtomlplusplus-dev ships only toml.h
-#endif
-
 #include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/math/lineshapes.hpp"
 
@@ -31,17 +26,7 @@ class Reader {
   /// Rejects keys of t not in `allowed` (sub-tables named in `tables` are allowed too).
   void check_keys(const toml::table& t, const std::string& name,
                   std::initializer_list<const char*> allowed) const {
-    for (auto&& [k, v] : t) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || k.str() == a;
-      if (!ok) {
-        std::string list;
-        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-        throw InputError(file_, static_cast<long>(k.source().begin.line),
-                         fmt::format("unknown key '{}' in {}; accepted keys: {}", k.str(),
-                                     name.empty() ? "the top level" : "[" + name + "]", list));
-      }
-    }
+    reject_unknown_keys(file_, t, name.empty() ? "the top level" : "[" + name + "]", allowed);
   }
 
   const toml::table* table(const toml::table& t, const char* key, const std::string& name) const {

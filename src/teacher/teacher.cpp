@@ -1,11 +1,7 @@
 // The dispatch point of the teacher potential: the TOML parameter file, the compiled per-pair
 // tables, the single backend switch, and the fixed-order reduction of per-atom terms (the same
 // for both backends, so CPU and CUDA sum in the same order).
-#if __has_include(<toml++/toml.hpp>)
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>  // Debian 12's libtomlplusplus-dev ships only toml.h
-#endif
+#include "vitrum/teacher/teacher.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +10,7 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/teacher/teacher.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/teacher/teacher_backend.hpp"
 
 namespace vitrum::teacher {
@@ -34,17 +30,7 @@ class Reader {
 
   void check_keys(const toml::table& t, const std::string& where,
                   std::initializer_list<const char*> allowed) const {
-    for (auto&& [k, v] : t) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || k.str() == a;
-      if (!ok) {
-        std::string list;
-        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-        throw InputError(
-            file_, static_cast<long>(k.source().begin.line),
-            fmt::format("unknown key '{}' in {}; accepted keys: {}", k.str(), where, list));
-      }
-    }
+    reject_unknown_keys(file_, t, where, allowed);
   }
 
   const toml::table* table(const toml::table& t, const char* key, const std::string& where,

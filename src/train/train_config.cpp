@@ -1,10 +1,6 @@
 // The `vitrum train` configuration: TOML with every key checked (type, range) and unknown keys
 // rejected, naming the file, line and key.
-#if __has_include(<toml++/toml.hpp>)
-#include <toml++/toml.hpp>
-#else
-#include <toml++/toml.h>  // Debian 12's libtomlplusplus-dev ships only toml.h
-#endif
+#include "vitrum/train/train_config.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -15,9 +11,9 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/train/n2p2_writer.hpp"
-#include "vitrum/train/train_config.hpp"
 
 namespace vitrum::train {
 
@@ -161,9 +157,7 @@ class Table {
     if (t_ == nullptr) return;
     for (auto&& [k, v] : *t_)
       if (used_.count(std::string(k.str())) == 0)
-        throw InputError(
-            file_, static_cast<long>(k.source().begin.line),
-            fmt::format("unknown key '{}' in [{}]; accepted keys: {}", k.str(), name_, accepted));
+        throw_unknown_key(file_, k, "[" + name_ + "]", accepted);
   }
 
  private:
