@@ -13,6 +13,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/activation.hpp"
+#include "vitrum/nnp/math/scaling.hpp"
 
 namespace vitrum::nnp {
 
@@ -86,7 +87,7 @@ __global__ void scaling_kernel(long n, int nsf, const T* scale, const T* shift, 
   if (q >= n * nsf) return;
   const int s = static_cast<int>(q % nsf);
   const double raw = static_cast<double>(g[q]);
-  if (raw < gmin[s] || raw > gmax[s]) atomicAdd(extrapolations, 1ULL);
+  if (outside_scaling_range<T>(raw, gmin[s], gmax[s])) atomicAdd(extrapolations, 1ULL);
   g[q] = scale[s] * g[q] + shift[s];
 }
 

@@ -10,6 +10,7 @@
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/simd_math.hpp"  // first: vector math declarations
 #include "vitrum/nnp/neighbor_gather.hpp"
+#include "vitrum/nnp/math/scaling.hpp"
 #include "vitrum/nnp/network.hpp"
 
 namespace vitrum::nnp {
@@ -86,7 +87,7 @@ class CpuBackend final : public EvaluatorBackend {
       for (long q = 0; q < nrows * nsf; ++q) {
         const int s = static_cast<int>(q % nsf);
         const double raw = static_cast<double>(g[q]);
-        if (raw < sfs[s].gmin || raw > sfs[s].gmax) ++extrapolations;
+        if (outside_scaling_range<T>(raw, sfs[s].gmin, sfs[s].gmax)) ++extrapolations;
         g[q] = scale_[e][s] * g[q] + shift_[e][s];
       }
       if (nrows > 0)

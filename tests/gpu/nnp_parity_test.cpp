@@ -20,6 +20,7 @@ TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
   const auto& c = GetParam();
   const auto pot = nnp::Potential::load_n2p2(c.potential);
   const auto structures = read_structures(c.reference);
+  nnp::Evaluator cpu_double(pot, {Backend::Cpu, Precision::Double, true});
   for (Precision prec : {Precision::Double, Precision::Mixed}) {
     nnp::Evaluator cpu(pot, {Backend::Cpu, prec, true});
     nnp::Evaluator gpu(pot, {Backend::Cuda, prec, true});
@@ -28,9 +29,16 @@ TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
     for (size_t k = 0; k < structures.size(); ++k) {
       const auto a = cpu.evaluate(structures[k]);
       const auto b = gpu.evaluate(structures[k]);
-      EXPECT_NEAR(b.energy, a.energy, etol * std::abs(a.energy))
+      // Mixed: float per-atom energies can cancel to a small total (LJ_Ne), so the GPU may also
+      // differ from the CPU by a few times the CPU's own float rounding of that total.
+      const double rounding =
+          prec == Precision::Double
+              ? 0.0
+              : 3 * std::abs(a.energy - cpu_double.evaluate(structures[k]).energy);
+      EXPECT_NEAR(b.energy, a.energy, etol * std::abs(a.energy) + rounding)
           << c.name << " structure " << k + 1 << " " << to_string(prec);
-      EXPECT_EQ(b.extrapolations, a.extrapolations);
+      EXPECT_EQ(b.extrapolations, a.extrapolations)
+          << c.name << " structure " << k + 1 << " " << to_string(prec);
       double fmax = 0;
       for (const auto& f : a.forces)
         fmax = std::max({fmax, std::abs(f.x), std::abs(f.y), std::abs(f.z)});
