@@ -2,7 +2,8 @@
 // gradient of the energy + force loss, Adam update) for the 20-structure H2O RPBE-D3 reference set
 // (48–192 atoms, 27/30 symmetry functions, 25-25 networks, rc = 12 bohr) with batches of 1, 4 and
 // 16 structures, and the one-time cost of the symmetry functions and their derivatives (dG/dr)
-// per atom. Energy-only steps are timed for comparison.
+// per atom. Energy-only steps are timed for comparison, and so are Kalman-filter updates
+// (observations per second: Jacobian + covariance update).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -109,6 +110,50 @@ BENCHMARK(BM_TrainingSetSetup)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1);
+
+/// Kalman-filter updates (optimizer = "kalman"): the Jacobian of one energy observation, or of
+/// `obs` force components at once, and the update of the global filter (2827 weights, P 64 MB).
+void BM_KalmanUpdate(benchmark::State& state) {
+  const bool force = state.range(0) != 0;
+  const int m = force ? static_cast<int>(state.range(1)) : 1;
+  omp_set_num_threads(static_cast<int>(state.range(2)));
+  train::use_single_threaded_blas();
+  const auto& set = h2o_set();
+  const double sigma_e = 1e-3, sigma_f = 2.5e-2;
+  train::Fitter fit(h2o().pot, set, sigma_e, sigma_f, 1.0, 1.0);
+  fit.initialize(1, 0.0);
+  const long np = fit.n_parameters();
+  train::KalmanFilter kf({np}, train::KalmanSettings{}, 1000);
+  std::vector<double> h(static_cast<size_t>(np) * m), xi(m);
+  long obs = 0, q = 0;
+  for (auto _ : state) {
+    for (int b = 0; b < m; ++b, ++q) {
+      const int k = static_cast<int>(q % set.n_structures());
+      const auto& s = set.structure(k);
+      double* hb = h.data() + b * np;
+      if (force) {
+        const int atom = static_cast<int>((q * 7) % s.n_atoms), c = static_cast<int>(q % 3);
+        xi[b] = (s.forces[atom][c] - fit.force_jacobian(k, atom, c, hb)) / sigma_f;
+        for (long j = 0; j < np; ++j) hb[j] /= sigma_f;
+      } else {
+        xi[b] = (s.energy - fit.energy_jacobian(k, hb)) / sigma_e;
+        for (long j = 0; j < np; ++j) hb[j] /= sigma_e;
+      }
+    }
+    kf.update(m, h.data(), xi.data(), fit.parameters().data());
+    obs += m;
+  }
+  state.counters["observations/s"] =
+      benchmark::Counter(static_cast<double>(obs), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_KalmanUpdate)
+    ->ArgNames({"force", "obs", "threads"})
+    ->Args({0, 1, 1})
+    ->Args({1, 1, 1})
+    ->Args({1, 4, 1})
+    ->Args({1, 4, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

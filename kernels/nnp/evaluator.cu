@@ -373,6 +373,7 @@ class CudaBackend final : public EvaluatorBackend {
     }
     res.energy = etot;
     res.forces.assign(n, Vec3{0, 0, 0});
+    res.ghost_forces.clear();
     for (auto& r : res.virial)
       for (double& v : r) v = 0;
     if (!forces) return;
@@ -409,7 +410,11 @@ class CudaBackend final : public EvaluatorBackend {
     std::vector<Vec3> fext(nt);
     fext_.download(fext.data(), nt);
     for (int i = 0; i < n; ++i) res.forces[i] = fext[i];
-    for (int g = n; g < nt; ++g) res.forces[shell.owner[g]] += fext[g];
+    if (shell.fold_ghosts) {
+      for (int g = n; g < nt; ++g) res.forces[shell.owner[g]] += fext[g];
+    } else {
+      res.ghost_forces.assign(fext.begin() + n, fext.end());
+    }
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
   }

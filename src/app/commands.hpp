@@ -8,6 +8,12 @@ class App;
 
 namespace vitrum::app {
 
+/// Thrown by a subcommand that finished without an error but must end the process with a
+/// particular status (e.g. `vitrum run` stopped early with a checkpoint: 75). main() returns it.
+struct ExitStatus {
+  int code = 0;
+};
+
 /// `vitrum predict`: energies and forces of every structure in a file.
 void register_predict(CLI::App& app);
 /// `vitrum run CONFIG.toml`: an MD campaign (structure, potential, ordered stages).

@@ -2,11 +2,19 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/parallel/comm.hpp"
 
 int main(int argc, char** argv) {
+  // MPI only under an MPI launcher (mpiexec, srun): `vitrum run` and `vitrum predict` then
+  // decompose the cell over the ranks; rank 0 prints and writes the outputs.
+  vitrum::parallel::MpiSession mpi(argc, argv);
+  const vitrum::parallel::Comm world = vitrum::parallel::Comm::world();
+  const std::string rank =
+      world.size() > 1 ? fmt::format(" (rank {} of {})", world.rank(), world.size()) : "";
   CLI::App app{
       "vitrum: GPU-accelerated HPC engine for amorphous matter — neural-network MD of glasses "
       "and spectral imaging"};
@@ -25,11 +33,15 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const vitrum::app::ExitStatus& e) {
+    return e.code;
   } catch (const vitrum::Error& e) {
-    std::fprintf(stderr, "vitrum: error: %s\n", e.what());
+    std::fprintf(stderr, "vitrum: error%s: %s\n", rank.c_str(), e.what());
+    mpi.abort_all(1);  // the other ranks may wait in a collective operation
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vitrum: internal error: %s\n", e.what());
+    std::fprintf(stderr, "vitrum: internal error%s: %s\n", rank.c_str(), e.what());
+    mpi.abort_all(2);
     return 2;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/structure_io.hpp"
+#include "vitrum/md/distribute.hpp"
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
@@ -53,10 +54,18 @@ void run_predict(const PredictArgs& a) {
   auto structures = read_structures(a.input);
   if (structures.empty()) fail("{}: no structures found", a.input);
   const double rc = ff->cutoff();
+  // Under mpiexec each periodic structure is decomposed over the ranks (vitrum/parallel); an
+  // isolated one is evaluated by every rank alike. Rank 0 prints and writes.
+  const parallel::Comm world = parallel::Comm::world();
+  const bool root = world.rank() == 0;
+  auto print = [&](const std::string& line) {
+    if (root) std::fputs(line.c_str(), stdout);
+  };
 
-  std::printf("vitrum predict: potential %s, %zu structure(s), %d thread(s)\n",
-              ff->describe().c_str(), structures.size(), omp_get_max_threads());
-  std::printf("%10s %8s %24s %22s\n", "structure", "atoms", "energy", "energy/atom");
+  print(fmt::format("vitrum predict: potential {}, {} structure(s), {} thread(s){}\n",
+                    ff->describe(), structures.size(), omp_get_max_threads(),
+                    world.size() > 1 ? fmt::format(", {} MPI ranks", world.size()) : ""));
+  print(fmt::format("{:>10} {:>8} {:>24} {:>22}\n", "structure", "atoms", "energy", "energy/atom"));
   long atoms = 0, extrapolations = 0;
   double seconds = 0;
   for (size_t k = 0; k < structures.size(); ++k) {
@@ -66,9 +75,13 @@ void run_predict(const PredictArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     md::ForceResult r;
     try {
-      const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-      const NeighborList list = build_neighbor_list(shell, rc, 0.0);
-      ff->compute(shell, list, r);
+      if (world.size() > 1 && s.box.periodic) {
+        r = md::evaluate_distributed(*ff, s, world);
+      } else {
+        const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
+        const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+        ff->compute(shell, list, r);
+      }
     } catch (const Error& e) {
       fail("{}: {}", where, e.what());
     }
@@ -89,9 +102,10 @@ void run_predict(const PredictArgs& a) {
     s.has_virial = true;
     for (int x = 0; x < 3; ++x)
       for (int y = 0; y < 3; ++y) s.virial[x][y] = r.virial[x][y];
-    std::printf("%10zu %8zu %24.12f %22.12f\n", k + 1, s.size(), r.energy,
-                r.energy / static_cast<double>(s.size()));
+    print(fmt::format("{:10} {:8} {:24.12f} {:22.12f}\n", k + 1, s.size(), r.energy,
+                      r.energy / static_cast<double>(s.size())));
   }
+  if (!root) return;
   write_structures(a.output, structures);
   std::printf("%ld atom evaluations (energy + forces) in %.3f s: %.4g atoms/s\n", atoms, seconds,
               atoms / seconds);

@@ -1,8 +1,10 @@
 // `vitrum run CONFIG.toml`: an MD campaign (structure, potential, ordered stages) described by
 // one TOML file; see vitrum/md/run_config.hpp and docs/md-run.md.
 #include <CLI/CLI.hpp>
+#include <chrono>
 
 #include "commands.hpp"
+#include "vitrum/md/batch_control.hpp"
 #include "vitrum/md/campaign.hpp"
 #include "vitrum/md/run_config.hpp"
 
@@ -16,10 +18,16 @@ struct RunArgs {
   int threads = 0;
   bool quiet = false;
   bool check = false;
+  std::string restart;
+  std::string max_walltime;
+  long max_steps = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
 void run_run(const RunArgs& a) {
   const md::RunConfig config = md::parse_run_config(a.config);
+  const double walltime =
+      a.max_walltime.empty() ? 0.0 : md::BatchControl::parse_walltime(a.max_walltime);
   if (a.check) {
     std::printf("%s: valid; %zu stage(s), %ld steps, %.4g ps\n", a.config.c_str(),
                 config.stages.size(), config.total_steps(), config.total_time_ps());
@@ -33,7 +41,12 @@ void run_run(const RunArgs& a) {
   options.output_directory = a.output;
   options.threads = a.threads;
   options.quiet = a.quiet;
-  md::run_campaign(config, options);
+  options.restart_file = a.restart;
+  options.max_walltime_s = walltime;
+  options.max_steps = a.max_steps;
+  options.start = a.start;
+  const md::RunSummary r = md::run_campaign(config, options);
+  if (!r.completed) throw ExitStatus{md::kExitCheckpointed};
 }
 
 }  // namespace
@@ -54,7 +67,22 @@ void register_run(CLI::App& app) {
                   "OpenMP threads (overrides [md] threads; default OMP_NUM_THREADS or all cores)");
   cmd->add_flag("--quiet,-q", a->quiet, "no console thermo table (the CSV is still written)");
   cmd->add_flag("--check", a->check, "only validate the config file and print the plan");
-  cmd->footer(md::run_config_help());
+  cmd->add_option("--restart", a->restart,
+                  "continue the campaign from this checkpoint (written by [checkpoint]); the "
+                  "config must be the campaign's (later stages may change or be added)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--max-walltime", a->max_walltime,
+                  "wall-time budget of this job, HH:MM:SS (or SS, MM:SS, D-HH:MM:SS): stop in time "
+                  "to write a checkpoint, then exit with status 75");
+  cmd->add_option(
+         "--max-steps", a->max_steps,
+         "run at most this many steps in this job, then checkpoint and exit with status 75")
+      ->check(CLI::NonNegativeNumber);
+  cmd->footer(md::run_config_help() + R"(
+Exit status: 0 campaign complete; 1 error (message on stderr; unstable dynamics write a crash
+snapshot); 75 stopped early by SIGTERM, SIGUSR1, SIGINT, --max-walltime or --max-steps after
+writing the checkpoint: resubmit with --restart CHECKPOINT (scripts/slurm/).
+)");
   cmd->callback([a] { run_run(*a); });
 }
 

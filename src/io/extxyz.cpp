@@ -282,6 +282,7 @@ std::vector<Structure> parse_extxyz(std::string_view text, const std::string& fi
     const long header_line = count_line + 1;
     const std::string_view header = lines[k + 1];
     Structure s;
+    s.line = count_line;
     std::vector<Property> props = parse_properties("species:S:1:pos:R:3", file, header_line);
     bool has_lattice = false;
     bool has_pbc = false;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/hdf5_handle.hpp"
@@ -12,6 +13,11 @@ namespace vitrum {
 using h5::Handle;
 
 namespace {
+
+/// kJ/mol per eV (e N_A / 1000, exact in the 2019 SI). Forces are stored in kJ mol-1 Angstrom-1,
+/// a unit MDAnalysis's H5MD reader knows (it has none for eV/Å), and converted back on reading.
+constexpr double kKjMolPerEv = 96.48533212331002;
+constexpr const char* kForceUnit = "kJ mol-1 Angstrom-1";
 
 Handle group(hid_t parent, const char* name) {
   return Handle(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -69,6 +75,7 @@ Series make_series(hid_t parent, const char* name, std::vector<hsize_t> frame_di
       H5Pset_shuffle(dcpl.get());
       H5Pset_deflate(dcpl.get(), compression);
     }
+    H5Pset_fletcher32(dcpl.get());  // a corrupt chunk is an error on reading, not wrong numbers
     return Handle(
         H5Dcreate2(s.grp.get(), dname, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
         H5Dclose);
@@ -102,11 +109,15 @@ struct H5mdWriter::Impl {
   Handle box_grp;
   Series edges, position, velocity, force;
   long frames = 0;
+  long dropped = 0;
   bool have_box = false;
 
   void create(const std::vector<int>& species, hid_t fapl) {
     h5::QuietErrors quiet;
-    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    // HDF5 1.8+ format: checksummed object headers (corrupt metadata is detected on reading).
+    Handle fa(fapl == H5P_DEFAULT ? H5Pcreate(H5P_FILE_ACCESS) : H5Pcopy(fapl), H5Pclose);
+    H5Pset_libver_bounds(fa.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    file = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fa.get()), H5Fclose);
     if (!file.valid())
       fail("{}: cannot create the H5MD trajectory (directory missing or not writable?)", path);
     dxpl = Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
@@ -130,7 +141,7 @@ struct H5mdWriter::Impl {
     if (opt.velocities)
       velocity = make_series(particles.get(), "velocity", {n, 3}, "Angstrom fs-1", opt.compression);
     if (opt.forces)
-      force = make_series(particles.get(), "force", {n, 3}, "eV Angstrom-1", opt.compression);
+      force = make_series(particles.get(), "force", {n, 3}, kForceUnit, opt.compression);
     // Fixed-in-time species and ids, written by rank 0.
     std::vector<int> ids(n_atoms);
     for (int i = 0; i < n_atoms; ++i) ids[i] = i;
@@ -148,6 +159,125 @@ struct H5mdWriter::Impl {
       if (H5Dwrite(d.get(), H5T_NATIVE_INT, mem.get(), space.get(), dxpl.get(), data->data()) < 0)
         fail("{}: writing /particles/all/{} failed", path, name);
     }
+  }
+
+  // Opens an existing series; its value must have `frame_dims` per frame.
+  Series open_series(hid_t parent, const std::string& name,
+                     const std::vector<hsize_t>& frame_dims) {
+    Series sr;
+    sr.frame_dims = frame_dims;
+    sr.grp = Handle(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), H5Gclose);
+    if (sr.grp.valid()) {
+      sr.step = Handle(H5Dopen2(sr.grp.get(), "step", H5P_DEFAULT), H5Dclose);
+      sr.time = Handle(H5Dopen2(sr.grp.get(), "time", H5P_DEFAULT), H5Dclose);
+      sr.value = Handle(H5Dopen2(sr.grp.get(), "value", H5P_DEFAULT), H5Dclose);
+    }
+    if (!sr.grp.valid() || !sr.step.valid() || !sr.time.valid() || !sr.value.valid())
+      fail(
+          "{}: cannot continue the H5MD trajectory: /particles/all/{} is incomplete (truncated "
+          "or corrupt file?); move the file away to start a new one",
+          path, name);
+    Handle sp(H5Dget_space(sr.value.get()), H5Sclose);
+    std::vector<hsize_t> d(
+        static_cast<std::size_t>(std::max(H5Sget_simple_extent_ndims(sp.get()), 0)));
+    if (!d.empty()) H5Sget_simple_extent_dims(sp.get(), d.data(), nullptr);
+    if (d.size() != frame_dims.size() + 1 ||
+        !std::equal(frame_dims.begin(), frame_dims.end(), d.begin() + 1))
+      fail(
+          "{}: cannot continue the H5MD trajectory: /particles/all/{}/value has the wrong shape "
+          "for {} atoms; move the file away to start a new one",
+          path, name, n_atoms);
+    return sr;
+  }
+
+  // Reopens a trajectory for appending after a restart (see H5mdWriter::reopen).
+  void open_existing(const std::vector<int>& species, hid_t fapl, long last_step) {
+    h5::QuietErrors quiet;
+    if (H5Fis_hdf5(path.c_str()) <= 0)
+      fail(
+          "{}: cannot continue the H5MD trajectory: not an HDF5 file (truncated or corrupt?); "
+          "move it away to start a new one",
+          path);
+    file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+    if (!file.valid())
+      fail(
+          "{}: cannot reopen the H5MD trajectory to continue it (truncated, corrupt or not "
+          "writable?); move it away to start a new one",
+          path);
+    dxpl = Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+#ifdef H5_HAVE_PARALLEL
+    if (parallel) H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE);
+#endif
+    if (H5Lexists(file.get(), "/particles", H5P_DEFAULT) <= 0 ||
+        H5Lexists(file.get(), "/particles/all", H5P_DEFAULT) <= 0)
+      fail("{}: cannot continue: not an H5MD trajectory (/particles/all is missing)", path);
+    particles = Handle(H5Gopen2(file.get(), "/particles/all", H5P_DEFAULT), H5Gclose);
+    const hsize_t n = n_atoms;
+    {
+      Handle d(H5Dopen2(particles.get(), "species", H5P_DEFAULT), H5Dclose);
+      std::vector<int> stored(species.size() + 1, -1);
+      Handle sp(d.valid() ? H5Dget_space(d.get()) : -1, H5Sclose);
+      const hssize_t count = sp.valid() ? H5Sget_simple_extent_npoints(sp.get()) : -1;
+      if (count != static_cast<hssize_t>(n) ||
+          H5Dread(d.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, stored.data()) < 0 ||
+          !std::equal(species.begin(), species.end(), stored.begin()))
+        fail(
+            "{}: cannot continue the H5MD trajectory: it holds other atoms than this run ({} "
+            "atoms expected with the same species); move it away to start a new one",
+            path, n);
+    }
+    position = open_series(particles.get(), "position", {n, 3});
+    auto optional_series = [&](const char* name, bool wanted, Series& dst) {
+      const bool present = H5Lexists(particles.get(), name, H5P_DEFAULT) > 0;
+      if (present != wanted)
+        fail(
+            "{}: cannot continue the H5MD trajectory: it {} a {} series but the run is set to "
+            "{} one ([output] h5md {}s); use the same setting or a new file",
+            path, present ? "has" : "has no", name, wanted ? "write" : "not write", name);
+      if (wanted) dst = open_series(particles.get(), name, {n, 3});
+    };
+    optional_series("velocity", opt.velocities, velocity);
+    optional_series("force", opt.forces, force);
+    if (H5Lexists(particles.get(), "box", H5P_DEFAULT) > 0) {
+      box_grp = Handle(H5Gopen2(particles.get(), "box", H5P_DEFAULT), H5Gclose);
+      if (!box_grp.valid())
+        fail("{}: cannot continue: /particles/all/box cannot be opened (corrupt file?)", path);
+      edges = open_series(particles.get(), "box/edges", {3, 3});
+      have_box = true;
+    }
+    // Frames in order of step; keep those up to last_step, consistent in every series.
+    std::vector<long> steps;
+    {
+      Handle sp(H5Dget_space(position.step.get()), H5Sclose);
+      const hssize_t t = H5Sget_simple_extent_npoints(sp.get());
+      steps.resize(static_cast<std::size_t>(std::max<hssize_t>(t, 0)));
+      if (t < 0 || (t > 0 && H5Dread(position.step.get(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL,
+                                     H5P_DEFAULT, steps.data()) < 0))
+        fail(
+            "{}: cannot continue: reading /particles/all/position/step failed (truncated or "
+            "corrupt file?)",
+            path);
+    }
+    long keep = 0;
+    while (keep < static_cast<long>(steps.size()) && steps[keep] <= last_step) ++keep;
+    for (Series* sr : {&edges, &position, &velocity, &force}) {
+      if (!sr->value.valid()) continue;
+      for (const Handle* dset : {&sr->step, &sr->time, &sr->value}) {
+        Handle sp(H5Dget_space(dset->get()), H5Sclose);
+        hsize_t t = 0;
+        H5Sget_simple_extent_dims(sp.get(), &t, nullptr);
+        if (static_cast<long>(t) < keep)
+          fail(
+              "{}: cannot continue the H5MD trajectory: its series hold different frame counts "
+              "(truncated or corrupt file?); move it away to start a new one",
+              path);
+      }
+    }
+    dropped = static_cast<long>(steps.size()) - keep;
+    frames = keep;
+    for (Series* sr : {&edges, &position, &velocity, &force})
+      if (sr->value.valid()) extend(*sr, frames);
+    H5Fflush(file.get(), H5F_SCOPE_GLOBAL);
   }
 
   // Writes scalar-per-frame data (step, time, box) from rank 0 only.
@@ -237,6 +367,50 @@ H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
 }
 #endif
 
+H5mdWriter::H5mdWriter() : impl_(new Impl) {}
+
+std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,
+                                               const std::vector<int>& species,
+                                               const H5mdOptions& opt, long last_step) {
+  std::unique_ptr<H5mdWriter> w(new H5mdWriter());
+  w->impl_->path = path;
+  w->impl_->n_atoms = static_cast<int>(species.size());
+  w->impl_->opt = opt;
+  w->impl_->open_existing(species, H5P_DEFAULT, last_step);
+  return w;
+}
+
+#if defined(VITRUM_HAVE_MPI)
+std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,
+                                               const std::vector<int>& species,
+                                               const H5mdOptions& opt, long last_step,
+                                               MPI_Comm comm) {
+  std::unique_ptr<H5mdWriter> w(new H5mdWriter());
+  auto& m = *w->impl_;
+  m.path = path;
+  m.n_atoms = static_cast<int>(species.size());
+  m.opt = opt;
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &m.rank);
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (size > 1) {
+#ifdef H5_HAVE_PARALLEL
+    m.parallel = true;
+    H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
+#else
+    fail("{}: this HDF5 library is serial; a parallel trajectory needs parallel HDF5", path);
+#endif
+  }
+  m.open_existing(species, fapl.get(), last_step);
+  return w;
+}
+#endif
+
+long H5mdWriter::frames_dropped() const {
+  return impl_->dropped;
+}
+
 H5mdWriter::~H5mdWriter() {
   try {
     close();
@@ -295,7 +469,9 @@ void H5mdWriter::write_frame(long step, double time_fs, const Box& box, const st
   }
   if (m.opt.forces) {
     m.write_series_meta(m.force, step, time_fs);
-    m.write_atoms(m.force, ids, forces);
+    std::vector<Vec3> kj(forces.size());
+    for (std::size_t k = 0; k < forces.size(); ++k) kj[k] = kKjMolPerEv * forces[k];
+    m.write_atoms(m.force, ids, kj);
   }
   ++m.frames;
   H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL);
@@ -338,6 +514,30 @@ Handle open_dataset(hid_t file, const std::string& path, const std::string& name
   return d;
 }
 
+/// The "unit" attribute of a dataset ("" when there is none or it is not a string).
+std::string unit_of(hid_t dset) {
+  if (H5Aexists(dset, "unit") <= 0) return "";
+  Handle a(H5Aopen(dset, "unit", H5P_DEFAULT), H5Aclose);
+  Handle ft(H5Aget_type(a.get()), H5Tclose);
+  if (!a.valid() || H5Tget_class(ft.get()) != H5T_STRING) return "";
+  if (H5Tis_variable_str(ft.get()) > 0) {
+    Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(t.get(), H5T_VARIABLE);
+    H5Tset_cset(t.get(), H5Tget_cset(ft.get()));
+    char* c = nullptr;
+    if (H5Aread(a.get(), t.get(), &c) < 0 || c == nullptr) return "";
+    std::string s(c);
+    Handle sp(H5Aget_space(a.get()), H5Sclose);
+    H5Dvlen_reclaim(t.get(), sp.get(), H5P_DEFAULT, &c);
+    return s;
+  }
+  const std::size_t n = H5Tget_size(ft.get());
+  std::string s(n, '\0');
+  if (n == 0 || H5Aread(a.get(), ft.get(), s.data()) < 0) return "";
+  s.resize(std::strlen(s.c_str()));
+  return s;
+}
+
 template <typename T>
 std::vector<T> read_all(hid_t dset, hid_t type, const std::string& path, const std::string& name) {
   size_t n = 1;
@@ -376,7 +576,11 @@ std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* spec
   if (vel.valid()) v = read_all<double>(vel.get(), H5T_NATIVE_DOUBLE, path, "velocity/value");
   Handle frc = open_dataset(file.get(), path, base + "/force/value", false);
   std::vector<double> f;
-  if (frc.valid()) f = read_all<double>(frc.get(), H5T_NATIVE_DOUBLE, path, "force/value");
+  if (frc.valid()) {
+    f = read_all<double>(frc.get(), H5T_NATIVE_DOUBLE, path, "force/value");
+    if (unit_of(frc.get()) == kForceUnit)  // else eV/Å, as older files store them
+      for (double& x : f) x /= kKjMolPerEv;
+  }
   Handle edg = open_dataset(file.get(), path, base + "/box/edges/value", false);
   std::vector<double> e;
   if (edg.valid()) e = read_all<double>(edg.get(), H5T_NATIVE_DOUBLE, path, "box/edges/value");

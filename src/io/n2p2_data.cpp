@@ -81,6 +81,7 @@ std::vector<Structure> parse_n2p2_data(std::string_view text, const std::string&
       }
       b = BlockState{};
       b.begin_line = ln;
+      b.s.line = ln;
       in_block = true;
       for (std::size_t t = 1; t < tok.size(); ++t) {
         if (tok[t] == "set=train") {

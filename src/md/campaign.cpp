@@ -1,6 +1,8 @@
 /// \file campaign.cpp
 /// `vitrum run`: starting structure, force field, velocities, stages, thermo/CSV/snapshot
-/// output, progress line, crash snapshot and timing summary.
+/// output, progress line, crash snapshot and timing summary; H5MD trajectory, checkpoints,
+/// restart and batch-job stops (the checkpoint and batch logic live in checkpoint.cpp and
+/// batch_control.cpp; here only where they hook into the loop).
 
 #include "vitrum/md/campaign.hpp"
 
@@ -13,12 +15,19 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/builders.hpp"
+#include "vitrum/io/h5md.hpp"
 #include "vitrum/io/structure_io.hpp"
+#include "vitrum/md/batch_control.hpp"
+#include "vitrum/md/checkpoint.hpp"
+#include "vitrum/md/dataset_output.hpp"
+#include "vitrum/md/distribute.hpp"
+#include "vitrum/parallel/domain.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -61,6 +70,34 @@ class AppendFile {
     if (f_ == nullptr) fail("{}: cannot create the file: {}", path, std::strerror(errno));
   }
   bool is_open() const { return f_ != nullptr; }
+  /// Continues `path` after a restart: cut back to `keep` bytes (its size at the checkpoint, so
+  /// lines written after the checkpoint go) and appended to. Returns false when a new file was
+  /// started instead (none there, or none at the checkpoint); `note` tells about a short file.
+  bool open_continue(const std::string& path, long keep, std::string* note) {
+    namespace fs = std::filesystem;
+    path_ = path;
+    std::error_code ec;
+    const bool exists = fs::exists(path, ec);
+    if (!exists || keep < 0) {
+      open(path);
+      return false;
+    }
+    const auto size = static_cast<long>(fs::file_size(path, ec));
+    if (ec) fail("{}: cannot read the file size: {}", path, ec.message());
+    if (size > keep) {
+      fs::resize_file(path, static_cast<std::uintmax_t>(keep), ec);
+      if (ec) fail("{}: cannot cut the file back to the checkpoint: {}", path, ec.message());
+    } else if (size < keep) {
+      *note +=
+          fmt::format("  note: {} is shorter ({} bytes) than at the checkpoint ({}); appending\n",
+                      path, size, keep);
+    }
+    f_ = std::fopen(path.c_str(), "a");
+    if (f_ == nullptr) fail("{}: cannot open the file to append: {}", path, std::strerror(errno));
+    return true;
+  }
+  /// Bytes in the file (-1: not open).
+  long bytes() const { return f_ != nullptr ? std::ftell(f_) : -1; }
   void write(const std::string& text) {
     if (std::fwrite(text.data(), 1, text.size(), f_) != text.size() || std::fflush(f_) != 0) {
       fail("{}: write failed: {}", path_, std::strerror(errno));
@@ -75,17 +112,86 @@ class AppendFile {
 /// Console, CSV, snapshots and the progress line.
 class Output {
  public:
-  Output(const RunConfig& c, const RunOptions& o, const std::string& dir, int atoms)
-      : c_(c), o_(o), dir_(dir), atoms_(atoms) {
-    csv_.open(path(c.output.thermo_csv));
-    csv_.write(
+  /// `resume`: the checkpoint of a restart (files are continued), or null.
+  /// `active`: false on MPI ranks other than 0, which write nothing.
+  Output(const RunConfig& c, const RunOptions& o, const std::string& dir, int atoms,
+         const std::vector<int>& species, const Checkpoint* resume, bool active = true)
+      : c_(c), o_(o), dir_(dir), atoms_(atoms), active_(active) {
+    if (!active_) return;
+    const char* csv_header =
         "step,time_fs,temperature_K,pressure_bar,pe_eV,ke_eV,etotal_eV,conserved_eV,volume_A3,"
-        "density_g_cm3,atom_steps_per_s,stage\n");
+        "density_g_cm3,atom_steps_per_s,stage\n";
+    if (resume == nullptr ||
+        !csv_.open_continue(path(c.output.thermo_csv), resume->thermo_csv_bytes, &notes_)) {
+      if (!csv_.is_open()) csv_.open(path(c.output.thermo_csv));
+      csv_.write(csv_header);
+    }
     bool traj = c.output.trajectory_every > 0;
     for (const auto& s : c.stages) traj = traj || s.trajectory_every > 0;
-    if (traj) traj_.open(path(c.output.trajectory));
+    if (traj) {
+      if (resume == nullptr) {
+        traj_.open(path(c.output.trajectory));
+      } else {
+        traj_.open_continue(path(c.output.trajectory), resume->trajectory_bytes, &notes_);
+      }
+    }
+    // H5MD trajectory: a new file, or the old one continued after the checkpoint's step.
+    bool h5 = c.output.h5md.every > 0;
+    for (const auto& s : c.stages) h5 = h5 || s.h5md_every > 0;
+    if (h5) {
+      const auto& hc = c.output.h5md;
+      H5mdOptions ho;
+      ho.velocities = hc.velocities;
+      ho.forces = hc.forces;
+      ho.compression = hc.compression;
+      const std::string hp = path(hc.file);
+      std::error_code ec;
+      if (resume != nullptr && resume->h5md_frames >= 0 && std::filesystem::exists(hp, ec)) {
+        h5md_ = H5mdWriter::reopen(hp, species, ho, resume->system.step);
+        if (h5md_->frames_dropped() > 0)
+          notes_ += fmt::format("  {}: {} frame(s) after the checkpoint dropped\n", hp,
+                                h5md_->frames_dropped());
+      } else {
+        h5md_ = std::make_unique<H5mdWriter>(hp, species, ho);
+      }
+      h5md_ids_.resize(atoms);
+      for (int i = 0; i < atoms; ++i) h5md_ids_[i] = i;
+    }
     progress_ = c.output.progress && !o.quiet && isatty(STDERR_FILENO) == 1;
     start_ = last_time_ = Clock::now();
+    if (resume != nullptr) done0_ = last_step_ = resume->system.step;
+  }
+
+  /// What continuing the files after a restart noticed (empty: nothing).
+  const std::string& notes() const { return notes_; }
+  bool has_h5md() const {
+    if (!active_) {  // the other ranks follow the config, to join the gathers of the frames
+      bool h5 = c_.output.h5md.every > 0;
+      for (const auto& s : c_.stages) h5 = h5 || s.h5md_every > 0;
+      return h5;
+    }
+    return h5md_ != nullptr;
+  }
+  /// File sizes for a checkpoint.
+  void sizes(Checkpoint& ck) const {
+    if (!active_) return;
+    ck.thermo_csv_bytes = csv_.bytes();
+    ck.trajectory_bytes = traj_.bytes();
+    ck.h5md_frames = h5md_ ? h5md_->frames() : -1;
+  }
+  /// One H5MD frame (positions unwrapped if configured).
+  void h5md_frame(const MdSystem& sys) {
+    if (!active_) return;
+    std::vector<Vec3> pos = sys.positions;
+    if (c_.output.h5md.unwrapped)
+      for (int i = 0; i < sys.size(); ++i) pos[i] = sys.unwrapped(i);
+    h5md_->write_frame(sys.step, sys.time_fs, sys.box, h5md_ids_, pos,
+                       c_.output.h5md.velocities ? sys.velocities : std::vector<Vec3>{},
+                       c_.output.h5md.forces ? sys.forces : std::vector<Vec3>{});
+  }
+  /// Flushes and closes the H5MD file (also done by the destructor).
+  void close() {
+    if (h5md_) h5md_->close();
   }
 
   std::string path(const std::string& name) const {
@@ -93,7 +199,7 @@ class Output {
   }
 
   void header() {
-    if (o_.quiet) return;
+    if (o_.quiet || !active_) return;
     std::fprintf(o_.out, "%9s %11s %10s %12s %19s %16s %19s %19s %12s %9s %11s\n", "step",
                  "time_fs", "T_K", "P_bar", "E_pot_eV", "E_kin_eV", "E_tot_eV", "E_conserved_eV",
                  "volume_A3", "rho_g_cm3", "atom-step/s");
@@ -101,6 +207,7 @@ class Output {
   }
 
   void thermo(const Thermo& t, const std::string& stage) {
+    if (!active_) return;
     const double wall = seconds_since(last_time_);
     const long dsteps = t.step - last_step_;
     const double rate = dsteps > 0 && wall > 0 ? static_cast<double>(dsteps) * atoms_ / wall : 0.0;
@@ -122,6 +229,7 @@ class Output {
   }
 
   void snapshot(const MdSystem& sys, const Thermo& t, const std::string& stage) {
+    if (!active_) return;
     Structure s = to_structure(sys, c_.output.trajectory_unwrapped, c_.output.trajectory_forces);
     s.info["step"] = std::to_string(sys.step);
     s.info["time_fs"] = fmt::format("{}", sys.time_fs);
@@ -140,7 +248,8 @@ class Output {
     if (std::chrono::duration<double>(now - last_progress_).count() < 0.5 && done < total) return;
     last_progress_ = now;
     const double elapsed = seconds_since(start_);
-    const double eta = done > 0 ? elapsed * static_cast<double>(total - done) / done : NAN;
+    const long run = done - done0_;  // steps of this job (a restart starts at done0_)
+    const double eta = run > 0 ? elapsed * static_cast<double>(total - done) / run : NAN;
     std::fprintf(stderr, "\r  [%d/%d %s] step %ld/%ld (%.1f%%)  T %.1f K  ETA %s\033[K",
                  stage_index + 1, n_stages, stage.c_str(), done, total,
                  100.0 * static_cast<double>(done) / std::max(1L, total), temperature,
@@ -162,10 +271,15 @@ class Output {
   const RunOptions& o_;
   std::string dir_;
   int atoms_;
+  bool active_ = true;
   AppendFile csv_, traj_;
+  std::unique_ptr<H5mdWriter> h5md_;
+  std::vector<int> h5md_ids_;
+  std::string notes_;
   bool progress_ = false, shown_ = false;
   Clock::time_point start_, last_time_, last_progress_{};
   long last_step_ = 0;
+  long done0_ = 0;
 };
 
 }  // namespace
@@ -215,13 +329,22 @@ std::string format_timers(const StepTimers& t, long steps, int atoms) {
   out += line("potential", t.force);
   out += line("integrate", t.integrate);
   out += line("output", t.output);
+  if (t.comm > 0) out += line("comm", t.comm);  // MPI domain decomposition
   out += fmt::format("  {:<10} {:10.3f} s  {} steps, {:.4g} atom-steps/s\n", "total", total, steps,
                      total > 0 ? static_cast<double>(steps) * atoms / total : 0.0);
   return out;
 }
 
-RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
+RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   const auto t_start = Clock::now();
+  // ---- MPI domain decomposition: rank 0 alone prints and writes files
+  const parallel::Comm world = parallel::Comm::world();
+  const bool root = world.rank() == 0;
+  RunOptions rank_options = options;
+  if (!root) rank_options.quiet = true;
+  const RunOptions& o = rank_options;
+  // ----
+  SignalGuard signals;  // SIGTERM/SIGUSR1/SIGINT: stop after the step with a checkpoint
   if (o.threads > 0) {
     omp_set_num_threads(o.threads);
   } else if (c.threads > 0) {
@@ -234,12 +357,23 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
   // Fail on an unsupported final-structure format before any work.
   structure_format_from_path(c.output.final_structure);
 
-  Structure s0 = load_initial_structure(c);
+  // ---- restart: the checkpoint replaces the starting structure and velocities
+  std::optional<Checkpoint> ck;
+  std::vector<std::string> restart_notes;
+  if (!o.restart_file.empty()) {
+    ck = read_checkpoint(o.restart_file);
+    restart_notes = check_restart_config(*ck, c, o.restart_file);
+  }
+  // ----
+
+  Structure s0 = ck ? Structure{} : load_initial_structure(c);
   auto ff = load_force_field(c.potential.path, c.potential.backend, c.potential.precision,
                              c.potential.length_unit, c.potential.energy_unit);
-  MdSystem sys = make_system(s0, assign_masses(s0.species, c.masses));
+  MdSystem sys = ck ? ck->system : make_system(s0, assign_masses(s0.species, c.masses));
   std::string vel_source = "zero";
-  if (c.velocities.has_temperature) {
+  if (ck) {
+    vel_source = fmt::format("from checkpoint {}", o.restart_file);
+  } else if (c.velocities.has_temperature) {
     maxwell_boltzmann(sys, c.velocities.temperature, c.velocities.seed, c.velocities.rescale);
     vel_source = fmt::format("Maxwell–Boltzmann at {} K (seed {})", c.velocities.temperature,
                              c.velocities.seed);
@@ -259,12 +393,110 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
                  omp_get_max_threads(), vel_source.c_str(), dir.c_str());
   }
 
-  Engine engine(std::move(sys), *ff, EngineOptions{c.skin, c.max_temperature, c.min_distance});
-  Output out(c, o, dir, n);
+  // ---- MPI domain decomposition (vitrum/parallel): with several ranks each keeps the atoms of
+  // its subdomain; outputs gather the whole system on rank 0 (whole(), collective).
+  std::unique_ptr<parallel::Domain> domain;
+  if (world.size() > 1) {
+    if (ck)
+      fail(
+          "{}: --restart under MPI domain decomposition ({} ranks) is not supported yet; restart "
+          "on one rank",
+          o.restart_file, world.size());
+    domain = std::make_unique<parallel::Domain>(world, sys.box);
+    if (!o.quiet)
+      std::fprintf(o.out, "  domain decomposition: %s\n", domain->describe(sys.box).c_str());
+    sys = distribute_system(std::move(sys), *domain);
+  }
+  // ----
+  Engine engine(std::move(sys), *ff, EngineOptions{c.skin, c.max_temperature, c.min_distance},
+                domain.get());
+  auto whole = [&]() -> const MdSystem& { return engine.gather_system(); };
+  // ---- restart: replay the checkpoint's last neighbor-list rebuild, compare the forces
+  long first_done = 0;  // campaign steps already taken
+  if (ck) {
+    engine.restore(ck->system, ck->rebuild);
+    double df = 0.0, fmax = 0.0;
+    int worst = 0;
+    for (int i = 0; i < n; ++i) {
+      const Vec3 d = engine.system().forces[i] - ck->system.forces[i];
+      const double a = std::sqrt(dot(d, d));
+      if (a > df) df = a, worst = i;
+      fmax = std::max(fmax, std::sqrt(dot(ck->system.forces[i], ck->system.forces[i])));
+    }
+    if (df > 1e-3 * std::max(fmax, 1e-3)) {
+      fail(
+          "{}: the potential gives other forces at the checkpointed positions than the run that "
+          "wrote the checkpoint (max |ΔF| = {:.3g} eV/Å at atom {}, largest |F| {:.3g} eV/Å): "
+          "was [potential] changed? Use the potential of the original run",
+          o.restart_file, df, worst, fmax);
+    }
+    for (std::size_t si = 0; si < static_cast<std::size_t>(ck->stage); ++si)
+      first_done += c.stages[si].steps;
+    first_done += ck->step_in_stage;
+    if (!o.quiet) {
+      std::fprintf(o.out,
+                   "  restart: %s (written %s by %d rank(s)): stage %d/%zu \"%s\", step %ld of "
+                   "%ld, campaign step %ld of %ld; forces at the checkpoint %s\n",
+                   o.restart_file.c_str(), ck->created.c_str(), ck->writer_ranks, ck->stage + 1,
+                   c.stages.size(), c.stages[ck->stage].name.c_str(), ck->step_in_stage,
+                   c.stages[ck->stage].steps, first_done, c.total_steps(),
+                   df == 0.0
+                       ? "reproduced bit for bit"
+                       : fmt::format("differ by up to {:.3g} eV/Å (not bit for bit)", df).c_str());
+      for (const auto& note : restart_notes) std::fprintf(o.out, "  note: %s\n", note.c_str());
+    }
+  }
+  Output out(c, o, dir, n, whole().species, ck ? &*ck : nullptr, root);
+  if (!o.quiet && !out.notes().empty()) std::fprintf(o.out, "%s", out.notes().c_str());
+  // ----
+  // ---- training-set frames ([output] dataset_every, vitrum/md/dataset_output.hpp)
+  auto dataset = root ? open_dataset(c, dir, ck ? ck->system.step : -1) : nullptr;
+  bool sampling = dataset != nullptr;  // on every rank: whole() is collective
+  world.broadcast(&sampling, sizeof(sampling), 0);
+  // ----
   const long total_steps = c.total_steps();
-  double conserved_offset = 0.0;
-  std::string stage_name = c.stages.front().name;
+  double conserved_offset = ck ? ck->conserved_offset : 0.0;
+  const std::size_t first_stage = ck ? static_cast<std::size_t>(ck->stage) : 0;
+  std::string stage_name = c.stages[first_stage].name;
   std::unique_ptr<Integrator> integ;
+
+  // ---- checkpoints and batch-job stops
+  const std::string checkpoint_path = out.path(c.checkpoint.file);
+  BatchLimits limits;
+  limits.max_walltime_s = o.max_walltime_s;
+  limits.max_steps = o.max_steps;
+  limits.checkpoint_every_steps = c.checkpoint.every_steps;
+  limits.checkpoint_every_s = 60.0 * c.checkpoint.every_minutes;
+  limits.checkpoint_bytes = 150.0 * n;
+  const auto job_start = o.start == Clock::time_point{} ? t_start : o.start;
+  BatchControl batch(limits, job_start);
+  std::string last_checkpoint;
+  auto write_checkpoint_now = [&](std::size_t si, long k) {
+    const auto t0 = Clock::now();
+    Checkpoint x = capture_checkpoint(c, engine, *integ, static_cast<int>(si), k, conserved_offset);
+    out.sizes(x);
+#ifdef VITRUM_HAVE_MPI
+    if (domain) {  // every rank writes the rows of its atoms; rank 0 knows the file sizes
+      x.ids.assign(engine.system().id.begin(), engine.system().id.end());
+      x.n_atoms_total = engine.system().global_size();
+      long sizes[3] = {x.thermo_csv_bytes, x.trajectory_bytes, x.h5md_frames};
+      world.broadcast(sizes, sizeof(sizes), 0);
+      x.thermo_csv_bytes = sizes[0], x.trajectory_bytes = sizes[1], x.h5md_frames = sizes[2];
+      write_checkpoint(checkpoint_path, x, world.mpi());
+    } else {
+      write_checkpoint(checkpoint_path, x);
+    }
+#else
+    write_checkpoint(checkpoint_path, x);
+#endif
+    last_checkpoint = checkpoint_path;
+    const double dt = seconds_since(t0);
+    batch.checkpoint_written(dt);
+    engine.timers().output += dt;
+  };
+  StopReason stopped = StopReason::None;
+  long steps_run = 0;
+  // ----
 
   auto thermo_now = [&]() {
     return compute_thermo(engine.system(), (integ ? integ->extended_energy(engine.system()) : 0.0) +
@@ -276,12 +508,16 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
     {
       const auto t0 = Clock::now();
       out.header();
-      out.thermo(thermo_now(), stage_name);
+      if (!ck) {
+        out.thermo(thermo_now(), stage_name);
+        if (out.has_h5md()) out.h5md_frame(whole());
+      }
       engine.timers().output += seconds_since(t0);
     }
-    long done = 0;
-    for (std::size_t si = 0; si < c.stages.size(); ++si) {
+    long done = first_done;
+    for (std::size_t si = first_stage; si < c.stages.size(); ++si) {
       const StageConfig& st = c.stages[si];
+      const bool resumed = ck && si == first_stage;  // the checkpoint is inside this stage
       stage_name = st.name;
       // Keep the conserved quantity continuous: the new integrator's extended energy starts at 0.
       if (integ) {
@@ -291,6 +527,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
       const long thermo_every = st.thermo_every >= 0 ? st.thermo_every : c.output.thermo_every;
       const long traj_every =
           st.trajectory_every >= 0 ? st.trajectory_every : c.output.trajectory_every;
+      const long h5md_every = st.h5md_every >= 0 ? st.h5md_every : c.output.h5md.every;
       if (!o.quiet) {
         out.clear_progress();
         std::string targets;
@@ -304,16 +541,28 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
         }
         if (st.integrator.ensemble == Ensemble::NptMtk)
           targets += fmt::format(", P {} bar", st.pressure);
-        std::fprintf(o.out, "stage %zu/%zu \"%s\": %ld steps (%.4g ps)%s; %s\n", si + 1,
-                     c.stages.size(), st.name.c_str(), st.steps, st.steps * st.integrator.dt * 1e-3,
-                     targets.c_str(), integ->describe().c_str());
+        std::fprintf(
+            o.out, "stage %zu/%zu \"%s\": %ld steps (%.4g ps)%s; %s%s\n", si + 1, c.stages.size(),
+            st.name.c_str(), st.steps, st.steps * st.integrator.dt * 1e-3, targets.c_str(),
+            integ->describe().c_str(),
+            resumed ? fmt::format("; resumed after step {}", ck->step_in_stage).c_str() : "");
         std::fflush(o.out);
       }
       StepContext ctx;
       ctx.pressure = st.pressure;
       ctx.temperature = st.temperature_at(0);
-      integ->begin(engine.system(), ctx);
-      for (long k = 1; k <= st.steps; ++k) {
+      long k_first = 1;
+      if (resumed) {
+        try {
+          integ->load_state(ck->integrator);
+        } catch (const Error& e) {
+          fail("{}: {}", o.restart_file, e.what());
+        }
+        k_first = ck->step_in_stage + 1;
+      } else {
+        integ->begin(engine.system(), ctx);
+      }
+      for (long k = k_first; k <= st.steps; ++k) {
         ctx.temperature = st.temperature_at(k);
         engine.step(*integ, ctx);
         ++done;
@@ -323,26 +572,50 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
         }
         const bool thermo = (thermo_every > 0 && step % thermo_every == 0) || k == st.steps;
         const bool snap = traj_every > 0 && step % traj_every == 0;
-        if (thermo || snap) {
+        const bool h5frame = h5md_every > 0 && step % h5md_every == 0;
+        if (thermo || snap || h5frame) {
           const auto t0 = Clock::now();
           const Thermo t = thermo_now();
           if (thermo) {
             engine.check_overlaps();
+            engine.check_atoms();  // domain decomposition: no atom lost or duplicated
             out.thermo(t, st.name);
           }
-          if (snap) out.snapshot(engine.system(), t, st.name);
+          if (snap) out.snapshot(whole(), t, st.name);
+          if (h5frame) out.h5md_frame(whole());
           engine.timers().output += seconds_since(t0);
         }
+        // ---- training-set frames
+        if (sampling && dataset_every(c, st) > 0 && step % dataset_every(c, st) == 0) {
+          const MdSystem& w = whole();
+          if (dataset) dataset->write(w, st.name);
+        }
+        // ----
         out.progress(done, total_steps, static_cast<int>(si), static_cast<int>(c.stages.size()),
                      st.name, ctx.temperature);
+        // ---- checkpoints and batch-job stops (the last step ends the campaign normally)
+        ++steps_run;
+        const bool last = si + 1 == c.stages.size() && k == st.steps;
+        const BatchControl::Decision d = batch.after_step(step);
+        if (!last && (d.checkpoint || d.stop != StopReason::None)) write_checkpoint_now(si, k);
+        if (!last && d.stop != StopReason::None) {
+          stopped = d.stop;
+          break;
+        }
+        // ----
       }
+      if (stopped != StopReason::None) break;
     }
   } catch (const Error& e) {
     out.clear_progress();
     const std::string crash = out.path(c.output.crash_structure);
     std::string note;
     try {
-      write_structures(crash, {to_structure(engine.system(), false, true)});
+      // Under domain decomposition only an error raised on every rank (the engine's) can gather.
+      if (domain && dynamic_cast<const UnstableDynamics*>(&e) == nullptr)
+        fail("the error may have been raised on one rank only");
+      const MdSystem& w = whole();
+      if (root) write_structures(crash, {to_structure(w, false, true)});
       note = fmt::format(" (last snapshot at step {} written to {})", engine.system().step, crash);
     } catch (const Error& e2) {
       note = fmt::format(" (could not write the last snapshot: {})", e2.what());
@@ -354,15 +627,46 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
   }
   out.clear_progress();
 
+  // ---- early stop: the checkpoint is written; close the files and report
+  if (stopped != StopReason::None) {
+    out.close();
+    RunSummary r;
+    r.completed = false;
+    r.stop_reason = batch.describe(stopped);
+    r.checkpoint = last_checkpoint;
+    r.final_thermo = thermo_now();
+    r.steps = steps_run;
+    r.rebuilds = engine.rebuilds();
+    r.timers = engine.timers();
+    r.wall_seconds = seconds_since(t_start);
+    if (!o.quiet) {
+      std::fprintf(o.out, "%s", format_timers(r.timers, r.steps, n).c_str());
+      std::fprintf(o.out,
+                   "stopped by %s after campaign step %ld of %ld (stage \"%s\"); checkpoint "
+                   "written to %s\ncontinue with: vitrum run %s --restart %s\n",
+                   r.stop_reason.c_str(), engine.system().step, total_steps, stage_name.c_str(),
+                   r.checkpoint.c_str(), c.file.c_str(), r.checkpoint.c_str());
+      std::fflush(o.out);
+    }
+    return r;
+  }
+  // ----
+
   RunSummary r;
   r.final_thermo = thermo_now();
   r.final_structure = out.path(c.output.final_structure);
   {
     const auto t0 = Clock::now();
-    write_structures(r.final_structure, {to_structure(engine.system(), false, false)});
+    const MdSystem& w = whole();
+    if (root) write_structures(r.final_structure, {to_structure(w, false, false)});
     engine.timers().output += seconds_since(t0);
   }
-  r.steps = total_steps;
+  if (c.checkpoint.at_end) {
+    write_checkpoint_now(c.stages.size() - 1, c.stages.back().steps);
+    r.checkpoint = last_checkpoint;
+  }
+  out.close();
+  r.steps = steps_run;
   r.rebuilds = engine.rebuilds();
   r.timers = engine.timers();
   r.wall_seconds = seconds_since(t_start);
@@ -370,9 +674,11 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& o) {
     std::fprintf(o.out, "%s", format_timers(r.timers, r.steps, n).c_str());
     std::fprintf(o.out,
                  "neighbor list: %ld builds (every %.1f steps on average); wall time %.3f s\n"
-                 "wrote %s, %s\n",
-                 r.rebuilds, r.rebuilds > 0 ? static_cast<double>(r.steps) / r.rebuilds : 0.0,
-                 r.wall_seconds, out.path(c.output.thermo_csv).c_str(), r.final_structure.c_str());
+                 "wrote %s, %s%s%s\n",
+                 r.rebuilds,
+                 r.rebuilds > 0 ? static_cast<double>(engine.system().step) / r.rebuilds : 0.0,
+                 r.wall_seconds, out.path(c.output.thermo_csv).c_str(), r.final_structure.c_str(),
+                 r.checkpoint.empty() ? "" : ", ", r.checkpoint.c_str());
     std::fflush(o.out);
   }
   return r;

@@ -23,12 +23,14 @@ double seconds_since(Clock::time_point t0) {
 
 }  // namespace
 
-Engine::Engine(MdSystem system, ForceField& force_field, EngineOptions options)
-    : sys_(std::move(system)), ff_(force_field), opt_(options) {
+Engine::Engine(MdSystem system, ForceField& force_field, EngineOptions options,
+               parallel::Domain* domain)
+    : sys_(std::move(system)), ff_(force_field), opt_(options), domain_(domain) {
   if (!(opt_.skin >= 0.0) || !std::isfinite(opt_.skin)) {
     fail("neighbor skin must be finite and >= 0 Å, got {}", opt_.skin);
   }
   if (sys_.image.size() != sys_.positions.size()) sys_.image.assign(sys_.size(), {0, 0, 0});
+  if (domain_ != nullptr) attach_domain();
   setup();
 }
 
@@ -44,8 +46,13 @@ void Engine::setup() {
 }
 
 void Engine::rebuild() {
+  if (domain_ != nullptr) {
+    rebuild_distributed();
+    return;
+  }
   const auto t0 = Clock::now();
   const double width = ff_.cutoff() + opt_.skin;
+  rebuild_positions_ = sys_.positions;  // for RebuildRecord (checkpoint/restart)
   shell_ = build_ghost_shell(sys_.box, sys_.positions, sys_.species, width);
   // The shell wrapped the locals into the cell; keep the wrapped positions and count the images.
   const int n = sys_.size();
@@ -73,6 +80,12 @@ void Engine::rebuild() {
 }
 
 bool Engine::rebuild_needed() const {
+  const bool local = local_rebuild_needed();
+  // Under domain decomposition every rank rebuilds when any rank's criterion says so.
+  return domain_ != nullptr ? domain_->comm().any(local) : local;
+}
+
+bool Engine::local_rebuild_needed() const {
   const std::size_t n = sys_.positions.size();
   double cell_term = 0.0;
   bool same_box = true;
@@ -101,6 +114,15 @@ void Engine::update_ghosts() {
     timers_.neighbor += seconds_since(t1);
     return;
   }
+  if (domain_ != nullptr) {
+    // The halo plan moves the ghosts, with image shifts from the current cell.
+    std::copy(sys_.positions.begin(), sys_.positions.end(), shell_.positions.begin());
+    const auto t1 = Clock::now();
+    timers_.neighbor += std::chrono::duration<double>(t1 - t0).count();
+    plan_.forward(sys_.box, shell_.positions);
+    timers_.comm += seconds_since(t1);
+    return;
+  }
   // After a cell change the image shifts follow the cell: shift_g = Σ_d n_gd h_d.
   bool same_box = true;
   for (int d = 0; d < 3; ++d) {
@@ -127,6 +149,10 @@ void Engine::compute_forces() {
   timers_.force += seconds_since(t0);
   if (result_.forces.size() != sys_.positions.size()) {
     fail("force field returned {} forces for {} atoms", result_.forces.size(), sys_.size());
+  }
+  if (domain_ != nullptr) {
+    finish_forces_distributed();  // reverse halo exchange, energy and virial summed over ranks
+    return;
   }
   sys_.forces = result_.forces;
   sys_.potential_energy = result_.energy;
@@ -168,24 +194,75 @@ void Engine::step(Integrator& integrator, StepContext ctx) {
   }
 }
 
-double Engine::min_distance(int* i, int* j) const {
+double Engine::closest_pair(int* id_i, int* id_j, int* z_i, int* z_j) const {
   int a = -1, b = -1;
-  const double d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
-  if (i != nullptr) *i = a;
-  if (j != nullptr) *j = b >= 0 ? shell_.owner[b] : -1;
+  double d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
+  int pair[4] = {-1, -1, 0, 0};  // ids and species of the pair
+  if (a >= 0) {
+    if (domain_ != nullptr) {
+      pair[0] = shell_ids_[a];
+      pair[1] = shell_ids_[b];
+    } else {
+      pair[0] = a;
+      pair[1] = shell_.owner[b];
+    }
+    pair[2] = shell_.species[a];
+    pair[3] = shell_.species[b];
+  }
+  if (domain_ != nullptr) {
+    const int holder = domain_->comm().min_location(d);
+    domain_->comm().broadcast(pair, sizeof(pair), holder);
+  }
+  if (id_i != nullptr) *id_i = pair[0];
+  if (id_j != nullptr) *id_j = pair[1];
+  if (z_i != nullptr) *z_i = pair[2];
+  if (z_j != nullptr) *z_j = pair[3];
   return d;
 }
 
+double Engine::min_distance(int* i, int* j) const {
+  return closest_pair(i, j, nullptr, nullptr);
+}
+
 void Engine::check_overlaps() {
-  int i = -1, j = -1;
-  const double d = min_distance(&i, &j);
+  int i = -1, j = -1, zi = 0, zj = 0;
+  const double d = closest_pair(&i, &j, &zi, &zj);
   if (d < opt_.min_distance) {
     throw UnstableDynamics(fmt::format(
         "step {}: atoms {} ({}) and {} ({}) are {:.4g} Å apart, closer than min_distance = {} Å "
         "(overlapping atoms); check the starting structure, the time step and the potential",
-        sys_.step, i, element_symbol(sys_.species[i]), j, element_symbol(sys_.species[j]), d,
-        opt_.min_distance));
+        sys_.step, i, element_symbol(zi), j, element_symbol(zj), d, opt_.min_distance));
   }
+}
+
+// ------------------------------------------------------------------ checkpoint/restart
+
+RebuildRecord Engine::last_rebuild() const {
+  return RebuildRecord{rebuild_positions_, ref_box_, rebuilds_};
+}
+
+void Engine::restore(MdSystem system, const RebuildRecord& record) {
+  const std::size_t n = system.positions.size();
+  if (record.positions.size() != n || system.velocities.size() != n || system.image.size() != n ||
+      system.species.size() != n || system.mass.size() != n) {
+    fail(
+        "restore: inconsistent state ({} positions, {} velocities, {} image counts, {} rebuild "
+        "positions)",
+        n, system.velocities.size(), system.image.size(), record.positions.size());
+  }
+  // Replay the rebuild from its own inputs; what it does to positions and image counts is
+  // discarded (the checkpointed state already holds the result).
+  sys_ = std::move(system);
+  MdSystem state = sys_;
+  sys_.positions = record.positions;
+  sys_.box = record.box;
+  rebuild();
+  sys_ = std::move(state);
+  rebuilds_ = record.rebuilds;
+  // The ghost update of the step that produced the state: no rebuild is due (that decision
+  // depends only on the positions, the cell and the replayed list), so the ghosts follow.
+  update_ghosts();
+  compute_forces();
 }
 
 }  // namespace vitrum::md

@@ -15,21 +15,20 @@ namespace vitrum::md::cpu {
 /// Parallelise only loops long enough to pay for the threads.
 constexpr int kParallelAtoms = 8192;
 
-/// 1 / (m kMvv2e) per atom (fs² eV⁻¹ Å⁻²... i.e. the factor turning eV/Å into Å/fs²).
-inline std::vector<double> inverse_mass_conv(const MdSystem& sys) {
-  std::vector<double> out(sys.mass.size());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = 1.0 / (units::kMvv2e * sys.mass[i]);
-  return out;
+/// 1 / (m kMvv2e) for a mass m in amu: the factor turning eV/Å into Å/fs². Computed where it is
+/// used rather than stored per atom, because atoms change order and rank when they migrate.
+inline double inverse_mass_conv(double mass) {
+  return 1.0 / (units::kMvv2e * mass);
 }
 
 /// v <- v + h F/(m kMvv2e) for every atom.
-inline void kick_all(MdSystem& sys, const std::vector<double>& inv_mass_conv, double h) {
+inline void kick_all(MdSystem& sys, double h) {
   const int n = sys.size();
   Vec3* v = sys.velocities.data();
   const Vec3* f = sys.forces.data();
-  const double* im = inv_mass_conv.data();
+  const double* m = sys.mass.data();
 #pragma omp parallel for schedule(static) if (n > kParallelAtoms)
-  for (int i = 0; i < n; ++i) math::kick(v[i], f[i], im[i], h);
+  for (int i = 0; i < n; ++i) math::kick(v[i], f[i], inverse_mass_conv(m[i]), h);
 }
 
 /// r <- r + h v for every atom.
@@ -50,15 +49,17 @@ inline void scale_all(MdSystem& sys, const Vec3& s) {
 }
 
 /// Langevin O step for every atom (noise keyed by atom id and step).
-inline void langevin_all(MdSystem& sys, const std::vector<double>& inv_mass_conv, double c1,
-                         double kt, std::uint64_t seed, std::uint64_t step) {
+inline void langevin_all(MdSystem& sys, double c1, double kt, std::uint64_t seed,
+                         std::uint64_t step) {
   const int n = sys.size();
   Vec3* v = sys.velocities.data();
-  const double* im = inv_mass_conv.data();
+  const double* m = sys.mass.data();
+  const int* id = sys.id.empty() ? nullptr : sys.id.data();
   const double var = (1.0 - c1 * c1) * kt;
 #pragma omp parallel for schedule(static) if (n > kParallelAtoms)
   for (int i = 0; i < n; ++i) {
-    math::langevin_ou(v[i], c1, std::sqrt(var * im[i]), seed, static_cast<std::uint32_t>(i), step);
+    const auto key = static_cast<std::uint32_t>(id != nullptr ? id[i] : i);
+    math::langevin_ou(v[i], c1, std::sqrt(var * inverse_mass_conv(m[i])), seed, key, step);
   }
 }
 

@@ -45,15 +45,12 @@ namespace {
 
 class VelocityVerlet final : public Integrator {
  public:
-  VelocityVerlet(const IntegratorParams& p, const MdSystem& sys)
-      : dt_(p.dt), inv_mass_conv_(cpu::inverse_mass_conv(sys)) {}
+  VelocityVerlet(const IntegratorParams& p, const MdSystem&) : dt_(p.dt) {}
   void first_half(MdSystem& sys, const StepContext&) override {
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * dt_);
+    cpu::kick_all(sys, 0.5 * dt_);
     cpu::drift_all(sys, dt_);
   }
-  void second_half(MdSystem& sys, const StepContext&) override {
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * dt_);
-  }
+  void second_half(MdSystem& sys, const StepContext&) override { cpu::kick_all(sys, 0.5 * dt_); }
   double extended_energy(const MdSystem&) const override { return 0.0; }
   double timestep() const override { return dt_; }
   std::string describe() const override {
@@ -62,13 +59,41 @@ class VelocityVerlet final : public Integrator {
 
  private:
   double dt_;
-  std::vector<double> inv_mass_conv_;
 };
 
 }  // namespace
 
 std::unique_ptr<Integrator> make_nve(const IntegratorParams& p, const MdSystem& sys) {
   return std::make_unique<VelocityVerlet>(p, sys);
+}
+
+const std::vector<double>& state_entry(const IntegratorState& state, const std::string& key,
+                                       std::size_t n, const char* who) {
+  const auto it = state.find(key);
+  if (it == state.end()) fail("{} state: '{}' is missing", who, key);
+  if (it->second.size() != n) {
+    fail("{} state: '{}' holds {} value(s), expected {}", who, key, it->second.size(), n);
+  }
+  return it->second;
+}
+
+void put_chain(IntegratorState& state, const std::string& prefix, const math::NhcChain& c) {
+  state[prefix + "_xi"].assign(c.xi, c.xi + c.length);
+  state[prefix + "_v"].assign(c.v, c.v + c.length);
+  state[prefix + "_q"].assign(c.q, c.q + c.length);
+}
+
+void get_chain(const IntegratorState& state, const std::string& prefix, math::NhcChain& c,
+               const char* who) {
+  const std::size_t m = static_cast<std::size_t>(c.length);
+  const auto& xi = state_entry(state, prefix + "_xi", m, who);
+  const auto& v = state_entry(state, prefix + "_v", m, who);
+  const auto& q = state_entry(state, prefix + "_q", m, who);
+  for (std::size_t j = 0; j < m; ++j) {
+    c.xi[j] = xi[j];
+    c.v[j] = v[j];
+    c.q[j] = q[j];
+  }
 }
 
 }  // namespace detail
@@ -87,7 +112,7 @@ std::unique_ptr<Integrator> make_integrator(const IntegratorParams& p, const MdS
     if (math::suzuki_yoshida_weights(p.sy_order, w) == 0)
       fail("Suzuki–Yoshida order must be 1, 3, 5 or 7, got {}", p.sy_order);
   }
-  if (sys.size() == 0) fail("cannot integrate a system without atoms");
+  if (sys.global_size() == 0) fail("cannot integrate a system without atoms");
   switch (p.ensemble) {
     case Ensemble::Nve:
       return detail::make_nve(p, sys);

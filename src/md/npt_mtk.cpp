@@ -37,9 +37,8 @@ class NptMtk final : public Integrator {
   NptMtk(const IntegratorParams& p, const MdSystem& sys)
       : p_(p),
         iso_(p.coupling == BarostatCoupling::Isotropic),
-        natoms_(sys.size()),
+        natoms_(static_cast<double>(sys.global_size())),
         ndof_(sys.degrees_of_freedom()),
-        inv_mass_conv_(cpu::inverse_mass_conv(sys)),
         v0_(sys.box.volume()) {
     if (!sys.box.periodic) fail("npt_mtk needs a periodic cell; the structure has none");
     for (int a = 0; a < 3; ++a) {
@@ -67,7 +66,7 @@ class NptMtk final : public Integrator {
     particle_thermostat(sys);
     omega_dot_half(sys, kinetic(sys));
     scale_velocities(sys);
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
+    cpu::kick_all(sys, 0.5 * p_.dt);
     // Cell and positions over dt.
     Vec3 half{1, 1, 1};
     for (int a = 0; a < 3; ++a) {
@@ -79,7 +78,7 @@ class NptMtk final : public Integrator {
 
   void second_half(MdSystem& sys, const StepContext& ctx) override {
     set_targets(ctx);
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
+    cpu::kick_all(sys, 0.5 * p_.dt);
     scale_velocities(sys);
     omega_dot_half(sys, kinetic(sys));
     particle_thermostat(sys);
@@ -101,6 +100,28 @@ class NptMtk final : public Integrator {
         "({} loop(s), Suzuki–Yoshida order {}), dt {} fs",
         iso_ ? "isotropic" : "anisotropic", p_.tdamp, p_.pdamp, p_.chain_length, p_.chain_loops,
         p_.sy_order, p_.dt);
+  }
+  IntegratorState save_state() const override {
+    IntegratorState s;
+    s["kt"] = {kt_};
+    s["pext"] = {pext_};
+    s["w"] = {w_};
+    s["v0"] = {v0_};
+    s["omega_dot"] = {omega_dot_[0], omega_dot_[1], omega_dot_[2]};
+    put_chain(s, "chain_t", chain_t_);
+    put_chain(s, "chain_p", chain_p_);
+    return s;
+  }
+  void load_state(const IntegratorState& s) override {
+    const char* who = "npt_mtk";
+    kt_ = state_entry(s, "kt", 1, who)[0];
+    pext_ = state_entry(s, "pext", 1, who)[0];
+    w_ = state_entry(s, "w", 1, who)[0];
+    v0_ = state_entry(s, "v0", 1, who)[0];
+    const auto& od = state_entry(s, "omega_dot", 3, who);
+    for (int a = 0; a < 3; ++a) omega_dot_[a] = od[a];
+    get_chain(s, "chain_t", chain_t_, who);
+    get_chain(s, "chain_p", chain_p_, who);
   }
 
  private:
@@ -151,7 +172,6 @@ class NptMtk final : public Integrator {
   bool iso_;
   double natoms_;
   double ndof_;
-  std::vector<double> inv_mass_conv_;
   double v0_;
   double kt_ = 0.0, pext_ = 0.0, w_ = 0.0;
   double omega_dot_[3] = {0, 0, 0};

@@ -23,32 +23,33 @@ namespace {
 
 class LangevinBaoab final : public Integrator {
  public:
-  LangevinBaoab(const IntegratorParams& p, const MdSystem& sys)
-      : p_(p), inv_mass_conv_(cpu::inverse_mass_conv(sys)) {}
+  LangevinBaoab(const IntegratorParams& p, const MdSystem&) : p_(p) {}
 
   void first_half(MdSystem& sys, const StepContext& ctx) override {
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
+    cpu::kick_all(sys, 0.5 * p_.dt);
     cpu::drift_all(sys, 0.5 * p_.dt);
     const double kt = units::kBoltzmann * ctx.temperature;
     const double c1 = std::exp(-p_.dt / p_.tdamp);
     const double k0 = kinetic(sys).energy;
-    cpu::langevin_all(sys, inv_mass_conv_, c1, kt, p_.seed, static_cast<std::uint64_t>(ctx.step));
+    cpu::langevin_all(sys, c1, kt, p_.seed, static_cast<std::uint64_t>(ctx.step));
     heat_ += kinetic(sys).energy - k0;
     cpu::drift_all(sys, 0.5 * p_.dt);
   }
-  void second_half(MdSystem& sys, const StepContext&) override {
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
-  }
+  void second_half(MdSystem& sys, const StepContext&) override { cpu::kick_all(sys, 0.5 * p_.dt); }
   double extended_energy(const MdSystem&) const override { return -heat_; }
   double timestep() const override { return p_.dt; }
   std::string describe() const override {
     return fmt::format("NVT Langevin (BAOAB), tdamp {} fs, seed {}, dt {} fs", p_.tdamp, p_.seed,
                        p_.dt);
   }
+  // The noise is Philox(seed; atom id, step): the step and the seed continue it exactly.
+  IntegratorState save_state() const override { return {{"heat", {heat_}}}; }
+  void load_state(const IntegratorState& s) override {
+    heat_ = state_entry(s, "heat", 1, "nvt_langevin")[0];
+  }
 
  private:
   IntegratorParams p_;
-  std::vector<double> inv_mass_conv_;
   double heat_ = 0.0;  ///< energy received from the bath (eV)
 };
 

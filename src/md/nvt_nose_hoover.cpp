@@ -16,17 +16,17 @@ namespace {
 class NoseHooverChain final : public Integrator {
  public:
   NoseHooverChain(const IntegratorParams& p, const MdSystem& sys)
-      : p_(p), ndof_(sys.degrees_of_freedom()), inv_mass_conv_(cpu::inverse_mass_conv(sys)) {
+      : p_(p), ndof_(sys.degrees_of_freedom()) {
     chain_.length = p.chain_length;
   }
 
   void first_half(MdSystem& sys, const StepContext& ctx) override {
     thermostat(sys, ctx);
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
+    cpu::kick_all(sys, 0.5 * p_.dt);
     cpu::drift_all(sys, p_.dt);
   }
   void second_half(MdSystem& sys, const StepContext& ctx) override {
-    cpu::kick_all(sys, inv_mass_conv_, 0.5 * p_.dt);
+    cpu::kick_all(sys, 0.5 * p_.dt);
     thermostat(sys, ctx);
   }
   double extended_energy(const MdSystem&) const override {
@@ -38,6 +38,16 @@ class NoseHooverChain final : public Integrator {
         "NVT Nosé–Hoover chain (length {}, {} loop(s), Suzuki–Yoshida order {}), tdamp {} fs, "
         "dt {} fs",
         p_.chain_length, p_.chain_loops, p_.sy_order, p_.tdamp, p_.dt);
+  }
+  IntegratorState save_state() const override {
+    IntegratorState s;
+    s["kt"] = {kt_};
+    put_chain(s, "chain", chain_);
+    return s;
+  }
+  void load_state(const IntegratorState& s) override {
+    kt_ = state_entry(s, "kt", 1, "nvt_nose_hoover")[0];
+    get_chain(s, "chain", chain_, "nvt_nose_hoover");
   }
 
  private:
@@ -54,7 +64,6 @@ class NoseHooverChain final : public Integrator {
   double ndof_;
   double kt_ = 0.0;
   math::NhcChain chain_;
-  std::vector<double> inv_mass_conv_;
 };
 
 }  // namespace

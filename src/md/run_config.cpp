@@ -127,9 +127,36 @@ void read_output(TableReader& r, RunConfig& c) {
   o.final_structure = r.string("final_structure", o.final_structure);
   o.crash_structure = r.string("crash_structure", o.crash_structure);
   o.progress = r.boolean("progress", o.progress);
+  o.dataset_every = r.integer("dataset_every", o.dataset_every, 0, kMaxLong);
+  o.dataset = r.string("dataset", o.dataset);
+  if (o.dataset.empty()) r.error("dataset", "expected a file name");
+  o.dataset_test_fraction = r.non_negative("dataset_test_fraction", o.dataset_test_fraction);
+  if (o.dataset_test_fraction >= 1) r.error("dataset_test_fraction", "expected a number in [0, 1)");
+  if (const toml::table* t = r.subtable("h5md")) {
+    TableReader hr(*t, r.file(), "output.h5md");
+    auto& h = o.h5md;
+    h.every = hr.integer("every", std::nullopt, 0, kMaxLong);
+    h.file = hr.string("file", h.file);
+    h.velocities = hr.boolean("velocities", h.velocities);
+    h.forces = hr.boolean("forces", h.forces);
+    h.unwrapped = hr.boolean("unwrapped", h.unwrapped);
+    h.compression = static_cast<int>(hr.integer("compression", h.compression, 0, 9));
+    hr.check_unknown("every, file, velocities, forces, unwrapped, compression");
+  }
   r.check_unknown(
       "directory, thermo_every, thermo_csv, trajectory_every, trajectory, trajectory_forces, "
-      "trajectory_unwrapped, final_structure, crash_structure, progress");
+      "trajectory_unwrapped, final_structure, crash_structure, progress, h5md, dataset_every, "
+      "dataset, dataset_test_fraction");
+}
+
+void read_checkpoint_table(TableReader& r, RunConfig& c) {
+  auto& k = c.checkpoint;
+  k.file = r.string("file", k.file);
+  if (k.file.empty()) r.error("file", "expected a file name");
+  k.every_steps = r.integer("every_steps", k.every_steps, 0, kMaxLong);
+  k.every_minutes = r.non_negative("every_minutes", k.every_minutes);
+  k.at_end = r.boolean("at_end", k.at_end);
+  r.check_unknown("file, every_steps, every_minutes, at_end");
 }
 
 void read_stage(TableReader& r, RunConfig& c, int index) {
@@ -232,10 +259,13 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   }
   s.thermo_every = r.integer("thermo_every", -1, 0, kMaxLong);
   s.trajectory_every = r.integer("trajectory_every", -1, 0, kMaxLong);
+  s.h5md_every = r.integer("h5md_every", -1, 0, kMaxLong);
+  s.dataset_every = r.integer("dataset_every", -1, 0, kMaxLong);
   r.check_unknown(
       "name, ensemble, timestep_fs, steps, time_ps, temperature, pressure, barostat, tdamp_fs, "
       "pdamp_fs, "
-      "chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every");
+      "chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every, h5md_every, "
+      "dataset_every");
   c.stages.push_back(std::move(s));
 }
 
@@ -301,6 +331,10 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
     TableReader r(*t, file, "output");
     read_output(r, c);
   }
+  if (const toml::table* t = top.subtable("checkpoint")) {
+    TableReader r(*t, file, "checkpoint");
+    read_checkpoint_table(r, c);
+  }
   if (const toml::node* n = top.get("stage")) {
     if (!n->is_array_of_tables()) {
       top.error("stage", "expected [[stage]] tables (an array of tables)");
@@ -314,7 +348,8 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
   if (c.stages.empty()) {
     throw InputError(file, 0, "no [[stage]] tables: nothing to run");
   }
-  top.check_unknown("[structure], [potential], [md], [velocities], [output], [[stage]]");
+  top.check_unknown(
+      "[structure], [potential], [md], [velocities], [output], [checkpoint], [[stage]]");
   return c;
 }
 
@@ -372,6 +407,21 @@ against the config file's directory, the output directory against the working di
   final_structure = "final.xyz"   format by extension (.xyz, .data)
   crash_structure = "crash.xyz"   last snapshot when the run becomes unstable
   progress = true        progress line with ETA on stderr when it is a terminal
+  h5md = { every = 0, file = "trajectory.h5", velocities = true, forces = false,
+           unwrapped = true, compression = 4 }
+                         H5MD 1.1 trajectory every N steps (0: none): position, velocity,
+                         force, species, box edges, step, time; readable by h5py and MDAnalysis
+  dataset_every = 0      steps between training-set frames (0: none): n2p2 input.data with the
+                         potential energy (eV) and forces (eV/Å), `begin set=train|test`
+  dataset = "dataset.data"        the training-set file
+  dataset_test_fraction = 0.1     share of frames flagged set=test (by [md] seed and step)
+[checkpoint]             restart files: vitrum run CONFIG --restart FILE continues the campaign
+  file = "checkpoint.h5" in the output directory; written atomically (temporary name, rename)
+  every_steps = 0        steps between checkpoints (0: not by steps)
+  every_minutes = 30     wall-clock minutes between checkpoints (0: not by time)
+  at_end = true          a checkpoint when the campaign ends
+                         SIGTERM/SIGUSR1/SIGINT and --max-walltime: finish the step, write the
+                         checkpoint, close the files, exit with status 75 (resubmit with --restart)
 [[stage]]                run in order; one of steps / time_ps / a ramp rate sets the length
   name = "stage <k>"
   ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk
@@ -387,7 +437,7 @@ against the config file's directory, the output directory against the working di
   chain_loops = 1        Nosé–Hoover multiple-time-step loops
   sy_order = 3           Suzuki–Yoshida order 1, 3, 5 or 7
   seed = [md] seed       nvt_langevin noise seed
-  thermo_every, trajectory_every   override [output] for this stage
+  thermo_every, trajectory_every, h5md_every, dataset_every   override [output] for this stage
 
 Structure builders ([structure.generate] builder = "..."):
 )" + builders +

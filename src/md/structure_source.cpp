@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <sstream>
 
 #include "toml_reader.hpp"
 #include "vitrum/core/error.hpp"
@@ -103,6 +104,17 @@ std::uint64_t BuilderArgs::seed() const {
 }
 std::string BuilderArgs::where() const {
   return fmt::format("{} [structure.generate]", impl_->reader.file());
+}
+std::string BuilderArgs::parameters() const {
+  std::ostringstream ss;
+  ss << impl_->table;
+  std::string out, line;
+  std::istringstream in(ss.str());
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    out += (out.empty() ? "" : "; ") + line;
+  }
+  return out;
 }
 bool BuilderArgs::has(const std::string& key) const {
   return impl_->reader.has(key);

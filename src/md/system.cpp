@@ -26,13 +26,14 @@ constexpr double kAmuPerA3ToGPerCm3 = 1.66053906660;
 }  // namespace
 
 double MdSystem::degrees_of_freedom() const {
-  const int n = size();
+  const double n = static_cast<double>(global_size());
   return n > 1 ? 3.0 * n - 3.0 : 3.0 * n;
 }
 
 double MdSystem::total_mass() const {
   double m = 0.0;
   for (double x : mass) m += x;
+  comm.sum(&m, 1);
   return m;
 }
 
@@ -117,6 +118,7 @@ Kinetic kinetic(const MdSystem& sys) {
   std::array<double, 6> t{};
   for (const auto& p : part)
     for (int k = 0; k < 6; ++k) t[k] += p[k];
+  sys.comm.sum(t.data(), 6);
   Kinetic k;
   k.tensor[0][0] = t[0];
   k.tensor[1][1] = t[1];
@@ -157,15 +159,15 @@ Thermo compute_thermo(const MdSystem& sys, double extended_energy) {
 
 void remove_drift(MdSystem& sys) {
   const int n = sys.size();
-  if (n == 0) return;
+  if (sys.global_size() == 0) return;
   // Fixed-order sums (deterministic).
-  Vec3 p{0, 0, 0};
-  double m = 0.0;
+  double pm[4] = {0, 0, 0, 0};
   for (int i = 0; i < n; ++i) {
-    p += sys.mass[i] * sys.velocities[i];
-    m += sys.mass[i];
+    for (int a = 0; a < 3; ++a) pm[a] += sys.mass[i] * sys.velocities[i][a];
+    pm[3] += sys.mass[i];
   }
-  const Vec3 vcm = (1.0 / m) * p;
+  sys.comm.sum(pm, 4);
+  const Vec3 vcm = (1.0 / pm[3]) * Vec3{pm[0], pm[1], pm[2]};
 #pragma omp parallel for schedule(static) if (n > 20000)
   for (int i = 0; i < n; ++i) sys.velocities[i] -= vcm;
 }
@@ -178,11 +180,12 @@ void maxwell_boltzmann(MdSystem& sys, double temperature, std::uint64_t seed, bo
   const double kt = units::kBoltzmann * temperature;
 #pragma omp parallel for schedule(static) if (n > 20000)
   for (int i = 0; i < n; ++i) {
+    const int id = sys.id.empty() ? i : sys.id[i];
     sys.velocities[i] = math::maxwell_boltzmann_velocity(kt, 1.0 / (units::kMvv2e * sys.mass[i]),
-                                                         seed, static_cast<std::uint32_t>(i), 0);
+                                                         seed, static_cast<std::uint32_t>(id), 0);
   }
   remove_drift(sys);
-  if (rescale && n > 1) {
+  if (rescale && sys.global_size() > 1) {
     const double ke = kinetic(sys).energy;
     const double current = 2.0 * ke / (sys.degrees_of_freedom() * units::kBoltzmann);
     const double s = current > 0.0 ? std::sqrt(temperature / current) : 0.0;

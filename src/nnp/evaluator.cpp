@@ -65,6 +65,7 @@ void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalR
     result.energy *= eu;
     for (double& e : result.atom_energy) e *= eu;
     for (auto& f : result.forces) f = fu * f;
+    for (auto& f : result.ghost_forces) f = fu * f;
     for (auto& row : result.virial)
       for (double& v : row) v *= fu;
   }

@@ -108,6 +108,7 @@ class CpuBackend final : public EvaluatorBackend {
     }
     res.energy = etot;
     res.forces.assign(n, Vec3{0, 0, 0});
+    res.ghost_forces.clear();
     for (auto& row : res.virial)
       for (double& v : row) v = 0.0;
     if (!forces) return;
@@ -169,7 +170,11 @@ class CpuBackend final : public EvaluatorBackend {
       c0 = c1;
     }
     for (int i = 0; i < n; ++i) res.forces[i] = fext_[i];
-    for (int g = n; g < shell.size(); ++g) res.forces[shell.owner[g]] += fext_[g];
+    if (shell.fold_ghosts) {
+      for (int g = n; g < shell.size(); ++g) res.forces[shell.owner[g]] += fext_[g];
+    } else {
+      res.ghost_forces.assign(fext_.begin() + n, fext_.end());
+    }
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
   }

@@ -279,6 +279,8 @@ class TeacherForceField final : public md::ForceField {
   }
 
   double cutoff() const override { return tables_.cutoff; }
+  // Full neighbor list, each local atom sums its own pair forces: nothing lands on ghosts.
+  bool has_ghost_forces() const override { return false; }
 
   void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))

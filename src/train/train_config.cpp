@@ -351,12 +351,51 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   ts.early_stopping_patience = static_cast<int>(
       t.integer("early_stopping_patience", ts.early_stopping_patience, 0, 1L << 30));
   ts.seed = static_cast<std::uint64_t>(t.integer("seed", 1, 0, INT64_MAX));
+  ts.max_minutes = t.non_negative("max_minutes", ts.max_minutes);
   c.max_memory_gb = t.non_negative("max_memory_gb", c.max_memory_gb);
   c.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
+  ts.optimizer = t.choice("optimizer", "adam", {"adam", "kalman"}) == "kalman" ? Optimizer::Kalman
+                                                                               : Optimizer::Adam;
+  {
+    const toml::table* kt = t.subtable("kalman");
+    if (kt != nullptr && ts.optimizer != Optimizer::Kalman)
+      t.error("kalman", "a [training.kalman] table needs optimizer = \"kalman\"");
+    Table k(kt, path, "training.kalman");
+    auto& ks = ts.kalman;
+    auto& kf = ks.filter;
+    kf.fading_memory =
+        k.choice("type", "standard", {"standard", "fading_memory"}) == "fading_memory";
+    kf.epsilon = k.positive("epsilon", kf.epsilon);
+    kf.q0 = k.non_negative("q0", kf.q0);
+    kf.qtau = k.non_negative("qtau", kf.qtau);
+    kf.qmin = k.non_negative("qmin", kf.qmin);
+    kf.eta0 = k.positive("eta0", kf.eta0);
+    kf.etatau = k.non_negative("etatau", kf.etatau);
+    kf.etamax = k.positive("etamax", kf.etamax);
+    if (kf.etamax < kf.eta0) k.error("etamax", "expected etamax >= eta0");
+    kf.lambda = k.positive("lambda", kf.lambda);
+    if (kf.lambda > 1) k.error("lambda", "expected 0 < lambda <= 1");
+    kf.nu = k.positive("nu", kf.nu);
+    if (kf.nu > 1) k.error("nu", "expected 0 < nu <= 1");
+    ks.decouple_elements = k.choice("decoupling", "global", {"global", "element"}) == "element";
+    ks.energy_fraction = k.non_negative("energy_fraction", ks.energy_fraction);
+    ks.force_fraction = k.non_negative("force_fraction", ks.force_fraction);
+    if (ks.force_fraction > 1) k.error("force_fraction", "expected 0 <= force_fraction <= 1");
+    ks.energy_threshold = k.non_negative("energy_threshold", ks.energy_threshold);
+    ks.force_threshold = k.non_negative("force_threshold", ks.force_threshold);
+    ks.threshold_trials =
+        static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
+    ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
+    k.check(
+        "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
+        "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
+        "force_batch");
+  }
   t.check(
-      "epochs, batch_size, learning_rate, learning_rate_final, schedule, plateau_patience, "
-      "plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, adam_epsilon, "
-      "weight_decay, early_stopping_patience, seed, max_memory_gb, threads");
+      "optimizer, kalman, epochs, batch_size, learning_rate, learning_rate_final, schedule, "
+      "plateau_patience, plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, "
+      "adam_epsilon, weight_decay, early_stopping_patience, max_minutes, seed, max_memory_gb, "
+      "threads");
 
   // ---- [output]
   Table o = table("output");
@@ -392,7 +431,9 @@ against the working directory). Unknown keys are errors.
   max_structures = 0          use only the first N structures (0: all)
   energy_unit = "eV"          names for reports and the unit checks: eV, Hartree, Ry, ...
   length_unit = "angstrom"    angstrom, bohr, nm
-  check_units = true          reject data that look inconsistent (see below)
+  check_units = true          reject data that look inconsistent: a structure whose comment says
+                              energy_unit=... or length_unit=... (as vitrum run's training-set
+                              frames do) other than the declared units, and the checks below
   min_distance = 0.5          Å: atoms closer than this are an error (wrong length unit?)
   energy_outlier = 50.0       structures whose energy per atom departs from a per-element
                               least-squares fit by more than this many robust sigmas are an
@@ -431,6 +472,7 @@ against the working directory). Unknown keys are errors.
     lambdas = [-1, 1]
 
 [training]
+  optimizer = "adam"          adam | kalman (n2p2's extended Kalman filter, [training.kalman])
   epochs = 300
   batch_size = 4              structures per Adam step
   learning_rate = 1e-2
@@ -444,9 +486,36 @@ against the working directory). Unknown keys are errors.
   weight_decay = 0.0          decoupled (AdamW)
   early_stopping_patience = 50  stop after this many epochs without a better test loss (0: off);
                               the best epoch's weights are always the ones written
+  max_minutes = 0             stop after the epoch that ends past this many minutes of training
+                              (0: no limit; the best epoch's weights are written as always)
   seed = 1                    initial weights, split, batch order (bit-for-bit reproducible)
-  max_memory_gb = 16          limit for the cached symmetry-function derivatives
+  max_memory_gb = 16          limit for the cached symmetry-function derivatives and the
+                              Kalman filter's covariance matrix (each)
   threads = 0                 OpenMP threads (0: OMP_NUM_THREADS or all cores)
+  [training.kalman]           optimizer = "kalman": one observation per update, as n2p2 (its
+                              keyword in brackets); learning_rate, batch_size, schedule and adam_*
+                              do not apply. Energy update: error w_E (E_ref - E)/sigma_E of the
+                              total energy; force update: w_F (F_ref - F)/sigma_F of one component
+    type = "standard"         standard | fading_memory               [kalman_type 0 | 1]
+    epsilon = 0.01            P = I/epsilon at the start              [kalman_epsilon]
+    q0 = 0.01, qtau = 2.302, qmin = 1e-6   process noise q = max(q0 exp(-qtau t), qmin), t in
+                              epochs                        [kalman_q0, kalman_qtau, kalman_qmin]
+    eta0 = 0.01, etatau = 2.302, etamax = 1.0   standard: measurement noise 1/eta, eta =
+                              min(eta0 exp(etatau t), etamax)   [kalman_eta, _etatau, _etamax]
+    lambda = 0.96, nu = 0.99870   fading memory: forgetting factor and its growth
+                                                                  [kalman_lambda_short, _nue_short]
+    decoupling = "global"     global (one P) | element (one P per element)   [decoupling_type 0|1]
+    energy_fraction = 1.0     energy updates per epoch / training structures
+                                                                  [short_energy_fraction]
+    force_fraction = 0.02315  force observations per epoch / training force components
+                                                                  [short_force_fraction]
+    energy_threshold = 0.0    an energy (force) candidate whose error is below this times the
+    force_threshold = 1.0     training RMSE of the last epoch is skipped
+                                                  [short_energy_error_threshold, _force_]
+    threshold_trials = 3      candidates tried per update; then the worst one tried is used
+                                                                  [rmse_threshold_trials]
+    force_batch = 1           force observations per update (one Kalman update with several
+                              rows of H; cheaper per observation)   [task_batch_size_force]
 
 [output]
   directory = "nnp"           input.nn, scaling.data, weights.NNN.data, learning_curve.csv/.png,

@@ -64,15 +64,49 @@ void check_data(const TrainConfig& c, const std::vector<Structure>& all,
             "{}: no reference forces; training with forces needs them for every structure "
             "(set [training] force_weight = 0 to fit energies only)",
             where);
+      bool all_zero = true;
       for (size_t i = 0; i < s.size(); ++i) {
         const Vec3& f = s.forces[i];
         if (!std::isfinite(f.x) || !std::isfinite(f.y) || !std::isfinite(f.z))
           fail("{}: atom {} ({}) has a non-finite reference force ({}, {}, {})", where, i + 1,
                element_symbol(s.species[i]), f.x, f.y, f.z);
+        all_zero = all_zero && f.x == 0 && f.y == 0 && f.z == 0;
       }
+      // n2p2 input.data always has force columns; all of them exactly 0 means "none".
+      if (all_zero && s.size() > 1)
+        fail(
+            "{}: every reference force is exactly 0, i.e. the structure has no forces (input.data "
+            "holds zeros where there are none); remove it, or set [training] force_weight = 0 to "
+            "fit energies only",
+            where);
     }
   }
   if (!c.check_units) return;
+  // Unit tags in the comment (`energy_unit=eV length_unit=angstrom`, as vitrum run's training-set
+  // frames carry them) must name the declared units.
+  for (size_t k = 0; k < all.size(); ++k) {
+    std::istringstream ss(all[k].comment);
+    std::string tok;
+    while (ss >> tok) {
+      const bool energy = tok.rfind("energy_unit=", 0) == 0;
+      const bool length = tok.rfind("length_unit=", 0) == 0;
+      if (!energy && !length) continue;
+      const std::string unit = tok.substr(12);
+      const std::string& declared = energy ? c.energy_unit : c.length_unit;
+      double factor = 0.0, want = 1.0;
+      try {
+        factor = energy ? units::energy_in_ev(unit) : units::length_in_angstrom(unit);
+        want = energy ? units::energy_in_ev(declared) : units::length_in_angstrom(declared);
+      } catch (const Error&) {
+        factor = 0.0;  // an unknown unit name cannot match
+      }
+      if (std::abs(factor - want) > 1e-12 * want)
+        fail(
+            "{}: inconsistent units: the structure's comment says {} but [data] {} = \"{}\"; "
+            "convert the data, or declare its unit (or set [data] check_units = false)",
+            names[k], tok, energy ? "energy_unit" : "length_unit", declared);
+    }
+  }
   // Atoms too close: broken data, or positions in a smaller unit than declared.
   const double dmin = c.min_distance / units::length_in_angstrom(c.length_unit);
   if (dmin > 0) {
@@ -276,10 +310,11 @@ std::string csv_num(double v) {
 std::string curve_csv(const std::vector<EpochRecord>& curve, const TrainConfig& c, bool has_test) {
   std::string o = fmt::format(
       "# vitrum train learning curve ({}): loss = normalized training objective; RMSE of the "
-      "energy per atom [{}/atom] and of the force components [{}/{}]\n"
+      "energy per atom [{}/atom] and of the force components [{}/{}]{}\n"
       "epoch,learning_rate,loss_train,loss_test,rmse_energy_train,rmse_energy_test,"
       "rmse_force_train,rmse_force_test,seconds\n",
-      c.path, c.energy_unit, c.energy_unit, c.length_unit);
+      c.path, c.energy_unit, c.energy_unit, c.length_unit,
+      c.training.optimizer == Optimizer::Kalman ? "; learning_rate: the Kalman filter's eta" : "");
   const double nan = std::nan("");
   for (const auto& r : curve)
     o += fmt::format("{},{},{},{},{},{},{},{},{}\n", r.epoch, csv_num(r.learning_rate),
@@ -326,7 +361,8 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
     auto v = read_structures(f);
     if (v.empty()) fail("{}: no structures found", f);
     for (size_t k = 0; k < v.size(); ++k) {
-      names.push_back(fmt::format("{}, structure {}", f, k + 1));
+      names.push_back(v[k].line > 0 ? fmt::format("{}, structure {} (line {})", f, k + 1, v[k].line)
+                                    : fmt::format("{}, structure {}", f, k + 1));
       all.push_back(std::move(v[k]));
     }
   }
@@ -515,10 +551,30 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
   rep.n_train = n_train;
   rep.n_test = n_test;
   rep.n_parameters = fitter.n_parameters();
-  say(fmt::format("  {} weights and biases; Adam, {} epochs, batches of {} structures\n",
-                  fitter.n_parameters(), ts.epochs, ts.batch_size));
-  say(fmt::format("{:>6} {:>10} {:>13} {:>13} {:>13} {:>13} {:>8}\n", "epoch", "lr", "E_rmse_train",
-                  "E_rmse_test", "F_rmse_train", "F_rmse_test", "s"));
+  if (ts.optimizer == Optimizer::Kalman) {
+    const auto blocks = Trainer::kalman_blocks(ts, fitter);
+    const double p_bytes = KalmanFilter::memory_bytes(blocks);
+    if (c.max_memory_gb > 0 && p_bytes > c.max_memory_gb * 1e9)
+      fail(
+          "{}: the Kalman filter's covariance matrix needs {:.2f} GB for {} weights, more than "
+          "[training] max_memory_gb = {}: use smaller networks, fewer symmetry functions, "
+          "[training.kalman] decoupling = \"element\", or raise the limit",
+          c.path, p_bytes / 1e9, fitter.n_parameters(), c.max_memory_gb);
+    const auto& k = ts.kalman;
+    say(fmt::format(
+        "  {} weights and biases; Kalman filter ({}, {}, P {:.0f} MB), {} epochs, {:.0f} updates "
+        "per epoch (energy fraction {}, force fraction {}, {} force observation(s) per update)\n",
+        fitter.n_parameters(), k.filter.fading_memory ? "fading memory" : "standard",
+        k.decouple_elements ? "per element" : "global", p_bytes / 1e6, ts.epochs,
+        Trainer::kalman_updates_per_epoch(ts, fitter), k.energy_fraction, k.force_fraction,
+        k.force_batch));
+  } else {
+    say(fmt::format("  {} weights and biases; Adam, {} epochs, batches of {} structures\n",
+                    fitter.n_parameters(), ts.epochs, ts.batch_size));
+  }
+  say(fmt::format("{:>6} {:>10} {:>13} {:>13} {:>13} {:>13} {:>8}\n", "epoch",
+                  ts.optimizer == Optimizer::Kalman ? "eta" : "lr", "E_rmse_train", "E_rmse_test",
+                  "F_rmse_train", "F_rmse_test", "s"));
   std::vector<EpochRecord> curve;
   const bool has_test = n_test > 0;
   Trainer trainer(fitter, ts);

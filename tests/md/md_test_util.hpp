@@ -1,6 +1,6 @@
 #pragma once
-// Helpers of the MD tests: the shipped water HDNNP and a small water cell in Å, linear fits and
-// scratch directories.
+// Helpers of the MD tests: the shipped water HDNNP and BKS teacher, a small water cell in Å, linear
+// fits and scratch directories.
 #include <unistd.h>
 
 #include <cmath>
@@ -20,6 +20,11 @@ namespace vitrum::test {
 
 inline std::string water_potential_dir() {
   return source_dir() + "/configs/potentials/H2O_RPBE-D3";
+}
+
+/// The shipped BKS teacher (with its repulsive walls).
+inline std::string bks_potential_path() {
+  return source_dir() + "/configs/potentials/SiO2-BKS.toml";
 }
 
 /// The shipped water HDNNP (bohr, Hartree) driven in Å and eV.

@@ -76,6 +76,43 @@ TEST(BadData, NonFiniteEnergyAndForce) {
       << m;
 }
 
+TEST(BadData, ErrorsNameTheLineWhereTheStructureBegins) {
+  // n2p2 input.data: each 12-atom structure takes 20 lines (begin, comment, 3 lattice, 12 atom,
+  // energy, charge, end), so structure 3 begins at line 41; extended XYZ: 14 lines per frame.
+  auto d = test::teacher_structures(3, 1);
+  d[2].forces[7].y = std::nan("");
+  std::string m = error_of("line_n2p2", d);
+  EXPECT_EQ(contains(m, {"data.data, structure 3 (line 41)", "atom 8 (O)"}), "") << m;
+  m = error_of("line_xyz", d, "data.xyz");
+  EXPECT_EQ(contains(m, {"data.xyz, structure 3 (line 29)", "atom 8 (O)"}), "") << m;
+}
+
+TEST(BadData, ForcesThatAreAllZeroMeanNoForces) {
+  // input.data has force columns even without forces; n2p2 writes zeros there.
+  auto d = test::teacher_structures(3, 1);
+  for (auto& f : d[1].forces) f = Vec3{0, 0, 0};
+  const std::string m = error_of("zero_forces", d);
+  EXPECT_EQ(contains(m, {"data.data, structure 2 (line 21)", "every reference force is exactly 0",
+                         "force_weight = 0"}),
+            "")
+      << m;
+}
+
+TEST(BadData, UnitTagsInTheCommentMustMatchTheDeclaredUnits) {
+  auto d = test::teacher_structures(3, 1);
+  for (auto& s : d) s.comment = "teacher energy_unit=eV length_unit=angstrom";
+  d[2].comment = "teacher energy_unit=eV length_unit=bohr";
+  const std::string m = error_of("unit_tags", d);
+  EXPECT_EQ(contains(m, {"data.data, structure 3 (line 41)", "inconsistent units",
+                         "length_unit=bohr", "[data] length_unit = \"angstrom\""}),
+            "")
+      << m;
+  // Synonyms of the declared unit are accepted.
+  for (auto& s : d) s.comment = "energy_unit=ev";
+  const std::string ok = error_of("unit_tags_ok", d, "data.data", "energy_unit = \"eV\"\n");
+  EXPECT_EQ(ok.find("inconsistent units"), std::string::npos) << ok;
+}
+
 TEST(BadData, MissingEnergy) {
   auto d = test::teacher_structures(3, 1);
   d[1].has_energy = false;

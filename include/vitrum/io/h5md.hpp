@@ -8,7 +8,9 @@
 ///   /particles/all/box/edges/  step (T), time (T, fs), value (T x 3 x 3, rows = cell vectors, Å)
 ///   /particles/all/position/   step, time, value (T x N x 3, Å)
 ///   /particles/all/velocity/   step, time, value (T x N x 3, Å/fs)      (optional)
-///   /particles/all/force/      step, time, value (T x N x 3, eV/Å)      (optional)
+///   /particles/all/force/      step, time, value (T x N x 3, kJ/(mol Å)) (optional; written
+///                              from eV/Å × 96.485332123, the unit MDAnalysis reads; read_h5md
+///                              returns eV/Å)
 ///   /particles/all/species     N atomic numbers (fixed in time)
 ///   /particles/all/id          N atom ids 0..N-1 (fixed in time)
 ///
@@ -49,6 +51,23 @@ class H5mdWriter {
 #endif
   ~H5mdWriter();
   H5mdWriter(const H5mdWriter&) = delete;
+
+  /// Reopens a trajectory this writer made, to continue it after a restart: checks the atom
+  /// count, the species and that it holds exactly the series `opt` asks for, drops the frames
+  /// with step > `last_step` (written after the checkpoint the run continues from) and appends
+  /// after the others. Throws vitrum::Error naming the file when it is not such a trajectory or
+  /// cannot be read (truncated, corrupt).
+  static std::unique_ptr<H5mdWriter> reopen(const std::string& path,
+                                            const std::vector<int>& species, const H5mdOptions& opt,
+                                            long last_step);
+#if defined(VITRUM_HAVE_MPI)
+  /// Collective over `comm`.
+  static std::unique_ptr<H5mdWriter> reopen(const std::string& path,
+                                            const std::vector<int>& species, const H5mdOptions& opt,
+                                            long last_step, MPI_Comm comm);
+#endif
+  /// Frames reopen() dropped (0 for a new file).
+  long frames_dropped() const;
   H5mdWriter& operator=(const H5mdWriter&) = delete;
 
   /// Appends one frame. `ids` are the global ids of this rank's atoms (all of them in a serial
@@ -63,6 +82,7 @@ class H5mdWriter {
   void close();
 
  private:
+  H5mdWriter();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -45,6 +45,7 @@ struct Structure {
   bool has_virial = false;
   double virial[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};  ///< W_ab = sum r_a F_b (energy units)
   std::map<std::string, std::string> info;  ///< other extxyz key=value pairs, kept verbatim
+  long line = 0;  ///< line of its file where the structure begins (0: not read from a file)
 
   std::size_t size() const { return positions.size(); }
 };

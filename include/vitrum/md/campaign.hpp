@@ -12,8 +12,20 @@
 ///   (vel, Å/fs), forces optionally; header: Lattice, energy, step, time_fs, temperature;
 /// - final structure (written atomically; format by extension);
 /// - on an unstable run (NaN, exploding T, overlapping atoms): a last snapshot (atomically), then
-///   the error.
+///   the error;
+/// - H5MD trajectory ([output] h5md): frames at step 0 and every N steps, flushed frame by frame;
+/// - checkpoints ([checkpoint], vitrum/md/checkpoint.hpp): periodic, at a stop request, at the end.
+///
+/// Restart (RunOptions::restart_file): the checkpoint replaces the starting structure and
+/// velocities; the stage schedule continues where it was, the thermo CSV and trajectories are cut
+/// back to what they held at the checkpoint and appended to, and the dynamics continue bit for bit
+/// (same rank count, backend, precision and skin).
+///
+/// Batch jobs (vitrum/md/batch_control.hpp): on SIGTERM, SIGUSR1 or SIGINT, when the wall-time or
+/// step budget is nearly spent, the run finishes the step, writes a checkpoint, closes its files
+/// and returns with RunSummary::completed = false (`vitrum run` exits with status 75).
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -28,11 +40,19 @@ struct RunOptions {
   int threads = 0;               ///< overrides [md] threads when > 0
   bool quiet = false;            ///< no console thermo table (CSV still written)
   std::FILE* out = stdout;       ///< console output
+  std::string restart_file;      ///< continue from this checkpoint (--restart)
+  double max_walltime_s = 0.0;   ///< wall-time budget of this job (s; 0: none)
+  long max_steps = 0;  ///< steps this job may run before it checkpoints and stops (0: all)
+  /// When the job started (the wall-time budget counts from there); default: run_campaign's start.
+  std::chrono::steady_clock::time_point start{};
 };
 
 /// What a finished campaign reports.
 struct RunSummary {
-  long steps = 0;
+  bool completed = true;    ///< false: stopped early after writing `checkpoint`
+  std::string stop_reason;  ///< why it stopped early ("SIGTERM", "the wall-time budget ...")
+  std::string checkpoint;   ///< last checkpoint written (empty: none)
+  long steps = 0;           ///< steps run by this job
   double wall_seconds = 0.0;
   long rebuilds = 0;
   StepTimers timers;

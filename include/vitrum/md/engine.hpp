@@ -10,6 +10,15 @@
 /// (n_gd its integer image indices). The list and the ghost shell (width cutoff + skin) stay
 /// exact while that bound is below the skin; the engine rebuilds as soon as it is not. With a
 /// fixed cell this is the usual "some atom moved more than skin/2" (vitrum::needs_rebuild).
+///
+/// MPI domain decomposition (an optional parallel::Domain, engine_domain.cpp): each rank holds
+/// the atoms of its subdomain; at every rebuild (a collective decision: any rank's criterion)
+/// atoms are wrapped, migrate to their new owners and the halo plan (parallel/comm_plan.hpp) is
+/// rebuilt with the list; every step the plan moves ghost positions forward and, for a force
+/// field with forces on ghosts, sends those forces back. Energy and virial are sums over ranks
+/// (the virial of a rank is Σ over its locals' pairs, computed before any ghost force moves), so
+/// every rank holds the global values in system(); the image-count criterion uses the largest
+/// ghost image over all ranks.
 
 #include <array>
 #include <string>
@@ -21,6 +30,9 @@
 #include "vitrum/md/system.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/parallel/comm_plan.hpp"
+#include "vitrum/parallel/domain.hpp"
+#include "vitrum/parallel/migration.hpp"
 
 namespace vitrum::md {
 
@@ -30,7 +42,8 @@ struct StepTimers {
   double force = 0.0;      ///< ForceField::compute
   double integrate = 0.0;  ///< integrator half steps, kinetic sums, health checks
   double output = 0.0;     ///< thermo lines, CSV, snapshots (accounted by the caller)
-  double total() const { return neighbor + force + integrate + output; }
+  double comm = 0.0;       ///< domain decomposition: halo exchanges, migration, force reductions
+  double total() const { return neighbor + force + integrate + output + comm; }
 };
 
 /// Engine settings.
@@ -47,10 +60,26 @@ class UnstableDynamics : public Error {
   explicit UnstableDynamics(const std::string& msg) : Error(msg) {}
 };
 
+/// The inputs of the last neighbor-list rebuild. Replaying that rebuild (Engine::restore) gives
+/// the same ghosts and list, hence the same forces bit for bit, so a checkpoint never perturbs
+/// the trajectory: atoms are wrapped and the list's reference positions are taken at rebuilds,
+/// and both depend on the positions of that moment, not on the current ones.
+struct RebuildRecord {
+  std::vector<Vec3> positions;  ///< positions given to the ghost-shell build, before wrapping (Å)
+  Box box;                      ///< cell at that rebuild
+  long rebuilds = 0;            ///< rebuild count, for the statistics
+};
+
 /// Runs MD steps for one system with one force field (the force field must outlive the engine).
 class Engine {
  public:
-  Engine(MdSystem system, ForceField& force_field, EngineOptions options);
+  /// With a `domain` (which must outlive the engine), `system` is this rank's share of the atoms,
+  /// with their ids: any partition of the whole system over the ranks, each atom on exactly one
+  /// rank (see distribute_system in vitrum/md/distribute.hpp); the engine moves atoms to their
+  /// owners. The constructor is then collective, as are step(), setup(), check_overlaps(),
+  /// min_distance(), check_atoms() and gather_system().
+  Engine(MdSystem system, ForceField& force_field, EngineOptions options,
+         parallel::Domain* domain = nullptr);
 
   /// Builds ghosts and the list and evaluates forces at the current positions. Called by the
   /// constructor; call again after changing positions or the cell from outside.
@@ -73,11 +102,43 @@ class Engine {
   /// Smallest pair distance (Å) in the current list, and the atoms (ids) forming it.
   double min_distance(int* i = nullptr, int* j = nullptr) const;
 
+  // ---- MPI domain decomposition (engine_domain.cpp)
+  /// The domain, or nullptr for a serial engine.
+  const parallel::Domain* domain() const { return domain_; }
+  /// Checks that no atom was lost or duplicated: the atom count and the id checksum over all
+  /// ranks against those at construction; throws vitrum::Error (on every rank) otherwise. No-op
+  /// for a serial engine.
+  void check_atoms() const;
+  /// The whole system on rank 0, atoms in id order (forces, energy, virial included; other ranks
+  /// get an empty system); the system itself for a serial engine.
+  const MdSystem& gather_system();
+  /// The force field's last result on this rank (local energy share, local forces).
+  const ForceResult& last_result() const { return result_; }
+  /// Atoms this rank sent to other ranks in migrations so far.
+  long migrated() const { return migrated_; }
+  /// The current halo plan (domain decomposition only).
+  const parallel::HaloPlan& halo() const { return plan_; }
+
+  /// What restore() needs to rebuild the current neighbor list exactly.
+  RebuildRecord last_rebuild() const;
+  /// Continues from a checkpoint: replays `record`'s rebuild, takes `system` as the state
+  /// (positions, image counts, velocities, cell, step), moves the ghosts to it as a step without
+  /// rebuild does, and evaluates the forces. With the record of the run that wrote `system`, the
+  /// forces equal that run's bit for bit. Throws vitrum::Error when the sizes do not match.
+  void restore(MdSystem system, const RebuildRecord& record);
+
  private:
   void rebuild();
   bool rebuild_needed() const;
+  bool local_rebuild_needed() const;
   void update_ghosts();
   void compute_forces();
+  /// The closest pair: distance, global ids and species (collective with a domain).
+  double closest_pair(int* id_i, int* id_j, int* z_i, int* z_j) const;
+  // Domain decomposition (engine_domain.cpp).
+  void attach_domain();
+  void rebuild_distributed();
+  void finish_forces_distributed();
 
   MdSystem sys_;
   ForceField& ff_;
@@ -90,6 +151,17 @@ class Engine {
   std::array<int, 3> max_image_{0, 0, 0};        ///< largest |image index| per direction
   StepTimers timers_;
   long rebuilds_ = 0;
+  std::vector<Vec3> rebuild_positions_;  ///< positions given to the last rebuild (RebuildRecord)
+
+  // Domain decomposition state (unused when domain_ is null).
+  parallel::Domain* domain_ = nullptr;
+  parallel::HaloPlan plan_;
+  std::vector<int> shell_ids_;                   ///< global id of every shell entry
+  std::vector<std::array<int, 3>> shell_image_;  ///< image counts of every shell entry
+  std::vector<Vec3> shell_forces_;               ///< locals + ghosts, before the reverse exchange
+  parallel::IdChecksum ids_expected_;            ///< atom set at construction
+  MdSystem gathered_;                            ///< gather_system()'s result
+  long migrated_ = 0;
 };
 
 }  // namespace vitrum::md

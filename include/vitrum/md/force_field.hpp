@@ -20,7 +20,14 @@ class ForceField {
   /// Interaction cutoff in Å (the neighbor list needs cutoff + skin).
   virtual double cutoff() const = 0;
   /// Energy, forces on the locals, virial. The list holds every pair within cutoff (+ skin).
+  /// When shell.fold_ghosts is false (MPI domain decomposition) and has_ghost_forces(), the
+  /// forces on ghosts are returned in out.ghost_forces instead of being added to their owners.
   virtual void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) = 0;
+  /// True when compute() leaves forces on ghost atoms that belong to their owners (a many-body
+  /// potential such as the HDNNP, where E_i moves its neighbors); false when every local force is
+  /// complete from the local's own neighbor list (a pair potential summed over a full list, such
+  /// as the teacher), so that no reverse halo exchange is needed.
+  virtual bool has_ghost_forces() const { return true; }
   /// One line for logs: kind, file, units.
   virtual std::string describe() const = 0;
   /// Smallest interatomic distance (Å) the force field accepts; closer atoms are an error.

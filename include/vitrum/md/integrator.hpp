@@ -22,8 +22,10 @@
 /// (at the start of a stage), so the conserved quantity is continuous across stages.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vitrum/md/system.hpp"
 
@@ -56,6 +58,11 @@ struct StepContext {
   double pressure = 0.0;     ///< barostat target P (bar) for this step
 };
 
+/// The integrator's own state beyond the atoms (thermostat and barostat variables, tallies), as
+/// named arrays for checkpoints. Loading it into an integrator made with the same parameters for
+/// the same system continues the dynamics bit for bit.
+using IntegratorState = std::map<std::string, std::vector<double>>;
+
 /// One integrator; made per stage by make_integrator.
 class Integrator {
  public:
@@ -74,6 +81,11 @@ class Integrator {
   virtual bool changes_box() const { return false; }
   /// One line for logs.
   virtual std::string describe() const = 0;
+  /// The state a checkpoint must hold to continue this integrator (empty for velocity Verlet;
+  /// the Langevin noise is counter-based, so only its heat tally is kept).
+  virtual IntegratorState save_state() const { return {}; }
+  /// Restores save_state()'s result. Throws vitrum::Error naming a missing or mis-sized entry.
+  virtual void load_state(const IntegratorState& state) { (void)state; }
 };
 
 /// Makes the integrator of `params` for `sys` (which fixes N and N_f). Throws vitrum::Error for

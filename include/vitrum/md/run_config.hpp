@@ -77,6 +77,24 @@ struct VelocityConfig {
   std::uint64_t seed = 0;        ///< default: [md] seed
 };
 
+/// [output] h5md = { ... }: the H5MD 1.1 trajectory (vitrum/io/h5md.hpp).
+struct H5mdConfig {
+  long every = 0;  ///< steps between frames (0: no H5MD trajectory)
+  std::string file = "trajectory.h5";
+  bool velocities = true;  ///< particles/all/velocity
+  bool forces = false;     ///< particles/all/force
+  bool unwrapped = true;   ///< positions unwrapped by the image counts (for MSD)
+  int compression = 4;     ///< gzip level 0-9 of the per-atom series
+};
+
+/// [checkpoint]: restart files (vitrum/md/checkpoint.hpp).
+struct CheckpointConfig {
+  std::string file = "checkpoint.h5";  ///< in the output directory
+  long every_steps = 0;                ///< steps between checkpoints (0: not by steps)
+  double every_minutes = 30.0;         ///< wall minutes between checkpoints (0: not by time)
+  bool at_end = true;                  ///< a checkpoint at the end of the campaign
+};
+
 /// [output]
 struct OutputConfig {
   std::string directory = ".";
@@ -89,6 +107,11 @@ struct OutputConfig {
   std::string final_structure = "final.xyz";
   std::string crash_structure = "crash.xyz";
   bool progress = true;  ///< progress line on stderr when it is a terminal
+  H5mdConfig h5md;
+  // Training-set frames (vitrum/md/dataset_output.hpp).
+  long dataset_every = 0;                ///< steps between n2p2 input.data frames (0: none)
+  std::string dataset = "dataset.data";  ///< in the output directory
+  double dataset_test_fraction = 0.1;    ///< share of frames flagged set=test
 };
 
 /// One [[stage]].
@@ -102,6 +125,8 @@ struct StageConfig {
   double pressure = 1.0;          ///< bar (npt_mtk)
   long thermo_every = -1;         ///< -1: [output] thermo_every
   long trajectory_every = -1;     ///< -1: [output] trajectory_every
+  long h5md_every = -1;           ///< -1: [output] h5md every
+  long dataset_every = -1;        ///< -1: [output] dataset_every
 
   bool thermostatted() const;
   /// Target temperature for step k = 1..steps of the stage: linear from temperature_from at
@@ -124,6 +149,7 @@ struct RunConfig {
   double min_distance = 0.3;       ///< Å
   VelocityConfig velocities;
   OutputConfig output;
+  CheckpointConfig checkpoint;
   std::vector<StageConfig> stages;
 
   long total_steps() const;

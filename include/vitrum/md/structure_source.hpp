@@ -34,6 +34,9 @@ class BuilderArgs {
   std::uint64_t seed() const;
   /// "file [structure.generate]", for messages.
   std::string where() const;
+  /// Every key of the table with its value, on one line in key order (identifies the generated
+  /// structure, e.g. in checkpoints).
+  std::string parameters() const;
 
   bool has(const std::string& key) const;
   /// A number (integer or float); `def` when absent, an error naming the key when absent and no

@@ -4,8 +4,11 @@
 /// potential-energy evaluation, plus the thermodynamic observables derived from them.
 ///
 /// Units: Å, Å/fs, amu, eV, eV/Å, fs, K, bar. Atom ids are the indices 0..N-1 of the input
-/// structure and never change (atoms are not reordered), so counter-based random numbers keyed
-/// by id are reproducible.
+/// structure and never change, so counter-based random numbers keyed by id are reproducible. A
+/// serial run never reorders atoms (id may then be empty: atom i has id i). Under MPI domain
+/// decomposition (vitrum/parallel) each rank holds the atoms of its subdomain, in an order that
+/// changes when atoms migrate; `id` names them, and every sum over atoms (kinetic energy, total
+/// mass, momentum) is taken over all ranks of `comm`.
 
 #include <array>
 #include <cstdint>
@@ -15,6 +18,7 @@
 
 #include "vitrum/core/vec3.hpp"
 #include "vitrum/io/structure.hpp"
+#include "vitrum/parallel/comm.hpp"
 
 namespace vitrum::md {
 
@@ -33,12 +37,18 @@ struct MdSystem {
   double virial[3][3] = {};               ///< W_ab = Σ r_a F_b (eV), at the current positions
   long step = 0;                          ///< steps taken since the start of the run
   double time_fs = 0.0;                   ///< simulated time (fs)
+  std::vector<int> id;                    ///< global atom id per atom (empty: atom i is id i)
+  parallel::Comm comm;                    ///< ranks sharing the atoms (serial by default)
+  long n_global = 0;                      ///< atoms on all ranks (used when comm has > 1 rank)
 
+  /// Atoms held here (this rank's share under domain decomposition).
   int size() const { return static_cast<int>(positions.size()); }
+  /// Atoms of the whole system, on all ranks.
+  long global_size() const { return comm.size() > 1 ? n_global : size(); }
   /// Degrees of freedom of the temperature: 3N - 3 (the centre-of-mass momentum is zero and
-  /// stays zero); 3N for a single atom.
+  /// stays zero); 3N for a single atom. N is global_size().
   double degrees_of_freedom() const;
-  /// Total mass (amu).
+  /// Total mass (amu) of the whole system (collective under domain decomposition).
   double total_mass() const;
   /// Unwrapped position of atom i (Å).
   Vec3 unwrapped(int i) const;
@@ -58,7 +68,8 @@ MdSystem make_system(const Structure& s, std::vector<double> masses);
 /// forces if `with_forces`, potential energy and virial).
 Structure to_structure(const MdSystem& sys, bool unwrap, bool with_forces);
 
-/// Kinetic quantities summed in a fixed order (deterministic for any thread count).
+/// Kinetic quantities summed in a fixed order (deterministic for any thread count), over all
+/// ranks of sys.comm (collective).
 struct Kinetic {
   double energy = 0.0;       ///< K = Σ kMvv2e m v²/2 (eV)
   double tensor[3][3] = {};  ///< Σ kMvv2e m v_a v_b (eV), i.e. 2K_ab
@@ -89,11 +100,12 @@ Thermo compute_thermo(const MdSystem& sys, double extended_energy);
 double density_g_cm3(double mass_amu, double volume_a3);
 
 /// Draws Maxwell–Boltzmann velocities at temperature T (K) from the counter-based stream
-/// (seed, atom id), removes the centre-of-mass momentum and, if `rescale`, scales them so that
-/// the instantaneous temperature is exactly T (LAMMPS `velocity create ... mom yes`).
+/// (seed, atom id; collective under domain decomposition), removes the centre-of-mass momentum and,
+/// if `rescale`, scales them so that the instantaneous temperature is exactly T (LAMMPS `velocity
+/// create ... mom yes`).
 void maxwell_boltzmann(MdSystem& sys, double temperature, std::uint64_t seed, bool rescale);
 
-/// Removes the centre-of-mass velocity: v_i <- v_i - Σ m v / Σ m.
+/// Removes the centre-of-mass velocity: v_i <- v_i - Σ m v / Σ m (sums over all ranks).
 void remove_drift(MdSystem& sys);
 
 /// Smallest interatomic distance (Å) over the pairs of a neighbor list of the system's ghost

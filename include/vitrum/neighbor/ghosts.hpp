@@ -18,8 +18,14 @@ struct GhostShell {
   double width = 0.0;           ///< shell width (Å) the ghosts were built for
   std::vector<Vec3> positions;  ///< local then ghost positions
   std::vector<int> species;     ///< atomic number Z, local then ghost
-  std::vector<int> owner;       ///< local index of the atom each entry is an image of (i for locals)
-  std::vector<Vec3> shift;      ///< Cartesian shift: positions[g] = positions[owner[g]] + shift[g]
+  std::vector<int> owner;   ///< local index of the atom each entry is an image of (i for locals)
+  std::vector<Vec3> shift;  ///< Cartesian shift: positions[g] = positions[owner[g]] + shift[g]
+  /// True (serial): the ghosts are images of this shell's locals, and a force field adds the
+  /// forces on ghosts onto owner[g]. False (MPI domain decomposition, parallel::HaloPlan): the
+  /// ghosts are images of atoms that may live on other ranks (owner[g] = -1); a force field that
+  /// leaves forces on ghosts returns them unfolded (nnp::EvalResult::ghost_forces) and the halo
+  /// plan sends them to their owners.
+  bool fold_ghosts = true;
 
   int size() const { return static_cast<int>(positions.size()); }
   int n_ghost() const { return size() - n_local; }

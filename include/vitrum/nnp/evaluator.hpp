@@ -36,8 +36,12 @@ struct EvalOptions {
 
 /// Result of one evaluation, in the potential's units.
 struct EvalResult {
-  double energy = 0.0;              ///< total energy incl. mean energy and atom energies
-  std::vector<Vec3> forces;         ///< forces on the local atoms
+  double energy = 0.0;       ///< total energy incl. mean energy and atom energies
+  std::vector<Vec3> forces;  ///< forces on the local atoms
+  /// Forces on the ghosts (entry g - n_local for shell entry g) when the shell's ghosts are not
+  /// folded onto local owners (GhostShell::fold_ghosts == false, MPI domain decomposition);
+  /// empty otherwise. `forces` then holds the locals' own share only.
+  std::vector<Vec3> ghost_forces;
   double virial[3][3] = {};         ///< W_ab = sum_j r_j,a F_j,b over locals and ghosts
   std::vector<double> atom_energy;  ///< E_i^NN / conv_energy (n2p2's nnatoms.out convention)
   long extrapolations = 0;          ///< number of (atom, SF) values outside [Gmin, Gmax]

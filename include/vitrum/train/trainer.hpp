@@ -17,9 +17,16 @@
 /// direction in G-space fed to TrainableNetwork::backward (forward-over-reverse, batched per
 /// element with GEMMs).
 ///
-/// Optimizer: Adam (Kingma & Ba 2015) on mini-batches of structures with a learning-rate schedule,
-/// early stopping on the test-set loss, and a seed: a run is bit-for-bit reproducible on the CPU
-/// for a given seed, data and thread count.
+/// Optimizers: Adam (Kingma & Ba 2015) on mini-batches of structures with a learning-rate
+/// schedule, or n2p2's extended Kalman filter (kalman_filter.hpp) with one energy or force
+/// observation (or a few) per update. Both with early stopping on the test-set loss and a seed: a
+/// run is bit-for-bit reproducible on the CPU for a given seed, data and thread count.
+///
+/// Kalman-filter observations (n2p2's energy and force updates, in the loss normalization):
+///   energy of structure s:   xi = w_E (E_s^ref - E_s) / sigma_E,   H = (w_E / sigma_E) dE_s/dw
+///   force component F_jc:    xi = w_F (F_jc^ref - F_jc) / sigma_F, H = (w_F / sigma_F) dF_jc/dw
+/// With normalization (conv_energy = 1/sigma_E, conv_length = sigma_F/sigma_E) these are n2p2's
+/// internal units: the total energy error and the force error times force_weight.
 
 #include <cstdint>
 #include <functional>
@@ -29,6 +36,7 @@
 
 #include "vitrum/core/vec3.hpp"
 #include "vitrum/nnp/potential.hpp"
+#include "vitrum/train/kalman_filter.hpp"
 #include "vitrum/train/trainable_network.hpp"
 #include "vitrum/train/training_set.hpp"
 
@@ -40,8 +48,30 @@ namespace vitrum::train {
 /// epochs without a better monitored loss.
 enum class Schedule { Constant, Exponential, Cosine, Plateau };
 
+/// Weight update method.
+enum class Optimizer { Adam, Kalman };
+
+/// Kalman-filter training (the [training.kalman] table; n2p2's names in brackets). Per epoch
+/// round(energy_fraction x training structures) energy updates and round(force_fraction x
+/// training force components / force_batch) force updates, in a seeded random order.
+/// Candidates are drawn from shuffled lists; a candidate whose error is below threshold x the
+/// training RMSE of the last epoch is skipped, up to threshold_trials candidates, after which
+/// the largest error seen is used (n2p2's selection_mode 2).
+struct KalmanTrainSettings {
+  KalmanSettings filter;
+  bool decouple_elements = false;   ///< one P block per element [decoupling_type 1]
+  double energy_fraction = 1.0;     ///< [short_energy_fraction]
+  double force_fraction = 0.02315;  ///< [short_force_fraction]
+  double energy_threshold = 0.0;    ///< [short_energy_error_threshold]
+  double force_threshold = 1.0;     ///< [short_force_error_threshold]
+  int threshold_trials = 3;         ///< [rmse_threshold_trials]
+  int force_batch = 1;              ///< force observations per update [task_batch_size_force]
+};
+
 /// Optimization options (the [training] table of the config).
 struct TrainSettings {
+  Optimizer optimizer = Optimizer::Adam;
+  KalmanTrainSettings kalman;
   int epochs = 300;
   int batch_size = 4;                 ///< structures per Adam step
   double learning_rate = 1e-2;        ///< initial Adam step size
@@ -54,7 +84,8 @@ struct TrainSettings {
   double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;
   double weight_decay = 0.0;         ///< decoupled (AdamW) decay per step, times the step size
   int early_stopping_patience = 50;  ///< epochs without a better test loss before stopping; 0 off
-  std::uint64_t seed = 1;            ///< initial weights, train/test split, batch order
+  double max_minutes = 0.0;  ///< stop after the epoch that ends past this wall time (0: no limit)
+  std::uint64_t seed = 1;    ///< initial weights, train/test split, batch order
 };
 
 /// Loss terms of a set of structures.
@@ -117,6 +148,14 @@ class Fitter {
   LossTerms loss(const std::vector<int>& list, std::vector<double>* grad,
                  std::vector<StructurePrediction>* predictions = nullptr);
 
+  /// Kalman-filter observations. Predicted total energy of structure k (data units); with `h`
+  /// (n_parameters() values, overwritten) also dE/dw.
+  double energy_jacobian(int k, double* h);
+  /// Predicted force component `c` (0..2) on atom `atom` (structure-local index) of structure k
+  /// (data units); with `h`, also its derivative with respect to every weight. Only the atoms
+  /// whose symmetry functions depend on `atom` are evaluated. Needs the set's Jacobians.
+  double force_jacobian(int k, int atom, int c, double* h);
+
   /// Writes weights.NNN.data of every element to `dir` (atomically).
   void write_weights(const std::string& dir) const;
 
@@ -140,7 +179,8 @@ class Fitter {
   // Batch buffers per element.
   std::vector<std::vector<double>> in_, energy_, dedg_, alpha_, u_;
   std::vector<std::vector<long>> rows_;
-  std::vector<long> brow_;  // batch row of each chunk atom
+  std::vector<long> brow_;                        // batch row of each chunk atom
+  std::vector<std::vector<const double*>> jrow_;  // force_jacobian: dG/dr_atom,c row per batch row
   std::vector<ThreadScratch> scratch_;
 };
 
@@ -153,7 +193,7 @@ struct EpochRecord {
   double step_seconds = 0.0;  ///< wall time of the training steps (loss, gradient, Adam) alone
 };
 
-/// Adam over mini-batches with a schedule and early stopping. `on_epoch(record, improved)` is
+/// Adam or the Kalman filter, with early stopping. `on_epoch(record, improved)` is
 /// called after every epoch (including epoch 0) with the monitored loss (test set, or training
 /// set when there is no test set) and whether it improved; the trainer keeps the best weights.
 class Trainer {
@@ -164,6 +204,10 @@ class Trainer {
   std::vector<EpochRecord> run(
       const std::function<void(const EpochRecord&, bool improved)>& on_epoch = {});
   int best_epoch() const { return best_epoch_; }
+  /// Kalman filter: updates per epoch and P's memory for these settings (for checks and
+  /// messages before training).
+  static double kalman_updates_per_epoch(const TrainSettings& s, const Fitter& f);
+  static std::vector<long> kalman_blocks(const TrainSettings& s, const Fitter& f);
 
  private:
   double schedule_lr(int epoch, double plateau_lr) const;

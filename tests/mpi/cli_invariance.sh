@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# `vitrum run` and `vitrum predict` under `mpiexec -n NP` with no other change give the serial
+# results: the thermo CSV (every column, 1e-8 relative: the CSV prints 10 significant digits for
+# some columns), the final structure (positions to 1e-6 Å), the predicted energy (1e-10
+# relative) and forces (1e-8 eV/Å). Run by ctest as mpi.cli_npNP.
+#
+#   tests/mpi/cli_invariance.sh VITRUM_BINARY MPIEXEC NP SOURCE_DIR
+set -euo pipefail
+vitrum=$1
+mpiexec=$2
+np=$3
+src=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat >"$tmp/run.toml" <<EOF
+[structure.generate]
+builder = "amorphous"
+composition = { Si = 1, O = 2 }
+n_atoms = 375
+density = 2.2
+min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
+
+[potential]
+path = "$src/configs/potentials/SiO2-BKS.toml"
+
+[md]
+timestep_fs = 1.0
+seed = 7
+skin = 1.0
+
+[velocities]
+temperature = 2000.0
+
+[output]
+thermo_every = 10
+trajectory_every = 50
+
+[[stage]]
+name = "relax"
+ensemble = "nvt_langevin"
+timestep_fs = 0.5
+temperature = 2000.0
+tdamp_fs = 20.0
+steps = 60
+
+[[stage]]
+name = "npt"
+ensemble = "npt_mtk"
+temperature = 3000.0
+pressure = 1.0
+tdamp_fs = 100.0
+pdamp_fs = 500.0
+steps = 60
+
+[[stage]]
+name = "nve"
+ensemble = "nve"
+steps = 60
+EOF
+
+"$vitrum" run "$tmp/run.toml" -o "$tmp/serial" -q
+"$mpiexec" -n "$np" --oversubscribe "$vitrum" run "$tmp/run.toml" -o "$tmp/mpi" -q
+
+# Thermo CSV: same rows, every numeric column but the rate (atom_steps_per_s) equal to 1e-8.
+paste -d, "$tmp/serial/thermo.csv" "$tmp/mpi/thermo.csv" | awk -F, '
+  NR == 1 { n = NF / 2; next }
+  {
+    for (k = 1; k <= 10; ++k) {
+      a = $k; b = $(k + n); d = a - b; if (d < 0) d = -d
+      s = a < 0 ? -a : a; if (s < 1e-300) s = 1e-300
+      if (d / s > worst) worst = d / s
+    }
+    rows++
+  }
+  END {
+    printf "thermo: %d rows, largest relative difference %.2e\n", rows, worst
+    if (rows < 19 || worst > 1e-8) exit 1
+  }'
+
+# Final structures (extended XYZ): positions to 1e-6 Å.
+paste -d' ' "$tmp/serial/final.xyz" "$tmp/mpi/final.xyz" | awk '
+  NR == 1 { n = $1; next }
+  NR == 2 { next }
+  NR <= n + 2 {
+    for (k = 2; k <= 4; ++k) {
+      d = $k - $(k + NF / 2); if (d < 0) d = -d
+      if (d > worst) worst = d
+    }
+    atoms++
+  }
+  END {
+    printf "final structure: %d atoms, largest position difference %.2e A\n", atoms, worst
+    if (atoms < 375 || worst > 1e-6) exit 1
+  }'
+
+# predict: the water box in its own units (bohr, Hartree), n2p2 output format.
+water="$src/configs/structures/water_1080.data"
+pot="$src/configs/potentials/H2O_RPBE-D3"
+"$vitrum" predict -p "$pot" -i "$water" -o "$tmp/serial.data" >/dev/null
+"$mpiexec" -n "$np" --oversubscribe "$vitrum" predict -p "$pot" -i "$water" -o "$tmp/mpi.data" \
+  >/dev/null
+paste -d' ' "$tmp/serial.data" "$tmp/mpi.data" | awk '
+  $1 == "atom" {
+    h = NF / 2
+    for (k = 8; k <= 10; ++k) {
+      d = $k - $(k + h); if (d < 0) d = -d
+      if (d > fworst) fworst = d
+    }
+    atoms++
+  }
+  $1 == "energy" {
+    d = $2 - $(2 + NF / 2); if (d < 0) d = -d
+    e = d / ($2 < 0 ? -$2 : $2)
+  }
+  END {
+    printf "predict: %d atoms, relative energy difference %.2e, largest force difference %.2e\n",
+      atoms, e, fworst
+    if (atoms != 1080 || e > 1e-10 || fworst > 1e-8) exit 1
+  }'
+echo "vitrum run and predict on $np ranks agree with the serial run"
