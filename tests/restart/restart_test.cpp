@@ -149,6 +149,9 @@ struct EnsembleCase {
   const char* name;
   const char* stage;
 };
+void PrintTo(const EnsembleCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class RestartBitForBit : public ::testing::TestWithParam<EnsembleCase> {};
 
