@@ -31,8 +31,8 @@ struct Box {
 
 /// One configuration: atoms with species, positions and optional reference data.
 struct Structure {
-  std::string comment;           ///< n2p2 `comment` line or extxyz free text
-  std::string set;               ///< "train", "test" or "" (n2p2 `begin set=...`)
+  std::string comment;  ///< n2p2 `comment` line or extxyz free text
+  std::string set;      ///< "train", "test" or "" (n2p2 `begin set=...`)
   Box box;
   std::vector<int> species;      ///< atomic number Z per atom
   std::vector<Vec3> positions;   ///< Cartesian positions
@@ -40,8 +40,8 @@ struct Structure {
   std::vector<double> charges;   ///< per-atom charges (n2p2 column 5); empty when absent
   std::vector<Vec3> velocities;  ///< velocities (extxyz `vel`); empty when absent
   bool has_energy = false;
-  double energy = 0.0;           ///< total energy
-  double charge = 0.0;           ///< total charge (n2p2 `charge`)
+  double energy = 0.0;  ///< total energy
+  double charge = 0.0;  ///< total charge (n2p2 `charge`)
   bool has_virial = false;
   double virial[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};  ///< W_ab = sum r_a F_b (energy units)
   std::map<std::string, std::string> info;  ///< other extxyz key=value pairs, kept verbatim
