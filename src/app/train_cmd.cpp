@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "vitrum/core/backend.hpp"
 #include "vitrum/train/train_config.hpp"
 
 namespace vitrum::app {
@@ -15,6 +16,7 @@ struct TrainArgs {
   std::string config;
   std::string output;
   int threads = 0;
+  std::string backend;
   int epochs = -1;
   bool quiet = false;
   bool schema = false;
@@ -29,6 +31,7 @@ void run_train(const TrainArgs& a) {
   train::TrainConfig cfg = train::read_train_config(a.config);
   if (!a.output.empty()) cfg.directory = a.output;
   if (a.threads > 0) cfg.threads = a.threads;
+  if (!a.backend.empty()) cfg.training.backend = parse_backend(a.backend);
   if (a.epochs >= 0) cfg.training.epochs = a.epochs;
   train::run_training(cfg, a.quiet);
 }
@@ -47,6 +50,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--epochs", a->epochs, "number of epochs (overrides [training] epochs)");
   cmd->add_option("--threads", a->threads,
                   "OpenMP threads (default: [training] threads, OMP_NUM_THREADS or all cores)");
+  cmd->add_option("--backend", a->backend,
+                  "cpu or cuda: where the training GEMMs run (overrides [training] backend)");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
   cmd->add_flag("--schema", a->schema, "print the documented config schema and exit");
   cmd->callback([a] { run_train(*a); });

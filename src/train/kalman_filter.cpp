@@ -34,10 +34,69 @@ void gemm_rows(int r, int c, int k, double alpha, const double* a, int lda, bool
   cblas_dgemm(CblasRowMajor, CblasNoTrans, TB, r, c, k, alpha, a, lda, b, ldb, beta, out, ldc);
 }
 
+/// The CPU backend of the covariance: P_b on the host, BLAS products split over the threads.
+class CpuKalmanCovariance final : public KalmanCovariance {
+ public:
+  CpuKalmanCovariance(const std::vector<long>& blocks, double epsilon) : blocks_(blocks) {
+    for (long b : blocks_) {
+      offsets_.push_back(n_);
+      n_ += b;
+    }
+    p_.resize(blocks_.size());
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      const long nb = blocks_[b];
+      p_[b].assign(static_cast<size_t>(nb) * nb, 0.0);
+      for (long i = 0; i < nb; ++i) p_[b][i * nb + i] = 1.0 / epsilon;
+    }
+  }
+
+  void multiply(int m, const double* h, double* x) override {
+    // X_b = P_b H_b^T (one GEMM per block, rows split over the threads).
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      const long nb = blocks_[b], o = offsets_[b];
+      gemm_rows(static_cast<int>(nb), m, static_cast<int>(nb), 1.0, p_[b].data(),
+                static_cast<int>(nb), true, h + o, static_cast<int>(n_), 0.0, x + o * m, m);
+    }
+  }
+
+  void downdate(int m, const double* k, const double* x, double scale, double q) override {
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      const long nb = blocks_[b], o = offsets_[b];
+      double* pb = p_[b].data();
+      gemm_rows(static_cast<int>(nb), static_cast<int>(nb), m, -1.0, k + o * m, m, true, x + o * m,
+                m, 1.0, pb, static_cast<int>(nb));
+#pragma omp parallel for schedule(static) if (nb * nb > (1 << 22))
+      for (long i = 0; i < nb; ++i) {
+        double* row = pb + i * nb;
+        if (scale != 1.0)
+          for (long j = 0; j < nb; ++j) row[j] *= scale;
+        row[i] += q;
+      }
+    }
+  }
+
+  double trace() const override {
+    double s = 0;
+    for (size_t b = 0; b < blocks_.size(); ++b)
+      for (long i = 0; i < blocks_[b]; ++i) s += p_[b][i * blocks_[b] + i];
+    return s;
+  }
+
+ private:
+  std::vector<long> blocks_, offsets_;
+  long n_ = 0;
+  std::vector<std::vector<double>> p_;  // per block, row-major n_b x n_b
+};
+
 }  // namespace
 
+std::unique_ptr<KalmanCovariance> make_cpu_kalman_covariance(const std::vector<long>& blocks,
+                                                             double epsilon) {
+  return std::make_unique<CpuKalmanCovariance>(blocks, epsilon);
+}
+
 KalmanFilter::KalmanFilter(std::vector<long> blocks, const KalmanSettings& s,
-                           double updates_per_epoch)
+                           double updates_per_epoch, Backend backend)
     : s_(s), blocks_(std::move(blocks)) {
   if (blocks_.empty()) fail("Kalman filter: no weights");
   for (long b : blocks_) {
@@ -60,12 +119,7 @@ KalmanFilter::KalmanFilter(std::vector<long> blocks, const KalmanSettings& s,
   lambda_ = s_.lambda;
   qdecay_ = std::exp(-s_.qtau / updates_per_epoch);
   etagrow_ = std::exp(s_.etatau / updates_per_epoch);
-  p_.resize(blocks_.size());
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    const long nb = blocks_[b];
-    p_[b].assign(static_cast<size_t>(nb) * nb, 0.0);
-    for (long i = 0; i < nb; ++i) p_[b][i * nb + i] = 1.0 / s_.epsilon;
-  }
+  p_ = make_kalman_covariance(blocks_, s_.epsilon, backend);
 }
 
 double KalmanFilter::memory_bytes(const std::vector<long>& blocks) {
@@ -79,10 +133,7 @@ double KalmanFilter::memory_bytes() const {
 }
 
 double KalmanFilter::mean_diagonal() const {
-  double s = 0;
-  for (size_t b = 0; b < blocks_.size(); ++b)
-    for (long i = 0; i < blocks_[b]; ++i) s += p_[b][i * blocks_[b] + i];
-  return s / static_cast<double>(n_);
+  return p_->trace() / static_cast<double>(n_);
 }
 
 void KalmanFilter::update(int m, const double* h, const double* xi, double* w) {
@@ -93,12 +144,8 @@ void KalmanFilter::update(int m, const double* h, const double* xi, double* w) {
   a_.assign(static_cast<size_t>(m) * m, 0.0);
   if (!s_.fading_memory) eta_ = std::min(eta_ * etagrow_, s_.etamax);
 
-  // X_b = P_b H_b^T (one GEMM per block, rows split over the threads).
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    const long nb = blocks_[b], o = offsets_[b];
-    gemm_rows(static_cast<int>(nb), m, static_cast<int>(nb), 1.0, p_[b].data(),
-              static_cast<int>(nb), true, h + o, static_cast<int>(n), 0.0, x_.data() + o * m, m);
-  }
+  // X_b = P_b H_b^T.
+  p_->multiply(m, h, x_.data());
   // A = H X + R (fixed summation order).
   for (int k = 0; k < m; ++k)
     for (int l = 0; l < m; ++l) {
@@ -147,20 +194,7 @@ void KalmanFilter::update(int m, const double* h, const double* xi, double* w) {
       k_[i * m + k] = s;
     }
   // P_b <- (P_b - K_b X_b^T) [/ lambda] + q I.
-  const double scale = s_.fading_memory ? 1.0 / lambda_ : 1.0;
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    const long nb = blocks_[b], o = offsets_[b];
-    double* pb = p_[b].data();
-    gemm_rows(static_cast<int>(nb), static_cast<int>(nb), m, -1.0, k_.data() + o * m, m, true,
-              x_.data() + o * m, m, 1.0, pb, static_cast<int>(nb));
-#pragma omp parallel for schedule(static) if (nb * nb > (1 << 22))
-    for (long i = 0; i < nb; ++i) {
-      double* row = pb + i * nb;
-      if (scale != 1.0)
-        for (long j = 0; j < nb; ++j) row[j] *= scale;
-      row[i] += q_;
-    }
-  }
+  p_->downdate(m, k_.data(), x_.data(), s_.fading_memory ? 1.0 / lambda_ : 1.0, q_);
   // w <- w + K xi.
   for (long i = 0; i < n; ++i) {
     double s = 0.0;

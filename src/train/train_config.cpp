@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "vitrum/core/backend.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/toml.hpp"
@@ -354,6 +355,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   ts.max_minutes = t.non_negative("max_minutes", ts.max_minutes);
   c.max_memory_gb = t.non_negative("max_memory_gb", c.max_memory_gb);
   c.threads = static_cast<int>(t.integer("threads", 0, 0, 4096));
+  ts.backend = parse_backend(t.choice("backend", "cpu", {"cpu", "cuda"}));
   ts.optimizer = t.choice("optimizer", "adam", {"adam", "kalman"}) == "kalman" ? Optimizer::Kalman
                                                                                : Optimizer::Adam;
   {
@@ -395,7 +397,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
       "optimizer, kalman, epochs, batch_size, learning_rate, learning_rate_final, schedule, "
       "plateau_patience, plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, "
       "adam_epsilon, weight_decay, early_stopping_patience, max_minutes, seed, max_memory_gb, "
-      "threads");
+      "threads, backend");
 
   // ---- [output]
   Table o = table("output");
@@ -492,6 +494,11 @@ against the working directory). Unknown keys are errors.
   max_memory_gb = 16          limit for the cached symmetry-function derivatives and the
                               Kalman filter's covariance matrix (each)
   threads = 0                 OpenMP threads (0: OMP_NUM_THREADS or all cores)
+  backend = "cpu"             cpu | cuda: where the network GEMMs (forward, backward, force
+                              derivatives) and the Kalman covariance run. cpu: OpenBLAS on
+                              `threads` threads, bit-for-bit reproducible; cuda: cuBLAS with the
+                              batch's activations and P resident on the GPU (agrees with cpu to
+                              rounding; needs a CUDA build and a device)
   [training.kalman]           optimizer = "kalman": one observation per update, as n2p2 (its
                               keyword in brackets); learning_rate, batch_size, schedule and adam_*
                               do not apply. Energy update: error w_E (E_ref - E)/sigma_E of the

@@ -429,7 +429,9 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
   say(fmt::format("vitrum train: {} structures ({} train, {} test) from {}; elements", all.size(),
                   n_train, n_test, fmt::join(c.files, ", ")));
   for (const auto& e : elements) say(" " + e);
-  say(fmt::format("; {} threads\n", omp_get_max_threads()));
+  say(fmt::format("; {} threads, backend {}\n", omp_get_max_threads(),
+                  to_string(c.training.backend)));
+  require_backend(c.training.backend);  // before the symmetry functions, which take a while
 
   // Statistics of the raw symmetry functions over all structures (as n2p2's nnp-scaling); a
   // function that never varies carries no information and cannot be scaled.
@@ -541,7 +543,7 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
   say(fmt::format("  symmetry functions{} of {} atoms: {:.2f} s, {:.1f} MB\n",
                   with_forces ? " and derivatives" : "", data.n_atoms(), since(t0),
                   data.memory_bytes() / 1e6));
-  Fitter fitter(pot, data, sigma_e, sigma_f, ts.energy_weight, ts.force_weight);
+  Fitter fitter(pot, data, sigma_e, sigma_f, ts.energy_weight, ts.force_weight, ts.backend);
   fitter.initialize(ts.seed, c.normalize ? 0.0 : mu);
   fitter.write_weights(dir);
 

@@ -1,4 +1,6 @@
-// Batched forward, reverse and forward-over-reverse passes of an atomic network (CPU, BLAS).
+// Batched forward, reverse and forward-over-reverse passes of an atomic network: the network
+// object and its CPU backend (BLAS on OpenMP threads). The CUDA backend is
+// kernels/train/train_backend.cu.
 #include "vitrum/train/trainable_network.hpp"
 
 #include <cblas.h>
@@ -42,31 +44,36 @@ void grow(std::vector<double>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-}  // namespace
-
-TrainableNetwork::TrainableNetwork(std::vector<int> sizes, std::vector<int> activations,
-                                   bool normalize_nodes)
-    : sizes_(std::move(sizes)), act_(std::move(activations)), normalize_(normalize_nodes) {
-  if (sizes_.size() < 2 || act_.size() + 1 != sizes_.size() || sizes_.back() != 1)
-    fail(
-        "TrainableNetwork: {} layer sizes and {} activations (need n_in, hidden..., 1 and one "
-        "activation per layer)",
-        sizes_.size(), act_.size());
-  for (int s : sizes_)
-    if (s < 1) fail("TrainableNetwork: layer sizes must be >= 1");
-  long p = 0;
-  for (size_t l = 1; l < sizes_.size(); ++l) {
-    w_off_.push_back(p);
-    p += static_cast<long>(sizes_[l - 1]) * sizes_[l];
-    b_off_.push_back(p);
-    p += sizes_[l];
+/// The CPU backend: BLAS GEMMs and OpenMP elementwise loops on host buffers.
+class CpuNetworkPasses final : public NetworkPasses {
+ public:
+  explicit CpuNetworkPasses(const NetworkLayout& layout)
+      : sizes_(layout.sizes),
+        act_(layout.activations),
+        normalize_(layout.normalize_nodes),
+        w_off_(layout.w_off),
+        b_off_(layout.b_off) {
+    const size_t L = act_.size() + 1;
+    for (auto* v : {&y_, &d1_, &d2_, &delta_, &g_, &xdot_, &ydot_, &xbar_}) v->resize(L);
   }
-  n_params_ = p;
-  const size_t L = act_.size() + 1;
-  for (auto* v : {&y_, &d1_, &d2_, &delta_, &g_, &xdot_, &ydot_, &xbar_}) v->resize(L);
-}
+  void forward(int n, const double* params, const double* input, double* energy,
+               double* dedg) override;
+  void backward(const double* params, const double* alpha, const double* u, double* grad) override;
 
-void TrainableNetwork::forward(int n, const double* params, const double* input, double* energy,
+ private:
+  int n_layers() const { return static_cast<int>(act_.size()); }
+  std::vector<int> sizes_, act_;
+  bool normalize_ = false;
+  std::vector<long> w_off_, b_off_;
+  int n_ = 0;  // rows of the last forward()
+  const double* input_ = nullptr;
+  // Per layer l (index l, 0 unused where noted), batch-sized: y, f', f'', delta, g (dE/dy^l for
+  // l < L), xdot, ydot, xbar and scratch.
+  std::vector<std::vector<double>> y_, d1_, d2_, delta_, g_, xdot_, ydot_, xbar_;
+  std::vector<double> tmp_, a_;
+};
+
+void CpuNetworkPasses::forward(int n, const double* params, const double* input, double* energy,
                                double* dedg) {
   const int L = n_layers();
   n_ = n;
@@ -115,7 +122,7 @@ void TrainableNetwork::forward(int n, const double* params, const double* input,
   }
 }
 
-void TrainableNetwork::backward(const double* params, const double* alpha, const double* u,
+void CpuNetworkPasses::backward(const double* params, const double* alpha, const double* u,
                                 double* grad) {
   const int L = n_layers();
   const int n = n_;
@@ -181,6 +188,60 @@ void TrainableNetwork::backward(const double* params, const double* alpha, const
       for (long q = 0; q < total; ++q) xp[q] = xp[q] * d1[q] + gl[q] * d2[q] * xd[q];
     }
   }
+}
+
+}  // namespace
+
+std::unique_ptr<NetworkPasses> make_cpu_network_passes(const NetworkLayout& layout) {
+  return std::make_unique<CpuNetworkPasses>(layout);
+}
+
+TrainableNetwork::TrainableNetwork(std::vector<int> sizes, std::vector<int> activations,
+                                   bool normalize_nodes, Backend backend)
+    : backend_(backend) {
+  auto& lay = layout_;
+  lay.sizes = std::move(sizes);
+  lay.activations = std::move(activations);
+  lay.normalize_nodes = normalize_nodes;
+  if (lay.sizes.size() < 2 || lay.activations.size() + 1 != lay.sizes.size() ||
+      lay.sizes.back() != 1)
+    fail(
+        "TrainableNetwork: {} layer sizes and {} activations (need n_in, hidden..., 1 and one "
+        "activation per layer)",
+        lay.sizes.size(), lay.activations.size());
+  for (int s : lay.sizes)
+    if (s < 1) fail("TrainableNetwork: layer sizes must be >= 1");
+  long p = 0;
+  for (size_t l = 1; l < lay.sizes.size(); ++l) {
+    lay.w_off.push_back(p);
+    p += static_cast<long>(lay.sizes[l - 1]) * lay.sizes[l];
+    lay.b_off.push_back(p);
+    p += lay.sizes[l];
+  }
+  lay.n_parameters = p;
+  passes_ = make_network_passes(layout_, backend_);
+}
+
+TrainableNetwork::TrainableNetwork(const TrainableNetwork& o)
+    : layout_(o.layout_),
+      backend_(o.backend_),
+      passes_(o.passes_ ? make_network_passes(layout_, backend_) : nullptr) {}
+
+TrainableNetwork& TrainableNetwork::operator=(const TrainableNetwork& o) {
+  if (this != &o) *this = TrainableNetwork(o);
+  return *this;
+}
+
+TrainableNetwork::~TrainableNetwork() = default;
+
+void TrainableNetwork::forward(int n, const double* params, const double* input, double* energy,
+                               double* dedg) {
+  passes_->forward(n, params, input, energy, dedg);
+}
+
+void TrainableNetwork::backward(const double* params, const double* alpha, const double* u,
+                                double* grad) {
+  passes_->backward(params, alpha, u, grad);
 }
 
 }  // namespace vitrum::train

@@ -55,13 +55,15 @@ double LossTerms::rmse_force() const {
 // ------------------------------------------------------------------ Fitter
 
 Fitter::Fitter(const nnp::Potential& pot, const TrainingSet& data, double sigma_energy,
-               double sigma_force, double energy_weight, double force_weight)
+               double sigma_force, double energy_weight, double force_weight, Backend backend)
     : pot_(&pot),
       data_(&data),
       sigma_e_(sigma_energy),
       sigma_f_(sigma_force),
       w_e_(energy_weight),
-      w_f_(force_weight) {
+      w_f_(force_weight),
+      backend_(backend) {
+  require_backend(backend);
   if (!(sigma_e_ > 0) || !(sigma_f_ > 0))
     fail("Fitter: the loss normalizations must be positive (sigma_E {}, sigma_F {})", sigma_e_,
          sigma_f_);
@@ -82,7 +84,7 @@ Fitter::Fitter(const nnp::Potential& pot, const TrainingSet& data, double sigma_
       sizes.push_back(l.n_out);
       acts.push_back(l.activation);
     }
-    nets_.emplace_back(sizes, acts, pot.normalize_nodes());
+    nets_.emplace_back(sizes, acts, pot.normalize_nodes(), backend_);
     offset_.push_back(off);
     off += nets_.back().n_parameters();
     offset_z_.push_back(el.atom_energy);
@@ -199,6 +201,20 @@ void Fitter::write_weights(const std::string& dir) const {
                          element_parameters(e));
 }
 
+long Fitter::forward_rows(int e) {
+  const int nsf = data_->n_sf(e);
+  const long n = static_cast<long>(rows_[e].size());
+  in_[e].resize(n * nsf);
+  energy_[e].resize(n);
+  dedg_[e].resize(n * nsf);
+#pragma omp parallel for schedule(static) if (n * nsf > (1 << 14))
+  for (long r = 0; r < n; ++r)
+    std::copy_n(gs_[e].data() + rows_[e][r] * nsf, nsf, in_[e].data() + r * nsf);
+  nets_[e].forward(static_cast<int>(n), params_.data() + offset_[e], in_[e].data(),
+                   energy_[e].data(), dedg_[e].data());
+  return n;
+}
+
 LossTerms Fitter::loss(const std::vector<int>& list, std::vector<double>* grad,
                        std::vector<StructurePrediction>* predictions) {
   const TrainingSet& d = *data_;
@@ -244,18 +260,9 @@ LossTerms Fitter::loss(const std::vector<int>& list, std::vector<double>* grad,
       }
     }
     for (int e = 0; e < ne; ++e) {
-      const int nsf = d.n_sf(e);
-      const long n = static_cast<long>(rows_[e].size());
-      in_[e].resize(n * nsf);
-      energy_[e].resize(n);
-      dedg_[e].resize(n * nsf);
+      const long n = forward_rows(e);
       alpha_[e].assign(n, 0.0);
-      if (force_grad) u_[e].assign(n * nsf, 0.0);
-#pragma omp parallel for schedule(static) if (n * nsf > (1 << 14))
-      for (long r = 0; r < n; ++r)
-        std::copy_n(gs_[e].data() + rows_[e][r] * nsf, nsf, in_[e].data() + r * nsf);
-      nets_[e].forward(static_cast<int>(n), params_.data() + offset_[e], in_[e].data(),
-                       energy_[e].data(), dedg_[e].data());
+      if (force_grad) u_[e].assign(n * d.n_sf(e), 0.0);
     }
     // Chunk-local atom index of each structure's first atom.
     std::vector<long> first(c1 - c0 + 1, 0);
@@ -379,14 +386,7 @@ double Fitter::energy_jacobian(int k, double* h) {
   for (int e = 0; e < ne; ++e) {
     const long n = static_cast<long>(rows_[e].size());
     if (n == 0) continue;
-    const int nsf = d.n_sf(e);
-    in_[e].resize(n * nsf);
-    energy_[e].resize(n);
-    dedg_[e].resize(n * nsf);
-    for (long r = 0; r < n; ++r)
-      std::copy_n(gs_[e].data() + rows_[e][r] * nsf, nsf, in_[e].data() + r * nsf);
-    nets_[e].forward(static_cast<int>(n), params_.data() + offset_[e], in_[e].data(),
-                     energy_[e].data(), dedg_[e].data());
+    forward_rows(e);
     for (long r = 0; r < n; ++r) sum += energy_[e][r];
     if (h != nullptr) {
       alpha_[e].assign(n, inv_ce_);
@@ -423,13 +423,7 @@ double Fitter::force_jacobian(int k, int atom, int c, double* h) {
     const long n = static_cast<long>(rows_[e].size());
     if (n == 0) continue;
     const int nsf = d.n_sf(e);
-    in_[e].resize(n * nsf);
-    energy_[e].resize(n);
-    dedg_[e].resize(n * nsf);
-    for (long r = 0; r < n; ++r)
-      std::copy_n(gs_[e].data() + rows_[e][r] * nsf, nsf, in_[e].data() + r * nsf);
-    nets_[e].forward(static_cast<int>(n), params_.data() + offset_[e], in_[e].data(),
-                     energy_[e].data(), dedg_[e].data());
+    forward_rows(e);
     // F = -(1/c_E) sum_i sum_s scale_s dE_i/dG_s dG_is/dr_atom,c.
     const double* sc = scale_[e].data();
     for (long r = 0; r < n; ++r) {
@@ -626,9 +620,9 @@ std::vector<EpochRecord> Trainer::run(
   KalmanRun kr;
   if (kalman) {
     kalman_counts(s_, fitter_, kr.energy_updates, kr.force_updates);
-    kr.kf =
-        std::make_unique<KalmanFilter>(kalman_blocks(s_, fitter_), s_.kalman.filter,
-                                       static_cast<double>(kr.energy_updates + kr.force_updates));
+    kr.kf = std::make_unique<KalmanFilter>(
+        kalman_blocks(s_, fitter_), s_.kalman.filter,
+        static_cast<double>(kr.energy_updates + kr.force_updates), fitter_.backend());
     kr.energy_candidates = train;
     for (int k : train) {
       const auto& st = ds.structure(k);

@@ -23,11 +23,17 @@
 /// n2p2's usual values: epsilon 0.01, q0 0.01, qtau 2.302, qmin 1e-6, eta0 0.01, etatau 2.302,
 /// etamax 1 (lambda 0.96, nu 0.99870 for fading memory).
 ///
-/// The products with P are BLAS GEMMs split over the rows of P into one call per OpenMP thread
-/// (bit-for-bit reproducible for a thread count). Memory: 8 sum_b n_b^2 bytes.
+/// The products with P go through the backend seam (train_backend.hpp): on the cpu, BLAS GEMMs
+/// split over the rows of P into one call per OpenMP thread (bit-for-bit reproducible for a
+/// thread count); on cuda, cuBLAS GEMMs with P resident on the device (only H, X and K, n x m
+/// each, cross the bus per update). Memory: 8 sum_b n_b^2 bytes (host or device).
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "vitrum/core/backend.hpp"
+#include "vitrum/train/train_backend.hpp"
 
 namespace vitrum::train {
 
@@ -48,8 +54,10 @@ struct KalmanSettings {
 class KalmanFilter {
  public:
   /// `blocks`: sizes of the decoupled weight blocks, in weight order (one block: global EKF).
-  /// `updates_per_epoch` scales qtau and etatau. Throws vitrum::Error on bad settings.
-  KalmanFilter(std::vector<long> blocks, const KalmanSettings& settings, double updates_per_epoch);
+  /// `updates_per_epoch` scales qtau and etatau; `backend` holds P and runs its products.
+  /// Throws vitrum::Error on bad settings (and for cuda without CUDA support or a device).
+  KalmanFilter(std::vector<long> blocks, const KalmanSettings& settings, double updates_per_epoch,
+               Backend backend = Backend::Cpu);
 
   long n_weights() const { return n_; }
   /// Bytes held by P.
@@ -72,7 +80,7 @@ class KalmanFilter {
   KalmanSettings s_;
   std::vector<long> blocks_, offsets_;
   long n_ = 0;
-  std::vector<std::vector<double>> p_;  // per block, row-major n_b x n_b
+  std::unique_ptr<KalmanCovariance> p_;  // P on the backend (host or device)
   double q_, eta_, lambda_;
   double qdecay_, etagrow_;
   long updates_ = 0;

@@ -1,7 +1,8 @@
 #pragma once
 /// \file trainable_network.hpp
 /// One element's atomic network with the batched passes training needs: every layer of every
-/// atom of the batch is one GEMM (BLAS, CPU threads) plus elementwise work.
+/// atom of the batch is one GEMM plus elementwise work, on the backend chosen at construction
+/// (cpu: BLAS on OpenMP threads; cuda: cuBLAS on device-resident activations; train_backend.hpp).
 ///
 /// Network (n2p2, ../shared/formats/n2p2.md B.5): y^0 = G_s (scaled symmetry functions),
 ///   x^l = c_l (W^l y^{l-1} + b^l),  y^l = f_l(x^l),  E = y^L,
@@ -21,8 +22,13 @@
 ///        dS/db^l = c_l sum_i (alpha_i delta^l_i + xbar^l_i).
 /// All sums over atoms run in a fixed order (GEMMs and per-column loops): the result does not
 /// depend on the number of OpenMP threads (BLAS threading aside, which splits output blocks).
+/// The cuda backend agrees with the cpu one to rounding (cuBLAS orders its sums differently).
 
+#include <memory>
 #include <vector>
+
+#include "vitrum/core/backend.hpp"
+#include "vitrum/train/train_backend.hpp"
 
 namespace vitrum::train {
 
@@ -30,18 +36,27 @@ class TrainableNetwork {
  public:
   TrainableNetwork() = default;
   /// `sizes` = {n_inputs, hidden..., 1}; `activations` = one nnp::Activation code per layer.
-  TrainableNetwork(std::vector<int> sizes, std::vector<int> activations, bool normalize_nodes);
+  /// `backend` runs the passes (cuda throws a clear error without CUDA support or a device).
+  TrainableNetwork(std::vector<int> sizes, std::vector<int> activations, bool normalize_nodes,
+                   Backend backend = Backend::Cpu);
+  /// A copy has the same shape and backend and fresh (empty) batch state.
+  TrainableNetwork(const TrainableNetwork& o);
+  TrainableNetwork& operator=(const TrainableNetwork& o);
+  TrainableNetwork(TrainableNetwork&&) noexcept = default;
+  TrainableNetwork& operator=(TrainableNetwork&&) noexcept = default;
+  ~TrainableNetwork();
 
-  const std::vector<int>& sizes() const { return sizes_; }
-  const std::vector<int>& activations() const { return act_; }
-  bool normalize_nodes() const { return normalize_; }
-  int n_inputs() const { return sizes_.front(); }
-  int n_layers() const { return static_cast<int>(act_.size()); }
+  const std::vector<int>& sizes() const { return layout_.sizes; }
+  const std::vector<int>& activations() const { return layout_.activations; }
+  bool normalize_nodes() const { return layout_.normalize_nodes; }
+  Backend backend() const { return backend_; }
+  int n_inputs() const { return layout_.sizes.front(); }
+  int n_layers() const { return static_cast<int>(layout_.activations.size()); }
   /// Number of weights and biases. Flat layout: per layer l = 1..L, W^l (n_l x n_{l-1},
   /// row-major) then b^l.
-  long n_parameters() const { return n_params_; }
-  long weight_offset(int l) const { return w_off_[l - 1]; }
-  long bias_offset(int l) const { return b_off_[l - 1]; }
+  long n_parameters() const { return layout_.n_parameters; }
+  long weight_offset(int l) const { return layout_.w_off[l - 1]; }
+  long bias_offset(int l) const { return layout_.b_off[l - 1]; }
 
   /// Forward and reverse pass for `n` atoms (row-major input n x n_inputs): energy[i] = E_i,
   /// dedg[i * n_inputs + s] = dE_i/dy^0_s. Keeps the batch state for backward().
@@ -53,16 +68,9 @@ class TrainableNetwork {
   void backward(const double* params, const double* alpha, const double* u, double* grad);
 
  private:
-  std::vector<int> sizes_, act_;
-  bool normalize_ = false;
-  long n_params_ = 0;
-  std::vector<long> w_off_, b_off_;
-  int n_ = 0;  // rows of the last forward()
-  const double* input_ = nullptr;
-  // Per layer l (index l, 0 unused where noted), batch-sized: y, f', f'', delta, g (dE/dy^l for
-  // l < L), xdot, ydot, xbar and scratch.
-  std::vector<std::vector<double>> y_, d1_, d2_, delta_, g_, xdot_, ydot_, xbar_;
-  std::vector<double> tmp_, a_;
+  NetworkLayout layout_;
+  Backend backend_ = Backend::Cpu;
+  std::unique_ptr<NetworkPasses> passes_;  // the batch state lives here
 };
 
 }  // namespace vitrum::train

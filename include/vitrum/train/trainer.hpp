@@ -1,6 +1,7 @@
 #pragma once
 /// \file trainer.hpp
-/// Fitting HDNNP weights to reference energies and forces (CPU: OpenMP + BLAS).
+/// Fitting HDNNP weights to reference energies and forces (network GEMMs and the Kalman
+/// covariance on the cpu, OpenMP + BLAS, or on cuda, cuBLAS: train_backend.hpp).
 ///
 /// Model (identical to nnp::Evaluator for the potential it is built from):
 ///   E = sum_i [ E_i^NN(G_s,i) / c_E + mu + offset(Z_i) ],   G_s = scale * G + shift,
@@ -34,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/core/backend.hpp"
 #include "vitrum/core/vec3.hpp"
 #include "vitrum/nnp/potential.hpp"
 #include "vitrum/train/kalman_filter.hpp"
@@ -86,6 +88,9 @@ struct TrainSettings {
   int early_stopping_patience = 50;  ///< epochs without a better test loss before stopping; 0 off
   double max_minutes = 0.0;  ///< stop after the epoch that ends past this wall time (0: no limit)
   std::uint64_t seed = 1;    ///< initial weights, train/test split, batch order
+  /// Where the network GEMMs and the Kalman covariance run ([training] backend): run_training()
+  /// builds its Fitter on it, and the Trainer's Kalman filter follows the Fitter's backend.
+  Backend backend = Backend::Cpu;
 };
 
 /// Loss terms of a set of structures.
@@ -115,12 +120,16 @@ struct StructurePrediction {
 /// component) normalize the loss.
 class Fitter {
  public:
+  /// `backend` runs the networks' batched passes (cuda: cuBLAS, device-resident activations;
+  /// throws a clear error without CUDA support or a device).
   Fitter(const nnp::Potential& potential, const TrainingSet& data, double sigma_energy,
-         double sigma_force, double energy_weight, double force_weight);
+         double sigma_force, double energy_weight, double force_weight,
+         Backend backend = Backend::Cpu);
 
   int n_elements() const { return static_cast<int>(nets_.size()); }
   long n_parameters() const { return static_cast<long>(params_.size()); }
   const TrainableNetwork& network(int e) const { return nets_[e]; }
+  Backend backend() const { return backend_; }
   const TrainingSet& data() const { return *data_; }
   const nnp::Potential& potential() const { return *pot_; }
   /// All weights and biases, element after element (TrainableNetwork layout).
@@ -167,10 +176,14 @@ class Fitter {
     std::vector<Vec3> f;
     std::vector<double> w, v;
   };
+  /// Gathers the scaled symmetry functions of rows_[e] into in_[e] and runs element e's forward
+  /// pass into energy_[e] and dedg_[e]; returns the number of rows.
+  long forward_rows(int e);
   const nnp::Potential* pot_;
   const TrainingSet* data_;
   double sigma_e_, sigma_f_, w_e_, w_f_;
   double inv_ce_, mu_;
+  Backend backend_;
   std::vector<double> offset_z_;  // per element atom_energy
   std::vector<TrainableNetwork> nets_;
   std::vector<double> params_;
