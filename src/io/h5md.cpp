@@ -367,6 +367,14 @@ H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
 }
 #endif
 
+bool hdf5_is_parallel() {
+#ifdef H5_HAVE_PARALLEL
+  return true;
+#else
+  return false;
+#endif
+}
+
 H5mdWriter::H5mdWriter() : impl_(new Impl) {}
 
 std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,

@@ -9,12 +9,14 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -113,10 +115,14 @@ class AppendFile {
 class Output {
  public:
   /// `resume`: the checkpoint of a restart (files are continued), or null.
-  /// `active`: false on MPI ranks other than 0, which write nothing.
+  /// `active`: false on MPI ranks other than 0, which write no text files. `world`: the ranks
+  /// of a domain-decomposed run; with more than one, every rank writes the rows of its own atoms
+  /// to the H5MD trajectory (collective parallel HDF5; vitrum/io/h5md.hpp).
   Output(const RunConfig& c, const RunOptions& o, const std::string& dir, int atoms,
-         const std::vector<int>& species, const Checkpoint* resume, bool active = true)
+         const std::vector<int>& species, const Checkpoint* resume, bool active,
+         const parallel::Comm& world)
       : c_(c), o_(o), dir_(dir), atoms_(atoms), active_(active) {
+    open_h5md(species, resume, world);
     if (!active_) return;
     const char* csv_header =
         "step,time_fs,temperature_K,pressure_bar,pe_eV,ke_eV,etotal_eV,conserved_eV,volume_A3,"
@@ -135,28 +141,6 @@ class Output {
         traj_.open_continue(path(c.output.trajectory), resume->trajectory_bytes, &notes_);
       }
     }
-    // H5MD trajectory: a new file, or the old one continued after the checkpoint's step.
-    bool h5 = c.output.h5md.every > 0;
-    for (const auto& s : c.stages) h5 = h5 || s.h5md_every > 0;
-    if (h5) {
-      const auto& hc = c.output.h5md;
-      H5mdOptions ho;
-      ho.velocities = hc.velocities;
-      ho.forces = hc.forces;
-      ho.compression = hc.compression;
-      const std::string hp = path(hc.file);
-      std::error_code ec;
-      if (resume != nullptr && resume->h5md_frames >= 0 && std::filesystem::exists(hp, ec)) {
-        h5md_ = H5mdWriter::reopen(hp, species, ho, resume->system.step);
-        if (h5md_->frames_dropped() > 0)
-          notes_ += fmt::format("  {}: {} frame(s) after the checkpoint dropped\n", hp,
-                                h5md_->frames_dropped());
-      } else {
-        h5md_ = std::make_unique<H5mdWriter>(hp, species, ho);
-      }
-      h5md_ids_.resize(atoms);
-      for (int i = 0; i < atoms; ++i) h5md_ids_[i] = i;
-    }
     progress_ = c.output.progress && !o.quiet && isatty(STDERR_FILENO) == 1;
     start_ = last_time_ = Clock::now();
     if (resume != nullptr) done0_ = last_step_ = resume->system.step;
@@ -164,14 +148,15 @@ class Output {
 
   /// What continuing the files after a restart noticed (empty: nothing).
   const std::string& notes() const { return notes_; }
+  /// True when the campaign writes H5MD frames (the same on every rank).
   bool has_h5md() const {
-    if (!active_) {  // the other ranks follow the config, to join the gathers of the frames
-      bool h5 = c_.output.h5md.every > 0;
-      for (const auto& s : c_.stages) h5 = h5 || s.h5md_every > 0;
-      return h5;
-    }
-    return h5md_ != nullptr;
+    bool h5 = c_.output.h5md.every > 0;
+    for (const auto& s : c_.stages) h5 = h5 || s.h5md_every > 0;
+    return h5;
   }
+  /// True when every rank writes its own atoms (h5md_frame takes the rank's share); false when
+  /// rank 0 writes the whole system (h5md_frame takes the gathered system).
+  bool h5md_collective() const { return h5md_collective_; }
   /// File sizes for a checkpoint.
   void sizes(Checkpoint& ck) const {
     if (!active_) return;
@@ -179,13 +164,19 @@ class Output {
     ck.trajectory_bytes = traj_.bytes();
     ck.h5md_frames = h5md_ ? h5md_->frames() : -1;
   }
-  /// One H5MD frame (positions unwrapped if configured).
+  /// One H5MD frame (positions unwrapped if configured): `sys` is this rank's share when
+  /// h5md_collective() (collective), the whole system otherwise (rank 0 writes).
   void h5md_frame(const MdSystem& sys) {
-    if (!active_) return;
+    if (!h5md_) return;
     std::vector<Vec3> pos = sys.positions;
     if (c_.output.h5md.unwrapped)
       for (int i = 0; i < sys.size(); ++i) pos[i] = sys.unwrapped(i);
-    h5md_->write_frame(sys.step, sys.time_fs, sys.box, h5md_ids_, pos,
+    std::vector<int> ids = sys.id;
+    if (ids.empty()) {
+      ids.resize(sys.size());
+      std::iota(ids.begin(), ids.end(), 0);
+    }
+    h5md_->write_frame(sys.step, sys.time_fs, sys.box, ids, pos,
                        c_.output.h5md.velocities ? sys.velocities : std::vector<Vec3>{},
                        c_.output.h5md.forces ? sys.forces : std::vector<Vec3>{});
   }
@@ -196,6 +187,42 @@ class Output {
 
   std::string path(const std::string& name) const {
     return (std::filesystem::path(dir_) / name).string();
+  }
+
+  /// H5MD trajectory: a new file, or the old one continued after the checkpoint's step. Opened
+  /// on every rank (collectively) when `world` has several ranks and HDF5 is parallel, on the
+  /// active rank alone otherwise.
+  void open_h5md(const std::vector<int>& species, const Checkpoint* resume,
+                 const parallel::Comm& world) {
+    if (!has_h5md()) return;
+#if defined(VITRUM_HAVE_MPI)
+    h5md_collective_ = world.size() > 1 && hdf5_is_parallel();
+#else
+    (void)world;
+#endif
+    if (!active_ && !h5md_collective_) return;
+    const auto& hc = c_.output.h5md;
+    H5mdOptions ho;
+    ho.velocities = hc.velocities;
+    ho.forces = hc.forces;
+    ho.compression = hc.compression;
+    const std::string hp = path(hc.file);
+    std::error_code ec;
+    const bool resume_file =
+        resume != nullptr && resume->h5md_frames >= 0 && std::filesystem::exists(hp, ec);
+#if defined(VITRUM_HAVE_MPI)
+    if (h5md_collective_) {
+      h5md_ = resume_file ? H5mdWriter::reopen(hp, species, ho, resume->system.step, world.mpi())
+                          : std::make_unique<H5mdWriter>(hp, species, ho, world.mpi());
+    }
+#endif
+    if (!h5md_collective_) {
+      h5md_ = resume_file ? H5mdWriter::reopen(hp, species, ho, resume->system.step)
+                          : std::make_unique<H5mdWriter>(hp, species, ho);
+    }
+    if (active_ && h5md_->frames_dropped() > 0)
+      notes_ += fmt::format("  {}: {} frame(s) after the checkpoint dropped\n", hp,
+                            h5md_->frames_dropped());
   }
 
   void header() {
@@ -274,7 +301,7 @@ class Output {
   bool active_ = true;
   AppendFile csv_, traj_;
   std::unique_ptr<H5mdWriter> h5md_;
-  std::vector<int> h5md_ids_;
+  bool h5md_collective_ = false;
   std::string notes_;
   bool progress_ = false, shown_ = false;
   Clock::time_point start_, last_time_, last_progress_{};
@@ -397,12 +424,12 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   // its subdomain; outputs gather the whole system on rank 0 (whole(), collective).
   std::unique_ptr<parallel::Domain> domain;
   if (world.size() > 1) {
-    if (ck)
-      fail(
-          "{}: --restart under MPI domain decomposition ({} ranks) is not supported yet; restart "
-          "on one rank",
-          o.restart_file, world.size());
-    domain = std::make_unique<parallel::Domain>(world, sys.box);
+    // A restart on the writer's rank count keeps its grid (the grid chosen for the current cell
+    // may differ after a barostat changed the cell's shape, and bit for bit needs the same one).
+    std::array<int, 3> grid{0, 0, 0};  // chosen for the cell
+    if (ck && ck->domain_grid[0] * ck->domain_grid[1] * ck->domain_grid[2] == world.size())
+      grid = ck->domain_grid;
+    domain = std::make_unique<parallel::Domain>(world, sys.box, grid);
     if (!o.quiet)
       std::fprintf(o.out, "  domain decomposition: %s\n", domain->describe(sys.box).c_str());
     sys = distribute_system(std::move(sys), *domain);
@@ -414,14 +441,26 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   // ---- restart: replay the checkpoint's last neighbor-list rebuild, compare the forces
   long first_done = 0;  // campaign steps already taken
   if (ck) {
+    // Under domain decomposition restore() is collective: every rank passes the whole checkpoint
+    // and keeps the atoms the replayed rebuild gives it.
     engine.restore(ck->system, ck->rebuild);
+    // The forces at the checkpoint, compared by atom id (the checkpoint's rows are ids).
+    const MdSystem& now = engine.system();
     double df = 0.0, fmax = 0.0;
     int worst = 0;
-    for (int i = 0; i < n; ++i) {
-      const Vec3 d = engine.system().forces[i] - ck->system.forces[i];
+    for (int i = 0; i < now.size(); ++i) {
+      const int id = now.id.empty() ? i : now.id[i];
+      const Vec3 d = now.forces[i] - ck->system.forces[id];
       const double a = std::sqrt(dot(d, d));
-      if (a > df) df = a, worst = i;
+      if (a > df) df = a, worst = id;
+    }
+    for (int i = 0; i < n; ++i)
       fmax = std::max(fmax, std::sqrt(dot(ck->system.forces[i], ck->system.forces[i])));
+    if (domain) {  // the largest difference over the ranks, and its atom
+      double neg = -df;
+      const int holder = domain->comm().min_location(neg);
+      df = -neg;
+      domain->comm().broadcast(&worst, sizeof(worst), holder);
     }
     if (df > 1e-3 * std::max(fmax, 1e-3)) {
       fail(
@@ -446,7 +485,10 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
       for (const auto& note : restart_notes) std::fprintf(o.out, "  note: %s\n", note.c_str());
     }
   }
-  Output out(c, o, dir, n, whole().species, ck ? &*ck : nullptr, root);
+  std::vector<int> species_by_id = whole().species;  // gathered on rank 0 only
+  species_by_id.resize(n);
+  world.broadcast(species_by_id.data(), sizeof(int) * species_by_id.size(), 0);
+  Output out(c, o, dir, n, species_by_id, ck ? &*ck : nullptr, root, world);
   if (!o.quiet && !out.notes().empty()) std::fprintf(o.out, "%s", out.notes().c_str());
   // ----
   // ---- training-set frames ([output] dataset_every, vitrum/md/dataset_output.hpp)
@@ -510,7 +552,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
       out.header();
       if (!ck) {
         out.thermo(thermo_now(), stage_name);
-        if (out.has_h5md()) out.h5md_frame(whole());
+        if (out.has_h5md()) out.h5md_frame(out.h5md_collective() ? engine.system() : whole());
       }
       engine.timers().output += seconds_since(t0);
     }
@@ -582,7 +624,8 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
             out.thermo(t, st.name);
           }
           if (snap) out.snapshot(whole(), t, st.name);
-          if (h5frame) out.h5md_frame(whole());
+          if (h5frame && out.has_h5md())
+            out.h5md_frame(out.h5md_collective() ? engine.system() : whole());
           engine.timers().output += seconds_since(t0);
         }
         // ---- training-set frames

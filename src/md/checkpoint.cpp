@@ -370,6 +370,8 @@ void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext
     attr_doubles(g, "rebuild_box", box_rows(ck.rebuild.box), {3, 3}, tmp);
     attr_long(g, "rebuilds", ck.rebuild.rebuilds, tmp);
     attr_double(g, "conserved_offset", ck.conserved_offset, tmp);
+    const long long grid[3] = {ck.domain_grid[0], ck.domain_grid[1], ck.domain_grid[2]};
+    attr_write(g, "domain_grid", H5T_STD_I64LE, H5T_NATIVE_LLONG, grid, {3}, tmp);
   }
   {
     Handle sc(H5Gcreate2(f, "schedule", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -589,6 +591,15 @@ Checkpoint read_impl(const std::string& path, long first, long count, bool whole
     ck.rebuild.box = r.box(h, "rebuild_box", periodic);
     ck.rebuild.rebuilds = static_cast<long>(r.integer(h, "rebuilds", "/state"));
     ck.conserved_offset = r.number(h, "conserved_offset", "/state");
+    ck.domain_grid = {0, 0, 0};  // optional (older files): the restart chooses a grid
+    if (H5Aexists(h, "domain_grid") > 0) {
+      Handle a = r.attr(h, "domain_grid", "/state");
+      long long grid[3] = {0, 0, 0};
+      if (r.attr_points(a.get()) != 3 || H5Aread(a.get(), H5T_NATIVE_LLONG, grid) < 0 ||
+          grid[0] < 1 || grid[1] < 1 || grid[2] < 1)
+        r.corrupt("/state@domain_grid is not three positive rank counts");
+      for (int d = 0; d < 3; ++d) ck.domain_grid[d] = static_cast<int>(grid[d]);
+    }
     if (s.step < 0 || !std::isfinite(s.time_fs)) r.corrupt("/state@step or @time_fs is invalid");
   }
   {
@@ -767,6 +778,7 @@ Checkpoint capture_checkpoint(const RunConfig& c, const Engine& engine, const In
   Checkpoint ck;
   ck.system = engine.system();
   ck.rebuild = engine.last_rebuild();
+  if (engine.domain() != nullptr) ck.domain_grid = engine.domain()->grid();
   ck.n_atoms_total = ck.system.size();
   ck.stage = stage;
   ck.step_in_stage = step_in_stage;

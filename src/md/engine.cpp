@@ -250,6 +250,10 @@ void Engine::restore(MdSystem system, const RebuildRecord& record) {
         "positions)",
         n, system.velocities.size(), system.image.size(), record.positions.size());
   }
+  if (domain_ != nullptr) {
+    restore_distributed(std::move(system), record);  // engine_domain.cpp
+    return;
+  }
   // Replay the rebuild from its own inputs; what it does to positions and image counts is
   // discarded (the checkpointed state already holds the result).
   sys_ = std::move(system);

@@ -108,6 +108,80 @@ void Engine::rebuild_distributed() {
   timers_.neighbor += seconds_since(t2);
 }
 
+void Engine::restore_distributed(MdSystem whole, const RebuildRecord& record) {
+  const std::size_t n = whole.positions.size();
+  if (static_cast<long>(n) != sys_.n_global)
+    fail("restore: the checkpoint holds {} atoms, the engine {} over {} ranks", n, sys_.n_global,
+         domain_->size());
+  if (!whole.id.empty() && whole.id.size() != n)
+    fail("restore: {} ids for {} atoms", whole.id.size(), n);
+  // row[id]: the row of `whole` holding atom id.
+  std::vector<long> row(n, -1);
+  for (std::size_t k = 0; k < n; ++k) {
+    const long id = whole.id.empty() ? static_cast<long>(k) : whole.id[k];
+    if (id < 0 || static_cast<std::size_t>(id) >= n || row[id] >= 0)
+      fail("restore: the checkpoint's ids are not 0..{} each once (id {})", n - 1, id);
+    row[id] = static_cast<long>(k);
+  }
+
+  // Replay the rebuild from its inputs. The split over the ranks given to it does not matter:
+  // the rebuild wraps the positions and migrates every atom to the owner of its wrapped rebuild
+  // position, then puts each rank's atoms in id order, exactly as in the run that wrote the
+  // record. A decomposed writer recorded wrapped positions, which the wrap leaves as they are;
+  // a serial writer recorded them before wrapping, and the replay wraps them as the serial shell
+  // did, up to rounding. What the replay does to positions and image counts is discarded.
+  const long migrated = migrated_;
+  {
+    MdSystem replay = whole;
+    replay.positions = record.positions;
+    replay.box = record.box;
+    if (replay.id.empty()) {
+      replay.id.resize(n);
+      std::iota(replay.id.begin(), replay.id.end(), 0);
+    }
+    replay = distribute_system(std::move(replay), *domain_);
+    sys_ = std::move(replay);
+  }
+  rebuild();
+  migrated_ = migrated;
+
+  // The checkpointed state of the atoms this rank now holds, in the replay's (id) order.
+  const std::vector<int> ids = sys_.id;
+  const int m = static_cast<int>(ids.size());
+  MdSystem state;
+  state.box = whole.box;
+  state.potential_energy = whole.potential_energy;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) state.virial[a][b] = whole.virial[a][b];
+  state.step = whole.step;
+  state.time_fs = whole.time_fs;
+  state.comm = sys_.comm;
+  state.n_global = sys_.n_global;
+  state.id = ids;
+  state.species.resize(m);
+  state.mass.resize(m);
+  state.positions.resize(m);
+  state.velocities.resize(m);
+  state.forces.assign(m, Vec3{0, 0, 0});
+  state.image.resize(m);
+  const bool have_forces = whole.forces.size() == n;
+  for (int k = 0; k < m; ++k) {
+    const auto r = static_cast<std::size_t>(row[ids[k]]);
+    state.species[k] = whole.species[r];
+    state.mass[k] = whole.mass[r];
+    state.positions[k] = whole.positions[r];
+    state.velocities[k] = whole.velocities[r];
+    if (have_forces) state.forces[k] = whole.forces[r];
+    state.image[k] = whole.image[r];
+  }
+  sys_ = std::move(state);
+  rebuilds_ = record.rebuilds;
+  // As in the serial restore: the ghost update of the step that produced the state (no rebuild
+  // is due, and that decision is taken over all ranks), then the forces.
+  update_ghosts();
+  compute_forces();
+}
+
 void Engine::finish_forces_distributed() {
   const auto t0 = Clock::now();
   const int n = sys_.size();

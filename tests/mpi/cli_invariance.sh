@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `vitrum run` and `vitrum predict` under `mpiexec -n NP` with no other change give the serial
 # results: the thermo CSV (every column, 1e-8 relative: the CSV prints 10 significant digits for
-# some columns), the final structure (positions to 1e-6 Å), the predicted energy (1e-10
+# some columns), the final structure (positions to 1e-6 Å), the H5MD trajectory (written
+# collectively by the NP ranks: same frames, steps, boxes, species, positions and velocities to
+# 1e-6; it opens in h5py and in MDAnalysis, Debian's python3), the predicted energy (1e-10
 # relative) and forces (1e-8 eV/Å). Run by ctest as mpi.cli_npNP.
 #
 #   tests/mpi/cli_invariance.sh VITRUM_BINARY MPIEXEC NP SOURCE_DIR
@@ -35,6 +37,7 @@ temperature = 2000.0
 [output]
 thermo_every = 10
 trajectory_every = 50
+h5md = { every = 20, forces = true }
 
 [[stage]]
 name = "relax"
@@ -93,6 +96,41 @@ paste -d' ' "$tmp/serial/final.xyz" "$tmp/mpi/final.xyz" | awk '
     printf "final structure: %d atoms, largest position difference %.2e A\n", atoms, worst
     if (atoms < 375 || worst > 1e-6) exit 1
   }'
+
+# H5MD: the NP ranks wrote one file collectively; it must hold the serial run's frames.
+/usr/bin/python3 - "$tmp/serial/trajectory.h5" "$tmp/mpi/trajectory.h5" <<'PY'
+import sys
+import warnings
+
+import h5py
+import numpy as np
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+pa, pb = a["particles/all"], b["particles/all"]
+assert tuple(b["h5md"].attrs["version"]) == (1, 1), "H5MD version"
+for key in ("position/step", "position/time", "box/edges/value", "species", "id"):
+    x, y = np.asarray(pa[key]), np.asarray(pb[key])
+    assert x.shape == y.shape and np.allclose(x, y, rtol=1e-12, atol=0), key
+worst = 0.0
+for key in ("position/value", "velocity/value", "force/value"):
+    x, y = np.asarray(pa[key]), np.asarray(pb[key])
+    assert x.shape == y.shape, (key, x.shape, y.shape)
+    worst = max(worst, float(np.abs(x - y).max()))
+frames = pa["position/value"].shape[0]
+assert frames == 10, f"{frames} frames, expected 10 (steps 0..180 every 20)"
+assert worst < 1e-6, f"largest difference {worst}"
+from MDAnalysis.coordinates.H5MD import H5MDReader  # noqa: E402
+
+r = H5MDReader(sys.argv[2], convert_units=False)
+assert r.n_frames == frames and r.n_atoms == 375, (r.n_frames, r.n_atoms)
+ts = r[frames - 1]
+assert np.allclose(ts.positions, pa["position/value"][-1], atol=1e-4), "MDAnalysis positions"
+assert abs(ts.time - pa["position/time"][-1]) < 1e-9, ts.time
+print(f"h5md: {frames} frames of {r.n_atoms} atoms, largest difference {worst:.2e}; "
+      "read by h5py and MDAnalysis")
+PY
 
 # predict: the water box in its own units (bohr, Hartree), n2p2 output format.
 water="$src/configs/structures/water_1080.data"

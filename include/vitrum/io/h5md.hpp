@@ -32,6 +32,10 @@
 
 namespace vitrum {
 
+/// True when the HDF5 library vitrum is built with is parallel (MPI-IO), so that several ranks
+/// can write one trajectory collectively.
+bool hdf5_is_parallel();
+
 struct H5mdOptions {
   bool velocities = true;
   bool forces = false;

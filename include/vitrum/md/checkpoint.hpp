@@ -16,7 +16,9 @@
 ///                velocity (N×3, Å/fs), force (N×3, eV/Å), image (N×3 periodic image counts),
 ///                rebuild_position (N×3, Å: positions given to the last neighbor-list rebuild)
 ///   /state       @step, @time_fs, @potential_energy (eV), @virial (3×3, eV), @box (3×3, Å),
-///                @periodic, @rebuild_box (3×3), @rebuilds, @conserved_offset (eV)
+///                @periodic, @rebuild_box (3×3), @rebuilds, @conserved_offset (eV),
+///                @domain_grid (3: ranks per cell direction of the writer's domain decomposition;
+///                optional, files without it restart with a grid chosen for the cell)
 ///   /schedule    @stage (0-based index), @step_in_stage (steps of it taken), @stage_name,
 ///                @n_stages, @ensemble
 ///   /integrator  one attribute per IntegratorState entry (Integrator::save_state)
@@ -31,6 +33,7 @@
 /// rank writes the rows of its own atoms collectively (parallel HDF5), and a restart on any rank
 /// count reads a block of ids per rank and lets the domain decomposition migrate the atoms.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,8 +59,12 @@ struct Checkpoint {
   std::vector<long> ids;   ///< global id of each atom of `system` (empty: 0..N-1)
   long n_atoms_total = 0;  ///< N of the whole system (set by the reader; writer: computed)
   RebuildRecord rebuild;   ///< positions (per atom, as `system`) and cell of the last rebuild
-  int stage = 0;           ///< index of the stage being run
-  long step_in_stage = 0;  ///< steps of that stage already taken (0..steps)
+  /// Ranks per cell direction of the writer's domain decomposition ({1, 1, 1}: one rank). A
+  /// restart on as many ranks uses the same grid, which bit for bit needs (the grid chosen for
+  /// the cell can change when a barostat changes its shape). Reader: {0, 0, 0} when not stored.
+  std::array<int, 3> domain_grid{1, 1, 1};
+  int stage = 0;                  ///< index of the stage being run
+  long step_in_stage = 0;         ///< steps of that stage already taken (0..steps)
   double conserved_offset = 0.0;  ///< extended energy of the finished stages (eV)
   std::string stage_name;         ///< for messages
   int n_stages = 0;               ///< stages of the campaign when written

@@ -125,6 +125,13 @@ class Engine {
   /// (positions, image counts, velocities, cell, step), moves the ghosts to it as a step without
   /// rebuild does, and evaluates the forces. With the record of the run that wrote `system`, the
   /// forces equal that run's bit for bit. Throws vitrum::Error when the sizes do not match.
+  ///
+  /// With a domain it is collective, and `system` and `record` are the *whole* system on every
+  /// rank (as read_checkpoint gives it; rows in id order, or named by system.id): each rank keeps
+  /// the atoms that the replayed rebuild gives it (the owners of the wrapped rebuild positions,
+  /// in id order) and takes their state by id. Written on the same number of ranks (and grid),
+  /// the continuation is bit for bit; on another rank count it differs only by the order of
+  /// summation.
   void restore(MdSystem system, const RebuildRecord& record);
 
  private:
@@ -138,6 +145,7 @@ class Engine {
   // Domain decomposition (engine_domain.cpp).
   void attach_domain();
   void rebuild_distributed();
+  void restore_distributed(MdSystem whole, const RebuildRecord& record);
   void finish_forces_distributed();
 
   MdSystem sys_;

@@ -1,0 +1,226 @@
+// Checkpoint/restart under MPI domain decomposition, in process on a 192-atom BKS silica cell:
+// on 2 and 4 ranks, 200 steps uninterrupted equal 100 steps + checkpoint + restart + 100 steps
+// bit for bit (positions, velocities, forces, image counts, cell, energy, virial, integrator
+// state, the thermo CSV and the extxyz files) for NVE, Langevin NVT and MTK NPT (isotropic and
+// anisotropic). Run by ctest under mpiexec at 1, 2, 4 and 8 ranks; it runs at 2 and 4 ranks only
+// (one rank is the serial restart of tests/restart). Restarts on another rank count:
+// tests/mpi/restart_ranks.sh.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "../restart/restart_test_util.hpp"
+#include "vitrum/io/h5md.hpp"
+#include "vitrum/md/checkpoint.hpp"
+
+namespace vitrum::md {
+namespace {
+
+constexpr int kAtoms = 192;  // a 14.3 Å cell: several subdomains thinner than the 11 Å halo
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int s = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+/// A scratch directory shared by all ranks (named by rank 0's pid), removed afterwards.
+class SharedScratch {
+ public:
+  explicit SharedScratch(const std::string& tag) {
+    long pid = ::getpid();
+    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    path_ = std::filesystem::temp_directory_path() /
+            ("vitrum_restart_mpi_" + tag + "_" + std::to_string(pid));
+    if (world_rank() == 0) {
+      std::filesystem::remove_all(path_);
+      std::filesystem::create_directories(path_);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  ~SharedScratch() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0 && !std::getenv("VITRUM_KEEP_SCRATCH"))
+      std::filesystem::remove_all(path_);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Runs a campaign on all ranks (collective): rank 0 writes the file; every rank returns after
+/// rank 0 has closed its outputs.
+RunSummary run_collective(const std::string& config_text, const std::string& file,
+                          RunOptions o = {}) {
+  if (world_rank() == 0) test::write_text(file, config_text);
+  MPI_Barrier(MPI_COMM_WORLD);
+  const RunConfig c = parse_run_config(file);
+  o.quiet = true;
+  o.threads = 1;
+  RunSummary r = run_campaign(c, o);
+  MPI_Barrier(MPI_COMM_WORLD);
+  return r;
+}
+
+/// The BKS campaign of tests/restart on kAtoms atoms (with its H5MD trajectory, which the ranks
+/// write collectively, a frame every 10 steps).
+std::string dd_campaign(const std::string& out_dir, const std::string& stages) {
+  return test::bks_campaign(out_dir, stages, "every_minutes = 0\n", kAtoms);
+}
+
+/// Counts the doubles that differ in bits.
+struct BitDiff {
+  long compared = 0, differ = 0;
+  double max_abs = 0.0;
+  void add(double a, double b) {
+    ++compared;
+    if (std::memcmp(&a, &b, sizeof a) != 0) {
+      ++differ;
+      max_abs = std::max(max_abs, std::fabs(a - b));
+    }
+  }
+  void add(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+      for (int d = 0; d < 3; ++d) add(a[i][d], b[i][d]);
+  }
+};
+
+/// The thermo CSV without its wall-clock column (atom_steps_per_s, the 11th).
+std::vector<std::string> thermo_without_rate(const std::string& path) {
+  std::vector<std::string> out;
+  for (const auto& line : test::lines_of(path)) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) cols.push_back(c);
+    if (cols.size() > 10) cols.erase(cols.begin() + 10);
+    std::string joined;
+    for (const auto& x : cols) joined += x + ",";
+    out.push_back(joined);
+  }
+  return out;
+}
+
+struct EnsembleCase {
+  const char* name;
+  const char* stage;
+};
+void PrintTo(const EnsembleCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class RestartUnderDomainDecomposition : public ::testing::TestWithParam<EnsembleCase> {};
+
+TEST_P(RestartUnderDomainDecomposition, TwoHundredStepsEqualHundredPlusRestartPlusHundred) {
+  const int ranks = world_size();
+  if (ranks != 2 && ranks != 4) GTEST_SKIP() << "runs on 2 and 4 ranks (this is " << ranks << ")";
+  const std::string stage = std::string("[[stage]]\n") + GetParam().stage + "steps = 200\n";
+  SharedScratch dir(GetParam().name);
+  const std::string a = dir.file("a"), b = dir.file("b");
+
+  const RunSummary ra = run_collective(dd_campaign(a, stage), dir.file("a.toml"));
+  ASSERT_TRUE(ra.completed);
+  ASSERT_EQ(ra.steps, 200);
+
+  const std::string cfg_b = dd_campaign(b, stage);
+  RunOptions first;
+  first.max_steps = 100;
+  const RunSummary rb1 = run_collective(cfg_b, dir.file("b.toml"), first);
+  ASSERT_FALSE(rb1.completed);
+  ASSERT_EQ(rb1.steps, 100);
+  const Checkpoint mid = read_checkpoint(b + "/checkpoint.h5");
+  ASSERT_EQ(mid.system.step, 100);
+  ASSERT_EQ(mid.writer_ranks, ranks);  // written collectively by the domains
+  // The writer's rank grid, which the restart on as many ranks takes over.
+  EXPECT_EQ(mid.domain_grid[0] * mid.domain_grid[1] * mid.domain_grid[2], ranks);
+
+  RunOptions second;
+  second.restart_file = b + "/checkpoint.h5";
+  const RunSummary rb2 = run_collective(cfg_b, dir.file("b.toml"), second);
+  ASSERT_TRUE(rb2.completed);
+  ASSERT_EQ(rb2.steps, 100);
+
+  // The final states (whole systems, rows = ids), bit for bit.
+  const Checkpoint ca = read_checkpoint(a + "/checkpoint.h5");
+  const Checkpoint cb = read_checkpoint(b + "/checkpoint.h5");
+  ASSERT_EQ(ca.system.size(), kAtoms);
+  ASSERT_EQ(cb.system.size(), ca.system.size());
+  EXPECT_EQ(ca.system.step, 200);
+  EXPECT_EQ(cb.system.step, 200);
+  EXPECT_EQ(ca.system.species, cb.system.species);
+  EXPECT_EQ(ca.system.image, cb.system.image);
+  BitDiff pos, vel, frc, other;
+  pos.add(ca.system.positions, cb.system.positions);
+  vel.add(ca.system.velocities, cb.system.velocities);
+  frc.add(ca.system.forces, cb.system.forces);
+  other.add(ca.system.time_fs, cb.system.time_fs);
+  other.add(ca.system.potential_energy, cb.system.potential_energy);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      other.add(ca.system.box.h[r][c], cb.system.box.h[r][c]);
+      other.add(ca.system.virial[r][c], cb.system.virial[r][c]);
+    }
+  EXPECT_EQ(pos.differ, 0) << "positions differ in " << pos.differ << " of " << pos.compared
+                           << " values, max " << pos.max_abs << " Å";
+  EXPECT_EQ(vel.differ, 0) << "velocities differ in " << vel.differ << " of " << vel.compared
+                           << " values, max " << vel.max_abs << " Å/fs";
+  EXPECT_EQ(frc.differ, 0) << "forces differ in " << frc.differ << " of " << frc.compared
+                           << " values, max " << frc.max_abs << " eV/Å";
+  EXPECT_EQ(other.differ, 0) << "time/energy/cell/virial differ, max " << other.max_abs;
+  ASSERT_EQ(ca.integrator.size(), cb.integrator.size());
+  for (const auto& [key, v] : ca.integrator) {
+    ASSERT_EQ(cb.integrator.count(key), 1u) << key;
+    BitDiff d;
+    for (std::size_t k = 0; k < v.size(); ++k) d.add(v[k], cb.integrator.at(key)[k]);
+    EXPECT_EQ(d.differ, 0) << "integrator state '" << key << "' differs";
+  }
+  EXPECT_EQ(thermo_without_rate(a + "/thermo.csv"), thermo_without_rate(b + "/thermo.csv"));
+  EXPECT_EQ(test::read_text(a + "/trajectory.xyz"), test::read_text(b + "/trajectory.xyz"));
+  EXPECT_EQ(test::read_text(a + "/final.xyz"), test::read_text(b + "/final.xyz"));
+  // The H5MD trajectories (written collectively; the restart reopened b's and appended), frame by
+  // frame, bit for bit.
+  const auto fa = read_h5md(a + "/trajectory.h5"), fb = read_h5md(b + "/trajectory.h5");
+  ASSERT_EQ(fa.size(), 21u);
+  ASSERT_EQ(fb.size(), fa.size());
+  BitDiff traj;
+  for (std::size_t t = 0; t < fa.size(); ++t) {
+    EXPECT_EQ(fa[t].step, fb[t].step) << "frame " << t;
+    traj.add(fa[t].positions, fb[t].positions);
+    traj.add(fa[t].velocities, fb[t].velocities);
+    traj.add(fa[t].forces, fb[t].forces);
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) traj.add(fa[t].box.h[r][c], fb[t].box.h[r][c]);
+  }
+  EXPECT_EQ(traj.differ, 0) << traj.differ << " of " << traj.compared
+                            << " trajectory values differ, max " << traj.max_abs;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ensembles, RestartUnderDomainDecomposition,
+    ::testing::Values(
+        EnsembleCase{"nve", "ensemble = \"nve\"\n"},
+        EnsembleCase{"nvt_langevin",
+                     "ensemble = \"nvt_langevin\"\ntemperature = 2500\ntdamp_fs = 50\n"},
+        EnsembleCase{"npt_mtk_iso",
+                     "ensemble = \"npt_mtk\"\ntemperature = 2500\npressure = 5000\n"
+                     "tdamp_fs = 50\npdamp_fs = 200\n"},
+        // The cell's heights change independently: the grid chosen for the cell at the restart
+        // can differ from the writer's, so this needs the grid stored in the checkpoint.
+        EnsembleCase{"npt_mtk_aniso",
+                     "ensemble = \"npt_mtk\"\ntemperature = 2500\npressure = 5000\n"
+                     "barostat = \"aniso\"\ntdamp_fs = 50\npdamp_fs = 200\n"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace vitrum::md
