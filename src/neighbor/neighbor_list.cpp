@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "vitrum/core/error.hpp"
@@ -40,6 +41,8 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
   NeighborList list;
   list.cutoff = cutoff;
   list.skin = skin;
+  static std::atomic<std::uint64_t> builds{0};
+  list.build_id = ++builds;
   list.reference_positions.assign(shell.positions.begin(), shell.positions.begin() + n_local);
   list.offsets.assign(n_local + 1, 0);
   if (n_local == 0) return list;

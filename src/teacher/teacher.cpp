@@ -1,6 +1,6 @@
 // The dispatch point of the teacher potential: the TOML parameter file, the compiled per-pair
 // tables, the single backend switch, and the fixed-order reduction of per-atom terms (the same
-// for both backends, so CPU and CUDA sum in the same order).
+// for both backends and any thread count).
 #include "vitrum/teacher/teacher.hpp"
 
 #include <algorithm>
@@ -279,7 +279,9 @@ class TeacherForceField final : public md::ForceField {
   }
 
   double cutoff() const override { return tables_.cutoff; }
-  // Full neighbor list, each local atom sums its own pair forces: nothing lands on ghosts.
+  // Nothing is left on ghosts: under domain decomposition (GhostShell::fold_ghosts false) each
+  // local atom sums its own pairs with ghosts (half their energy and virial); serially the CPU
+  // backend evaluates a pair with an image once and adds the image's force to its owner.
   bool has_ghost_forces() const override { return false; }
 
   void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {

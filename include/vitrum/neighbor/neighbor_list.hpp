@@ -7,6 +7,7 @@
 /// other entry j != i with |r_i - r_j| < cutoff + skin; the list is reused until some local atom
 /// moved more than skin/2 since it was built.
 
+#include <cstdint>
 #include <vector>
 
 #include "vitrum/neighbor/ghosts.hpp"
@@ -16,9 +17,12 @@ namespace vitrum {
 struct NeighborList {
   double cutoff = 0.0;
   double skin = 0.0;
-  std::vector<int> offsets;              ///< size n_local + 1
-  std::vector<int> neighbors;            ///< size offsets.back()
-  std::vector<Vec3> reference_positions; ///< local positions when the list was built
+  std::vector<int> offsets;               ///< size n_local + 1
+  std::vector<int> neighbors;             ///< size offsets.back()
+  std::vector<Vec3> reference_positions;  ///< local positions when the list was built
+  /// Unique per call of build_neighbor_list (never 0); 0 for a list filled by hand. A consumer
+  /// may key data derived from the list's entries on it (a list is not edited after building).
+  std::uint64_t build_id = 0;
 
   int n_local() const { return offsets.empty() ? 0 : static_cast<int>(offsets.size()) - 1; }
   int max_neighbors() const;

@@ -2,8 +2,9 @@
 /// \file teacher_backend.hpp
 /// Internal (not for users): the compiled tables of a teacher potential and the interface
 /// between its dispatch point (src/teacher/teacher.cpp) and its two backends. A backend fills one
-/// AtomTerms per local atom with the single-source math of math/born_dsf.hpp; the dispatch point
-/// reduces them in atom order on the host, so both backends sum in the same fixed order.
+/// AtomTerms per local atom with the single-source math of math/born_dsf.hpp (the CPU backend
+/// evaluates each pair once, the CUDA one each pair from both sides: they agree to rounding); the
+/// dispatch point reduces them in atom order on the host, independent of the thread count.
 
 #include <memory>
 #include <vector>
@@ -34,7 +35,9 @@ class TeacherBackend {
  public:
   virtual ~TeacherBackend() = default;
   /// Fills terms[i] for every local atom i of the shell; `types` holds the type index of every
-  /// shell entry (locals and ghosts).
+  /// shell entry (locals and ghosts). Energy and force are atom i's; of the virial and min_r2
+  /// only the sum and the minimum over atoms are used, and a backend may split them otherwise
+  /// (the CPU backend gives each local–local pair's whole virial to its lower-index atom).
   virtual void compute(const GhostShell& shell, const NeighborList& list,
                        const std::vector<int>& types, std::vector<AtomTerms>& terms) = 0;
 };

@@ -98,20 +98,29 @@ VITRUM_HD double dsf_self_energy(const DsfCoeffs& d, double kq2) {
   return -(0.5 * d.e_shift + d.alpha * kInvSqrtPi) * kq2;
 }
 
+/// erfc(x) from the C library; the pair term's default. `exp_neg_x2` = exp(−x²) is what the
+/// pair term already has; a tabulated erfc (the CPU backend's) multiplies it by a polynomial.
+struct LibmErfc {
+  VITRUM_HD double operator()(double x, double /*exp_neg_x2*/) const { return erfc(x); }
+};
+
 /// Pair energy φ(r) (eV) and f = −φ'(r)/r (eV/Å²) at squared distance r2 (Å²) for one pair.
-/// Returns false (and leaves e, f untouched) beyond every cutoff of the pair.
+/// Returns false (and leaves e, f untouched) beyond every cutoff of the pair. `erfc_of(x,
+/// exp(−x²))` gives erfc(x) for 0 <= x <= α rc.
+template <class Erfc>
 VITRUM_HD bool pair_energy_force(double r2, const PairCoeffs& p, const DsfCoeffs& d, double& e,
-                                 double& f) {
+                                 double& f, const Erfc& erfc_of) {
   if (!(r2 < p.cut2)) return false;
   const double r = sqrt(r2);
-  const double inv_r2 = 1.0 / r2;
+  const double inv_r = 1.0 / r;  // one division per pair
+  const double inv_r2 = inv_r * inv_r;
   double energy = 0.0, fr = 0.0;  // fr = −φ'(r) · r, divided by r² at the end
   if (r2 < d.rc2) {
-    const double erfcc = erfc(d.alpha * r);
     const double erfcd = exp(-d.alpha * d.alpha * r2);
-    const double pre = p.qq / r;
+    const double erfcc = erfc_of(d.alpha * r, erfcd);
+    const double pre = p.qq * inv_r;
     energy += pre * (erfcc - r * d.e_shift - r2 * d.f_shift);
-    fr += pre * (erfcc / r + kTwoOverSqrtPi * d.alpha * erfcd + r * d.f_shift) * r;
+    fr += pre * (erfcc + (kTwoOverSqrtPi * d.alpha * erfcd + r * d.f_shift) * r);
   }
   if (r2 < p.rc_sr2) {
     const double inv_r6 = inv_r2 * inv_r2 * inv_r2;
@@ -132,10 +141,29 @@ VITRUM_HD bool pair_energy_force(double r2, const PairCoeffs& p, const DsfCoeffs
   return true;
 }
 
+/// pair_energy_force with the C library's erfc.
+VITRUM_HD bool pair_energy_force(double r2, const PairCoeffs& p, const DsfCoeffs& d, double& e,
+                                 double& f) {
+  return pair_energy_force(r2, p, d, e, f, LibmErfc{});
+}
+
+/// The default pair term of atom_terms: pair_energy_force on the pair's coefficients (`q`, the
+/// list slot, and `j`, the neighbor, are for pair terms that need them).
+struct EvaluatePair {
+  VITRUM_HD bool operator()(int /*q*/, int /*j*/, double r2, const PairCoeffs& p,
+                            const DsfCoeffs& d, double& e, double& f) const {
+    return pair_energy_force(r2, p, d, e, f);
+  }
+};
+
 /// Terms of local atom i from its neighbors nbr[begin..end) (indices into pos/type), summed in
-/// list order (deterministic). type[k] is the type index of shell entry k.
+/// list order (deterministic). type[k] is the type index of shell entry k. `pair_term(q, j, r2,
+/// coeffs, dsf, e, f)` gives the pair energy and f = −φ'(r)/r of list slot q exactly as
+/// pair_energy_force does (false beyond every cutoff); the CPU backend passes one with its
+/// tabulated erfc.
+template <class PairTerm>
 VITRUM_HD AtomTerms atom_terms(int i, const Vec3* pos, const int* type, const int* nbr, int begin,
-                               int end, const TeacherView& v) {
+                               int end, const TeacherView& v, const PairTerm& pair_term) {
   AtomTerms t;
   const int ti = type[i];
   t.energy = v.self_energy[ti];
@@ -151,7 +179,7 @@ VITRUM_HD AtomTerms atom_terms(int i, const Vec3* pos, const int* type, const in
     const double r2 = dot(d, d);
     if (r2 < t.min_r2) t.min_r2 = r2;
     double e, f;
-    if (!pair_energy_force(r2, row[type[j]], v.dsf, e, f)) continue;
+    if (!pair_term(q, j, r2, row[type[j]], v.dsf, e, f)) continue;
     ehalf += e;
     t.force += f * d;
     const double hf = 0.5 * f;
@@ -164,6 +192,12 @@ VITRUM_HD AtomTerms atom_terms(int i, const Vec3* pos, const int* type, const in
   }
   t.energy += 0.5 * ehalf;
   return t;
+}
+
+/// atom_terms with every pair evaluated by pair_energy_force.
+VITRUM_HD AtomTerms atom_terms(int i, const Vec3* pos, const int* type, const int* nbr, int begin,
+                               int end, const TeacherView& v) {
+  return atom_terms(i, pos, type, nbr, begin, end, v, EvaluatePair{});
 }
 
 }  // namespace vitrum::teacher
