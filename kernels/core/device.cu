@@ -14,6 +14,10 @@ int device_count() {
   return n;
 }
 
+void set_device(int device) {
+  VITRUM_CUDA_CHECK(cudaSetDevice(device));
+}
+
 void check(int status, const char* what, const char* file, int line) {
   if (status != cudaSuccess) {
     auto err = static_cast<cudaError_t>(status);

@@ -29,6 +29,7 @@
 #include "vitrum/md/checkpoint.hpp"
 #include "vitrum/md/dataset_output.hpp"
 #include "vitrum/md/distribute.hpp"
+#include "vitrum/parallel/device_binding.hpp"
 #include "vitrum/parallel/domain.hpp"
 
 namespace vitrum::md {
@@ -414,6 +415,8 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
                  composition(sys.species).c_str(), sys.box.volume(),
                  density_g_cm3(sys.total_mass(), sys.box.volume()));
     std::fprintf(o.out, "  potential: %s\n", ff->describe().c_str());
+    if (c.potential.backend == Backend::Cuda)
+      std::fprintf(o.out, "  gpu: %s\n", parallel::bind_cuda_device().describe().c_str());
     std::fprintf(o.out,
                  "  md: dt %g fs, skin %g Å, seed %llu, %d thread(s); velocities %s; output %s\n",
                  c.timestep_fs, c.skin, static_cast<unsigned long long>(c.seed),
