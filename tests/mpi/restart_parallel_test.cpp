@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "../restart/restart_compare.hpp"
 #include "../restart/restart_test_util.hpp"
 #include "vitrum/io/h5md.hpp"
 #include "vitrum/md/checkpoint.hpp"
@@ -78,24 +79,6 @@ std::string dd_campaign(const std::string& out_dir, const std::string& stages) {
   return test::bks_campaign(out_dir, stages, "every_minutes = 0\n", kAtoms);
 }
 
-/// Counts the doubles that differ in bits.
-struct BitDiff {
-  long compared = 0, differ = 0;
-  double max_abs = 0.0;
-  void add(double a, double b) {
-    ++compared;
-    if (std::memcmp(&a, &b, sizeof a) != 0) {
-      ++differ;
-      max_abs = std::max(max_abs, std::fabs(a - b));
-    }
-  }
-  void add(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (std::size_t i = 0; i < a.size(); ++i)
-      for (int d = 0; d < 3; ++d) add(a[i][d], b[i][d]);
-  }
-};
-
 /// The thermo CSV without its wall-clock column (atom_steps_per_s, the 11th).
 std::vector<std::string> thermo_without_rate(const std::string& path) {
   std::vector<std::string> out;
@@ -160,50 +143,13 @@ TEST_P(RestartUnderDomainDecomposition, TwoHundredStepsEqualHundredPlusRestartPl
   EXPECT_EQ(cb.system.step, 200);
   EXPECT_EQ(ca.system.species, cb.system.species);
   EXPECT_EQ(ca.system.image, cb.system.image);
-  BitDiff pos, vel, frc, other;
-  pos.add(ca.system.positions, cb.system.positions);
-  vel.add(ca.system.velocities, cb.system.velocities);
-  frc.add(ca.system.forces, cb.system.forces);
-  other.add(ca.system.time_fs, cb.system.time_fs);
-  other.add(ca.system.potential_energy, cb.system.potential_energy);
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) {
-      other.add(ca.system.box.h[r][c], cb.system.box.h[r][c]);
-      other.add(ca.system.virial[r][c], cb.system.virial[r][c]);
-    }
-  EXPECT_EQ(pos.differ, 0) << "positions differ in " << pos.differ << " of " << pos.compared
-                           << " values, max " << pos.max_abs << " Å";
-  EXPECT_EQ(vel.differ, 0) << "velocities differ in " << vel.differ << " of " << vel.compared
-                           << " values, max " << vel.max_abs << " Å/fs";
-  EXPECT_EQ(frc.differ, 0) << "forces differ in " << frc.differ << " of " << frc.compared
-                           << " values, max " << frc.max_abs << " eV/Å";
-  EXPECT_EQ(other.differ, 0) << "time/energy/cell/virial differ, max " << other.max_abs;
-  ASSERT_EQ(ca.integrator.size(), cb.integrator.size());
-  for (const auto& [key, v] : ca.integrator) {
-    ASSERT_EQ(cb.integrator.count(key), 1u) << key;
-    BitDiff d;
-    for (std::size_t k = 0; k < v.size(); ++k) d.add(v[k], cb.integrator.at(key)[k]);
-    EXPECT_EQ(d.differ, 0) << "integrator state '" << key << "' differs";
-  }
+  test::expect_same_state(ca, cb);
   EXPECT_EQ(thermo_without_rate(a + "/thermo.csv"), thermo_without_rate(b + "/thermo.csv"));
   EXPECT_EQ(test::read_text(a + "/trajectory.xyz"), test::read_text(b + "/trajectory.xyz"));
   EXPECT_EQ(test::read_text(a + "/final.xyz"), test::read_text(b + "/final.xyz"));
   // The H5MD trajectories (written collectively; the restart reopened b's and appended), frame by
   // frame, bit for bit.
-  const auto fa = read_h5md(a + "/trajectory.h5"), fb = read_h5md(b + "/trajectory.h5");
-  ASSERT_EQ(fa.size(), 21u);
-  ASSERT_EQ(fb.size(), fa.size());
-  BitDiff traj;
-  for (std::size_t t = 0; t < fa.size(); ++t) {
-    EXPECT_EQ(fa[t].step, fb[t].step) << "frame " << t;
-    traj.add(fa[t].positions, fb[t].positions);
-    traj.add(fa[t].velocities, fb[t].velocities);
-    traj.add(fa[t].forces, fb[t].forces);
-    for (int r = 0; r < 3; ++r)
-      for (int c = 0; c < 3; ++c) traj.add(fa[t].box.h[r][c], fb[t].box.h[r][c]);
-  }
-  EXPECT_EQ(traj.differ, 0) << traj.differ << " of " << traj.compared
-                            << " trajectory values differ, max " << traj.max_abs;
+  test::expect_same_h5md(a + "/trajectory.h5", b + "/trajectory.h5", 21);
 }
 
 INSTANTIATE_TEST_SUITE_P(
