@@ -238,10 +238,7 @@ class CudaNetworkPasses final : public NetworkPasses {
 class CudaKalmanCovariance final : public KalmanCovariance {
  public:
   CudaKalmanCovariance(const std::vector<long>& blocks, double epsilon) : blocks_(blocks) {
-    for (long b : blocks_) {
-      offsets_.push_back(n_);
-      n_ += b;
-    }
+    offsets_ = block_offsets(blocks_, n_);
     p_.resize(blocks_.size());
     for (size_t b = 0; b < blocks_.size(); ++b) {
       const long nb = blocks_[b];

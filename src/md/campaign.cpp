@@ -548,6 +548,14 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
                                                conserved_offset);
   };
 
+  // The run's statistics, on every way out.
+  auto tally = [&](RunSummary& r) {
+    r.steps = steps_run;
+    r.rebuilds = engine.rebuilds();
+    r.timers = engine.timers();
+    r.wall_seconds = seconds_since(t_start);
+  };
+
   try {
     engine.check_overlaps();
     {
@@ -681,10 +689,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     r.stop_reason = batch.describe(stopped);
     r.checkpoint = last_checkpoint;
     r.final_thermo = thermo_now();
-    r.steps = steps_run;
-    r.rebuilds = engine.rebuilds();
-    r.timers = engine.timers();
-    r.wall_seconds = seconds_since(t_start);
+    tally(r);
     if (!o.quiet) {
       std::fprintf(o.out, "%s", format_timers(r.timers, r.steps, n).c_str());
       std::fprintf(o.out,
@@ -712,10 +717,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     r.checkpoint = last_checkpoint;
   }
   out.close();
-  r.steps = steps_run;
-  r.rebuilds = engine.rebuilds();
-  r.timers = engine.timers();
-  r.wall_seconds = seconds_since(t_start);
+  tally(r);
   if (!o.quiet) {
     std::fprintf(o.out, "%s", format_timers(r.timers, r.steps, n).c_str());
     std::fprintf(o.out,

@@ -38,10 +38,7 @@ void gemm_rows(int r, int c, int k, double alpha, const double* a, int lda, bool
 class CpuKalmanCovariance final : public KalmanCovariance {
  public:
   CpuKalmanCovariance(const std::vector<long>& blocks, double epsilon) : blocks_(blocks) {
-    for (long b : blocks_) {
-      offsets_.push_back(n_);
-      n_ += b;
-    }
+    offsets_ = block_offsets(blocks_, n_);
     p_.resize(blocks_.size());
     for (size_t b = 0; b < blocks_.size(); ++b) {
       const long nb = blocks_[b];

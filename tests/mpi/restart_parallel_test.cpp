@@ -79,22 +79,6 @@ std::string dd_campaign(const std::string& out_dir, const std::string& stages) {
   return test::bks_campaign(out_dir, stages, "every_minutes = 0\n", kAtoms);
 }
 
-/// The thermo CSV without its wall-clock column (atom_steps_per_s, the 11th).
-std::vector<std::string> thermo_without_rate(const std::string& path) {
-  std::vector<std::string> out;
-  for (const auto& line : test::lines_of(path)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cols.push_back(c);
-    if (cols.size() > 10) cols.erase(cols.begin() + 10);
-    std::string joined;
-    for (const auto& x : cols) joined += x + ",";
-    out.push_back(joined);
-  }
-  return out;
-}
-
 struct EnsembleCase {
   const char* name;
   const char* stage;
@@ -144,7 +128,8 @@ TEST_P(RestartUnderDomainDecomposition, TwoHundredStepsEqualHundredPlusRestartPl
   EXPECT_EQ(ca.system.species, cb.system.species);
   EXPECT_EQ(ca.system.image, cb.system.image);
   test::expect_same_state(ca, cb);
-  EXPECT_EQ(thermo_without_rate(a + "/thermo.csv"), thermo_without_rate(b + "/thermo.csv"));
+  EXPECT_EQ(test::thermo_without_rate(a + "/thermo.csv"),
+            test::thermo_without_rate(b + "/thermo.csv"));
   EXPECT_EQ(test::read_text(a + "/trajectory.xyz"), test::read_text(b + "/trajectory.xyz"));
   EXPECT_EQ(test::read_text(a + "/final.xyz"), test::read_text(b + "/final.xyz"));
   // The H5MD trajectories (written collectively; the restart reopened b's and appended), frame by

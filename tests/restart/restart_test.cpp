@@ -25,22 +25,7 @@ using test::expect_same_h5md;
 using test::expect_same_state;
 using test::RestartScratch;
 using test::run_in_process;
-
-/// The thermo CSV without its wall-clock column (atom_steps_per_s).
-std::vector<std::string> thermo_without_rate(const std::string& path) {
-  std::vector<std::string> out;
-  for (const auto& line : test::lines_of(path)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) cols.push_back(c);
-    if (cols.size() > 10) cols.erase(cols.begin() + 10);
-    std::string joined;
-    for (const auto& x : cols) joined += x + ",";
-    out.push_back(joined);
-  }
-  return out;
-}
+using test::thermo_without_rate;
 
 /// Runs `stages` uninterrupted in dir/a and as a chain of jobs stopped after `job_steps` steps
 /// each (--max-steps) in dir/b, and compares everything the two runs wrote.

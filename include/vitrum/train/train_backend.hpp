@@ -57,6 +57,18 @@ class KalmanCovariance {
 /// The dispatch point: the passes of one network on `backend` (throws a clear error for cuda
 /// without CUDA support or without a device).
 std::unique_ptr<NetworkPasses> make_network_passes(const NetworkLayout& layout, Backend backend);
+/// Offsets of the covariance blocks in the weight vector (a running sum of `blocks`); `total`
+/// receives the number of weights. Shared by both covariance backends.
+inline std::vector<long> block_offsets(const std::vector<long>& blocks, long& total) {
+  std::vector<long> offsets;
+  total = 0;
+  for (long b : blocks) {
+    offsets.push_back(total);
+    total += b;
+  }
+  return offsets;
+}
+
 /// The dispatch point for the Kalman filter's covariance.
 std::unique_ptr<KalmanCovariance> make_kalman_covariance(const std::vector<long>& blocks,
                                                          double epsilon, Backend backend);
