@@ -216,6 +216,12 @@ __global__ void gradient_kernel(SfPlanView p, const Vec3* pos, const int* off, c
 
 // F_j -= sum of contributions to j from this chunk's centres (in centre order), and the centres
 // of the chunk add their own sum: one thread per shell entry, no atomics.
+// Forces handed to a device consumer, in the caller's units.
+__global__ void scale_copy_kernel(int n, double scale, const Vec3* in, Vec3* out) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = scale * in[i];
+}
+
 __global__ void gather_kernel(int n_total, const int* toff, const int* tentries, const int* off,
                               int c0, int c1, long base, long end, const Vec3* grad, Vec3* f) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
@@ -296,6 +302,39 @@ class CudaBackend final : public EvaluatorBackend {
 
   void compute(const GhostShell& shell, const NeighborList&, bool forces,
                EvalResult& res) override {
+    run(shell, nullptr, forces, res);
+    if (!forces) return;
+    const int n = shell.n_local, nt = shell.size();
+    std::vector<Vec3> fext(nt);
+    fext_.download(fext.data(), nt);
+    for (int i = 0; i < n; ++i) res.forces[i] = fext[i];
+    if (shell.fold_ghosts) {
+      for (int g = n; g < nt; ++g) res.forces[shell.owner[g]] += fext[g];
+    } else {
+      res.ghost_forces.assign(fext.begin() + n, fext.end());
+    }
+  }
+
+  void compute_device(const GhostShell& shell, const Vec3* positions, bool forces,
+                      double force_scale, Vec3* d_forces, EvalResult& res) override {
+    run(shell, positions, forces, res);
+    res.forces.clear();
+    res.ghost_forces.clear();
+    const int nt = shell.size();
+    if (nt == 0) return;
+    if (!forces) {
+      VITRUM_CUDA_CHECK(cudaMemset(d_forces, 0, nt * sizeof(Vec3)));
+      return;
+    }
+    scale_copy_kernel<<<blocks(nt), kThreads>>>(nt, force_scale, fext_.data(), d_forces);
+    VITRUM_CUDA_CHECK(cudaGetLastError());
+  }
+
+ private:
+  /// Energy, virial and min_distance into `res`, forces on locals and ghosts left in fext_
+  /// (potential units). Positions of locals and ghosts from `positions` (device) when given,
+  /// uploaded from the shell otherwise.
+  void run(const GhostShell& shell, const Vec3* positions, bool forces, EvalResult& res) {
     const int n = shell.n_local, nt = shell.size(), ne = pot_.n_elements();
     const std::vector<int> elem = element_indices(pot_, shell);
     // Layout: rows per element and G block offsets.
@@ -305,20 +344,25 @@ class CudaBackend final : public EvaluatorBackend {
     for (int e = 0; e < ne; ++e)
       g_off[e + 1] = g_off[e] + (long)count[e] * pot_.plan().elem_n_sf[e];
     std::vector<double> z(shell.species.begin(), shell.species.end());
-    pos_.upload(shell.positions);
+    if (positions == nullptr) {
+      pos_.upload(shell.positions);
+      positions = pos_.data();
+    }
     elem_.upload(elem);
     row_.upload(row);
     goff_.upload(g_off);
     z_.upload(z);
     Layout L{elem_.data(), row_.data(), goff_.data(), z_.data(), inv_length_};
-    // Neighbor list on the device.
+    // Neighbor list on the device. The bins span the host positions' bounding box; positions
+    // read from the device may lie slightly outside it (the host shell is that of the last
+    // rebuild), which the binning clamps: correct, only the edge bins hold more atoms.
     Vec3 lo = shell.positions.empty() ? Vec3{0, 0, 0} : shell.positions[0], hi = lo;
     for (const auto& p : shell.positions)
       for (int d = 0; d < 3; ++d) {
         lo[d] = std::min(lo[d], p[d]);
         hi[d] = std::max(hi[d], p[d]);
       }
-    nl_.build(pos_.data(), n, nt, lo, hi, pot_.cutoff() / inv_length_);
+    nl_.build(positions, n, nt, lo, hi, pot_.cutoff() / inv_length_);
     std::vector<int> off(n + 1);
     VITRUM_CUDA_CHECK(
         cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int), cudaMemcpyDeviceToHost));
@@ -331,7 +375,7 @@ class CudaBackend final : public EvaluatorBackend {
     for_chunks(off, [&](int c0, int c1, long base, long entries) {
       reserve_scratch(entries, c1 - c0);
       symmetry_function_kernel<T>
-          <<<blocks(c1 - c0), kThreads>>>(plan_, pos_.data(), nl_.offsets(), nl_.neighbors(), L, c0,
+          <<<blocks(c1 - c0), kThreads>>>(plan_, positions, nl_.offsets(), nl_.neighbors(), L, c0,
                                           c1, base, scratch(), g_.data(), dmin_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
     });
@@ -394,7 +438,7 @@ class CudaBackend final : public EvaluatorBackend {
       reserve_scratch(entries, c1 - c0);
       grad_.resize(std::max(1L, entries));
       virial_.resize(9L * (c1 - c0));
-      gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(plan_, pos_.data(), nl_.offsets(),
+      gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(plan_, positions, nl_.offsets(),
                                                         nl_.neighbors(), L, c0, c1, base, scratch(),
                                                         dedg_.data(), grad_.data(), virial_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
@@ -407,18 +451,11 @@ class CudaBackend final : public EvaluatorBackend {
       for (int i = 0; i < c1 - c0; ++i)
         for (int k = 0; k < 9; ++k) w[k / 3][k % 3] += vir[9L * i + k];
     });
-    std::vector<Vec3> fext(nt);
-    fext_.download(fext.data(), nt);
-    for (int i = 0; i < n; ++i) res.forces[i] = fext[i];
-    if (shell.fold_ghosts) {
-      for (int g = n; g < nt; ++g) res.forces[shell.owner[g]] += fext[g];
-    } else {
-      res.ghost_forces.assign(fext.begin() + n, fext.end());
-    }
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
   }
 
+ public:
   size_t memory_bytes() const override {
     size_t b = nl_.device_bytes();
     for (const auto* a :

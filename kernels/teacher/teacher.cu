@@ -1,8 +1,10 @@
-// The CUDA backend of the teacher potential: positions, types and the host-built neighbor list
-// are uploaded into buffers that grow and are reused (no per-step allocation once sized), one
+// The CUDA backend of the teacher potential: positions (unless the device halo holds them), types
+// and the host-built neighbor list (once per rebuild, keyed by NeighborList::build_id) are
+// uploaded into buffers that grow and are reused (no per-step allocation once sized), one
 // thread per local atom runs the single-source atom_terms, and the per-atom terms come back for
 // the dispatch point's fixed-order reduction.
 #include <algorithm>
+#include <cstdint>
 
 #include "core/device_array.cuh"
 #include "teacher/teacher.cuh"
@@ -47,19 +49,43 @@ class CudaTeacher final : public TeacherBackend {
 
   void compute(const GhostShell& shell, const NeighborList& list, const std::vector<int>& types,
                std::vector<AtomTerms>& terms) override {
+    if (shell.n_local == 0) {
+      terms.clear();
+      return;
+    }
+    pos_.upload(shell.positions);
+    run(shell, list, types, pos_.data(), terms);
+  }
+
+  void compute_device(const GhostShell& shell, const NeighborList& list,
+                      const std::vector<int>& types, const Vec3* d_positions,
+                      std::vector<AtomTerms>& terms) override {
+    run(shell, list, types, d_positions, terms);
+  }
+
+ private:
+  void run(const GhostShell& shell, const NeighborList& list, const std::vector<int>& types,
+           const Vec3* positions, std::vector<AtomTerms>& terms) {
     const int n = shell.n_local;
     terms.resize(n);
     if (n == 0) return;
-    pos_.upload(shell.positions);
     type_.upload(types);
-    offsets_.upload(list.offsets);
-    // An empty list still needs a valid pointer.
-    neighbors_.resize(std::max<size_t>(1, list.neighbors.size()));
-    if (!list.neighbors.empty()) neighbors_.upload(list.neighbors);
+    // The list changes only at a rebuild (a new build_id): upload it then, not every step (it is
+    // the largest transfer by far: ~100 entries per atom).
+    if (list.build_id == 0 || list.build_id != uploaded_id_ ||
+        list.offsets.size() != uploaded_offsets_ || list.neighbors.size() != uploaded_entries_) {
+      offsets_.upload(list.offsets);
+      // An empty list still needs a valid pointer.
+      neighbors_.resize(std::max<size_t>(1, list.neighbors.size()));
+      if (!list.neighbors.empty()) neighbors_.upload(list.neighbors);
+      uploaded_id_ = list.build_id;
+      uploaded_offsets_ = list.offsets.size();
+      uploaded_entries_ = list.neighbors.size();
+    }
     terms_.resize(n);
     cuda::TeacherLaunch a;
     a.n_local = n;
-    a.pos = pos_.data();
+    a.pos = positions;
     a.type = type_.data();
     a.offsets = offsets_.data();
     a.neighbors = neighbors_.data();
@@ -77,6 +103,8 @@ class CudaTeacher final : public TeacherBackend {
   DeviceArray<Vec3> pos_;
   DeviceArray<int> type_, offsets_, neighbors_;
   DeviceArray<AtomTerms> terms_;
+  std::uint64_t uploaded_id_ = 0;  ///< build_id of the list on the device (0: none)
+  std::size_t uploaded_offsets_ = 0, uploaded_entries_ = 0;
 };
 
 }  // namespace

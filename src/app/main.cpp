@@ -37,10 +37,12 @@ int main(int argc, char** argv) {
     return e.code;
   } catch (const vitrum::Error& e) {
     std::fprintf(stderr, "vitrum: error%s: %s\n", rank.c_str(), e.what());
-    mpi.abort_all(1);  // the other ranks may wait in a collective operation
+    std::fflush(nullptr);  // MPI_Abort may not flush stdio (the console thermo lines)
+    mpi.abort_all(1);      // the other ranks may wait in a collective operation
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vitrum: internal error%s: %s\n", rank.c_str(), e.what());
+    std::fflush(nullptr);
     mpi.abort_all(2);
     return 2;
   }

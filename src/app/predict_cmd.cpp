@@ -16,6 +16,7 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/parallel/gpu_mpi.hpp"
 
 namespace vitrum::app {
 
@@ -26,6 +27,7 @@ struct PredictArgs {
   std::string backend = "cpu", precision = "double";
   std::string length_unit = "1", energy_unit = "1";
   int threads = 0;
+  std::string gpu_aware_mpi;  ///< --gpu-aware-mpi (empty: VITRUM_GPU_AWARE_MPI, else auto)
 };
 
 /// A unit given as a number (caller units per potential unit) or by name (angstrom, bohr, nm;
@@ -47,6 +49,9 @@ void run_predict(const PredictArgs& a) {
   const auto precision = parse_precision(a.precision);
   const double length_unit = parse_unit(a.length_unit, true);
   const double energy_unit = parse_unit(a.energy_unit, false);
+  const parallel::GpuMpiMode gpu_mpi =
+      a.gpu_aware_mpi.empty() ? parallel::gpu_mpi_mode_from_env(parallel::GpuMpiMode::Auto)
+                              : parallel::parse_gpu_mpi_mode(a.gpu_aware_mpi, "--gpu-aware-mpi");
   if (a.threads > 0) omp_set_num_threads(a.threads);
   // Check the output's format before doing any work.
   structure_format_from_path(a.output);
@@ -76,7 +81,7 @@ void run_predict(const PredictArgs& a) {
     md::ForceResult r;
     try {
       if (world.size() > 1 && s.box.periodic) {
-        r = md::evaluate_distributed(*ff, s, world);
+        r = md::evaluate_distributed(*ff, s, world, 0, gpu_mpi);
       } else {
         const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
         const NeighborList list = build_neighbor_list(shell, rc, 0.0);
@@ -155,6 +160,11 @@ void register_predict(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", a->threads,
                   "OpenMP threads (default: OMP_NUM_THREADS or all cores)");
+  cmd->add_option("--gpu-aware-mpi", a->gpu_aware_mpi,
+                  "auto|on|off: how device (--backend cuda) halo buffers reach MPI under mpiexec: "
+                  "on = device pointers (needs a CUDA-aware MPI), off = pinned host staging, auto "
+                  "= ask the MPI library. Precedence: this option > VITRUM_GPU_AWARE_MPI > auto")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->callback([a] { run_predict(*a); });
 }
 

@@ -7,6 +7,7 @@
 #include "vitrum/md/batch_control.hpp"
 #include "vitrum/md/campaign.hpp"
 #include "vitrum/md/run_config.hpp"
+#include "vitrum/parallel/gpu_mpi.hpp"
 
 namespace vitrum::app {
 
@@ -21,11 +22,16 @@ struct RunArgs {
   std::string restart;
   std::string max_walltime;
   long max_steps = 0;
+  std::string gpu_aware_mpi;  ///< --gpu-aware-mpi (empty: VITRUM_GPU_AWARE_MPI, else the config)
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
 void run_run(const RunArgs& a) {
-  const md::RunConfig config = md::parse_run_config(a.config);
+  md::RunConfig config = md::parse_run_config(a.config);
+  // Precedence: --gpu-aware-mpi > VITRUM_GPU_AWARE_MPI > [parallel] gpu_aware_mpi > auto.
+  config.gpu_mpi = a.gpu_aware_mpi.empty()
+                       ? parallel::gpu_mpi_mode_from_env(config.gpu_mpi)
+                       : parallel::parse_gpu_mpi_mode(a.gpu_aware_mpi, "--gpu-aware-mpi");
   const double walltime =
       a.max_walltime.empty() ? 0.0 : md::BatchControl::parse_walltime(a.max_walltime);
   if (a.check) {
@@ -78,6 +84,12 @@ void register_run(CLI::App& app) {
          "--max-steps", a->max_steps,
          "run at most this many steps in this job, then checkpoint and exit with status 75")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--gpu-aware-mpi", a->gpu_aware_mpi,
+                  "auto|on|off: how device (backend = \"cuda\") halo buffers reach MPI under "
+                  "mpiexec: on = device pointers (needs a CUDA-aware MPI), off = pinned host "
+                  "staging, auto = ask the MPI library. Precedence: this option > "
+                  "VITRUM_GPU_AWARE_MPI > [parallel] gpu_aware_mpi > auto")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd->footer(md::run_config_help() + R"(
 Exit status: 0 campaign complete; 1 error (message on stderr; unstable dynamics write a crash
 snapshot); 75 stopped early by SIGTERM, SIGUSR1, SIGINT, --max-walltime or --max-steps after

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/hdf5_handle.hpp"
@@ -280,6 +281,13 @@ struct H5mdWriter::Impl {
     H5Fflush(file.get(), H5F_SCOPE_GLOBAL);
   }
 
+  // Gives every identifier up without closing it (see ~H5mdWriter): no collective call.
+  void abandon() {
+    for (Series* s : {&edges, &position, &velocity, &force})
+      for (Handle* h : {&s->value, &s->time, &s->step, &s->grp}) h->release();
+    for (Handle* h : {&box_grp, &particles, &dxpl, &file}) h->release();
+  }
+
   // Writes scalar-per-frame data (step, time, box) from rank 0 only.
   void write_rank0(hid_t dset, hid_t type, const void* data, hsize_t count, int rank_dims,
                    const hsize_t* frame_dims) {
@@ -419,7 +427,18 @@ long H5mdWriter::frames_dropped() const {
   return impl_->dropped;
 }
 
+// A parallel trajectory's H5Dclose/H5Gclose/H5Fclose are collective. Destroyed while an
+// exception unwinds the stack, this writer cannot know whether the other ranks unwind too (an
+// error raised on every rank) or wait in another collective call (an error raised on this rank
+// only: a rank-0 output failed, say); a collective close would then hang the job before main
+// reaches MPI_Abort. So it closes nothing then: the frames written so far were flushed by
+// write_frame, and MPI_Abort ends every rank. Callers that know every rank unwinds (the campaign
+// on unstable dynamics) call close() first. Serial trajectories are always closed.
 H5mdWriter::~H5mdWriter() {
+  if (impl_->parallel && std::uncaught_exceptions() > 0) {
+    impl_->abandon();
+    return;
+  }
   try {
     close();
   } catch (...) {

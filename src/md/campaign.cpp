@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -389,9 +390,14 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   std::optional<Checkpoint> ck;
   std::vector<std::string> restart_notes;
   if (!o.restart_file.empty()) {
-    ck = read_checkpoint(o.restart_file);
+    // Under MPI each rank reads only its block of ids (collective; Engine::restore takes the
+    // atoms to their owners), so no rank holds the whole checkpoint.
+    ck =
+        world.size() > 1 ? read_checkpoint(o.restart_file, world) : read_checkpoint(o.restart_file);
     restart_notes = check_restart_config(*ck, c, o.restart_file);
   }
+  const bool ck_share = ck && !ck->ids.empty();  // ck->system: this rank's block of the atoms
+  if (ck_share) ck->system.id.assign(ck->ids.begin(), ck->ids.end());
   // ----
 
   Structure s0 = ck ? Structure{} : load_initial_structure(c);
@@ -408,12 +414,25 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   } else if (s0.velocities.size() == s0.size()) {
     vel_source = "from the structure (Å/fs)";
   }
-  const int n = sys.size();
+  const int n = ck ? static_cast<int>(ck->n_atoms_total) : sys.size();  // atoms on all ranks
+  std::string atoms_composition = composition(sys.species);
+  double atoms_mass = sys.total_mass();
+  if (ck_share) {
+    // The blocks' sums over the ranks (atomic numbers are 1..118, checked by the reader).
+    std::vector<std::int64_t> count(119, 0);
+    for (const int z : sys.species) ++count[z];
+    world.sum(count.data(), static_cast<int>(count.size()));
+    atoms_mass = world.sum(atoms_mass);
+    atoms_composition.clear();
+    for (int z = 1; z < static_cast<int>(count.size()); ++z)
+      if (count[z] > 0) atoms_composition += fmt::format("{}{} ", element_symbol(z), count[z]);
+    if (!atoms_composition.empty()) atoms_composition.pop_back();
+  }
   if (!o.quiet) {
     std::fprintf(o.out, "vitrum run %s\n", c.file.c_str());
     std::fprintf(o.out, "  structure: %d atoms (%s), volume %.4f Å³, density %.5f g/cm³\n", n,
-                 composition(sys.species).c_str(), sys.box.volume(),
-                 density_g_cm3(sys.total_mass(), sys.box.volume()));
+                 atoms_composition.c_str(), sys.box.volume(),
+                 density_g_cm3(atoms_mass, sys.box.volume()));
     std::fprintf(o.out, "  potential: %s\n", ff->describe().c_str());
     if (c.potential.backend == Backend::Cuda)
       std::fprintf(o.out, "  gpu: %s\n", parallel::bind_cuda_device().describe().c_str());
@@ -435,35 +454,41 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     domain = std::make_unique<parallel::Domain>(world, sys.box, grid);
     if (!o.quiet)
       std::fprintf(o.out, "  domain decomposition: %s\n", domain->describe(sys.box).c_str());
-    sys = distribute_system(std::move(sys), *domain);
+    // A checkpoint's blocks are a partition of the atoms already: the engine takes them to
+    // their owners.
+    if (!ck_share) sys = distribute_system(std::move(sys), *domain);
   }
   // ----
-  Engine engine(std::move(sys), *ff, EngineOptions{c.skin, c.max_temperature, c.min_distance},
-                domain.get());
+  Engine engine(std::move(sys), *ff,
+                EngineOptions{c.skin, c.max_temperature, c.min_distance, c.gpu_mpi}, domain.get());
+  if (engine.device_halo() != nullptr && !o.quiet)
+    std::fprintf(o.out, "  halo: packed and unpacked on the GPU; %s\n",
+                 engine.device_halo()->describe().c_str());
   auto whole = [&]() -> const MdSystem& { return engine.gather_system(); };
   // ---- restart: replay the checkpoint's last neighbor-list rebuild, compare the forces
   long first_done = 0;  // campaign steps already taken
   if (ck) {
-    // Under domain decomposition restore() is collective: every rank passes the whole checkpoint
-    // and keeps the atoms the replayed rebuild gives it.
-    engine.restore(ck->system, ck->rebuild);
-    // The forces at the checkpoint, compared by atom id (the checkpoint's rows are ids).
+    // Under domain decomposition restore() is collective: every rank passes its block of the
+    // checkpoint (or, on one rank, the whole) and keeps the atoms the replayed rebuild gives it.
+    const std::vector<Vec3> ck_forces = engine.restore(
+        ck->system, ck->rebuild, ck_share ? RestoreInput::Share : RestoreInput::Whole);
+    // The forces at the checkpoint, compared atom by atom (ck_forces: the checkpoint's forces of
+    // the atoms this rank holds now, in the engine's order).
     const MdSystem& now = engine.system();
     double df = 0.0, fmax = 0.0;
     int worst = 0;
     for (int i = 0; i < now.size(); ++i) {
-      const int id = now.id.empty() ? i : now.id[i];
-      const Vec3 d = now.forces[i] - ck->system.forces[id];
+      const Vec3 d = now.forces[i] - ck_forces[i];
       const double a = std::sqrt(dot(d, d));
-      if (a > df) df = a, worst = id;
+      if (a > df) df = a, worst = now.id.empty() ? i : now.id[i];
+      fmax = std::max(fmax, std::sqrt(dot(ck_forces[i], ck_forces[i])));
     }
-    for (int i = 0; i < n; ++i)
-      fmax = std::max(fmax, std::sqrt(dot(ck->system.forces[i], ck->system.forces[i])));
     if (domain) {  // the largest difference over the ranks, and its atom
       double neg = -df;
       const int holder = domain->comm().min_location(neg);
       df = -neg;
       domain->comm().broadcast(&worst, sizeof(worst), holder);
+      domain->comm().max(&fmax, 1);
     }
     if (df > 1e-3 * std::max(fmax, 1e-3)) {
       fail(
@@ -664,15 +689,27 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     out.clear_progress();
     const std::string crash = out.path(c.output.crash_structure);
     std::string note;
-    try {
-      // Under domain decomposition only an error raised on every rank (the engine's) can gather.
-      if (domain && dynamic_cast<const UnstableDynamics*>(&e) == nullptr)
-        fail("the error may have been raised on one rank only");
-      const MdSystem& w = whole();
-      if (root) write_structures(crash, {to_structure(w, false, true)});
-      note = fmt::format(" (last snapshot at step {} written to {})", engine.system().step, crash);
-    } catch (const Error& e2) {
-      note = fmt::format(" (could not write the last snapshot: {})", e2.what());
+    // Under domain decomposition only an error raised on every rank (the engine's) may run a
+    // collective call here (gather, H5MD close): one raised on one rank only (a rank-0 output
+    // failed, say) leaves the others waiting elsewhere, and main's MPI_Abort ends them. So the
+    // files of such a run are not closed on the way out (H5mdWriter::~H5mdWriter).
+    const bool every_rank = !domain || dynamic_cast<const UnstableDynamics*>(&e) != nullptr;
+    if (!every_rank) {
+      note = fmt::format(" (no crash snapshot: the error may have been raised on rank {} alone)",
+                         world.rank());
+    } else {
+      try {
+        const MdSystem& w = whole();
+        if (root) write_structures(crash, {to_structure(w, false, true)});
+        note =
+            fmt::format(" (last snapshot at step {} written to {})", engine.system().step, crash);
+      } catch (const Error& e2) {
+        note = fmt::format(" (could not write the last snapshot: {})", e2.what());
+      }
+      try {  // every rank is here: close the H5MD trajectory (collectively) now
+        out.close();
+      } catch (const Error&) {
+      }
     }
     if (dynamic_cast<const UnstableDynamics*>(&e) != nullptr) {
       throw UnstableDynamics(std::string(e.what()) + note);

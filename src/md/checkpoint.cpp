@@ -280,20 +280,31 @@ void fsync_path(const std::string& p, bool directory) {
     fail("{}: fsync failed: {}", p, std::strerror(err));
 }
 
-/// The HDF5 part of a write, into `tmp`.
-void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext& w) {
+/// The HDF5 part of a write, into `tmp`. `*open` is true while the file is open (from its
+/// creation to the return of its close): a failure then may be this rank's alone.
+void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext& w, bool* open) {
+  // In parallel, an error while the file is open leaves its identifiers unclosed (the closes may
+  // be collective calls the other ranks never make; see write_with).
+  const h5::AbandonOnUnwind abandon(w.parallel);
   h5::QuietErrors quiet;
   const MdSystem& s = ck.system;
   const std::size_t m = s.positions.size();
+  // This rank's state is checked before the first collective call, but the ranks agree on the
+  // outcome before failing: a rank failing alone would leave the others in w.sum while it waits
+  // in write_with's agreement (mismatched collective calls).
+  std::string bad;
   if (s.velocities.size() != m || s.forces.size() != m || s.image.size() != m ||
       s.species.size() != m || s.mass.size() != m || ck.rebuild.positions.size() != m ||
       (!ck.ids.empty() && ck.ids.size() != m))
-    fail("{}: inconsistent checkpoint state ({} atoms, {} velocities, {} forces, {} ids)", tmp, m,
-         s.velocities.size(), s.forces.size(), ck.ids.size());
+    bad = fmt::format(
+        "{}: inconsistent checkpoint state ({} atoms, {} velocities, {} forces, {} ids)", tmp, m,
+        s.velocities.size(), s.forces.size(), ck.ids.size());
+  else if (w.parallel && ck.ids.empty() && m > 0)
+    bad = fmt::format("{}: a parallel checkpoint needs the global ids of each rank's atoms", tmp);
   const long n_total = w.sum(static_cast<long>(m));
+  if (w.max(bad.empty() ? 0 : 1) != 0)
+    fail("{}", bad.empty() ? tmp + ": inconsistent checkpoint state on another rank" : bad);
   if (n_total <= 0) fail("{}: a checkpoint needs atoms", tmp);
-  if (w.parallel && ck.ids.empty() && m > 0)
-    fail("{}: a parallel checkpoint needs the global ids of each rank's atoms", tmp);
   if (!w.parallel && !ck.ids.empty()) {
     for (std::size_t k = 0; k < m; ++k)
       if (ck.ids[k] < 0 || ck.ids[k] >= n_total)
@@ -306,6 +317,7 @@ void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext
   Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.valid())
     fail("{}: cannot create the checkpoint (directory missing or not writable?)", tmp);
+  *open = true;
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
 #ifdef H5_HAVE_PARALLEL
   if (w.parallel) H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE);
@@ -401,16 +413,32 @@ void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext
     attr_long(out.get(), "trajectory_bytes", ck.trajectory_bytes, tmp);
     attr_long(out.get(), "h5md_frames", ck.h5md_frames, tmp);
   }
-  if (file.close() < 0) fail("{}: closing the checkpoint failed (disk full?)", tmp);
+  const herr_t closed = file.close();
+  *open = false;
+  if (closed < 0) fail("{}: closing the checkpoint failed (disk full?)", tmp);
 }
 
 void write_with(const std::string& path, const Checkpoint& ck, const WriteContext& w) {
   const std::string tmp = path + ".tmp";
   std::string error;
+  bool open = false;
   try {
-    write_hdf5(tmp, ck, w);
+    write_hdf5(tmp, ck, w, &open);
   } catch (const Error& e) {
     error = e.what();
+  }
+  // A parallel write that failed while the file was open may have failed on this rank alone: the
+  // other ranks are then inside a collective HDF5 call (on HDF5's duplicate of the communicator)
+  // and an agreement would hang. So this rank fails now, the file's identifiers given up unclosed,
+  // and MPI_Abort (main) ends the job. Failures at points every rank reaches (the checks before
+  // the file, its creation and its close, both collective, and rank 0's rename below) are agreed
+  // on, so that every rank throws.
+  if (!error.empty() && open && w.parallel) {
+    if (w.rank == 0) std::remove(tmp.c_str());
+    fail(
+        "{}: writing the checkpoint failed on rank {} of {}: {}; the previous checkpoint, if any, "
+        "is unchanged",
+        path, w.rank, w.ranks, error);
   }
   // Every rank must know whether every rank succeeded before rank 0 renames.
   if (w.max(error.empty() ? 0 : 1) != 0) {
@@ -836,6 +864,34 @@ Checkpoint read_checkpoint(const std::string& path) {
 
 Checkpoint read_checkpoint(const std::string& path, long first, long count) {
   return read_impl(path, first, count, false);
+}
+
+Checkpoint read_checkpoint(const std::string& path, const parallel::Comm& comm) {
+  std::string error;
+  Checkpoint ck;
+  try {
+    // The atom count first (the scalars only), then this rank's block of ids.
+    const long n = read_impl(path, 0, 0, false).n_atoms_total;
+    const long p = comm.size(), r = comm.rank();
+    const long first = n * r / p, last = n * (r + 1) / p;
+    ck = read_impl(path, first, last - first, false);
+  } catch (const std::exception& e) {
+    error = e.what();
+    if (error.empty()) error = path + ": reading the checkpoint failed";
+  }
+  // An error on any rank (e.g. a corrupt chunk in its block) is raised on every rank with the
+  // message of the lowest failing rank, so that no rank goes on alone into collective calls.
+  double key = error.empty() ? static_cast<double>(comm.size()) : comm.rank();
+  const int holder = comm.min_location(key);
+  if (key < comm.size()) {
+    std::uint64_t len = error.size();
+    comm.broadcast(&len, sizeof(len), holder);
+    std::string msg(len, ' ');
+    if (comm.rank() == holder) msg = error;
+    comm.broadcast(msg.data(), len, holder);
+    fail("{}", msg);
+  }
+  return ck;
 }
 
 }  // namespace vitrum::md

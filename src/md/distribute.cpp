@@ -114,12 +114,12 @@ MdSystem gather_system(const MdSystem& local, int root) {
 }
 
 ForceResult evaluate_distributed(ForceField& ff, const Structure& s, const parallel::Comm& comm,
-                                 int root) {
+                                 int root, parallel::GpuMpiMode gpu_mpi) {
   parallel::Domain domain(comm, s.box);
   // Masses do not enter a single evaluation; the engine needs them to be defined.
   MdSystem sys = make_system(s, std::vector<double>(s.size(), 1.0));
-  Engine engine(distribute_system(std::move(sys), domain), ff, EngineOptions{0.0, INFINITY, 0.0},
-                &domain);
+  Engine engine(distribute_system(std::move(sys), domain), ff,
+                EngineOptions{0.0, INFINITY, 0.0, gpu_mpi}, &domain);
   ForceResult r;
   r.energy = engine.system().potential_energy;
   for (int a = 0; a < 3; ++a)

@@ -115,7 +115,15 @@ void Engine::update_ghosts() {
     return;
   }
   if (domain_ != nullptr) {
-    // The halo plan moves the ghosts, with image shifts from the current cell.
+    // The halo plan moves the ghosts, with image shifts from the current cell: on the device
+    // when the force field reads device positions, on the host otherwise.
+    if (device_halo_) {
+      const auto t1 = Clock::now();
+      timers_.neighbor += std::chrono::duration<double>(t1 - t0).count();
+      device_halo_->forward(sys_.box, sys_.positions);
+      timers_.comm += seconds_since(t1);
+      return;
+    }
     std::copy(sys_.positions.begin(), sys_.positions.end(), shell_.positions.begin());
     const auto t1 = Clock::now();
     timers_.neighbor += std::chrono::duration<double>(t1 - t0).count();
@@ -145,6 +153,12 @@ void Engine::update_ghosts() {
 
 void Engine::compute_forces() {
   const auto t0 = Clock::now();
+  if (device_halo_) {
+    ff_.compute_device(shell_, list_, device_halo_->positions(), device_halo_->forces(), result_);
+    timers_.force += seconds_since(t0);
+    finish_forces_distributed();  // forces on ghosts summed on the device (or complete on host)
+    return;
+  }
   ff_.compute(shell_, list_, result_);
   timers_.force += seconds_since(t0);
   if (result_.forces.size() != sys_.positions.size()) {
@@ -196,7 +210,15 @@ void Engine::step(Integrator& integrator, StepContext ctx) {
 
 double Engine::closest_pair(int* id_i, int* id_j, int* z_i, int* z_j) const {
   int a = -1, b = -1;
-  double d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
+  double d = INFINITY;
+  if (device_halo_) {
+    // The host shell holds the positions of the last rebuild; the current ones are on the device.
+    std::vector<Vec3> current;
+    device_halo_->download_positions(current);
+    d = min_pair_distance(current, list_.offsets, list_.neighbors, &a, &b);
+  } else {
+    d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
+  }
   int pair[4] = {-1, -1, 0, 0};  // ids and species of the pair
   if (a >= 0) {
     if (domain_ != nullptr) {
@@ -241,21 +263,29 @@ RebuildRecord Engine::last_rebuild() const {
   return RebuildRecord{rebuild_positions_, ref_box_, rebuilds_};
 }
 
-void Engine::restore(MdSystem system, const RebuildRecord& record) {
+std::vector<Vec3> Engine::restore(MdSystem system, const RebuildRecord& record,
+                                  RestoreInput input) {
   const std::size_t n = system.positions.size();
-  if (record.positions.size() != n || system.velocities.size() != n || system.image.size() != n ||
-      system.species.size() != n || system.mass.size() != n) {
+  const bool consistent = record.positions.size() == n && system.velocities.size() == n &&
+                          system.image.size() == n && system.species.size() == n &&
+                          system.mass.size() == n;
+  // With a share the sizes differ by rank: every rank must agree before any collective call.
+  const bool any_inconsistent = domain_ != nullptr && input == RestoreInput::Share
+                                    ? domain_->comm().any(!consistent)
+                                    : !consistent;
+  if (any_inconsistent) {
+    if (consistent) fail("restore: inconsistent state on another rank");
     fail(
         "restore: inconsistent state ({} positions, {} velocities, {} image counts, {} rebuild "
         "positions)",
         n, system.velocities.size(), system.image.size(), record.positions.size());
   }
-  if (domain_ != nullptr) {
-    restore_distributed(std::move(system), record);  // engine_domain.cpp
-    return;
-  }
-  // Replay the rebuild from its own inputs; what it does to positions and image counts is
-  // discarded (the checkpointed state already holds the result).
+  if (domain_ != nullptr)
+    return restore_distributed(std::move(system), record, input);  // engine_domain.cpp
+  // One rank: a share is the whole system. Replay the rebuild from its own inputs; what it does
+  // to positions and image counts is discarded (the checkpointed state already holds the result).
+  if (system.forces.size() != n) system.forces.assign(n, Vec3{0, 0, 0});
+  std::vector<Vec3> checkpointed = system.forces;
   sys_ = std::move(system);
   MdSystem state = sys_;
   sys_.positions = record.positions;
@@ -267,6 +297,7 @@ void Engine::restore(MdSystem system, const RebuildRecord& record) {
   // depends only on the positions, the cell and the replayed list), so the ghosts follow.
   update_ghosts();
   compute_forces();
+  return checkpointed;
 }
 
 }  // namespace vitrum::md

@@ -9,6 +9,11 @@
 
 namespace vitrum::md {
 
+void ForceField::compute_device(const GhostShell&, const NeighborList&, const Vec3*, Vec3*,
+                                ForceResult&) {
+  fail("{}: this force field has no device-resident evaluation", describe());
+}
+
 namespace {
 
 class NnpForceField final : public ForceField {
@@ -23,6 +28,11 @@ class NnpForceField final : public ForceField {
   }
   void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) override {
     eval_.compute(shell, list, out);
+  }
+  bool device_resident() const override { return eval_.options().backend == Backend::Cuda; }
+  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
+                      Vec3* d_forces, ForceResult& out) override {
+    eval_.compute_device(shell, list, d_positions, d_forces, out);
   }
   std::string describe() const override {
     const auto& o = eval_.options();

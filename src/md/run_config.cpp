@@ -159,6 +159,15 @@ void read_checkpoint_table(TableReader& r, RunConfig& c) {
   r.check_unknown("file, every_steps, every_minutes, at_end");
 }
 
+void read_parallel(TableReader& r, RunConfig& c) {
+  if (r.has("gpu_aware_mpi")) {
+    c.gpu_mpi = parallel::parse_gpu_mpi_mode(
+        r.choice("gpu_aware_mpi", "auto", {"auto", "on", "off"}), "[parallel] gpu_aware_mpi");
+    c.gpu_mpi_set = true;
+  }
+  r.check_unknown("gpu_aware_mpi");
+}
+
 void read_stage(TableReader& r, RunConfig& c, int index) {
   StageConfig s;
   s.line = config_detail::line_of(&r.table());
@@ -335,6 +344,10 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
     TableReader r(*t, file, "checkpoint");
     read_checkpoint_table(r, c);
   }
+  if (const toml::table* t = top.subtable("parallel")) {
+    TableReader r(*t, file, "parallel");
+    read_parallel(r, c);
+  }
   if (const toml::node* n = top.get("stage")) {
     if (!n->is_array_of_tables()) {
       top.error("stage", "expected [[stage]] tables (an array of tables)");
@@ -349,7 +362,8 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
     throw InputError(file, 0, "no [[stage]] tables: nothing to run");
   }
   top.check_unknown(
-      "[structure], [potential], [md], [velocities], [output], [checkpoint], [[stage]]");
+      "[structure], [potential], [md], [velocities], [output], [checkpoint], [parallel], "
+      "[[stage]]");
   return c;
 }
 
@@ -422,6 +436,11 @@ against the config file's directory, the output directory against the working di
   at_end = true          a checkpoint when the campaign ends
                          SIGTERM/SIGUSR1/SIGINT and --max-walltime: finish the step, write the
                          checkpoint, close the files, exit with status 75 (resubmit with --restart)
+[parallel]               domain decomposition under mpiexec
+  gpu_aware_mpi = "auto" auto | on | off: device (cuda) halo buffers go to MPI as device pointers
+                         (on: needs a CUDA-aware MPI) or through pinned host buffers (off); auto
+                         asks the MPI library. Overridden by VITRUM_GPU_AWARE_MPI, which
+                         --gpu-aware-mpi overrides
 [[stage]]                run in order; one of steps / time_ps / a ramp rate sets the length
   name = "stage <k>"
   ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk

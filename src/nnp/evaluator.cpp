@@ -52,16 +52,20 @@ size_t Evaluator::memory_bytes() const {
 Evaluator::Evaluator(Evaluator&&) noexcept = default;
 Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
 
-void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalResult& result) {
-  if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
+namespace {
+
+void check_list(const NeighborList& list, double cutoff) {
+  if (list.cutoff + list.skin < cutoff * (1 - 1e-12))
     fail("neighbor list cutoff {} is shorter than the potential's cutoff {}",
-         list.cutoff + list.skin, cutoff());
-  backend_->compute(shell, list, options_.forces, result);
-  // From potential units to the caller's (see evaluator_backend.hpp): energies scale by the
-  // energy unit; forces and virial, computed as dE_pot/dr_pot, by energy unit / length unit.
-  const double eu = options_.energy_unit;
-  if (eu != 1.0 || options_.length_unit != 1.0) {
-    const double fu = eu / options_.length_unit;
+         list.cutoff + list.skin, cutoff);
+}
+
+/// From potential units to the caller's (see evaluator_backend.hpp): energies scale by the
+/// energy unit; forces and virial, computed as dE_pot/dr_pot, by energy unit / length unit.
+void to_caller_units(const EvalOptions& o, EvalResult& result) {
+  const double eu = o.energy_unit;
+  if (eu != 1.0 || o.length_unit != 1.0) {
+    const double fu = eu / o.length_unit;
     result.energy *= eu;
     for (double& e : result.atom_energy) e *= eu;
     for (auto& f : result.forces) f = fu * f;
@@ -69,7 +73,28 @@ void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalR
     for (auto& row : result.virial)
       for (double& v : row) v *= fu;
   }
-  result.min_distance *= options_.length_unit;
+  result.min_distance *= o.length_unit;
+}
+
+}  // namespace
+
+void EvaluatorBackend::compute_device(const GhostShell&, const Vec3*, bool, double, Vec3*,
+                                      EvalResult&) {
+  fail("device-resident evaluation needs the CUDA backend");
+}
+
+void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalResult& result) {
+  check_list(list, cutoff());
+  backend_->compute(shell, list, options_.forces, result);
+  to_caller_units(options_, result);
+}
+
+void Evaluator::compute_device(const GhostShell& shell, const NeighborList& list,
+                               const Vec3* d_positions, Vec3* d_forces, EvalResult& result) {
+  check_list(list, cutoff());
+  backend_->compute_device(shell, d_positions, options_.forces,
+                           options_.energy_unit / options_.length_unit, d_forces, result);
+  to_caller_units(options_, result);  // forces are on the device, already scaled
 }
 
 EvalResult Evaluator::evaluate(const Structure& s, const std::string& where) {

@@ -143,6 +143,19 @@ void Comm::barrier() const {
 #endif
 }
 
+void Comm::sendrecv(const double* send, long n_send, int dest, double* recv, long n_recv,
+                    int source, int tag) const {
+  if (n_send < 0 || n_recv < 0 || n_send > INT32_MAX || n_recv > INT32_MAX)
+    fail("Comm::sendrecv: {} / {} values exceed what one MPI message holds", n_send, n_recv);
+#ifdef VITRUM_HAVE_MPI
+  MPI_Sendrecv(send, static_cast<int>(n_send), MPI_DOUBLE, dest, tag, recv,
+               static_cast<int>(n_recv), MPI_DOUBLE, source, tag, comm_, MPI_STATUS_IGNORE);
+#else
+  (void)send, (void)dest, (void)recv, (void)source, (void)tag;
+  fail("Comm::sendrecv: a neighbor on another rank needs a build with MPI");
+#endif
+}
+
 bool launched_by_mpi() {
   if (const char* force = std::getenv("VITRUM_MPI")) {
     const std::string v(force);

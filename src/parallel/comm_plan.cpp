@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/parallel/halo_exec.hpp"
+#include "vitrum/parallel/math/halo_pack.hpp"
 
 namespace vitrum::parallel {
 namespace {
@@ -34,6 +36,30 @@ std::array<Vec3, 3> reciprocal_rows(const Box& box) {
   const double inv_v = 1.0 / dot(box.h[0], bc);
   return {inv_v * bc, inv_v * ca, inv_v * ab};
 }
+
+/// Host memory for halo_exec.hpp: OpenMP loops over the single-source element operations and
+/// MPI on the host arrays.
+struct HostHaloSpace {
+  const std::vector<HaloSwap>& swaps;
+  std::vector<Vec3>& scratch;
+  const Comm& comm;
+
+  const int* send_list(std::size_t s) const { return swaps[s].send_index.data(); }
+  Vec3* buffer() { return scratch.data(); }
+  void pack(const int* index, int n, const Vec3* src, Vec3 shift, Vec3* dst) const {
+#pragma omp parallel for schedule(static) if (n > 20000)
+    for (int k = 0; k < n; ++k) pack_shifted(k, index, src, shift, dst);
+  }
+  void unpack_add(const int* index, int n, const Vec3* src, Vec3* dst) const {
+#pragma omp parallel for schedule(static) if (n > 20000)
+    for (int k = 0; k < n; ++k) parallel::unpack_add(k, index, src, dst);
+  }
+  void sendrecv(const Vec3* send, int n_send, int dest, Vec3* recv, int n_recv, int source,
+                int tag) const {
+    comm.sendrecv(reinterpret_cast<const double*>(send), 3L * n_send, dest,
+                  reinterpret_cast<double*>(recv), 3L * n_recv, source, tag);
+  }
+};
 
 #ifdef VITRUM_HAVE_MPI
 /// Exchanges a vector of trivially copyable records with two ranks: `send` goes to `dest`, the
@@ -159,53 +185,15 @@ void HaloPlan::forward(const Box& box, std::vector<Vec3>& positions) {
   if (static_cast<int>(positions.size()) != n_local_ + n_ghost_)
     fail("halo forward: {} positions for {} locals and {} ghosts", positions.size(), n_local_,
          n_ghost_);
-  const int me = domain_->comm().rank();
-  for (std::size_t s = 0; s < swaps_.size(); ++s) {
-    const HaloSwap& sw = swaps_[s];
-    const Vec3 shift = static_cast<double>(sw.image) * box.h[sw.dim];
-    const int n = static_cast<int>(sw.send_index.size());
-    const int* index = sw.send_index.data();
-    Vec3* pos = positions.data();
-    if (sw.send_rank == me && sw.recv_rank == me) {
-      Vec3* out = pos + sw.recv_first;
-#pragma omp parallel for schedule(static) if (n > 20000)
-      for (int k = 0; k < n; ++k) out[k] = pos[index[k]] + shift;
-      continue;
-    }
-    Vec3* buf = buffer_.data();
-#pragma omp parallel for schedule(static) if (n > 20000)
-    for (int k = 0; k < n; ++k) buf[k] = pos[index[k]] + shift;
-#ifdef VITRUM_HAVE_MPI
-    const int tag = static_cast<int>(s);
-    MPI_Sendrecv(buf, 3 * n, MPI_DOUBLE, sw.send_rank, tag, pos + sw.recv_first, 3 * sw.recv_count,
-                 MPI_DOUBLE, sw.recv_rank, tag, domain_->comm().mpi(), MPI_STATUS_IGNORE);
-#endif
-  }
+  HostHaloSpace space{swaps_, buffer_, domain_->comm()};
+  halo_forward(swaps_, domain_->comm().rank(), box, positions.data(), space);
 }
 
 void HaloPlan::reverse(std::vector<Vec3>& forces) {
   if (static_cast<int>(forces.size()) != n_local_ + n_ghost_)
     fail("halo reverse: {} forces for {} locals and {} ghosts", forces.size(), n_local_, n_ghost_);
-  const int me = domain_->comm().rank();
-  for (std::size_t s = swaps_.size(); s-- > 0;) {
-    const HaloSwap& sw = swaps_[s];
-    const int n = static_cast<int>(sw.send_index.size());
-    const int* index = sw.send_index.data();
-    Vec3* f = forces.data();
-    const Vec3* in = f + sw.recv_first;
-    if (!(sw.send_rank == me && sw.recv_rank == me)) {
-#ifdef VITRUM_HAVE_MPI
-      const int tag = static_cast<int>(s);
-      MPI_Sendrecv(f + sw.recv_first, 3 * sw.recv_count, MPI_DOUBLE, sw.recv_rank, tag,
-                   buffer_.data(), 3 * n, MPI_DOUBLE, sw.send_rank, tag, domain_->comm().mpi(),
-                   MPI_STATUS_IGNORE);
-#endif
-      in = buffer_.data();
-    }
-    // The indices of one swap are distinct, so the scatter-add is race free.
-#pragma omp parallel for schedule(static) if (n > 20000)
-    for (int k = 0; k < n; ++k) f[index[k]] += in[k];
-  }
+  HostHaloSpace space{swaps_, buffer_, domain_->comm()};
+  halo_reverse(swaps_, domain_->comm().rank(), forces.data(), space);
 }
 
 long HaloPlan::sent_per_step() const {

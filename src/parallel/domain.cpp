@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <exception>
 
 #include "vitrum/core/error.hpp"
 
@@ -65,7 +66,9 @@ Domain::Domain(const Comm& comm, const Box& box, std::array<int, 3> grid) : comm
 
 Domain::~Domain() {
 #ifdef VITRUM_HAVE_MPI
-  if (owns_comm_) {
+  // MPI_Comm_free is collective in the standard: not while an exception unwinds the stack,
+  // which may be an error raised on this rank only (the job then ends in main's MPI_Abort).
+  if (owns_comm_ && std::uncaught_exceptions() == 0) {
     MPI_Comm c = comm_.mpi();
     int finalised = 0;
     MPI_Finalized(&finalised);

@@ -285,6 +285,25 @@ class TeacherForceField final : public md::ForceField {
   bool has_ghost_forces() const override { return false; }
 
   void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+    set_types(shell, list);
+    backend_->compute(shell, list, types_, terms_);
+    reduce(shell, out);
+  }
+
+  bool device_resident() const override { return backend_kind_ == Backend::Cuda; }
+  // The CUDA backend reads the positions from the device; the forces come back complete on the
+  // host (nothing is left on ghosts), so `d_forces` is not written.
+  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
+                      Vec3*, md::ForceResult& out) override {
+    if (!device_resident()) fail("{}: device-resident evaluation needs the CUDA backend", source());
+    set_types(shell, list);
+    backend_->compute_device(shell, list, types_, d_positions, terms_);
+    reduce(shell, out);
+  }
+
+ private:
+  /// Checks the list and fills types_ for every shell entry.
+  void set_types(const GhostShell& shell, const NeighborList& list) {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å ({})",
            list.cutoff + list.skin, cutoff(), source());
@@ -305,9 +324,10 @@ class TeacherForceField final : public md::ForceField {
       }
       types_[i] = t;
     }
-    backend_->compute(shell, list, types_, terms_);
+  }
 
-    // Fixed-order reduction over atoms: identical for both backends and any thread count.
+  /// Fixed-order reduction over atoms: identical for both backends and any thread count.
+  void reduce(const GhostShell& shell, md::ForceResult& out) const {
     const int n = shell.n_local;
     out.forces.resize(n);
     out.atom_energy.resize(n);
@@ -331,6 +351,7 @@ class TeacherForceField final : public md::ForceField {
     out.min_distance = std::sqrt(min_r2);
   }
 
+ public:
   std::string describe() const override {
     std::string walls;
     for (const auto& pp : params_.pairs)

@@ -309,6 +309,11 @@ std::unique_ptr<TeacherBackend> make_teacher_cpu_backend(const TeacherTables& ta
   return std::make_unique<CpuTeacher>(tables);
 }
 
+void TeacherBackend::compute_device(const GhostShell&, const NeighborList&, const std::vector<int>&,
+                                    const Vec3*, std::vector<AtomTerms>&) {
+  fail("device-resident evaluation of the teacher potential needs the CUDA backend");
+}
+
 #ifndef VITRUM_HAVE_CUDA
 std::unique_ptr<TeacherBackend> make_teacher_cuda_backend(const TeacherTables&) {
   fail("the CUDA backend is not compiled into this build");

@@ -51,6 +51,14 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
 }
 
+TEST(Cli, GpuAwareMpiOption) {
+  for (const char* sub : {"run", "predict"}) {
+    const auto r = run(std::string(sub) + " --help");
+    EXPECT_NE(r.output.find("--gpu-aware-mpi"), std::string::npos) << sub << "\n" << r.output;
+    EXPECT_NE(r.output.find("VITRUM_GPU_AWARE_MPI"), std::string::npos) << sub;
+  }
+}
+
 TEST(Cli, PredictWritesN2p2AndExtxyzMatchingN2p2) {
   const auto dir = temp_dir();
   const std::string pot = vitrum::test::source_dir() + "/configs/potentials/H2O_RPBE-D3";

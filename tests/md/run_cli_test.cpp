@@ -154,7 +154,8 @@ TEST(RunCli, HelpStatesTheSchemaWithDefaults) {
   const Result r = run_vitrum("run --help");
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"timestep_fs = 1.0", "skin = 1.0", "thermo_every = 100", "npt_mtk",
-                        "rate = <K/ps>", "tdamp_fs = 100*dt", "amorphous"}) {
+                        "rate = <K/ps>", "tdamp_fs = 100*dt", "amorphous", "--gpu-aware-mpi",
+                        "gpu_aware_mpi = \"auto\"", "VITRUM_GPU_AWARE_MPI"}) {
     EXPECT_NE(r.output.find(s), std::string::npos) << s;
   }
 }

@@ -243,5 +243,37 @@ steps = 1
   EXPECT_EQ(structure_builders().count("two_atoms"), 1u);
 }
 
+TEST(RunConfig, ParallelGpuAwareMpi) {
+  const std::string stage = "[[stage]]\nensemble = \"nve\"\nsteps = 1\n";
+  // Default: auto, not set.
+  RunConfig c = parse(kHead + stage);
+  EXPECT_EQ(c.gpu_mpi, parallel::GpuMpiMode::Auto);
+  EXPECT_FALSE(c.gpu_mpi_set);
+  c = parse(kHead + "[parallel]\n" + stage);
+  EXPECT_EQ(c.gpu_mpi, parallel::GpuMpiMode::Auto);
+  EXPECT_FALSE(c.gpu_mpi_set);
+  c = parse(kHead + "[parallel]\ngpu_aware_mpi = \"off\"\n" + stage);
+  EXPECT_EQ(c.gpu_mpi, parallel::GpuMpiMode::Off);
+  EXPECT_TRUE(c.gpu_mpi_set);
+  c = parse(kHead + "[parallel]\ngpu_aware_mpi = \"on\"\n" + stage);
+  EXPECT_EQ(c.gpu_mpi, parallel::GpuMpiMode::On);
+  // kHead is 5 lines (after a leading newline): [parallel] on 6, the key on 7.
+  expect_error(
+      kHead + "[parallel]\ngpu_aware_mpi = \"yes\"\n" + stage,
+      {"test.toml:7:", "[parallel] gpu_aware_mpi", "\"yes\"", "\"auto\"", "\"on\"", "\"off\""});
+  expect_error(kHead + "[parallel]\ngpu_aware_mpi = true\n" + stage,
+               {"test.toml:7:", "[parallel] gpu_aware_mpi", "string"});
+  expect_error(kHead + "[parallel]\ngpu_aware = \"on\"\n" + stage,
+               {"test.toml:7:", "'gpu_aware'", "[parallel]"});
+  // [parallel] is a known top-level table, listed when an unknown one is met.
+  expect_error(kHead + "[paralel]\n" + stage, {"'paralel'", "[parallel]"});
+}
+
+TEST(RunConfig, HelpDocumentsParallel) {
+  const std::string h = run_config_help();
+  EXPECT_NE(h.find("[parallel]"), std::string::npos);
+  EXPECT_NE(h.find("gpu_aware_mpi = \"auto\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vitrum::md

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/parallel/comm_plan.hpp"
 #include "vitrum/parallel/domain.hpp"
+#include "vitrum/parallel/halo_exec.hpp"
+#include "vitrum/parallel/math/halo_pack.hpp"
 #include "vitrum/parallel/migration.hpp"
 
 namespace vitrum {
@@ -414,6 +417,96 @@ TEST(HaloPlan, ForwardAndReverseMatchTheSerialGhostShell) {
     world().sum(landed.data(), static_cast<int>(landed.size()));
     world().sum(images_of.data(), static_cast<int>(images_of.size()));
     for (std::size_t i = 0; i < s.size(); ++i) EXPECT_EQ(landed[i], images_of[i]) << "atom " << i;
+  }
+}
+
+/// halo_exec.hpp's memory space on host arrays with every MPI transfer staged through separate
+/// host buffers, as the device halo does without a CUDA-aware MPI: the same swap sequence and
+/// the same staged_sendrecv, with memcpy for the device copies (counted).
+struct StagedHostSpace {
+  const std::vector<parallel::HaloSwap>& swaps;
+  std::vector<Vec3> scratch, host_send, host_recv;
+  long copies = 0, waits = 0;
+
+  const int* send_list(std::size_t s) const { return swaps[s].send_index.data(); }
+  Vec3* buffer() { return scratch.data(); }
+  void pack(const int* idx, int n, const Vec3* src, Vec3 shift, Vec3* dst) {
+    for (int k = 0; k < n; ++k) parallel::pack_shifted(k, idx, src, shift, dst);
+  }
+  void unpack_add(const int* idx, int n, const Vec3* src, Vec3* dst) {
+    for (int k = 0; k < n; ++k) parallel::unpack_add(k, idx, src, dst);
+  }
+  void to_host(Vec3* dst, const Vec3* src, int n) {
+    std::copy(src, src + n, dst);
+    ++copies;
+  }
+  void to_device(Vec3* dst, const Vec3* src, int n) {
+    std::copy(src, src + n, dst);
+    ++copies;
+  }
+  void wait() { ++waits; }
+  void sendrecv(const Vec3* send, int n_send, int dest, Vec3* recv, int n_recv, int source,
+                int tag) {
+    // Stale staging data must never reach a receiver.
+    std::fill(host_send.begin(), host_send.end(), Vec3{NAN, NAN, NAN});
+    std::fill(host_recv.begin(), host_recv.end(), Vec3{NAN, NAN, NAN});
+    parallel::staged_sendrecv(world(), *this, host_send.data(), host_recv.data(), send, n_send,
+                              dest, recv, n_recv, source, tag);
+  }
+};
+
+TEST(HaloExec, StagedTransportGivesThePlansBits) {
+  // The device halo's sequence (halo_exec.hpp) with staged transfers against HaloPlan's host
+  // exchange: forward positions and reverse forces equal bit for bit, on every grid (thin
+  // subdomains: several hops) of a triclinic cell.
+  const Structure s = skewed(sio2_cell(96, true, 5));
+  for (const auto& g : grids_for(s.box)) {
+    Domain domain(world(), s.box, g);
+    MdSystem local = md::distribute_system(md_system(s, 0, 0), domain);
+    for (auto& r : local.positions) r = s.box.wrap(r);
+    parallel::AtomFields f;
+    f.add(local.id);
+    f.add(local.species);
+    parallel::migrate_atoms(domain, s.box, local.positions, f);
+    GhostShell shell;
+    shell.positions = local.positions;
+    shell.species = local.species;
+    std::vector<int> ids = local.id;
+    std::vector<std::array<int, 3>> images(local.size(), {0, 0, 0});
+    parallel::HaloPlan plan;
+    plan.build(domain, s.box, 7.5, shell, ids, images);
+    std::size_t largest = 1;
+    for (const auto& sw : plan.swaps())
+      largest = std::max({largest, sw.send_index.size(), static_cast<std::size_t>(sw.recv_count)});
+    StagedHostSpace space{plan.swaps(), std::vector<Vec3>(largest), std::vector<Vec3>(largest),
+                          std::vector<Vec3>(largest)};
+    // A sheared cell, so that the image shifts differ from those of the build.
+    Box moved_box = s.box;
+    moved_box.h[2] += Vec3{0.05, -0.03, 0.02};
+    std::vector<Vec3> host(shell.size(), Vec3{NAN, NAN, NAN}), staged(shell.size(), host[0]);
+    for (int i = 0; i < shell.n_local; ++i)
+      host[i] = staged[i] = shell.positions[i] + Vec3{0.003 * ids[i], -0.002, 0.001 * i};
+    plan.forward(moved_box, host);
+    parallel::halo_forward(plan.swaps(), domain.comm().rank(), moved_box, staged.data(), space);
+    long differ = 0;
+    for (int i = 0; i < shell.size(); ++i)
+      differ += std::memcmp(&host[i], &staged[i], sizeof(Vec3)) != 0;
+    EXPECT_EQ(differ, 0) << "grid " << g[0] << "x" << g[1] << "x" << g[2];
+    std::vector<Vec3> fh(shell.size()), fs;
+    for (int i = 0; i < shell.size(); ++i)
+      fh[i] = Vec3{std::sin(0.1 * ids[i] + i), std::cos(0.3 * i), 0.01 * ids[i]};
+    fs = fh;
+    plan.reverse(fh);
+    parallel::halo_reverse(plan.swaps(), domain.comm().rank(), fs.data(), space);
+    differ = 0;
+    for (int i = 0; i < shell.n_local; ++i)
+      differ += std::memcmp(&fh[i], &fs[i], sizeof(Vec3)) != 0;
+    EXPECT_EQ(differ, 0) << "grid " << g[0] << "x" << g[1] << "x" << g[2];
+    // Every exchange with another rank went through the staging buffers (two copies each way).
+    long remote = 0;
+    for (const auto& sw : plan.swaps())
+      remote += !(sw.send_rank == domain.comm().rank() && sw.recv_rank == domain.comm().rank());
+    EXPECT_EQ(space.waits, 2 * remote);
   }
 }
 

@@ -53,6 +53,11 @@ class H5mdWriter {
   H5mdWriter(const std::string& path, const std::vector<int>& species, const H5mdOptions& opt,
              MPI_Comm comm);
 #endif
+  /// Closes the file, as close() does, except for a parallel writer destroyed while an exception
+  /// unwinds the stack: the error may have been raised on this rank only, with the others waiting
+  /// in another collective call, so it then closes nothing (no collective call; the frames
+  /// written are flushed already) and leaves the job to MPI_Abort. Call close() first where every
+  /// rank is known to unwind together.
   ~H5mdWriter();
   H5mdWriter(const H5mdWriter&) = delete;
 
@@ -82,7 +87,8 @@ class H5mdWriter {
                    const std::vector<Vec3>& forces);
   /// Number of frames written so far.
   long frames() const;
-  /// Flushes and closes the file (also done by the destructor).
+  /// Flushes and closes the file (also done by the destructor, see there). Collective in
+  /// parallel.
   void close();
 
  private:

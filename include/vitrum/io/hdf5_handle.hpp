@@ -1,12 +1,40 @@
 #pragma once
 /// \file hdf5_handle.hpp
 /// RAII ownership of HDF5 identifiers, so every file, group, dataset, space, type and property
-/// list is closed on every exit path (exceptions included), and a guard that silences HDF5's
+/// list is closed on every exit path (exceptions included; see AbandonOnUnwind for the exception
+/// to that under MPI), and a guard that silences HDF5's
 /// automatic error printing while vitrum reports errors itself.
 
 #include <hdf5.h>
 
+#include <exception>
+
 namespace vitrum::h5 {
+
+/// While one is alive on this thread with `on` true, a Handle destroyed by an exception that
+/// unwinds the stack gives its identifier up instead of closing it. For writes through MPI-IO on
+/// several ranks: the error may be this rank's alone, and a close (H5Fclose is collective) would
+/// wait for ranks that are inside another collective call; the caller then lets MPI_Abort end the
+/// job. On the normal path, and for explicit Handle::close() calls, nothing changes.
+class AbandonOnUnwind {
+ public:
+  explicit AbandonOnUnwind(bool on) : on_(on) {
+    if (on_) ++depth();
+  }
+  ~AbandonOnUnwind() {
+    if (on_) --depth();
+  }
+  AbandonOnUnwind(const AbandonOnUnwind&) = delete;
+  AbandonOnUnwind& operator=(const AbandonOnUnwind&) = delete;
+  static bool active() { return depth() > 0; }
+
+ private:
+  static int& depth() {
+    static thread_local int d = 0;
+    return d;
+  }
+  bool on_;
+};
 
 /// Owns one HDF5 identifier and closes it with the matching H5?close.
 class Handle {
@@ -26,7 +54,13 @@ class Handle {
     }
     return *this;
   }
-  ~Handle() { close(); }
+  ~Handle() {
+    if (id_ >= 0 && AbandonOnUnwind::active() && std::uncaught_exceptions() > 0) {
+      id_ = -1;  // given up unclosed, see AbandonOnUnwind
+      return;
+    }
+    close();
+  }
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
   /// Closes now; returns the H5?close status (0 if nothing was open).
@@ -35,6 +69,14 @@ class Handle {
     if (id_ >= 0 && closer_) r = closer_(id_);
     id_ = -1;
     return r;
+  }
+  /// Gives the identifier up without closing it (HDF5 closes it at exit, if the process gets
+  /// there). For a file opened through MPI-IO on several ranks, whose H5?close is collective,
+  /// when one rank unwinds from an error the others do not share (see H5mdWriter::~H5mdWriter).
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id;
   }
 
  private:

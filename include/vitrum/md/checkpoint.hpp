@@ -42,6 +42,7 @@
 #include "vitrum/md/integrator.hpp"
 #include "vitrum/md/run_config.hpp"
 #include "vitrum/md/system.hpp"
+#include "vitrum/parallel/comm.hpp"
 
 #ifdef VITRUM_HAVE_MPI
 #include <mpi.h>
@@ -115,7 +116,11 @@ Checkpoint capture_checkpoint(const RunConfig& config, const Engine& engine,
 void write_checkpoint(const std::string& path, const Checkpoint& ck);
 #ifdef VITRUM_HAVE_MPI
 /// Collective over `comm`: every rank passes its own atoms (ck.ids, ck.system) and the same
-/// scalars; the rows of each rank's atoms are written by id through parallel HDF5.
+/// scalars; the rows of each rank's atoms are written by id through parallel HDF5. A failure
+/// before the file is created, in creating or closing it, or in rank 0's rename is agreed on:
+/// every rank throws. One while the file is open may be one rank's alone: that rank throws at once
+/// (closing nothing, as the closes are collective) and the others may wait in a collective call,
+/// so the caller must end the job (MPI_Abort, as vitrum's main does) rather than go on.
 void write_checkpoint(const std::string& path, const Checkpoint& ck, MPI_Comm comm);
 #endif
 
@@ -126,5 +131,10 @@ Checkpoint read_checkpoint(const std::string& path);
 /// Reads the scalars and the atoms with ids [first, first + count) — one rank's block on a
 /// restart with any rank count (ids filled).
 Checkpoint read_checkpoint(const std::string& path, long first, long count);
+/// Collective over `comm`: rank r reads the scalars and its block of ids [r N / P, (r + 1) N / P)
+/// (N atoms, P ranks; ids filled), so that no rank holds the whole checkpoint; Engine::restore
+/// with RestoreInput::Share takes the atoms to their owners. An error on any rank (a corrupt
+/// chunk of one block, say) is thrown on every rank, with the message of the lowest such rank.
+Checkpoint read_checkpoint(const std::string& path, const parallel::Comm& comm);
 
 }  // namespace vitrum::md

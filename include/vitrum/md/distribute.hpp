@@ -6,6 +6,7 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/md/system.hpp"
 #include "vitrum/parallel/domain.hpp"
+#include "vitrum/parallel/gpu_mpi.hpp"
 
 namespace vitrum::md {
 
@@ -23,8 +24,10 @@ MdSystem gather_system(const MdSystem& local, int root = 0);
 /// One evaluation of periodic structure `s` under domain decomposition over `comm` (every rank
 /// passes the same structure; neighbor list without skin): energy, virial, extrapolation count
 /// and smallest distance on every rank, forces in the structure's atom order on `root` (empty
-/// elsewhere). Collective. What `vitrum predict` runs under mpiexec.
+/// elsewhere). Collective. What `vitrum predict` runs under mpiexec. `gpu_mpi`: how a
+/// device-resident force field's halo buffers reach MPI (EngineOptions::gpu_mpi).
 ForceResult evaluate_distributed(ForceField& ff, const Structure& s, const parallel::Comm& comm,
-                                 int root = 0);
+                                 int root = 0,
+                                 parallel::GpuMpiMode gpu_mpi = parallel::GpuMpiMode::Auto);
 
 }  // namespace vitrum::md

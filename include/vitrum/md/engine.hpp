@@ -18,9 +18,12 @@
 /// field with forces on ghosts, sends those forces back. Energy and virial are sums over ranks
 /// (the virial of a rank is Σ over its locals' pairs, computed before any ghost force moves), so
 /// every rank holds the global values in system(); the image-count criterion uses the largest
-/// ghost image over all ranks.
+/// ghost image over all ranks. With a device-resident (CUDA) force field the halo stays on the
+/// GPU: only the locals' positions go up and their forces come down each step; the ghosts are
+/// packed, exchanged and unpacked on the device (parallel/device_halo.hpp).
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,7 +34,9 @@
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/parallel/comm_plan.hpp"
+#include "vitrum/parallel/device_halo.hpp"
 #include "vitrum/parallel/domain.hpp"
+#include "vitrum/parallel/gpu_mpi.hpp"
 #include "vitrum/parallel/migration.hpp"
 
 namespace vitrum::md {
@@ -51,6 +56,13 @@ struct EngineOptions {
   double skin = 1.0;             ///< Verlet skin (Å)
   double max_temperature = 1e5;  ///< T above this (K) stops the run as exploding
   double min_distance = 0.3;     ///< a pair closer than this (Å) stops the run as overlapping
+  /// Domain decomposition with a device-resident force field: how device halo buffers reach
+  /// MPI (parallel/gpu_mpi.hpp), as resolved by the caller (option > environment > config).
+  parallel::GpuMpiMode gpu_mpi = parallel::GpuMpiMode::Auto;
+  /// Domain decomposition with a device-resident force field (ForceField::device_resident):
+  /// keep the halo on the GPU (parallel/device_halo.hpp). false: exchange on the host and let the
+  /// force field upload the whole shell, as for a CPU force field.
+  bool device_halo = true;
 };
 
 /// Raised by the engine when the dynamics became unphysical (NaN, exploding temperature,
@@ -68,6 +80,17 @@ struct RebuildRecord {
   std::vector<Vec3> positions;  ///< positions given to the ghost-shell build, before wrapping (Å)
   Box box;                      ///< cell at that rebuild
   long rebuilds = 0;            ///< rebuild count, for the statistics
+};
+
+/// What the system given to Engine::restore holds under a domain decomposition.
+enum class RestoreInput {
+  /// The whole system, the same on every rank (rows in id order, or named by system.id), as
+  /// read_checkpoint(path) gives it.
+  Whole,
+  /// This rank's share: any partition of the atoms 0..N-1 over the ranks, each atom on exactly
+  /// one rank, named by system.id, with record.positions in the same rows, as
+  /// read_checkpoint(path, comm) gives it (a block of ids per rank).
+  Share,
 };
 
 /// Runs MD steps for one system with one force field (the force field must outlive the engine).
@@ -118,6 +141,9 @@ class Engine {
   long migrated() const { return migrated_; }
   /// The current halo plan (domain decomposition only).
   const parallel::HaloPlan& halo() const { return plan_; }
+  /// The device halo, or nullptr when the halo is exchanged on the host (serial engine, CPU force
+  /// field, or EngineOptions::device_halo false).
+  const parallel::DeviceHalo* device_halo() const { return device_halo_.get(); }
 
   /// What restore() needs to rebuild the current neighbor list exactly.
   RebuildRecord last_rebuild() const;
@@ -126,13 +152,20 @@ class Engine {
   /// rebuild does, and evaluates the forces. With the record of the run that wrote `system`, the
   /// forces equal that run's bit for bit. Throws vitrum::Error when the sizes do not match.
   ///
-  /// With a domain it is collective, and `system` and `record` are the *whole* system on every
-  /// rank (as read_checkpoint gives it; rows in id order, or named by system.id): each rank keeps
-  /// the atoms that the replayed rebuild gives it (the owners of the wrapped rebuild positions,
-  /// in id order) and takes their state by id. Written on the same number of ranks (and grid),
-  /// the continuation is bit for bit; on another rank count it differs only by the order of
-  /// summation.
-  void restore(MdSystem system, const RebuildRecord& record);
+  /// With a domain it is collective, and `system` and `record` are, per `input`, the whole
+  /// system on every rank or this rank's share of it (see RestoreInput; a share keeps the memory
+  /// of a rank at its share of the atoms). The rebuild is replayed from the given rows (the
+  /// replay's migration takes every atom to the owner of its wrapped rebuild position, in id
+  /// order) and the checkpointed positions, image counts and forces follow the same route; so
+  /// each rank ends with the atoms that the replayed rebuild gives it and their state, whatever
+  /// the input. Written on the same number of ranks (and grid), the continuation is bit for bit;
+  /// on another rank count it differs only by the order of summation. Throws vitrum::Error (on
+  /// every rank) when the ids are not 0..N-1 each once over the ranks or N is not the engine's.
+  ///
+  /// Returns the checkpointed forces (system.forces; zeros where it has none) of the atoms this
+  /// rank holds afterwards, in system() order, for comparison with the forces just evaluated.
+  std::vector<Vec3> restore(MdSystem system, const RebuildRecord& record,
+                            RestoreInput input = RestoreInput::Whole);
 
  private:
   void rebuild();
@@ -145,7 +178,9 @@ class Engine {
   // Domain decomposition (engine_domain.cpp).
   void attach_domain();
   void rebuild_distributed();
-  void restore_distributed(MdSystem whole, const RebuildRecord& record);
+  std::vector<Vec3> restore_distributed(MdSystem system, const RebuildRecord& record,
+                                        RestoreInput input);
+  std::vector<Vec3> restore_share(MdSystem share, const RebuildRecord& record);
   void finish_forces_distributed();
 
   MdSystem sys_;
@@ -164,11 +199,12 @@ class Engine {
   // Domain decomposition state (unused when domain_ is null).
   parallel::Domain* domain_ = nullptr;
   parallel::HaloPlan plan_;
-  std::vector<int> shell_ids_;                   ///< global id of every shell entry
-  std::vector<std::array<int, 3>> shell_image_;  ///< image counts of every shell entry
-  std::vector<Vec3> shell_forces_;               ///< locals + ghosts, before the reverse exchange
-  parallel::IdChecksum ids_expected_;            ///< atom set at construction
-  MdSystem gathered_;                            ///< gather_system()'s result
+  std::unique_ptr<parallel::DeviceHalo> device_halo_;  ///< halo on the GPU (see device_halo())
+  std::vector<int> shell_ids_;                         ///< global id of every shell entry
+  std::vector<std::array<int, 3>> shell_image_;        ///< image counts of every shell entry
+  std::vector<Vec3> shell_forces_;     ///< locals + ghosts, before the reverse exchange
+  parallel::IdChecksum ids_expected_;  ///< atom set at construction
+  MdSystem gathered_;                  ///< gather_system()'s result
   long migrated_ = 0;
 };
 

@@ -28,6 +28,18 @@ class ForceField {
   /// complete from the local's own neighbor list (a pair potential summed over a full list, such
   /// as the teacher), so that no reverse halo exchange is needed.
   virtual bool has_ghost_forces() const { return true; }
+  /// True when the force field runs on the GPU and offers compute_device(): positions read from,
+  /// and forces left in, device memory, so that a domain-decomposed run keeps its halo on the
+  /// device (parallel/device_halo.hpp).
+  virtual bool device_resident() const { return false; }
+  /// compute() on device arrays of shell.size() entries (locals, then ghosts, in shell order):
+  /// positions are read from `d_positions` (the host shell supplies species, counts and owners;
+  /// its positions are those of the last rebuild). With has_ghost_forces() the forces on locals
+  /// (their own share) and on ghosts are written to `d_forces` and out.forces is left empty;
+  /// otherwise out.forces holds the locals' complete forces on the host and `d_forces` is not
+  /// written. Energy, virial and per-atom energies as compute(). Throws unless device_resident().
+  virtual void compute_device(const GhostShell& shell, const NeighborList& list,
+                              const Vec3* d_positions, Vec3* d_forces, ForceResult& out);
   /// One line for logs: kind, file, units.
   virtual std::string describe() const = 0;
   /// Smallest interatomic distance (Å) the force field accepts; closer atoms are an error.

@@ -32,6 +32,9 @@
 /// directory = "out/h2o_nve"
 /// thermo_every = 20
 ///
+/// [parallel]                  # optional
+/// gpu_aware_mpi = "auto"      # auto | on | off (device halo buffers straight to MPI)
+///
 /// [[stage]]
 /// ensemble = "nve"
 /// time_ps = 1.0
@@ -48,6 +51,7 @@
 #include "vitrum/core/backend.hpp"
 #include "vitrum/md/integrator.hpp"
 #include "vitrum/md/structure_source.hpp"
+#include "vitrum/parallel/gpu_mpi.hpp"
 
 namespace vitrum::md {
 
@@ -150,6 +154,10 @@ struct RunConfig {
   VelocityConfig velocities;
   OutputConfig output;
   CheckpointConfig checkpoint;
+  /// [parallel] gpu_aware_mpi: how device halo buffers reach MPI (parallel/gpu_mpi.hpp); the
+  /// environment (VITRUM_GPU_AWARE_MPI) and `--gpu-aware-mpi` take precedence.
+  parallel::GpuMpiMode gpu_mpi = parallel::GpuMpiMode::Auto;
+  bool gpu_mpi_set = false;  ///< gpu_aware_mpi was given in the file
   std::vector<StageConfig> stages;
 
   long total_steps() const;

@@ -66,6 +66,15 @@ class Evaluator {
   /// must be at least the potential's cutoff (in caller units: cutoff() below).
   void compute(const GhostShell& shell, const NeighborList& list, EvalResult& result);
 
+  /// compute() on device arrays (the CUDA backend; the device halo of a domain-decomposed run):
+  /// positions of the shell's locals and ghosts read from `d_positions`, forces on locals and
+  /// ghosts (not folded, caller units) written to `d_forces`; both hold shell.size() entries in
+  /// device memory. result gets the energy, virial, atom energies and min_distance; its forces
+  /// stay empty. The host shell supplies species and counts (its positions only bound the
+  /// neighbor bins). Throws for the CPU backend.
+  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
+                      Vec3* d_forces, EvalResult& result);
+
   const Potential& potential() const { return *potential_; }
   /// Working memory held by the backend after the last evaluation (bytes; device memory for
   /// CUDA), excluding the caller's ghost shell and neighbor list.

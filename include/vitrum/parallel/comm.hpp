@@ -67,6 +67,11 @@ class Comm {
   /// Concatenates every rank's bytes on `root` in rank order (other ranks get an empty vector).
   std::vector<std::byte> gather(const void* data, std::size_t bytes, int root) const;
   void barrier() const;
+  /// MPI_Sendrecv of `n_send` doubles to `dest` and `n_recv` doubles from `source`. The
+  /// addresses may be device memory when the MPI library is CUDA-aware (gpu_mpi.hpp). Throws
+  /// vitrum::Error when a count exceeds what one MPI message holds, or without MPI.
+  void sendrecv(const double* send, long n_send, int dest, double* recv, long n_recv, int source,
+                int tag) const;
 
  private:
 #ifdef VITRUM_HAVE_MPI

@@ -40,6 +40,11 @@ class TeacherBackend {
   /// (the CPU backend gives each local–local pair's whole virial to its lower-index atom).
   virtual void compute(const GhostShell& shell, const NeighborList& list,
                        const std::vector<int>& types, std::vector<AtomTerms>& terms) = 0;
+  /// compute() with the positions of locals and ghosts read from device memory (shell.size()
+  /// entries; the device halo of a domain-decomposed run). The CUDA backend only.
+  virtual void compute_device(const GhostShell& shell, const NeighborList& list,
+                              const std::vector<int>& types, const Vec3* d_positions,
+                              std::vector<AtomTerms>& terms);
 };
 
 /// OpenMP backend (src/teacher/teacher_cpu.cpp).

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# An error raised on one rank only ends the whole job promptly: under `mpiexec -n 2 vitrum run`
+# with a collective (parallel HDF5) H5MD trajectory, rank 0 alone writes the text outputs, and
+# here one of them fails mid-run with "No space left on device" (it points at /dev/full, as a
+# full file system would): the extended-XYZ trajectory at its first snapshot (step 20), and in a
+# second run the training-set file at its first frame. Rank 1 meanwhile goes on to the next
+# collective call; rank 0 must not run collective calls while it unwinds (closing the parallel
+# H5MD file is one) but reach main's MPI_Abort. Each run must exit non-zero well within its
+# timeout (status 124 = hung) with the failure, the file and the rank on stderr; the H5MD frames
+# written before the failure stay readable. Run by ctest as mpi.one_rank_failure.
+#
+#   tests/mpi/one_rank_failure.sh VITRUM_BINARY MPIEXEC SOURCE_DIR
+#   (ONE_RANK_FAILURE_TIMEOUT: seconds per run before it counts as hung, default 300)
+set -euo pipefail
+vitrum=$1
+mpiexec=$2
+src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+[[ -w /dev/full ]] || {
+  echo "no writable /dev/full here; skipped"
+  exit 0
+}
+
+# $1 = name, $2 = extra [output] lines
+write_config() {
+  cat >"$tmp/$1.toml" <<EOF
+[structure.generate]
+builder = "amorphous"
+composition = { Si = 1, O = 2 }
+n_atoms = 192
+density = 2.2
+min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
+
+[potential]
+path = "$src/configs/potentials/SiO2-BKS.toml"
+
+[md]
+timestep_fs = 1.0
+seed = 5
+skin = 1.0
+
+[velocities]
+temperature = 2000.0
+
+[output]
+thermo_every = 10
+progress = false
+h5md = { every = 10, forces = true }
+$2
+
+[checkpoint]
+every_minutes = 0
+
+[[stage]]
+name = "nvt"
+ensemble = "nvt_langevin"
+temperature = 2000.0
+tdamp_fs = 50.0
+steps = 60
+EOF
+}
+
+# $1 = name, $2 = the failing file's description in the message
+run_failing() {
+  local name=$1 what=$2 rc=0 t0 t1
+  t0=$(date +%s)
+  timeout "${ONE_RANK_FAILURE_TIMEOUT:-300}" "$mpiexec" -n 2 --oversubscribe "$vitrum" run "$tmp/$name.toml" -o "$tmp/$name" -q \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
+  t1=$(date +%s)
+  echo "$name: exit status $rc after $((t1 - t0)) s"
+  sed 's/^/  stderr: /' "$tmp/$name.err" | head -20
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "FAIL: $name: the job hung (killed by timeout after ${ONE_RANK_FAILURE_TIMEOUT:-300} s)"
+    exit 1
+  fi
+  if [[ $rc -eq 0 ]]; then
+    echo "FAIL: $name: exit status 0 although rank 0 could not write $what"
+    exit 1
+  fi
+  # main prints "vitrum: error (rank 0 of 2): /dev/full: write failed: No space left on device".
+  if ! grep -q "vitrum: error (rank 0 of 2): .*/dev/full: write failed: No space left on device" \
+    "$tmp/$name.err"; then
+    echo "FAIL: $name: stderr does not name the failure ($what) and the rank"
+    exit 1
+  fi
+  # The collective H5MD trajectory holds the frames written before the failure (steps 0, 10).
+  /usr/bin/python3 - "$tmp/$name/trajectory.h5" <<'PY'
+import sys
+
+import h5py
+
+with h5py.File(sys.argv[1], "r") as f:
+    steps = list(f["particles/all/position/step"][:])
+assert steps[:2] == [0, 10], steps
+print(f"  trajectory.h5 readable: frames at steps {steps}")
+PY
+}
+
+# The extended-XYZ trajectory (rank 0 only), first snapshot at step 20.
+write_config xyz 'trajectory_every = 20
+trajectory = "/dev/full"'
+run_failing xyz "the extended-XYZ trajectory"
+
+# The training-set file (rank 0 only; gathered on rank 0 at every frame), first frame at step 20.
+write_config dataset 'dataset_every = 20
+dataset = "/dev/full"'
+run_failing dataset "the training-set file"
+
+echo "a failure on rank 0 alone ends the 2-rank job with the error message and status != 0"
