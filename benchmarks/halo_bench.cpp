@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "../tests/md/md_test_util.hpp"
 #include "vitrum/core/backend.hpp"
 #include "vitrum/io/builders.hpp"
 #include "vitrum/md/distribute.hpp"
@@ -42,13 +43,7 @@ const Structure& cell(int replicas) {
   static std::map<int, Structure> cache;
   auto it = cache.find(replicas);
   if (it != cache.end()) return it->second;
-  AmorphousCellSpec spec;
-  spec.composition = {{"Si", 1}, {"O", 2}};
-  spec.n_atoms = 3000;
-  spec.density = 2.2;
-  spec.seed = 5;
-  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
-  const Structure s = build_amorphous_cell(spec);
+  const Structure s = test::sio2_random_cell(3000, 5);
   return cache.emplace(replicas, replicate(s, replicas, replicas, replicas)).first->second;
 }
 

@@ -89,6 +89,25 @@ Series make_series(hid_t parent, const char* name, std::vector<hsize_t> frame_di
   return s;
 }
 
+/// Selects the rows `ids` of the 1-D dataspace `fs` and `ids.size()` values of `mem` (which has
+/// max(ids.size(), 1) elements). All of `fs` stays selected when the ids are 0..n-1 in order.
+void select_rows(hid_t fs, hid_t mem, const std::vector<int>& ids, hsize_t n) {
+  bool contiguous = true;
+  for (std::size_t k = 1; k < ids.size(); ++k) contiguous &= ids[k] == ids[k - 1] + 1;
+  if (ids.empty()) {
+    H5Sselect_none(fs);
+    H5Sselect_none(mem);
+  } else if (contiguous && ids[0] == 0 && ids.size() == n) {
+    // the whole dataset (the default selection)
+  } else if (contiguous) {
+    const hsize_t start = static_cast<hsize_t>(ids[0]), count = ids.size();
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  } else {
+    const std::vector<hsize_t> coords(ids.begin(), ids.end());
+    H5Sselect_elements(fs, H5S_SELECT_SET, coords.size(), coords.data());
+  }
+}
+
 void extend(const Series& s, long frames) {
   hsize_t n = frames;
   H5Dset_extent(s.step.get(), &n);
@@ -106,6 +125,9 @@ struct H5mdWriter::Impl {
   H5mdOptions opt;
   bool parallel = false;
   int rank = 0;
+#ifdef VITRUM_HAVE_MPI
+  MPI_Comm comm = MPI_COMM_NULL;  // of a parallel writer
+#endif
   Handle file, dxpl, particles;
   Handle box_grp;
   Series edges, position, velocity, force;
@@ -113,7 +135,53 @@ struct H5mdWriter::Impl {
   long dropped = 0;
   bool have_box = false;
 
-  void create(const std::vector<int>& species, hid_t fapl) {
+#ifdef VITRUM_HAVE_MPI
+  /// Takes the rank in `comm` and, with more than one rank, makes the writer parallel; returns
+  /// the file access property list to open the file with.
+  Handle access(MPI_Comm c) {
+    int size = 1;
+    MPI_Comm_size(c, &size);
+    MPI_Comm_rank(c, &rank);
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (size > 1) {
+#ifdef H5_HAVE_PARALLEL
+      parallel = true;
+      comm = c;
+      H5Pset_fapl_mpio(fapl.get(), c, MPI_INFO_NULL);
+#else
+      fail("{}: this HDF5 library is serial; a parallel trajectory needs parallel HDF5", path);
+#endif
+    }
+    return fapl;
+  }
+#endif
+
+  /// True on every rank when `ok` is true on every rank of a parallel writer (collective).
+  bool all_ranks(bool ok) const {
+#ifdef VITRUM_HAVE_MPI
+    if (parallel) {
+      int v = ok ? 1 : 0;
+      MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_LAND, comm);
+      return v != 0;
+    }
+#endif
+    return ok;
+  }
+
+  /// Checks the atoms this rank passes (ids in range, one species each) on every rank at once.
+  void check_atoms(const std::vector<int>& ids, const std::vector<int>& species) const {
+    bool ok = ids.size() == species.size();
+    for (int id : ids) ok = ok && id >= 0 && id < n_atoms;
+    if (!all_ranks(ok))
+      fail(
+          "{}: invalid atoms for the H5MD trajectory of {} atoms (ids out of range, or not one "
+          "species per id, on some rank)",
+          path, n_atoms);
+  }
+
+  /// `ids`, `species`: the atoms whose fixed-in-time rows this rank writes (every atom on one
+  /// rank, or a share of them on each rank of a parallel writer; none is fine).
+  void create(const std::vector<int>& ids, const std::vector<int>& species, hid_t fapl) {
     h5::QuietErrors quiet;
     // HDF5 1.8+ format: checksummed object headers (corrupt metadata is detected on reading).
     Handle fa(fapl == H5P_DEFAULT ? H5Pcreate(H5P_FILE_ACCESS) : H5Pcopy(fapl), H5Pclose);
@@ -143,21 +211,18 @@ struct H5mdWriter::Impl {
       velocity = make_series(particles.get(), "velocity", {n, 3}, "Angstrom fs-1", opt.compression);
     if (opt.forces)
       force = make_series(particles.get(), "force", {n, 3}, kForceUnit, opt.compression);
-    // Fixed-in-time species and ids, written by rank 0.
-    std::vector<int> ids(n_atoms);
-    for (int i = 0; i < n_atoms; ++i) ids[i] = i;
+    // Fixed-in-time species and ids: each rank writes the rows of the atoms it was given.
+    const hsize_t mem_n = std::max<hsize_t>(ids.size(), 1);  // a dataspace cannot be empty
     for (auto [name, data] :
          {std::pair<const char*, const std::vector<int>*>{"species", &species}, {"id", &ids}}) {
       Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
       Handle d(H5Dcreate2(particles.get(), name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT,
                           H5P_DEFAULT, H5P_DEFAULT),
                H5Dclose);
-      Handle mem(H5Screate_simple(1, &n, nullptr), H5Sclose);
-      if (rank != 0) {
-        H5Sselect_none(space.get());
-        H5Sselect_none(mem.get());
-      }
-      if (H5Dwrite(d.get(), H5T_NATIVE_INT, mem.get(), space.get(), dxpl.get(), data->data()) < 0)
+      Handle mem(H5Screate_simple(1, &mem_n, nullptr), H5Sclose);
+      select_rows(space.get(), mem.get(), ids, n);
+      if (H5Dwrite(d.get(), H5T_NATIVE_INT, mem.get(), space.get(), dxpl.get(),
+                   data->empty() ? nullptr : data->data()) < 0)
         fail("{}: writing /particles/all/{} failed", path, name);
     }
   }
@@ -192,7 +257,9 @@ struct H5mdWriter::Impl {
   }
 
   // Reopens a trajectory for appending after a restart (see H5mdWriter::reopen).
-  void open_existing(const std::vector<int>& species, hid_t fapl, long last_step) {
+  // `ids`, `species`: the atoms whose species this rank checks (all, or this rank's share).
+  void open_existing(const std::vector<int>& ids, const std::vector<int>& species, hid_t fapl,
+                     long last_step) {
     h5::QuietErrors quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0)
       fail(
@@ -216,12 +283,19 @@ struct H5mdWriter::Impl {
     const hsize_t n = n_atoms;
     {
       Handle d(H5Dopen2(particles.get(), "species", H5P_DEFAULT), H5Dclose);
-      std::vector<int> stored(species.size() + 1, -1);
       Handle sp(d.valid() ? H5Dget_space(d.get()) : -1, H5Sclose);
       const hssize_t count = sp.valid() ? H5Sget_simple_extent_npoints(sp.get()) : -1;
-      if (count != static_cast<hssize_t>(n) ||
-          H5Dread(d.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, stored.data()) < 0 ||
-          !std::equal(species.begin(), species.end(), stored.begin()))
+      bool same = count == static_cast<hssize_t>(n);  // the same on every rank
+      if (same && !ids.empty()) {                     // this rank's rows, read independently
+        std::vector<int> stored(ids.size(), -1);
+        const hsize_t m = ids.size();
+        Handle mem(H5Screate_simple(1, &m, nullptr), H5Sclose);
+        select_rows(sp.get(), mem.get(), ids, n);
+        same = H5Dread(d.get(), H5T_NATIVE_INT, mem.get(), sp.get(), H5P_DEFAULT, stored.data()) >=
+                   0 &&
+               std::equal(species.begin(), species.end(), stored.begin());
+      }
+      if (!all_ranks(same))
         fail(
             "{}: cannot continue the H5MD trajectory: it holds other atoms than this run ({} "
             "atoms expected with the same species); move it away to start a new one",
@@ -343,13 +417,22 @@ struct H5mdWriter::Impl {
   }
 };
 
+namespace {
+/// 0, 1, ..., n-1.
+std::vector<int> all_ids(std::size_t n) {
+  std::vector<int> ids(n);
+  for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<int>(i);
+  return ids;
+}
+}  // namespace
+
 H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
                        const H5mdOptions& opt)
     : impl_(new Impl) {
   impl_->path = path;
   impl_->n_atoms = static_cast<int>(species.size());
   impl_->opt = opt;
-  impl_->create(species, H5P_DEFAULT);
+  impl_->create(all_ids(species.size()), species, H5P_DEFAULT);
 }
 
 #if defined(VITRUM_HAVE_MPI)
@@ -359,19 +442,21 @@ H5mdWriter::H5mdWriter(const std::string& path, const std::vector<int>& species,
   impl_->path = path;
   impl_->n_atoms = static_cast<int>(species.size());
   impl_->opt = opt;
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &impl_->rank);
-  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (size > 1) {
-#ifdef H5_HAVE_PARALLEL
-    impl_->parallel = true;
-    H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
-#else
-    fail("{}: this HDF5 library is serial; a parallel trajectory needs parallel HDF5", path);
-#endif
-  }
-  impl_->create(species, fapl.get());
+  Handle fapl = impl_->access(comm);
+  // Rank 0 writes the fixed-in-time rows of every atom.
+  impl_->create(impl_->rank == 0 ? all_ids(species.size()) : std::vector<int>{},
+                impl_->rank == 0 ? species : std::vector<int>{}, fapl.get());
+}
+
+H5mdWriter::H5mdWriter(const std::string& path, int n_atoms, const std::vector<int>& ids,
+                       const std::vector<int>& species, const H5mdOptions& opt, MPI_Comm comm)
+    : impl_(new Impl) {
+  impl_->path = path;
+  impl_->n_atoms = n_atoms;
+  impl_->opt = opt;
+  Handle fapl = impl_->access(comm);
+  impl_->check_atoms(ids, species);
+  impl_->create(ids, species, fapl.get());
 }
 #endif
 
@@ -392,7 +477,7 @@ std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,
   w->impl_->path = path;
   w->impl_->n_atoms = static_cast<int>(species.size());
   w->impl_->opt = opt;
-  w->impl_->open_existing(species, H5P_DEFAULT, last_step);
+  w->impl_->open_existing(all_ids(species.size()), species, H5P_DEFAULT, last_step);
   return w;
 }
 
@@ -406,19 +491,44 @@ std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,
   m.path = path;
   m.n_atoms = static_cast<int>(species.size());
   m.opt = opt;
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &m.rank);
-  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (size > 1) {
-#ifdef H5_HAVE_PARALLEL
-    m.parallel = true;
-    H5Pset_fapl_mpio(fapl.get(), comm, MPI_INFO_NULL);
-#else
-    fail("{}: this HDF5 library is serial; a parallel trajectory needs parallel HDF5", path);
-#endif
+  Handle fapl = m.access(comm);
+  try {
+    m.open_existing(all_ids(species.size()), species, fapl.get(), last_step);
+  } catch (...) {
+    // open_existing fails on every rank at once (its checks are collective): close collectively
+    // rather than abandon the file (see ~H5mdWriter).
+    try {
+      w->close();
+    } catch (...) {
+    }
+    throw;
   }
-  m.open_existing(species, fapl.get(), last_step);
+  return w;
+}
+
+std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path, int n_atoms,
+                                               const std::vector<int>& ids,
+                                               const std::vector<int>& species,
+                                               const H5mdOptions& opt, long last_step,
+                                               MPI_Comm comm) {
+  std::unique_ptr<H5mdWriter> w(new H5mdWriter());
+  auto& m = *w->impl_;
+  m.path = path;
+  m.n_atoms = n_atoms;
+  m.opt = opt;
+  Handle fapl = m.access(comm);
+  m.check_atoms(ids, species);
+  try {
+    m.open_existing(ids, species, fapl.get(), last_step);
+  } catch (...) {
+    // open_existing fails on every rank at once (its checks are collective): close collectively
+    // rather than abandon the file (see ~H5mdWriter).
+    try {
+      w->close();
+    } catch (...) {
+    }
+    throw;
+  }
   return w;
 }
 #endif

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -119,12 +120,14 @@ class Output {
   /// `resume`: the checkpoint of a restart (files are continued), or null.
   /// `active`: false on MPI ranks other than 0, which write no text files. `world`: the ranks
   /// of a domain-decomposed run; with more than one, every rank writes the rows of its own atoms
-  /// to the H5MD trajectory (collective parallel HDF5; vitrum/io/h5md.hpp).
+  /// to the H5MD trajectory (collective parallel HDF5; vitrum/io/h5md.hpp). `local`: this rank's
+  /// atoms; `whole`: gathers the whole system on rank 0 (collective), called only when a
+  /// trajectory is written by rank 0 alone.
   Output(const RunConfig& c, const RunOptions& o, const std::string& dir, int atoms,
-         const std::vector<int>& species, const Checkpoint* resume, bool active,
-         const parallel::Comm& world)
+         const MdSystem& local, const std::function<const MdSystem&()>& whole,
+         const Checkpoint* resume, bool active, const parallel::Comm& world)
       : c_(c), o_(o), dir_(dir), atoms_(atoms), active_(active) {
-    open_h5md(species, resume, world);
+    open_h5md(local, whole, resume, world);
     if (!active_) return;
     const char* csv_header =
         "step,time_fs,temperature_K,pressure_bar,pe_eV,ke_eV,etotal_eV,conserved_eV,volume_A3,"
@@ -192,17 +195,23 @@ class Output {
   }
 
   /// H5MD trajectory: a new file, or the old one continued after the checkpoint's step. Opened
-  /// on every rank (collectively) when `world` has several ranks and HDF5 is parallel, on the
-  /// active rank alone otherwise.
-  void open_h5md(const std::vector<int>& species, const Checkpoint* resume,
-                 const parallel::Comm& world) {
+  /// on every rank (collectively) when `world` has several ranks and HDF5 is parallel, each rank
+  /// passing the species of its own atoms; on the active rank alone otherwise, with the species
+  /// of every atom gathered there.
+  void open_h5md(const MdSystem& local, const std::function<const MdSystem&()>& whole,
+                 const Checkpoint* resume, const parallel::Comm& world) {
     if (!has_h5md()) return;
 #if defined(VITRUM_HAVE_MPI)
     h5md_collective_ = world.size() > 1 && hdf5_is_parallel();
 #else
     (void)world;
 #endif
-    if (!active_ && !h5md_collective_) return;
+    std::vector<int> species_by_id;  // rank 0 writes: species[id] of every atom, on rank 0
+    if (!h5md_collective_) {
+      species_by_id = whole().species;  // collective; the whole system on rank 0 only
+      if (!active_) return;
+      species_by_id.resize(atoms_);
+    }
     const auto& hc = c_.output.h5md;
     H5mdOptions ho;
     ho.velocities = hc.velocities;
@@ -214,13 +223,22 @@ class Output {
         resume != nullptr && resume->h5md_frames >= 0 && std::filesystem::exists(hp, ec);
 #if defined(VITRUM_HAVE_MPI)
     if (h5md_collective_) {
-      h5md_ = resume_file ? H5mdWriter::reopen(hp, species, ho, resume->system.step, world.mpi())
-                          : std::make_unique<H5mdWriter>(hp, species, ho, world.mpi());
+      std::vector<int> ids = local.id;
+      if (ids.empty()) {
+        ids.resize(local.size());
+        std::iota(ids.begin(), ids.end(), 0);
+      }
+      h5md_ = resume_file
+                  ? H5mdWriter::reopen(hp, atoms_, ids, local.species, ho, resume->system.step,
+                                       world.mpi())
+                  : std::make_unique<H5mdWriter>(hp, atoms_, ids, local.species, ho, world.mpi());
     }
+#else
+    (void)local;
 #endif
     if (!h5md_collective_) {
-      h5md_ = resume_file ? H5mdWriter::reopen(hp, species, ho, resume->system.step)
-                          : std::make_unique<H5mdWriter>(hp, species, ho);
+      h5md_ = resume_file ? H5mdWriter::reopen(hp, species_by_id, ho, resume->system.step)
+                          : std::make_unique<H5mdWriter>(hp, species_by_id, ho);
     }
     if (active_ && h5md_->frames_dropped() > 0)
       notes_ += fmt::format("  {}: {} frame(s) after the checkpoint dropped\n", hp,
@@ -513,10 +531,9 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
       for (const auto& note : restart_notes) std::fprintf(o.out, "  note: %s\n", note.c_str());
     }
   }
-  std::vector<int> species_by_id = whole().species;  // gathered on rank 0 only
-  species_by_id.resize(n);
-  world.broadcast(species_by_id.data(), sizeof(int) * species_by_id.size(), 0);
-  Output out(c, o, dir, n, species_by_id, ck ? &*ck : nullptr, root, world);
+  // The species of every atom are gathered on rank 0 only for an H5MD trajectory rank 0 writes
+  // alone (one rank, or serial HDF5); in parallel every rank writes its own atoms.
+  Output out(c, o, dir, n, engine.system(), whole, ck ? &*ck : nullptr, root, world);
   if (!o.quiet && !out.notes().empty()) std::fprintf(o.out, "%s", out.notes().c_str());
   // ----
   // ---- training-set frames ([output] dataset_every, vitrum/md/dataset_output.hpp)

@@ -4,6 +4,7 @@
 
 #include "vitrum/parallel/comm.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -73,6 +74,13 @@ void Comm::min(double* values, int n) const {
 #endif
 }
 
+void Comm::min(std::int64_t* values, int n) const {
+  if (size_ == 1) return;
+#ifdef VITRUM_HAVE_MPI
+  MPI_Allreduce(MPI_IN_PLACE, values, n, MPI_INT64_T, MPI_MIN, comm_);
+#endif
+}
+
 bool Comm::any(bool flag) const {
   if (size_ == 1) return flag;
   int v = flag ? 1 : 0;
@@ -132,6 +140,39 @@ std::vector<std::byte> Comm::gather(const void* data, std::size_t bytes, int roo
               comm_);
 #else
   (void)root;
+#endif
+  return out;
+}
+
+std::vector<int> Comm::alltoallv(const std::vector<int>& send,
+                                 const std::vector<int>& send_counts) const {
+  if (static_cast<int>(send_counts.size()) != size_)
+    fail("Comm::alltoallv: {} send counts for {} ranks", send_counts.size(), size_);
+  if (size_ == 1) return send;
+  std::vector<int> out;
+#ifdef VITRUM_HAVE_MPI
+  std::vector<int> send_displs(size_), recv_counts(size_), recv_displs(size_);
+  long long total = 0;
+  for (int r = 0; r < size_; ++r) {
+    send_displs[r] = static_cast<int>(total);
+    total += send_counts[r];
+  }
+  if (total != static_cast<long long>(send.size()))
+    fail("Comm::alltoallv: send counts add up to {} but {} values are given", total, send.size());
+  MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm_);
+  total = 0;
+  for (int r = 0; r < size_; ++r) {
+    recv_displs[r] = static_cast<int>(std::min<long long>(total, INT32_MAX));
+    total += recv_counts[r];
+  }
+  // Every rank learns whether any receiver overflows, so that all throw together.
+  int overflow = total > INT32_MAX ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &overflow, 1, MPI_INT, MPI_LOR, comm_);
+  if (overflow)
+    fail("Comm::alltoallv: more than 2^31 values for one rank exceed what one MPI message holds");
+  out.resize(static_cast<std::size_t>(total));
+  MPI_Alltoallv(send.data(), send_counts.data(), send_displs.data(), MPI_INT, out.data(),
+                recv_counts.data(), recv_displs.data(), MPI_INT, comm_);
 #endif
   return out;
 }

@@ -4,6 +4,7 @@
 #include "vitrum/parallel/migration.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "vitrum/core/error.hpp"
@@ -172,31 +173,61 @@ IdChecksum id_checksum(const Comm& comm, const std::vector<int>& ids) {
 
 void check_ids(const Comm& comm, const std::vector<int>& ids, long n_global,
                const std::string& where) {
-  const auto bytes = comm.gather(ids.data(), ids.size() * sizeof(int), 0);
-  // found, first missing, first duplicate, first out of range
-  std::int64_t verdict[4] = {0, -1, -1, -1};
-  if (comm.is_root()) {
-    const std::size_t n = bytes.size() / sizeof(int);
-    std::vector<int> all(n);
-    if (n > 0) std::memcpy(all.data(), bytes.data(), n * sizeof(int));
-    verdict[0] = static_cast<std::int64_t>(n);
-    std::vector<int> seen(static_cast<std::size_t>(std::max(0L, n_global)), 0);
-    for (int id : all) {
-      if (id < 0 || id >= n_global) {
-        if (verdict[3] < 0) verdict[3] = id;
-        continue;
-      }
-      if (seen[id]++ > 0 && verdict[2] < 0) verdict[2] = id;
+  // Every id in [0, n_global) is checked by the rank owning its range: rank r owns
+  // [lo(r), lo(r + 1)) with lo(r) = ceil(r n / P), i.e. id goes to floor(id P / n).
+  const std::int64_t n = std::max(0L, n_global);
+  const std::int64_t p = comm.size();
+  const auto lo = [&](std::int64_t r) { return (r * n + p - 1) / p; };
+  const auto owner = [&](std::int64_t id) { return static_cast<int>(id * p / n); };
+  constexpr std::int64_t kNone = INT64_MAX;
+  // found (summed); first missing, first duplicate (the smallest such ids), lowest rank holding
+  // an out-of-range id (min over the ranks)
+  std::int64_t found = static_cast<std::int64_t>(ids.size());
+  std::int64_t first[3] = {kNone, kNone, kNone};
+  int invalid = -1;  // this rank's first out-of-range id, in its order
+  bool have_invalid = false;
+  std::vector<int> counts(static_cast<std::size_t>(p), 0);
+  for (int id : ids) {
+    if (id < 0 || id >= n) {
+      if (!have_invalid) invalid = id, have_invalid = true;
+      continue;
     }
-    for (long id = 0; id < n_global; ++id) {
-      if (seen[id] == 0) {
-        verdict[1] = id;
+    ++counts[owner(id)];
+  }
+  std::vector<int> send;
+  {
+    std::vector<int> offset(static_cast<std::size_t>(p), 0);
+    for (std::int64_t r = 1; r < p; ++r) offset[r] = offset[r - 1] + counts[r - 1];
+    send.resize(static_cast<std::size_t>(p > 0 ? offset[p - 1] + counts[p - 1] : 0));
+    for (int id : ids)
+      if (id >= 0 && id < n) send[offset[owner(id)]++] = id;
+  }
+  {
+    const std::vector<int> mine = comm.alltoallv(send, counts);
+    send = std::vector<int>();
+    const std::int64_t begin = lo(comm.rank()), end = lo(comm.rank() + 1);
+    std::vector<unsigned char> seen(static_cast<std::size_t>(end - begin), 0);
+    for (int id : mine) {
+      unsigned char& s = seen[static_cast<std::size_t>(id - begin)];
+      if (s != 0 && id < first[1]) first[1] = id;
+      s = 1;
+    }
+    for (std::int64_t id = begin; id < end; ++id) {
+      if (seen[static_cast<std::size_t>(id - begin)] == 0) {
+        first[0] = id;
         break;
       }
     }
   }
-  comm.broadcast(verdict, sizeof(verdict), 0);
-  if (verdict[0] != n_global || verdict[1] >= 0 || verdict[2] >= 0 || verdict[3] >= 0) {
+  if (have_invalid) first[2] = comm.rank();
+  comm.sum(&found, 1);
+  comm.min(first, 3);
+  // The first out-of-range id in rank order (as a gather on one rank would find it).
+  std::int64_t bad = invalid;
+  if (first[2] != kNone) comm.broadcast(&bad, sizeof(bad), static_cast<int>(first[2]));
+  const std::int64_t verdict[4] = {found, first[0] == kNone ? -1 : first[0],
+                                   first[1] == kNone ? -1 : first[1], first[2] == kNone ? -1 : bad};
+  if (verdict[0] != n_global || verdict[1] >= 0 || verdict[2] >= 0 || first[2] != kNone) {
     fail(
         "{}: atoms lost or duplicated across ranks: {} atoms held for {} expected (first missing "
         "id {}, first duplicated id {}, first invalid id {}); this is a bug in the domain "

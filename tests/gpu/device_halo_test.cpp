@@ -33,19 +33,7 @@ using md::EngineOptions;
 using md::MdSystem;
 
 Structure sio2_cell(int n, bool triclinic) {
-  AmorphousCellSpec spec;
-  spec.composition = {{"Si", 1}, {"O", 2}};
-  spec.n_atoms = n;
-  spec.density = 2.2;
-  spec.seed = 5;
-  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
-  Structure s = build_amorphous_cell(spec);
-  if (triclinic) {
-    const Vec3 a = s.box.h[0];
-    s.box.h[1] += 0.2 * a;
-    s.box.h[2] += Vec3{0.15 * a.x, 0.1 * s.box.h[1].y, 0.0};
-  }
-  return s;
+  return test::sio2_random_cell(n, 5, triclinic);
 }
 
 long bit_differences(const std::vector<Vec3>& a, const std::vector<Vec3>& b, std::size_t n) {

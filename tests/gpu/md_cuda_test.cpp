@@ -45,13 +45,7 @@ double max_deviation(const Trajectory& a, const Trajectory& b) {
 }
 
 Structure sio2_cell() {
-  AmorphousCellSpec spec;
-  spec.composition = {{"Si", 1}, {"O", 2}};
-  spec.n_atoms = 600;
-  spec.density = 2.2;
-  spec.seed = 5;
-  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
-  return build_amorphous_cell(spec);
+  return test::sio2_random_cell(600, 5);
 }
 
 TEST(MdCuda, WaterNnpTrajectoryMatchesCpu) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -12,11 +13,28 @@
 
 #include "../test_paths.hpp"
 #include "vitrum/core/units.hpp"
+#include "vitrum/io/builders.hpp"
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/md/system.hpp"
 
 namespace vitrum::test {
+
+/// A random SiO2 cell at 2.2 g/cm³ (glass-like minimum distances), cubic or triclinic.
+inline Structure sio2_random_cell(int n_atoms, std::uint64_t seed, bool triclinic = false) {
+  AmorphousCellSpec spec;
+  spec.composition = {{"Si", 1}, {"O", 2}};
+  spec.n_atoms = n_atoms;
+  spec.density = 2.2;
+  spec.seed = seed;
+  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
+  if (triclinic) {
+    spec.shape[0] = {1.0, 0.0, 0.0};
+    spec.shape[1] = {0.3, 0.95, 0.0};
+    spec.shape[2] = {-0.2, 0.25, 1.05};
+  }
+  return build_amorphous_cell(spec);
+}
 
 inline std::string water_potential_dir() {
   return source_dir() + "/configs/potentials/H2O_RPBE-D3";

@@ -8,6 +8,8 @@
 #
 #   tests/mpi/cli_invariance.sh VITRUM_BINARY MPIEXEC NP SOURCE_DIR
 set -euo pipefail
+# shellcheck source=tests/mpi/bks_config.sh
+source "$(dirname "$0")/bks_config.sh"
 vitrum=$1
 mpiexec=$2
 np=$3
@@ -15,22 +17,9 @@ src=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat >"$tmp/run.toml" <<EOF
-[structure.generate]
-builder = "amorphous"
-composition = { Si = 1, O = 2 }
-n_atoms = 375
-density = 2.2
-min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
-
-[potential]
-path = "$src/configs/potentials/SiO2-BKS.toml"
-
-[md]
-timestep_fs = 1.0
-seed = 7
-skin = 1.0
-
+{
+  bks_config_head 375 7 "$src"
+  cat <<EOF
 [velocities]
 temperature = 2000.0
 
@@ -61,6 +50,7 @@ name = "nve"
 ensemble = "nve"
 steps = 60
 EOF
+} >"$tmp/run.toml"
 
 "$vitrum" run "$tmp/run.toml" -o "$tmp/serial" -q
 "$mpiexec" -n "$np" --oversubscribe "$vitrum" run "$tmp/run.toml" -o "$tmp/mpi" -q

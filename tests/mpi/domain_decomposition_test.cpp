@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "../md/md_test_util.hpp"
 #include "../test_paths.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/units.hpp"
@@ -93,18 +94,7 @@ Structure skewed(Structure s) {
 
 /// A random SiO2 cell at 2.2 g/cm³ (glass-like minimum distances), cubic or triclinic.
 Structure sio2_cell(int n_atoms, bool triclinic, std::uint64_t seed) {
-  AmorphousCellSpec spec;
-  spec.composition = {{"Si", 1}, {"O", 2}};
-  spec.n_atoms = n_atoms;
-  spec.density = 2.2;
-  spec.seed = seed;
-  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
-  if (triclinic) {
-    spec.shape[0] = {1.0, 0.0, 0.0};
-    spec.shape[1] = {0.3, 0.95, 0.0};
-    spec.shape[2] = {-0.2, 0.25, 1.05};
-  }
-  return build_amorphous_cell(spec);
+  return test::sio2_random_cell(n_atoms, seed, triclinic);
 }
 
 MdSystem md_system(const Structure& s, double temperature, std::uint64_t seed) {
@@ -352,27 +342,106 @@ TEST(AtomIds, ChecksCatchLostAndDuplicatedAtoms) {
   EXPECT_NE(parallel::id_checksum(c, lost), good);
 }
 
+/// check_ids's message for `ids` (empty: no error).
+std::string check_ids_error(const Comm& c, const std::vector<int>& ids, long n) {
+  try {
+    parallel::check_ids(c, ids, n, "test");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The distributed check (each id checked by the rank owning its range) with few atoms (fewer
+// than ranks), ranks holding nothing, and ids out of range; the message names the atoms held,
+// the smallest missing and duplicated ids and the first invalid id, the same on every rank.
+TEST(AtomIds, ChecksWithFewAtomsEmptyRanksAndInvalidIds) {
+  const Comm c = world();
+  const int p = c.size(), last = p - 1;
+  const bool on_last = c.rank() == last;
+  // Fewer atoms than ranks (or as many), all on the last rank; none at all.
+  for (int n : {1, std::max(1, p / 2), p}) {
+    std::vector<int> ids;
+    if (on_last)
+      for (int i = n - 1; i >= 0; --i) ids.push_back(i);
+    EXPECT_EQ(check_ids_error(c, ids, n), "") << n;
+  }
+  EXPECT_EQ(check_ids_error(c, {}, 0), "");
+  const int n = 3 * p + 1;
+  std::vector<int> all;  // every id on rank 0, reversed
+  if (c.rank() == 0)
+    for (int i = n - 1; i >= 0; --i) all.push_back(i);
+  EXPECT_EQ(check_ids_error(c, all, n), "");
+  // One atom missing everywhere.
+  EXPECT_NE(check_ids_error(c, {}, 1).find("0 atoms held for 1 expected (first missing id 0, "
+                                           "first duplicated id -1, first invalid id -1)"),
+            std::string::npos);
+  // Ids too large and negative: the first invalid one in rank order is named.
+  std::vector<int> big = all;
+  if (p > 1 && c.rank() == 1) big.push_back(n + 1);
+  if (on_last) big.push_back(n + 5);
+  const std::string e_big = check_ids_error(c, big, n);
+  EXPECT_NE(e_big.find(fmt::format("{} atoms held for {} expected (first missing id -1, first "
+                                   "duplicated id -1, first invalid id {})",
+                                   n + std::min(p, 2), n, p > 1 ? n + 1 : n + 5)),
+            std::string::npos)
+      << e_big;
+  std::vector<int> neg = all;
+  if (on_last && !neg.empty()) neg.back() = -7;   // id 0 replaced (one rank only)
+  if (on_last && neg.empty()) neg.push_back(-7);  // and, with several ranks, an extra atom
+  const std::string e_neg = check_ids_error(c, neg, n);
+  EXPECT_NE(e_neg.find("first invalid id -7)"), std::string::npos) << e_neg;
+  EXPECT_NE(e_neg.find(p > 1 ? "first missing id -1" : "first missing id 0"), std::string::npos)
+      << e_neg;
+  // Duplicates on different ranks: the smallest duplicated id and the smallest missing one.
+  std::vector<int> dup;
+  for (int i = c.rank(); i < n; i += p) dup.push_back(i);
+  if (on_last) dup.push_back(2), dup.push_back(1);
+  if (c.rank() == 0) dup.erase(std::remove(dup.begin(), dup.end(), 0), dup.end());
+  const std::string e_dup = check_ids_error(c, dup, n);
+  EXPECT_NE(e_dup.find(fmt::format("{} atoms held for {} expected (first missing id 0, first "
+                                   "duplicated id 1, first invalid id -1)",
+                                   n + 1, n)),
+            std::string::npos)
+      << e_dup;
+}
+
+/// This rank's atoms of `s` (wrapped, moved to their owners) with their halo of `width` built.
+struct BuiltHalo {
+  GhostShell shell;
+  std::vector<int> ids;
+  std::vector<std::array<int, 3>> images;
+  parallel::HaloPlan plan;
+};
+
+void build_halo(const Domain& domain, const Structure& s, double width, BuiltHalo& h) {
+  MdSystem local = md::distribute_system(md_system(s, 0, 0), domain);
+  for (auto& r : local.positions) r = s.box.wrap(r);
+  // Migrate boundary atoms to their owners after wrapping.
+  parallel::AtomFields f;
+  f.add(local.id);
+  f.add(local.species);
+  parallel::migrate_atoms(domain, s.box, local.positions, f);
+  h.shell.positions = local.positions;
+  h.shell.species = local.species;
+  h.ids = local.id;
+  h.images.assign(local.size(), {0, 0, 0});
+  h.plan.build(domain, s.box, width, h.shell, h.ids, h.images);
+}
+
 TEST(HaloPlan, ForwardAndReverseMatchTheSerialGhostShell) {
   // Every ghost is a periodic image of an atom, at the position the serial shell gives it, and
   // the reverse exchange returns each ghost's force to the atom it is an image of.
   const Structure s = skewed(sio2_cell(96, true, 5));
   for (const auto& g : grids_for(s.box)) {
     Domain domain(world(), s.box, g);
-    MdSystem local = md::distribute_system(md_system(s, 0, 0), domain);
-    for (auto& r : local.positions) r = s.box.wrap(r);
-    // Migrate boundary atoms to their owners after wrapping.
-    parallel::AtomFields f;
-    f.add(local.id);
-    f.add(local.species);
-    parallel::migrate_atoms(domain, s.box, local.positions, f);
-    GhostShell shell;
-    shell.positions = local.positions;
-    shell.species = local.species;
-    std::vector<int> ids = local.id;
-    std::vector<std::array<int, 3>> images(local.size(), {0, 0, 0});
-    parallel::HaloPlan plan;
     const double width = 7.5;  // more than a 96-atom cell's height: several image layers
-    plan.build(domain, s.box, width, shell, ids, images);
+    BuiltHalo h;
+    build_halo(domain, s, width, h);
+    GhostShell& shell = h.shell;
+    std::vector<int>& ids = h.ids;
+    std::vector<std::array<int, 3>>& images = h.images;
+    parallel::HaloPlan& plan = h.plan;
     // Positions: ghost = wrapped owner + Σ image h.
     std::vector<Vec3> wrapped(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) wrapped[i] = s.box.wrap(s.positions[i]);
@@ -462,19 +531,11 @@ TEST(HaloExec, StagedTransportGivesThePlansBits) {
   const Structure s = skewed(sio2_cell(96, true, 5));
   for (const auto& g : grids_for(s.box)) {
     Domain domain(world(), s.box, g);
-    MdSystem local = md::distribute_system(md_system(s, 0, 0), domain);
-    for (auto& r : local.positions) r = s.box.wrap(r);
-    parallel::AtomFields f;
-    f.add(local.id);
-    f.add(local.species);
-    parallel::migrate_atoms(domain, s.box, local.positions, f);
-    GhostShell shell;
-    shell.positions = local.positions;
-    shell.species = local.species;
-    std::vector<int> ids = local.id;
-    std::vector<std::array<int, 3>> images(local.size(), {0, 0, 0});
-    parallel::HaloPlan plan;
-    plan.build(domain, s.box, 7.5, shell, ids, images);
+    BuiltHalo h;
+    build_halo(domain, s, 7.5, h);
+    const GhostShell& shell = h.shell;
+    const std::vector<int>& ids = h.ids;
+    parallel::HaloPlan& plan = h.plan;
     std::size_t largest = 1;
     for (const auto& sw : plan.swaps())
       largest = std::max({largest, sw.send_index.size(), static_cast<std::size_t>(sw.recv_count)});

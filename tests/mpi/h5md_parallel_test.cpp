@@ -1,10 +1,13 @@
 // Parallel H5MD: every rank writes its own (scattered) atoms through collective parallel HDF5;
 // the file equals what one rank would write. Run by ctest under mpiexec at 1, 2 and 4 ranks.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "vitrum/core/error.hpp"
 #include "vitrum/io/h5md.hpp"
 
 using namespace vitrum;
@@ -55,4 +58,78 @@ TEST(H5mdParallel, RanksWriteTheirAtomsCollectively) {
     }
     std::filesystem::remove(path);
   }
+}
+
+// Each rank passes the species of its own atoms only (scattered, a rank may hold none): the
+// file holds every species and id; reopening checks each rank's atoms, and a mismatch on one
+// rank is an error on every rank.
+TEST(H5mdParallel, RanksWriteTheSpeciesOfTheirOwnAtoms) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  const int n = 37;
+  auto species_of = [](int i) { return i % 5 == 0 ? 14 : 8; };
+  Box box;
+  box.periodic = true;
+  box.h[0] = {10, 0, 0};
+  box.h[1] = {0, 11, 0};
+  box.h[2] = {0, 0, 12};
+  std::string path =
+      (std::filesystem::temp_directory_path() / "vitrum_h5md_parallel_local.h5").string();
+  long pid = ::getpid();
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  path += "." + std::to_string(pid) + "." + std::to_string(size);
+  // The last rank holds nothing (with several ranks); the others take every (size-1)-th atom,
+  // the highest id first.
+  std::vector<int> ids, species;
+  std::vector<Vec3> p;
+  const int holders = size > 1 ? size - 1 : 1;
+  if (rank < holders)
+    for (int i = n - 1 - rank; i >= 0; i -= holders) {
+      ids.push_back(i);
+      species.push_back(species_of(i));
+      p.push_back(Vec3{0.1 * i, 0.2, 0.3});
+    }
+  const H5mdOptions opt{false, false, 4};
+  {
+    H5mdWriter w(path, n, ids, species, opt, MPI_COMM_WORLD);
+    w.write_frame(0, 0.0, box, ids, p, {}, {});
+    w.close();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    std::vector<int> sp;
+    const auto frames = read_h5md(path, &sp);
+    ASSERT_EQ(frames.size(), 1u);
+    ASSERT_EQ(sp.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(sp[i], species_of(i));
+      EXPECT_EQ(frames[0].positions[i].x, 0.1 * i);
+    }
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/particles/all/id", H5P_DEFAULT);
+    std::vector<int> stored(n, -1);
+    EXPECT_GE(H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, stored.data()), 0);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(stored[i], i);
+    H5Dclose(d);
+    H5Fclose(f);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  {  // continued with the same atoms: fine
+    auto w = H5mdWriter::reopen(path, n, ids, species, opt, 0, MPI_COMM_WORLD);
+    EXPECT_EQ(w->frames(), 1);
+    w->close();
+  }
+  {  // one atom of another species on rank 0 only: every rank throws
+    std::vector<int> other = species;
+    if (rank == 0 && !other.empty()) other[0] = 1;
+    EXPECT_THROW(H5mdWriter::reopen(path, n, ids, other, opt, 0, MPI_COMM_WORLD), Error);
+  }
+  {  // an id out of range on rank 0 only: every rank throws
+    std::vector<int> bad = ids;
+    if (rank == 0 && !bad.empty()) bad[0] = n;
+    EXPECT_THROW(H5mdWriter::reopen(path, n, bad, species, opt, 0, MPI_COMM_WORLD), Error);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) std::filesystem::remove(path);
 }

@@ -12,6 +12,8 @@
 #   tests/mpi/one_rank_failure.sh VITRUM_BINARY MPIEXEC SOURCE_DIR
 #   (ONE_RANK_FAILURE_TIMEOUT: seconds per run before it counts as hung, default 300)
 set -euo pipefail
+# shellcheck source=tests/mpi/bks_config.sh
+source "$(dirname "$0")/bks_config.sh"
 vitrum=$1
 mpiexec=$2
 src=$3
@@ -24,22 +26,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # $1 = name, $2 = extra [output] lines
 write_config() {
-  cat >"$tmp/$1.toml" <<EOF
-[structure.generate]
-builder = "amorphous"
-composition = { Si = 1, O = 2 }
-n_atoms = 192
-density = 2.2
-min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
-
-[potential]
-path = "$src/configs/potentials/SiO2-BKS.toml"
-
-[md]
-timestep_fs = 1.0
-seed = 5
-skin = 1.0
-
+  {
+    bks_config_head 192 5 "$src"
+    cat <<EOF
 [velocities]
 temperature = 2000.0
 
@@ -59,6 +48,7 @@ temperature = 2000.0
 tdamp_fs = 50.0
 steps = 60
 EOF
+  } >"$tmp/$1.toml"
 }
 
 # $1 = name, $2 = the failing file's description in the message

@@ -10,6 +10,8 @@
 #
 #   tests/mpi/restart_ranks.sh VITRUM_BINARY MPIEXEC SOURCE_DIR
 set -euo pipefail
+# shellcheck source=tests/mpi/bks_config.sh
+source "$(dirname "$0")/bks_config.sh"
 vitrum=$1
 mpiexec=$2
 src=$3
@@ -17,22 +19,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n_atoms=192
 
-cat >"$tmp/run.toml" <<EOF
-[structure.generate]
-builder = "amorphous"
-composition = { Si = 1, O = 2 }
-n_atoms = $n_atoms
-density = 2.2
-min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
-
-[potential]
-path = "$src/configs/potentials/SiO2-BKS.toml"
-
-[md]
-timestep_fs = 1.0
-seed = 11
-skin = 1.0
-
+{
+  bks_config_head $n_atoms 11 "$src"
+  cat <<EOF
 [velocities]
 temperature = 2500.0
 
@@ -64,6 +53,7 @@ name = "nve"
 ensemble = "nve"
 steps = 40
 EOF
+} >"$tmp/run.toml"
 
 mpirun() { # mpirun NP ARGS...: vitrum on NP ranks (NP = 1: the plain binary)
   local np=$1

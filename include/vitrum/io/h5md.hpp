@@ -17,8 +17,9 @@
 /// Atoms are stored by global id (row = id), so the file is the same whatever the rank count.
 /// Datasets are chunked (one frame per chunk row) and gzip-compressed, extendible in time. With a
 /// communicator of more than one rank (parallel HDF5), every rank writes its own atoms through
-/// collective point selections. Every frame is flushed, so a run killed between frames leaves a
-/// readable file.
+/// collective point selections, the fixed-in-time species and ids included (each rank passes
+/// only the species of its own atoms). Every frame is flushed, so a run killed between frames
+/// leaves a readable file.
 
 #include <memory>
 #include <string>
@@ -49,9 +50,16 @@ class H5mdWriter {
   /// Creates (truncates) `path` for `species.size()` atoms; species[id] = atomic number.
   H5mdWriter(const std::string& path, const std::vector<int>& species, const H5mdOptions& opt);
 #if defined(VITRUM_HAVE_MPI)
-  /// Collective over `comm` (every rank passes the same global species list).
+  /// Collective over `comm` (every rank passes the same global species list; rank 0 writes it).
   H5mdWriter(const std::string& path, const std::vector<int>& species, const H5mdOptions& opt,
              MPI_Comm comm);
+  /// Collective over `comm`, each rank passing only its own atoms: `n_atoms` in all (the same on
+  /// every rank), `ids` the global ids of this rank's atoms and species[k] the atomic number of
+  /// atom ids[k]. Every rank writes the fixed-in-time rows (species, id) of its atoms, so no rank
+  /// needs the whole species list; the ids over the ranks must be 0..n_atoms-1, each once. The
+  /// file is the same as the one written from the global list.
+  H5mdWriter(const std::string& path, int n_atoms, const std::vector<int>& ids,
+             const std::vector<int>& species, const H5mdOptions& opt, MPI_Comm comm);
 #endif
   /// Closes the file, as close() does, except for a parallel writer destroyed while an exception
   /// unwinds the stack: the error may have been raised on this rank only, with the others waiting
@@ -70,8 +78,14 @@ class H5mdWriter {
                                             const std::vector<int>& species, const H5mdOptions& opt,
                                             long last_step);
 #if defined(VITRUM_HAVE_MPI)
-  /// Collective over `comm`.
+  /// Collective over `comm` (every rank passes the same global species list).
   static std::unique_ptr<H5mdWriter> reopen(const std::string& path,
+                                            const std::vector<int>& species, const H5mdOptions& opt,
+                                            long last_step, MPI_Comm comm);
+  /// Collective over `comm`, each rank passing only its own atoms (as the constructor above):
+  /// every rank checks the stored species of its atoms, and all throw when any differs.
+  static std::unique_ptr<H5mdWriter> reopen(const std::string& path, int n_atoms,
+                                            const std::vector<int>& ids,
                                             const std::vector<int>& species, const H5mdOptions& opt,
                                             long last_step, MPI_Comm comm);
 #endif

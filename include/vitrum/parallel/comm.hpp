@@ -58,6 +58,7 @@ class Comm {
   void max(double* values, int n) const;
   void max(int* values, int n) const;
   void min(double* values, int n) const;
+  void min(std::int64_t* values, int n) const;
   /// True on every rank when `flag` is true on any rank.
   bool any(bool flag) const;
   /// Replaces `value` by its minimum over the ranks and returns the lowest rank holding it.
@@ -66,6 +67,13 @@ class Comm {
   void broadcast(void* data, std::size_t bytes, int root) const;
   /// Concatenates every rank's bytes on `root` in rank order (other ranks get an empty vector).
   std::vector<std::byte> gather(const void* data, std::size_t bytes, int root) const;
+  /// Personalised all-to-all exchange of ints (MPI_Alltoall of the counts, then
+  /// MPI_Alltoallv): `send` holds send_counts[0] values for rank 0, then send_counts[1] for rank
+  /// 1, ... (send_counts has size() entries). Returns what the ranks sent to this one, in rank
+  /// order. The serial stand-in returns `send`. Throws vitrum::Error when the values received
+  /// exceed what one MPI message holds.
+  std::vector<int> alltoallv(const std::vector<int>& send,
+                             const std::vector<int>& send_counts) const;
   void barrier() const;
   /// MPI_Sendrecv of `n_send` doubles to `dest` and `n_recv` doubles from `source`. The
   /// addresses may be device memory when the MPI library is CUDA-aware (gpu_mpi.hpp). Throws

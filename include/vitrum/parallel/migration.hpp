@@ -91,9 +91,12 @@ struct IdChecksum {
 };
 IdChecksum id_checksum(const Comm& comm, const std::vector<int>& ids);
 
-/// Full check (collective; gathers every id on rank 0): the ids over all ranks are exactly
-/// 0..n_global-1, each once. Throws vitrum::Error on every rank otherwise, naming `where`, the
-/// first missing and duplicated ids. O(N) on rank 0: meant for debug builds and tests.
+/// Full check (collective): the ids over all ranks are exactly 0..n_global-1, each once. Throws
+/// vitrum::Error on every rank otherwise, naming `where`, the number of ids held, the smallest
+/// missing and the smallest duplicated id, and the first id out of range (in rank order).
+/// Distributed: each id is sent to the rank checking its range (rank r checks
+/// [ceil(r N/P), ceil((r+1) N/P))), so a rank needs O(N/P + its ids) memory, none O(N); one
+/// all-to-all exchange and a few reductions.
 void check_ids(const Comm& comm, const std::vector<int>& ids, long n_global,
                const std::string& where);
 
