@@ -486,24 +486,9 @@ std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path,
                                                const std::vector<int>& species,
                                                const H5mdOptions& opt, long last_step,
                                                MPI_Comm comm) {
-  std::unique_ptr<H5mdWriter> w(new H5mdWriter());
-  auto& m = *w->impl_;
-  m.path = path;
-  m.n_atoms = static_cast<int>(species.size());
-  m.opt = opt;
-  Handle fapl = m.access(comm);
-  try {
-    m.open_existing(all_ids(species.size()), species, fapl.get(), last_step);
-  } catch (...) {
-    // open_existing fails on every rank at once (its checks are collective): close collectively
-    // rather than abandon the file (see ~H5mdWriter).
-    try {
-      w->close();
-    } catch (...) {
-    }
-    throw;
-  }
-  return w;
+  // Every rank names every atom: the per-rank overload with all ids.
+  return reopen(path, static_cast<int>(species.size()), all_ids(species.size()), species, opt,
+                last_step, comm);
 }
 
 std::unique_ptr<H5mdWriter> H5mdWriter::reopen(const std::string& path, int n_atoms,
