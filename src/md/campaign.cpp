@@ -43,11 +43,17 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string composition(const std::vector<int>& species) {
-  std::map<int, long> count;
-  for (int z : species) ++count[z];
+/// "O128 Si64": atoms per element of `species` summed over the ranks of `comm` (collective;
+/// atomic numbers are 1..118, checked by the readers).
+std::string composition(const std::vector<int>& species,
+                        const parallel::Comm& comm = parallel::Comm()) {
+  std::vector<std::int64_t> count(119, 0);
+  for (int z : species)
+    if (z >= 1 && z <= 118) ++count[z];
+  comm.sum(count.data(), static_cast<int>(count.size()));
   std::string out;
-  for (const auto& [z, c] : count) out += fmt::format("{}{} ", element_symbol(z), c);
+  for (int z = 1; z < static_cast<int>(count.size()); ++z)
+    if (count[z] > 0) out += fmt::format("{}{} ", element_symbol(z), count[z]);
   if (!out.empty()) out.pop_back();
   return out;
 }
@@ -433,19 +439,10 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     vel_source = "from the structure (Å/fs)";
   }
   const int n = ck ? static_cast<int>(ck->n_atoms_total) : sys.size();  // atoms on all ranks
-  std::string atoms_composition = composition(sys.species);
-  double atoms_mass = sys.total_mass();
-  if (ck_share) {
-    // The blocks' sums over the ranks (atomic numbers are 1..118, checked by the reader).
-    std::vector<std::int64_t> count(119, 0);
-    for (const int z : sys.species) ++count[z];
-    world.sum(count.data(), static_cast<int>(count.size()));
-    atoms_mass = world.sum(atoms_mass);
-    atoms_composition.clear();
-    for (int z = 1; z < static_cast<int>(count.size()); ++z)
-      if (count[z] > 0) atoms_composition += fmt::format("{}{} ", element_symbol(z), count[z]);
-    if (!atoms_composition.empty()) atoms_composition.pop_back();
-  }
+  // A checkpoint's blocks: sums over the ranks.
+  const std::string atoms_composition =
+      composition(sys.species, ck_share ? world : parallel::Comm());
+  const double atoms_mass = ck_share ? world.sum(sys.total_mass()) : sys.total_mass();
   if (!o.quiet) {
     std::fprintf(o.out, "vitrum run %s\n", c.file.c_str());
     std::fprintf(o.out, "  structure: %d atoms (%s), volume %.4f Å³, density %.5f g/cm³\n", n,
