@@ -15,6 +15,7 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 
 namespace vitrum::analysis {
 namespace {
@@ -36,7 +37,8 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& requested, const std::string& text) {
+  const std::string path = checked_output_target(requested);
   static std::atomic<unsigned> counter{0};
   const std::string tmp = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(getpid()), counter++);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");

@@ -135,6 +135,7 @@ Trajectory trajectory_from_structures(const std::vector<Structure>& structures,
     if (s.box.periodic != structures.front().box.periodic) {
       fail("{}: periodicity differs from frame 0", where);
     }
+    validate_structure(s, where);  // finite positions and cell: the file, frame and atom named
     Frame f;
     f.box = s.box;
     f.positions = s.positions;

@@ -22,6 +22,7 @@
 #include "vitrum/analysis/trajectory.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 
 namespace vitrum::app {
 
@@ -42,6 +43,7 @@ struct AnalyzeArgs {
   double timestep = 0.0, frame_dt = 0.0;
   double fit_start = -1.0, fit_end = -1.0;
   int origin_stride = 1, max_lag = 0;
+  bool overwrite = false;
 };
 
 std::string species_list(const an::Trajectory& t) {
@@ -77,6 +79,15 @@ void run_analyze(const AnalyzeArgs& a) {
     fail("--fit-end ({} fs) must be larger than --fit-start ({} fs)", a.fit_end, a.fit_start);
   }
 
+  // Output safety (vitrum/core/output_guard.hpp): before the trajectory is read.
+  check_output_directory(a.output_dir);
+  std::vector<std::string> outputs;
+  for (const char* name : {"density.csv", "rdf.csv", "coordination.csv", "angles.csv", "msd.csv",
+                           "diffusion.csv", "summary.csv"})
+    outputs.push_back((std::filesystem::path(a.output_dir) / name).string());
+  guard_existing_outputs(outputs, a.overwrite,
+                         "give --overwrite to replace them, or another --output-dir");
+
   an::TrajectoryOptions topt;
   topt.skip = a.skip;
   topt.stride = a.stride;
@@ -91,7 +102,9 @@ void run_analyze(const AnalyzeArgs& a) {
     fail("{}: g(r) needs a periodic cell (Lattice=... pbc=\"T T T\"); the frames are not periodic",
          a.trajectory);
   }
-  std::filesystem::create_directories(a.output_dir);
+  std::error_code ec;
+  std::filesystem::create_directories(a.output_dir, ec);
+  if (ec) fail("cannot create the output directory {}: {}", a.output_dir, ec.message());
   const std::filesystem::path dir(a.output_dir);
   std::vector<std::string> written;
   auto write = [&](const std::string& name, const std::string& text) {
@@ -234,6 +247,7 @@ void register_analyze(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--output-dir,-o", a->output_dir, "directory for the CSV files (created)")
       ->required();
+  cmd->add_flag("--overwrite", a->overwrite, overwrite_help());
   cmd->add_flag("--rdf", a->rdf, "partial and total g(r) with first-peak positions");
   cmd->add_option("--coordination,-c", a->coordination,
                   "bond A-B:CUTOFF (element symbols, cutoff in Å), e.g. Si-O:2.0; repeat or "

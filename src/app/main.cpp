@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/resource_guard.hpp"
 #include "vitrum/parallel/comm.hpp"
 
 int main(int argc, char** argv) {
@@ -36,12 +37,15 @@ int main(int argc, char** argv) {
   } catch (const vitrum::app::ExitStatus& e) {
     return e.code;
   } catch (const vitrum::Error& e) {
-    std::fprintf(stderr, "vitrum: error%s: %s\n", rank.c_str(), e.what());
+    // Messages may quote input: never raw binary on the terminal.
+    std::fprintf(stderr, "vitrum: error%s: %s\n", rank.c_str(),
+                 vitrum::printable_message(e.what()).c_str());
     std::fflush(nullptr);  // MPI_Abort may not flush stdio (the console thermo lines)
     mpi.abort_all(1);      // the other ranks may wait in a collective operation
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vitrum: internal error%s: %s\n", rank.c_str(), e.what());
+    std::fprintf(stderr, "vitrum: internal error%s: %s\n", rank.c_str(),
+                 vitrum::printable_message(e.what()).c_str());
     std::fflush(nullptr);
     mpi.abort_all(2);
     return 2;

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/md/distribute.hpp"
@@ -28,6 +29,7 @@ struct PredictArgs {
   std::string length_unit = "1", energy_unit = "1";
   int threads = 0;
   std::string gpu_aware_mpi;  ///< --gpu-aware-mpi (empty: VITRUM_GPU_AWARE_MPI, else auto)
+  bool overwrite = false;
 };
 
 /// A unit given as a number (caller units per potential unit) or by name (angstrom, bohr, nm;
@@ -53,7 +55,8 @@ void run_predict(const PredictArgs& a) {
       a.gpu_aware_mpi.empty() ? parallel::gpu_mpi_mode_from_env(parallel::GpuMpiMode::Auto)
                               : parallel::parse_gpu_mpi_mode(a.gpu_aware_mpi, "--gpu-aware-mpi");
   if (a.threads > 0) omp_set_num_threads(a.threads);
-  // Check the output's format before doing any work.
+  // Check the output (vitrum/core/output_guard.hpp) and its format before doing any work.
+  guard_existing_outputs({a.output}, a.overwrite, "give --overwrite to replace it");
   structure_format_from_path(a.output);
   auto ff = md::load_force_field(a.potential, backend, precision, length_unit, energy_unit);
   auto structures = read_structures(a.input);
@@ -144,6 +147,7 @@ void register_predict(CLI::App& app) {
                   "output with predicted energies and forces: *.data (n2p2 output.data format) or "
                   "*.xyz (extended XYZ)")
       ->required();
+  cmd->add_flag("--overwrite", a->overwrite, overwrite_help());
   cmd->add_option("--backend", a->backend, "cpu or cuda")->capture_default_str();
   cmd->add_option("--precision", a->precision,
                   "double, or mixed (HDNNP only: float symmetry functions and networks, double "

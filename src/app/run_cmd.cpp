@@ -19,6 +19,7 @@ struct RunArgs {
   int threads = 0;
   bool quiet = false;
   bool check = false;
+  bool overwrite = false;
   std::string restart;
   std::string max_walltime;
   long max_steps = 0;
@@ -48,6 +49,7 @@ void run_run(const RunArgs& a) {
   options.threads = a.threads;
   options.quiet = a.quiet;
   options.restart_file = a.restart;
+  options.overwrite = a.overwrite;
   options.max_walltime_s = walltime;
   options.max_steps = a.max_steps;
   options.start = a.start;
@@ -77,6 +79,10 @@ void register_run(CLI::App& app) {
                   "continue the campaign from this checkpoint (written by [checkpoint]); the "
                   "config must be the campaign's (later stages may change or be added)")
       ->check(CLI::ExistingFile);
+  cmd->add_flag("--overwrite", a->overwrite,
+                "replace the outputs of an earlier run in the output directory (thermo CSV, "
+                "trajectories, checkpoint, final structure); without it (or --restart) a run "
+                "refuses to start there and leaves every file as it was");
   cmd->add_option("--max-walltime", a->max_walltime,
                   "wall-time budget of this job, HH:MM:SS (or SS, MM:SS, D-HH:MM:SS): stop in time "
                   "to write a checkpoint, then exit with status 75");

@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -33,6 +34,7 @@ struct FitArgs {
   std::vector<std::string> blocks;
   bool quiet = false;
   bool no_png = false;
+  bool overwrite = false;
 };
 
 /// Progress with an ETA on stderr for runs longer than a couple of seconds.
@@ -276,6 +278,13 @@ void run_fit(const FitArgs& a) {
   const auto images = spectra::read_spectra(a.input, ro);
   if (images.empty()) fail("{}: no spectra found", a.input);
   const auto blocks = select_blocks(images, cfg, a.blocks.empty() ? cfg.blocks : a.blocks, a.input);
+  {  // output safety (vitrum/core/output_guard.hpp): the result file and the single-spectrum CSVs
+    std::vector<std::string> outputs = {a.output};
+    for (const SpectrumImage* im : blocks)
+      if (im->pixels() == 1 && cfg.write_curves)
+        outputs.push_back(stem_of(a.output) + "_" + sanitize(im->name) + ".csv");
+    guard_existing_outputs(outputs, a.overwrite, "give --overwrite to replace them");
+  }
 
   spectra::FitOptions opt;
   opt.backend = backend;
@@ -383,6 +392,7 @@ void register_spectra_fit(CLI::App& spectra) {
                   "fit only this block (repeatable; overrides [data] blocks)");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress or summary output");
   cmd->add_flag("--no-png", a->no_png, "skip the PNG maps/plots");
+  cmd->add_flag("--overwrite", a->overwrite, overwrite_help());
   cmd->callback([a] { run_fit(*a); });
 }
 

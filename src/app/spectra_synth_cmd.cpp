@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 #include "vitrum/spectra/synth.hpp"
 
@@ -25,6 +26,7 @@ struct SynthArgs {
   std::string shift_pattern = "gradient_x", ratio_pattern = "radial";
   bool no_noise = false;
   bool with_expected = false;
+  bool overwrite = false;
   // Options given on the command line (they override the TOML file).
   std::vector<std::pair<CLI::Option*, std::function<void(spectra::SynthConfig&)>>> overrides;
 };
@@ -44,6 +46,7 @@ void run_synth(SynthArgs& a) {
     if (opt->count() > 0) apply(c);
   const std::string truth = a.truth.empty() ? default_truth_path(a.output) : a.truth;
   if (truth == a.output) fail("--truth {} is the same file as --output", truth);
+  guard_existing_outputs({a.output, truth}, a.overwrite, "give --overwrite to replace them");
 
   const auto t0 = std::chrono::steady_clock::now();
   const spectra::SynthResult r = spectra::synthesize(c);
@@ -81,6 +84,7 @@ void register_spectra_synth(CLI::App& spectra) {
   cmd->add_option("--config,-c", a->config, "TOML configuration file")->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", a->output, "output image, .h5")->required();
   cmd->add_option("--truth", a->truth, "output truth maps, .h5 (default: <output stem>_truth.h5)");
+  cmd->add_flag("--overwrite", a->overwrite, overwrite_help());
   cmd->add_flag("--with-expected", a->with_expected,
                 "also store the noise-free expected counts as a cube in the truth file");
 

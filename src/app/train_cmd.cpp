@@ -2,10 +2,12 @@
 // n2p2's format (the work is in src/train/; this is the command line).
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.hpp"
 #include "vitrum/core/backend.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/train/train_config.hpp"
 
 namespace vitrum::app {
@@ -20,7 +22,26 @@ struct TrainArgs {
   int epochs = -1;
   bool quiet = false;
   bool schema = false;
+  bool overwrite = false;
 };
+
+/// Output safety (vitrum/core/output_guard.hpp): the files a training writes in `dir`.
+void guard_train_outputs(const std::string& dir, bool overwrite) {
+  namespace fs = std::filesystem;
+  check_output_directory(dir);
+  std::vector<std::string> outputs;
+  for (const char* name :
+       {"input.nn", "scaling.data", "learning_curve.csv", "energy_parity.csv", "force_parity.csv"})
+    outputs.push_back((fs::path(dir) / name).string());
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("weights.", 0) == 0 && e.path().extension() == ".data")
+      outputs.push_back(e.path().string());
+  }
+  guard_existing_outputs(outputs, overwrite,
+                         "give --overwrite to replace them, or another output directory (-o)");
+}
 
 void run_train(const TrainArgs& a) {
   if (a.schema) {
@@ -33,6 +54,7 @@ void run_train(const TrainArgs& a) {
   if (a.threads > 0) cfg.threads = a.threads;
   if (!a.backend.empty()) cfg.training.backend = parse_backend(a.backend);
   if (a.epochs >= 0) cfg.training.epochs = a.epochs;
+  guard_train_outputs(cfg.directory, a.overwrite);
   train::run_training(cfg, a.quiet);
 }
 
@@ -53,6 +75,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--backend", a->backend,
                   "cpu or cuda: where the training GEMMs run (overrides [training] backend)");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
+  cmd->add_flag("--overwrite", a->overwrite,
+                "replace the potential (input.nn, scaling.data, weights.NNN.data) and reports of "
+                "an earlier training in the output directory; without it vitrum refuses to start "
+                "there and leaves every file as it was");
   cmd->add_flag("--schema", a->schema, "print the documented config schema and exit");
   cmd->callback([a] { run_train(*a); });
 }

@@ -14,6 +14,7 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/io/lammps_data.hpp"
 
 namespace vitrum {
@@ -60,6 +61,7 @@ std::vector<Structure> read_structures(const std::string& path) {
 }
 
 void write_structures(const std::string& path, const std::vector<Structure>& structures) {
+  const std::string target = checked_output_target(path);  // symlinks written through
   const StructureFormat format = structure_format_from_path(path);
   if (format == StructureFormat::LammpsData && structures.size() != 1)
     fail("{}: a LAMMPS data file holds exactly one structure; got {}", path, structures.size());
@@ -83,7 +85,8 @@ void write_structures(const std::string& path, const std::vector<Structure>& str
   // Write beside the target (same file system, so rename is atomic), flush to disk, then rename:
   // a crash leaves either the old file or the new one, never a truncated mix.
   static std::atomic<unsigned> counter{0};
-  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(getpid()), counter++);
+  const std::string tmp =
+      fmt::format("{}.tmp.{}.{}", target, static_cast<long>(getpid()), counter++);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
     fail("{}: cannot create temporary file {}: {}", path, tmp, std::strerror(errno));
@@ -95,7 +98,7 @@ void write_structures(const std::string& path, const std::vector<Structure>& str
     std::remove(tmp.c_str());
     fail("{}: cannot write {}: {}", path, tmp, std::strerror(ok ? errno : write_errno));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
     const int e = errno;
     std::remove(tmp.c_str());
     fail("{}: cannot rename {} to it: {}", path, tmp, std::strerror(e));

@@ -404,6 +404,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     omp_set_num_threads(c.threads);
   }
   const std::string dir = o.output_directory.empty() ? c.output.directory : o.output_directory;
+  guard_campaign_outputs(c, dir, o);  // an earlier run's outputs stay unless told
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("cannot create the output directory {}: {}", dir, ec.message());

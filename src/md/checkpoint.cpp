@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/io/hdf5_handle.hpp"
 
 namespace vitrum::md {
@@ -418,7 +419,8 @@ void write_hdf5(const std::string& tmp, const Checkpoint& ck, const WriteContext
   if (closed < 0) fail("{}: closing the checkpoint failed (disk full?)", tmp);
 }
 
-void write_with(const std::string& path, const Checkpoint& ck, const WriteContext& w) {
+void write_with(const std::string& requested, const Checkpoint& ck, const WriteContext& w) {
+  const std::string path = checked_output_target(requested);
   const std::string tmp = path + ".tmp";
   std::string error;
   bool open = false;

@@ -38,6 +38,9 @@ void Engine::setup() {
   rebuild();
   compute_forces();
   if (!std::isfinite(sys_.potential_energy)) {
+    // Atoms on top of each other: named by id (the energy is reduced over the ranks, so every
+    // rank is here and the collective check is safe).
+    check_overlaps();
     throw UnstableDynamics(fmt::format(
         "the potential energy of the starting structure is not finite ({} eV); check it for "
         "overlapping atoms or elements the potential does not know",

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 
 #include "toml_reader.hpp"
+#include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/units.hpp"
 
@@ -24,6 +26,34 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   namespace fs = std::filesystem;
   if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
   return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+/// A temperature (K) read by `read` (which checks >= 0) that must also stay below [md]
+/// max_temperature: a larger one stops the run at once as exploding dynamics.
+double temperature(TableReader& r, const std::string& key, const RunConfig& c,
+                   const std::function<double()>& read) {
+  const double t = read();
+  if (t > c.max_temperature)
+    r.error(key, fmt::format("{} K is above [md] max_temperature = {} K (the run would stop at "
+                             "once as exploding dynamics); expected a temperature in 0..{} K",
+                             t, c.max_temperature, c.max_temperature));
+  return t;
+}
+
+/// Steps of a stage `ps` picoseconds long at `dt` fs, in checked arithmetic: an error naming
+/// `key` when the count does not fit the step counter or rounds to no step at all.
+long stage_steps(TableReader& r, const std::string& key, double ps, double dt,
+                 const std::string& what) {
+  const double steps = ps * 1000.0 / dt;
+  // 2^63 is exactly representable; anything at or above it does not fit a long.
+  if (!std::isfinite(steps) || steps >= 9223372036854775808.0)
+    r.error(key, fmt::format("{} gives {:.4g} steps of {} fs, more than the step counter holds "
+                             "({}); expected a stage of at most {:.4g} ps",
+                             what, steps, dt, kMaxLong, static_cast<double>(kMaxLong) * dt * 1e-3));
+  if (steps < 0.5)
+    r.error(key, fmt::format("{} gives {:.4g} steps of {} fs: shorter than one time step", what,
+                             steps, dt));
+  return std::max(1L, std::lround(steps));
 }
 
 /// A unit given by name ("bohr") or as a number of Å (eV) per unit.
@@ -94,6 +124,13 @@ void read_md(TableReader& r, RunConfig& c) {
   c.skin = r.non_negative("skin", c.skin);
   if (r.has("masses")) {
     c.masses = r.number_table("masses");
+    for (const auto& [symbol, m] : c.masses) {
+      if (atomic_number(symbol) == 0)
+        r.error("masses", fmt::format("'{}' is not an element symbol", symbol));
+      if (!(m > 0.0) || !std::isfinite(m))
+        r.error("masses",
+                fmt::format("the mass of {} must be a positive number of amu, got {}", symbol, m));
+    }
   }
   c.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
   c.remove_drift_every = r.integer("remove_drift_every", c.remove_drift_every, 0, kMaxLong);
@@ -107,7 +144,8 @@ void read_md(TableReader& r, RunConfig& c) {
 void read_velocities(TableReader& r, RunConfig& c) {
   if (r.has("temperature")) {
     c.velocities.has_temperature = true;
-    c.velocities.temperature = r.non_negative("temperature", std::nullopt);
+    c.velocities.temperature = temperature(
+        r, "temperature", c, [&] { return r.non_negative("temperature", std::nullopt); });
   }
   c.velocities.rescale = r.boolean("rescale", true);
   c.velocities.seed =
@@ -198,12 +236,15 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   } else if (const toml::node* n = r.get("temperature")) {
     if (n->is_table()) {
       TableReader tr(*n->as_table(), r.file(), "stage.temperature");
-      s.temperature_from = tr.non_negative("from", std::nullopt);
-      s.temperature_to = tr.non_negative("to", std::nullopt);
+      s.temperature_from =
+          temperature(tr, "from", c, [&] { return tr.non_negative("from", std::nullopt); });
+      s.temperature_to =
+          temperature(tr, "to", c, [&] { return tr.non_negative("to", std::nullopt); });
       if (tr.has("rate")) ramp_rate = tr.positive("rate", std::nullopt);
       tr.check_unknown("from, to, rate (K/ps)");
     } else {
-      s.temperature_from = s.temperature_to = r.non_negative("temperature", std::nullopt);
+      s.temperature_from = s.temperature_to = temperature(
+          r, "temperature", c, [&] { return r.non_negative("temperature", std::nullopt); });
     }
   } else {
     r.error_at(&r.table(),
@@ -224,13 +265,14 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
     s.steps = r.integer("steps", std::nullopt, 1, kMaxLong);
   } else if (r.has("time_ps")) {
     const double t = r.positive("time_ps", std::nullopt);
-    s.steps = std::max(1L, std::lround(t * 1000.0 / dt));
+    s.steps = stage_steps(r, "time_ps", t, dt, fmt::format("time_ps = {}", t));
   } else {
     const double dT = std::fabs(s.temperature_to - s.temperature_from);
     if (dT == 0.0) {
       r.error("temperature", "a ramp rate needs from != to; give steps or time_ps instead");
     }
-    s.steps = std::max(1L, std::lround(dT / ramp_rate * 1000.0 / dt));
+    s.steps = stage_steps(r, "temperature", dT / ramp_rate, dt,
+                          fmt::format("a ramp of {} K at rate = {} K/ps", dT, ramp_rate));
   }
 
   if (barostat) {
@@ -361,6 +403,13 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
   if (c.stages.empty()) {
     throw InputError(file, 0, "no [[stage]] tables: nothing to run");
   }
+  long total = 0;  // the campaign's step counter must hold every stage (checked arithmetic)
+  for (const auto& st : c.stages)
+    if (__builtin_add_overflow(total, st.steps, &total))
+      throw InputError(file, st.line,
+                       fmt::format("[[stage]] \"{}\": the stages add up to more steps than the "
+                                   "step counter holds ({})",
+                                   st.name, kMaxLong));
   top.check_unknown(
       "[structure], [potential], [md], [velocities], [output], [checkpoint], [parallel], "
       "[[stage]]");

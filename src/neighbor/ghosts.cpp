@@ -16,6 +16,7 @@
 #include <cstdlib>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/resource_guard.hpp"
 
 namespace vitrum {
 namespace {
@@ -25,6 +26,10 @@ namespace {
 constexpr double kSlabTolerance = 1e-10;
 
 }  // namespace
+
+// Bytes per image atom: position, shift, species, owner, and the neighbor-list bins and pairs
+// that come with it.
+constexpr double kBytesPerGhost = 2 * sizeof(Vec3) + 2 * sizeof(int) + 64;
 
 GhostShell build_ghost_shell(const Box& box, const std::vector<Vec3>& positions,
                              const std::vector<int>& species, double width) {
@@ -54,6 +59,15 @@ GhostShell build_ghost_shell(const Box& box, const std::vector<Vec3>& positions,
           height[d], "abc"[d]);
     }
   }
+
+  // The shell's size, estimated in floating point before anything is allocated: a tiny cell
+  // (or a huge width) asks for more images than memory holds.
+  double ghosts = static_cast<double>(n);
+  for (int d = 0; d < 3; ++d) ghosts *= 2.0 * (width / height[d] + 1.0) + 1.0;
+  check_memory(ghosts * kBytesPerGhost,
+               fmt::format("the periodic images of a cell with heights {:.4g}, {:.4g}, {:.4g} Å "
+                           "for a shell {:.4g} Å wide (about {:.3g} image atoms of {} atoms)",
+                           height[0], height[1], height[2], width, ghosts, n));
 
   // Wrap the locals and find, per atom and direction, the image range [lo, hi] whose fractional
   // coordinate s_d + n_d lies in the slab [-w/h_d, 1 + w/h_d].

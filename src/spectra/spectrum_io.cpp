@@ -14,6 +14,7 @@
 #include <string>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 
 namespace vitrum::spectra {
 namespace {
@@ -198,11 +199,11 @@ SpectrumImage select_window(const SpectrumImage& image, double lo, double hi, in
 namespace detail {
 
 std::string temp_path_for(const std::string& path) {
-  return fmt::format("{}.tmp-{}", path, static_cast<long>(::getpid()));
+  return fmt::format("{}.tmp-{}", checked_output_target(path), static_cast<long>(::getpid()));
 }
 
 void commit_temp(const std::string& tmp, const std::string& path) {
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp.c_str(), checked_output_target(path).c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
     fail("cannot rename the temporary file {} to {}: {}", tmp, path, std::strerror(err));

@@ -98,6 +98,64 @@ void require(const Reader& r, const toml::node* n, bool ok, const std::string& m
   if (!ok) r.error(n, msg);
 }
 
+/// Throws when `pp` names an element without a charge or repeats a pair listed before.
+void check_new_pair(const TeacherParams& p, const PairParams& pp, const std::string& where,
+                    long line) {
+  for (const std::string& s : {pp.a, pp.b})
+    if (std::find(p.elements.begin(), p.elements.end(), s) == p.elements.end())
+      throw InputError(p.file, line,
+                       fmt::format("{}: element '{}' has no entry in [charges]", where, s));
+  auto same = [&](const std::string& a, const std::string& b) {
+    return (a == pp.a && b == pp.b) || (a == pp.b && b == pp.a);
+  };
+  bool repeated = false;
+  for (const PairParams& o : p.pairs) repeated = repeated || same(o.a, o.b);
+  for (const auto& [a, b] : p.no_short_range) repeated = repeated || same(a, b);
+  if (repeated)
+    throw InputError(p.file, line,
+                     fmt::format("{} repeats the pair {}-{} (A-B and B-A are the same pair)", where,
+                                 pp.a, pp.b));
+}
+
+/// [pair.A-B] none = true: the pair has no short-range term (BKS Si-Si). Returns false for a
+/// table with parameters.
+bool read_no_term(const Reader& r, const toml::table& t, const std::string& where,
+                  const PairParams& pp, TeacherParams& p, long line) {
+  const toml::node* none = t.get("none");
+  if (none == nullptr) return false;
+  r.check_keys(t, where, {"none"});
+  if (!none->is_boolean() || !*none->value<bool>())
+    r.error(none, fmt::format("{} none must be true (the pair has no short-range term); for a "
+                              "pair with one, drop 'none' and give A, b or rho, and C",
+                              where));
+  check_new_pair(p, pp, where, line);
+  p.no_short_range.emplace_back(pp.a, pp.b);
+  return true;
+}
+
+/// Every pair of elements with a charge needs its [pair.A-B] table (parameters, or none = true):
+/// a table deleted by mistake must not silently become a pair without short-range repulsion.
+void check_pairs_covered(const TeacherParams& p, const toml::table& root) {
+  auto covered = [&](const std::string& a, const std::string& b) {
+    for (const PairParams& o : p.pairs)
+      if ((o.a == a && o.b == b) || (o.a == b && o.b == a)) return true;
+    for (const auto& [x, y] : p.no_short_range)
+      if ((x == a && y == b) || (x == b && y == a)) return true;
+    return false;
+  };
+  const toml::node* pairs = root.get("pair");
+  const long line = pairs != nullptr ? static_cast<long>(pairs->source().begin.line) : 0;
+  for (std::size_t e = 0; e < p.elements.size(); ++e)
+    for (std::size_t f = e; f < p.elements.size(); ++f)
+      if (!covered(p.elements[e], p.elements[f]))
+        throw InputError(
+            p.file, line,
+            fmt::format("no [pair.{0}-{1}] table: {0} and {1} both have charges, so the pair "
+                        "needs its short-range parameters (A, b or rho, C), or [pair.{0}-{1}] "
+                        "none = true when it has no short-range term (Coulomb only)",
+                        p.elements[e], p.elements[f]));
+}
+
 TeacherParams parse_table(const toml::table& root, const std::string& file) {
   Reader r(file);
   TeacherParams p;
@@ -157,10 +215,11 @@ TeacherParams parse_table(const toml::table& root, const std::string& file) {
                                      key));
       if (!v.is_table()) r.error(&v, fmt::format("{} must be a table", where));
       const toml::table& t = *v.as_table();
-      r.check_keys(t, where, {"A", "rho", "b", "C", "cutoff", "wall"});
       PairParams pp;
       pp.a = key.substr(0, dash);
       pp.b = key.substr(dash + 1);
+      if (read_no_term(r, t, where, pp, p, line)) continue;  // none = true: Coulomb only
+      r.check_keys(t, where, {"A", "rho", "b", "C", "cutoff", "wall", "none"});
       pp.A = r.number(t, "A", where, "eV");
       require(r, t.get("A"), pp.A >= 0, where + " A must be >= 0 (eV)");
       const bool has_rho = r.has(t, "rho"), has_b = r.has(t, "b");
@@ -205,14 +264,11 @@ TeacherParams parse_table(const toml::table& root, const std::string& file) {
         if (std::find(p.elements.begin(), p.elements.end(), s) == p.elements.end())
           throw InputError(file, line,
                            fmt::format("{}: element '{}' has no entry in [charges]", where, s));
-      for (const PairParams& o : p.pairs)
-        if ((o.a == pp.a && o.b == pp.b) || (o.a == pp.b && o.b == pp.a))
-          throw InputError(file, line,
-                           fmt::format("{} repeats the pair {}-{} (A-B and B-A are the same pair)",
-                                       where, o.a, o.b));
+      check_new_pair(p, pp, where, line);
       p.pairs.push_back(pp);
     }
   }
+  check_pairs_covered(p, root);
   p.validate();
   return p;
 }

@@ -9,10 +9,12 @@
 #include <filesystem>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/output_guard.hpp"
 
 namespace vitrum::train::detail {
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+void write_file_atomic(const std::string& requested, const std::string& content) {
+  const std::string path = checked_output_target(requested);
   const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid()));
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr)

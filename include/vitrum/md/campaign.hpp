@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "vitrum/md/engine.hpp"
 #include "vitrum/md/run_config.hpp"
@@ -41,6 +42,7 @@ struct RunOptions {
   bool quiet = false;            ///< no console thermo table (CSV still written)
   std::FILE* out = stdout;       ///< console output
   std::string restart_file;      ///< continue from this checkpoint (--restart)
+  bool overwrite = false;        ///< replace the outputs of an earlier run (--overwrite)
   double max_walltime_s = 0.0;   ///< wall-time budget of this job (s; 0: none)
   long max_steps = 0;  ///< steps this job may run before it checkpoints and stops (0: all)
   /// When the job started (the wall-time budget counts from there); default: run_campaign's start.
@@ -63,6 +65,16 @@ struct RunSummary {
 /// Builds the starting structure of `config` (file or builder, units converted to Å,
 /// replicated), validated.
 Structure load_initial_structure(const RunConfig& config);
+
+/// The files a campaign may write in `dir` (thermo CSV, final and crash structures, checkpoint,
+/// and the trajectories and training set it is configured to write).
+std::vector<std::string> campaign_output_files(const RunConfig& config, const std::string& dir);
+
+/// Output safety of a campaign (vitrum/core/output_guard.hpp): `dir` must be usable as an
+/// output directory, and when it holds any file the campaign would write, the run is refused
+/// unless `options` asks for --overwrite or --restart. Reads only; touches nothing.
+void guard_campaign_outputs(const RunConfig& config, const std::string& dir,
+                            const RunOptions& options);
 
 /// Runs the campaign. Throws vitrum::Error on bad input and UnstableDynamics (after writing the
 /// crash snapshot) when the dynamics blew up.

@@ -27,12 +27,15 @@
 ///     shift = true                # optional (default false): subtract φ_sr(cutoff) per pair,
 ///                                 # as LAMMPS `pair_modify shift yes`
 ///
-///     [pair.Si-O]                 # one table per element pair ("A-B" == "B-A"); a pair that
-///     A = 18003.7572              # is not listed has no short-range term. A in eV (>= 0),
+///     [pair.Si-O]                 # one table per element pair ("A-B" == "B-A"); EVERY pair of
+///     A = 18003.7572              # elements in [charges] needs one. A in eV (>= 0),
 ///     b = 4.87318                 # b = 1/ρ in 1/Å, or rho = ρ in Å (exactly one of them),
 ///     C = 133.5381                # C in eV Å⁶ (>= 0),
 ///     cutoff = 5.5                # optional per-pair cutoff, Å,
 ///     wall = { epsilon = 2.0, radius = 1.25, exponent = 12 }  # optional wall: ε eV, r_w Å, n
+///
+///     [pair.Si-Si]                # a pair without a short-range term (Coulomb only, as BKS
+///     none = true                 # Si-Si) says so; a missing table is an error
 ///
 /// The wall adds φ_wall(r) = ε [(r_w/r)ⁿ + n r/r_w − (n+1)] for r < r_w (zero energy and force
 /// at r_w, ∝ r⁻ⁿ inside). It removes the collapse of the Buckingham form at short distance (the
@@ -42,6 +45,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vitrum/core/backend.hpp"
@@ -84,6 +88,8 @@ struct TeacherParams {
   double short_range_cutoff = 0.0;                        ///< default Buckingham cutoff (Å)
   bool shift = false;             ///< shift each Buckingham term to zero at its cutoff
   std::vector<PairParams> pairs;  ///< listed pairs
+  /// Pairs declared without a short-range term ([pair.A-B] none = true), as (A, B).
+  std::vector<std::pair<std::string, std::string>> no_short_range;
 
   /// Largest cutoff of any term (Å): what the neighbor list needs.
   double cutoff() const;

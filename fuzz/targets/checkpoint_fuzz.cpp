@@ -1,0 +1,10 @@
+// libFuzzer target: vitrum run checkpoints (HDF5) from files built from the bytes (fuzz/README.md).
+#include "../fuzz_util.hpp"
+#include "vitrum/md/checkpoint.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::string path = vitrum::fuzz::write_scratch("checkpoint.h5", bytes);
+  vitrum::fuzz::expect_clean([&] { vitrum::md::read_checkpoint(path); });
+  return 0;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Fuzzes every parser with libFuzzer + ASan + UBSan (fuzz/README.md).
+#   scripts/fuzz.sh MINUTES [TARGET...]    MINUTES per target (fractions allowed: 0.5 = 30 s)
+# Builds build-fuzz/ with clang (-DVITRUM_FUZZ=ON), seeds build-fuzz/corpus/<target>/ from the
+# shipped and ../shared files (scripts/fuzz_corpus.sh), first replays the regression inputs of
+# fuzz/regressions/<target>/ (every crash found so far), then fuzzes each target in turn and
+# prints its executions and coverage. Findings go to build-fuzz/findings/<target>/; the exit
+# status is 1 when any target found a crash, a leak, a timeout or an out-of-memory input.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:?usage: scripts/fuzz.sh MINUTES [TARGET...]}
+shift
+seconds=$(awk -v m="$minutes" 'BEGIN { s = int(m * 60 + 0.5); print (s < 1 ? 1 : s) }')
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+CC=clang CXX=clang++ cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DVITRUM_FUZZ=ON -DVITRUM_ENABLE_CUDA=OFF -DVITRUM_BUILD_TESTS=OFF \
+  -DVITRUM_BUILD_BENCHMARKS=OFF -DVITRUM_NATIVE=OFF "${launcher[@]}" >/dev/null
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in fuzz/targets/*_fuzz.cpp; do targets+=("$(basename "$f" _fuzz.cpp)"); done
+fi
+cmake --build "$build" -j "$(nproc)" --target vitrum_cli "${targets[@]/%/_fuzz}" >/dev/null
+scripts/fuzz_corpus.sh "$build" "$build/seeds" >/dev/null
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export OMP_NUM_THREADS=1
+status=0
+printf '%-16s %8s %10s %10s %8s %8s  %s\n' target seconds executions exec/s cov ft result
+for t in "${targets[@]}"; do
+  bin="$build/${t}_fuzz"
+  corpus="$build/corpus/$t"
+  findings="$build/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  regress=()
+  [ -d "fuzz/regressions/$t" ] && regress=("fuzz/regressions/$t"/*)
+  if [ ${#regress[@]} -gt 0 ] && ! "$bin" "${regress[@]}" >"$build/$t.regressions.log" 2>&1; then
+    echo "$t: a regression input fails again (see $build/$t.regressions.log)"
+    status=1
+  fi
+  seeds=()
+  [ -d "$build/seeds/$t" ] && seeds=("$build/seeds/$t")
+  log="$build/$t.log"
+  result=ok
+  if ! "$bin" "$corpus" "${seeds[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=20 \
+      -rss_limit_mb=2560 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1; then
+    result="FINDING: $(ls -t "$findings" | head -1) (log $log)"
+    status=1
+  fi
+  execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log" | tail -1)
+  rate=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{ print $2 }')
+  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | awk '{ print $2 }')
+  printf '%-16s %8s %10s %10s %8s %8s  %s\n' "$t" "$seconds" "${execs:-?}" "${rate:-?}" \
+    "${cov:-?}" "${ft:-?}" "$result"
+done
+exit $status
