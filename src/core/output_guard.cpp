@@ -24,6 +24,7 @@ const char* kind_of(mode_t m) {
   if (S_ISFIFO(m)) return "a FIFO (named pipe)";
   if (S_ISSOCK(m)) return "a socket";
   if (S_ISLNK(m)) return "a symbolic link";
+  if (S_ISREG(m)) return "a regular file";
   return "a special file";
 }
 
@@ -117,9 +118,10 @@ void guard_existing_outputs(const std::vector<std::string>& outputs, bool overwr
   int n = 0;
   for (const auto& p : outputs) {
     struct stat st {};
-    const bool there = ::lstat(p.c_str(), &st) == 0;
-    if (there) checked_output_target(p);  // directories and special files: their own error
-    if (there && !overwrite) {
+    if (::lstat(p.c_str(), &st) != 0) continue;
+    // Directories and special files: their own error. A dangling link holds no data yet.
+    const std::string target = checked_output_target(p);
+    if (::stat(target.c_str(), &st) == 0 && !overwrite) {
       existing += fmt::format("{}{}", n == 0 ? "" : ", ", p);
       ++n;
     }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/resource_guard.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
 namespace vitrum::spectra {
@@ -60,6 +61,8 @@ class Cursor {
                                    what));
     return lines_[pos_++];
   }
+  /// The line after the one most recently returned (null at the end), without consuming it.
+  const std::string* peek() const { return pos_ < lines_.size() ? &lines_[pos_] : nullptr; }
   /// Line number (1-based) of the line most recently returned by next().
   long line() const { return static_cast<long>(pos_); }
   bool at_end() const { return pos_ >= lines_.size(); }
@@ -180,17 +183,31 @@ Header read_header(Cursor& c) {
   h.operator_id = clean(c.next("operator identifier"));
   h.experiment_id = clean(c.next("experiment identifier"));
   const long nc = c.next_count("number of lines in comment");
+  const long nc_line = c.line();
+  const std::initializer_list<const char*> modes = {"MAP", "MAPDP", "MAPSV", "MAPSVDP", "NORM",
+                                                    "SDP", "SDPSV", "SEM",   "NOEXP"};
   for (long i = 0; i < nc; ++i) {
     if (i) h.comments += '\n';
-    h.comments += clean(c.next("header comment line"));
+    const std::string line = clean(c.next("header comment line"));
+    // A comment count that is too large swallows the experiment and scan modes: report the
+    // count's line, not the line where the header stops making sense.
+    const std::string* after = c.peek();
+    if (has_any(line, modes) && after != nullptr &&
+        has_any(clean(*after), {"REGULAR", "IRREGULAR", "MAPPING"}))
+      throw InputError(c.file(), nc_line,
+                       fmt::format("number of lines in comment is {}, but line {} and the next "
+                                   "hold the experiment mode '{}' and scan mode '{}': the comment "
+                                   "has {} line(s)",
+                                   nc, c.line(), line, clean(*after), i));
+    h.comments += line;
   }
   h.mode = clean(c.next("experiment mode"));
-  if (!has_any(h.mode,
-               {"MAP", "MAPDP", "MAPSV", "MAPSVDP", "NORM", "SDP", "SDPSV", "SEM", "NOEXP"}))
-    c.error(
-        fmt::format("unknown experiment mode '{}': expected MAP, MAPDP, MAPSV, MAPSVDP, NORM, "
-                    "SDP, SDPSV, SEM or NOEXP (is a header line missing or extra?)",
-                    h.mode));
+  if (!has_any(h.mode, modes))
+    c.error(fmt::format(
+        "unknown experiment mode '{}': expected MAP, MAPDP, MAPSV, MAPSVDP, NORM, SDP, SDPSV, SEM "
+        "or NOEXP (is the number of lines in comment on line {} = {} too small, or a header line "
+        "missing or extra?)",
+        printable(h.mode, 60), nc_line, nc));
   h.scan = clean(c.next("scan mode"));
   if (!has_any(h.scan, {"REGULAR", "IRREGULAR", "MAPPING"}))
     c.error(fmt::format("unknown scan mode '{}': expected REGULAR, IRREGULAR or MAPPING", h.scan));

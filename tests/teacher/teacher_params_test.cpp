@@ -30,6 +30,12 @@ cutoff = 5.5
 A = 18003.7572
 b = 4.87318
 C = 133.5381
+
+[pair.Si-Si]
+none = true
+
+[pair.O-O]
+none = true
 )";
 
 /// Replaces the first occurrence of `from` in kGood.
@@ -106,7 +112,7 @@ TEST(TeacherParams, BadFilesNameFileLineAndKey) {
   expect_error(edit("cutoff = 10.0", "cutoff = \"ten\""), 10, "must be a number");
   expect_error(edit("alpha = 0.2\n", ""), -1, "needs 'alpha'");
   expect_error(edit("[short_range]\ncutoff = 5.5\n", ""), 0, "[short_range]");
-  expect_error(kGood + "\n[pair.O-Si]\nA = 1\nrho = 1\nC = 0\n", 20, "repeats the pair");
+  expect_error(kGood + "\n[pair.O-Si]\nA = 1\nrho = 1\nC = 0\n", 26, "repeats the pair");
   expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, exponent = 99 }\n", 19,
                "outside 1..64");
   expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, n = 12 }\n", 19, "unknown key 'n'");
