@@ -16,7 +16,9 @@ launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
-CC=clang CXX=clang++ cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# -O1 with line tables: what libFuzzer recommends, and half the compile time of -O2 -g.
+CC=clang CXX=clang++ cmake -S . -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=None \
+  -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" -DCMAKE_C_FLAGS="-O1 -gline-tables-only" \
   -DVITRUM_FUZZ=ON -DVITRUM_ENABLE_CUDA=OFF -DVITRUM_BUILD_TESTS=OFF \
   -DVITRUM_BUILD_BENCHMARKS=OFF -DVITRUM_NATIVE=OFF "${launcher[@]}" >/dev/null
 targets=("$@")

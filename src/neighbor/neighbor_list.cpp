@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/resource_guard.hpp"
 #include "vitrum/neighbor/cell_list.hpp"
 
 namespace vitrum {
@@ -24,6 +25,29 @@ int NeighborList::max_neighbors() const {
   for (std::size_t i = 0; i + 1 < offsets.size(); ++i) m = std::max(m, offsets[i + 1] - offsets[i]);
   return m;
 }
+
+namespace {
+
+/// The pairs of a list within `r_list`, estimated from the mean density of the shell's bounding
+/// box, against the machine's memory: before a large cutoff on a dense system allocates them.
+void check_pair_memory(const GhostShell& shell, double r_list) {
+  Vec3 lo = shell.positions[0], hi = lo;
+  for (const Vec3& r : shell.positions) {
+    lo = Vec3{std::min(lo.x, r.x), std::min(lo.y, r.y), std::min(lo.z, r.z)};
+    hi = Vec3{std::max(hi.x, r.x), std::max(hi.y, r.y), std::max(hi.z, r.z)};
+  }
+  // Bounding box at least one list radius thick along each axis (a slab or a chain of atoms).
+  double volume = 1.0;
+  for (double e : {hi.x - lo.x, hi.y - lo.y, hi.z - lo.z}) volume *= std::max(e, r_list);
+  const double sphere = 4.18879020478639 * r_list * r_list * r_list;
+  const double pairs = static_cast<double>(shell.n_local) *
+                       std::min(static_cast<double>(shell.size()), shell.size() / volume * sphere);
+  check_memory(2.0 * sizeof(int) * pairs,
+               fmt::format("the neighbor list of {} atoms within {:.4g} Å (about {:.3g} pairs)",
+                           shell.n_local, r_list, pairs));
+}
+
+}  // namespace
 
 NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double skin) {
   if (!(cutoff > 0.0) || !(skin >= 0.0) || !std::isfinite(cutoff + skin)) {
@@ -47,6 +71,7 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
   list.offsets.assign(n_local + 1, 0);
   if (n_local == 0) return list;
 
+  check_pair_memory(shell, r_list);
   // Slightly larger edges so that rounding in the cell index can never separate two atoms closer
   // than r_list by more than one cell.
   const CellBinning bins = bin_atoms(shell.positions, r_list * (1.0 + 1e-9));

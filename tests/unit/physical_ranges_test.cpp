@@ -20,6 +20,7 @@
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/md/run_config.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/nnp/potential.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 #include "vitrum/teacher/teacher.hpp"
@@ -232,6 +233,24 @@ TEST(MemoryEstimates, ImageShellOfATinyCellIsRefusedBeforeAllocating) {
     build_ghost_shell(box, {Vec3{0, 0, 0}, Vec3{0.0005, 0.0005, 0.0005}}, {8, 14}, 10.0);
   });
   expect_has(msg, {"periodic images of a cell with heights 0.001, 0.001, 0.001", "GiB of memory"});
+}
+
+TEST(MemoryEstimates, NeighborListOfAHugeCutoffIsRefused) {
+  // 1000 atoms in a 10 Å cube with a 1e4 Å list radius: every atom pairs with every atom of a
+  // huge shell; the estimate stops it (with a small budget, so that the test allocates little).
+  Box box;
+  std::vector<Vec3> pos;
+  std::vector<int> species;
+  for (int i = 0; i < 1000; ++i) {
+    pos.push_back(Vec3{(i % 10) * 1.0, (i / 10 % 10) * 1.0, (i / 100) * 1.0});
+    species.push_back(8);
+  }
+  const GhostShell shell = build_ghost_shell(box, pos, species, 50.0);  // not periodic
+  ::setenv("VITRUM_MEMORY_LIMIT_BYTES", "100000", 1);
+  expect_has(error_of([&] { build_neighbor_list(shell, 50.0, 0.0); }),
+             {"the neighbor list of 1000 atoms within 50", "pairs", "GiB of memory"});
+  ::unsetenv("VITRUM_MEMORY_LIMIT_BYTES");
+  EXPECT_EQ(build_neighbor_list(shell, 1.5, 0.0).offsets.size(), 1001u);
 }
 
 TEST(MemoryEstimates, BudgetFromTheEnvironment) {
