@@ -75,7 +75,7 @@ def run_campaigns(args, variants):
     procs = []
     for label, cfg, outdir in variants:
         os.makedirs(outdir, exist_ok=True)
-        cmd = ["nice", "-n", str(args.nice), args.binary, "run", cfg, "-o", outdir,
+        cmd = ["nice", "-n", str(args.nice), args.binary, "run", cfg, "--overwrite", "-o", outdir,
                "--threads", str(args.threads)]
         log(f"[{label}] {' '.join(cmd)}  (log: {outdir}/run.log)")
         logf = open(os.path.join(outdir, "run.log"), "w")
@@ -131,7 +131,7 @@ def split_trajectory(traj, wanted):
 
 
 def analyze(args, traj, outdir, extra):
-    cmd = [args.binary, "analyze", traj, "-o", outdir] + extra
+    cmd = [args.binary, "analyze", traj, "--overwrite", "-o", outdir] + extra
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with open(os.path.join(outdir + ".log"), "w") as f:
         f.write(" ".join(cmd) + "\n" + res.stdout)

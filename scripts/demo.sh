@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
 mkdir -p out
-build/vitrum run configs/sio2_quench_hdnnp.toml
-build/vitrum analyze out/sio2_quench_hdnnp/glass.xyz --rdf -c Si-O:2.0 -o out/sio2_quench_hdnnp/analysis
-build/vitrum predict --potential configs/potentials/H2O_RPBE-D3 \
+build/vitrum run configs/sio2_quench_hdnnp.toml --overwrite
+build/vitrum analyze --overwrite out/sio2_quench_hdnnp/glass.xyz --rdf -c Si-O:2.0 -o out/sio2_quench_hdnnp/analysis
+build/vitrum predict --overwrite --potential configs/potentials/H2O_RPBE-D3 \
   --input configs/structures/water_1080.data --output out/water_1080_predicted.xyz

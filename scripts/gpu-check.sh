@@ -35,12 +35,12 @@ for backend in cpu cuda; do
     echo "== vitrum predict water 1080, $backend $prec"
     /usr/bin/time -f "%e s wall" "$bin/vitrum" predict -p configs/potentials/H2O_RPBE-D3 \
       -i configs/structures/water_1080.data -o /tmp/pred_$backend.data --backend $backend \
-      --precision $prec || status=1
+      --precision $prec --overwrite || status=1
   done
 done
 for cfg in configs/bench/water_1m_cuda.toml configs/bench/sio2_1m_cuda.toml; do
   echo "== vitrum run $cfg (about a million atoms on one GPU)"
-  /usr/bin/time -f "%e s wall, %M KB max RSS" "$bin/vitrum" run "$cfg" -q \
+  /usr/bin/time -f "%e s wall, %M KB max RSS" "$bin/vitrum" run "$cfg" -q --overwrite \
     -o "/tmp/$(basename "$cfg" .toml)" || status=1
   tail -n 3 "/tmp/$(basename "$cfg" .toml)/thermo.csv" || true
 done

@@ -39,7 +39,7 @@ run_one() {
     echo "  kept: $name ($(grep -c '^begin' "$dir/dataset.data") frames)"
     return 0
   fi
-  if "$VITRUM" run "$cfg" --output-dir "$dir" --threads 1 --quiet >"$dir/run.log" 2>&1; then
+  if "$VITRUM" run "$cfg" --overwrite --output-dir "$dir" --threads 1 --quiet >"$dir/run.log" 2>&1; then
     echo "  done: $name ($(grep -c '^begin' "$dir/dataset.data") frames)"
   else
     echo "error: campaign $cfg failed; the end of $dir/run.log:" >&2

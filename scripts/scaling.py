@@ -207,7 +207,7 @@ def run_one(args, mode, k):
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     cmd = [args.mpiexec, "-n", str(k)] + args.mpiexec_args.split() + [
-        args.binary, "run", cfg, "--threads", str(args.threads)]
+        args.binary, "run", cfg, "--overwrite", "--threads", str(args.threads)]
     print(f"[{name}] {n_expected} atoms: {' '.join(cmd)}", file=sys.stderr, flush=True)
     t0 = time.time()
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

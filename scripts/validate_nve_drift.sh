@@ -32,7 +32,7 @@ for c in "${cases[@]}"; do
   # CPU seconds of the run (user + system) through GNU time when it is there.
   timer=()
   [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%U %S" -o "$dir.cpu")
-  nice -n "$NICE" "${timer[@]}" "$VITRUM" run "$config" -o "$dir" --threads "$THREADS" -q \
+  nice -n "$NICE" "${timer[@]}" "$VITRUM" run "$config" -o "$dir" --overwrite --threads "$THREADS" -q \
     > "$dir.log" 2>&1 || {
     echo "error: vitrum run failed, see $dir.log" >&2; tail -5 "$dir.log" >&2; status=1; continue; }
   wall=$(( $(date +%s) - start ))

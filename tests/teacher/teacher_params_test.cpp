@@ -26,16 +26,16 @@ cutoff = 10.0
 [short_range]
 cutoff = 5.5
 
-[pair.Si-O]
-A = 18003.7572
-b = 4.87318
-C = 133.5381
-
 [pair.Si-Si]
 none = true
 
 [pair.O-O]
 none = true
+
+[pair.Si-O]
+A = 18003.7572
+b = 4.87318
+C = 133.5381
 )";
 
 /// Replaces the first occurrence of `from` in kGood.
@@ -104,19 +104,19 @@ TEST(TeacherParams, BadFilesNameFileLineAndKey) {
   expect_error(edit("alpha = 0.2", "alpha = 0.2\nalhpa = 0.3"), 10, "unknown key 'alhpa'");
   expect_error(edit("[potential]", "[potentail]"), 1, "unknown key 'potentail'");
   expect_error(edit("b = 4.87318", "b = 4.87318\nrho = 0.2"), -1, "exactly one of 'rho'");
-  expect_error(edit("b = 4.87318", "B = 4.87318"), 17, "unknown key 'B'");
-  expect_error(edit("[pair.Si-O]", "[pair.SiO]"), 15, "two element symbols");
-  expect_error(edit("[pair.Si-O]", "[pair.Si-Al]"), 15, "'Al' has no entry in [charges]");
+  expect_error(edit("b = 4.87318", "B = 4.87318"), 23, "unknown key 'B'");
+  expect_error(edit("[pair.Si-O]", "[pair.SiO]"), 21, "two element symbols");
+  expect_error(edit("[pair.Si-O]", "[pair.Si-Al]"), 21, "'Al' has no entry in [charges]");
   expect_error(edit("Si = 2.4", "Xx = 2.4"), 5, "not an element symbol");
   expect_error(edit("cutoff = 10.0", "cutoff = -1"), 10, "cutoff must be > 0");
   expect_error(edit("cutoff = 10.0", "cutoff = \"ten\""), 10, "must be a number");
   expect_error(edit("alpha = 0.2\n", ""), -1, "needs 'alpha'");
   expect_error(edit("[short_range]\ncutoff = 5.5\n", ""), 0, "[short_range]");
   expect_error(kGood + "\n[pair.O-Si]\nA = 1\nrho = 1\nC = 0\n", 26, "repeats the pair");
-  expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, exponent = 99 }\n", 19,
+  expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, exponent = 99 }\n", 25,
                "outside 1..64");
-  expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, n = 12 }\n", 19, "unknown key 'n'");
-  expect_error(edit("A = 18003.7572", "A = 18003.7572.5"), 16, "TOML syntax error");
+  expect_error(kGood + "wall = { epsilon = 1, radius = 1.2, n = 12 }\n", 25, "unknown key 'n'");
+  expect_error(edit("A = 18003.7572", "A = 18003.7572.5"), 22, "TOML syntax error");
 }
 
 TEST(TeacherParams, MissingFileIsAnInputError) {
