@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every parser with libFuzzer + ASan + UBSan (fuzz/README.md).
 #   scripts/fuzz.sh MINUTES [TARGET...]    MINUTES per target (fractions allowed: 0.5 = 30 s)
-# Builds build-fuzz/ with clang (-DVITRUM_FUZZ=ON), seeds build-fuzz/corpus/<target>/ from the
-# shipped and ../shared files (scripts/fuzz_corpus.sh), first replays the regression inputs of
+# Builds build-fuzz/ with clang (-DVITRUM_FUZZ=ON), seeds build-fuzz/seeds/<target>/ from the
+# shipped and ../shared files and from files the regular build's vitrum writes (VITRUM_BIN,
+# default build/vitrum; scripts/fuzz_corpus.sh), first replays the regression inputs of
 # fuzz/regressions/<target>/ (every crash found so far), then fuzzes each target in turn and
 # prints its executions and coverage. Findings go to build-fuzz/findings/<target>/; the exit
 # status is 1 when any target found a crash, a leak, a timeout or an out-of-memory input.
@@ -25,8 +26,9 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/targets/*_fuzz.cpp; do targets+=("$(basename "$f" _fuzz.cpp)"); done
 fi
-cmake --build "$build" -j "$(nproc)" --target vitrum_cli "${targets[@]/%/_fuzz}" >/dev/null
-scripts/fuzz_corpus.sh "$build" "$build/seeds" >/dev/null
+cmake --build "$build" -j "$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
+# HDF5 seeds come from the regular build's vitrum (scripts/build.sh), when there is one.
+scripts/fuzz_corpus.sh "${VITRUM_BIN:-build/vitrum}" "$build/seeds" >/dev/null
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_NUM_THREADS=1

@@ -2,18 +2,19 @@
 # Seed corpora of the libFuzzer targets (fuzz/README.md), built into DIR/<target>/ from the
 # shipped configs, the small files of ../shared (those under 64 KiB; larger ones are cut to their
 # first 16 KiB, which still exercises the headers) and, for the HDF5 readers, files that the
-# vitrum binary of the fuzz build writes (a 2-step campaign, a tiny synthetic spectrum image).
-#   scripts/fuzz_corpus.sh BUILD_DIR OUT_DIR
+# vitrum binary VITRUM writes (a 2-step campaign, a tiny synthetic spectrum image; skipped, saying
+# so, when there is no such binary).
+#   scripts/fuzz_corpus.sh VITRUM OUT_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:?usage: fuzz_corpus.sh BUILD_DIR OUT_DIR}
-out=${2:?usage: fuzz_corpus.sh BUILD_DIR OUT_DIR}
+vitrum=${1:?usage: fuzz_corpus.sh VITRUM OUT_DIR}
+out=${2:?usage: fuzz_corpus.sh VITRUM OUT_DIR}
 shared=../shared
 max=65536
 mkdir -p "$out"
 
 seed() {  # target file [name]
-  local t=$1 f=$2 name=${3:-$(echo "$2" | tr '/' '_')}
+  local t=$1 f=$2 name=${3:-$(echo "$2" | sed 's|^\.\./||' | tr '/' '_')}
   [ -f "$f" ] || return 0
   mkdir -p "$out/$t"
   if [ "$(stat -c %s "$f")" -le $max ]; then cp "$f" "$out/$t/$name"
@@ -40,8 +41,9 @@ for p in configs/potentials/*/ "$shared"/reference/n2p2/potentials/*/; do
   [ -f "$p/input.nn" ] || continue
   w=$(ls "$p"/weights.*.data | head -1)
   name=$(echo "$p" | tr '/.' '__')
-  { cat "$p/input.nn"; echo '%%%%'; cat "$p/scaling.data" 2>/dev/null; echo '%%%%'; cat "$w"; } |
-    head -c $max >"$out/n2p2_potential/$name"
+  { cat "$p/input.nn"; echo '%%%%'; cat "$p/scaling.data" 2>/dev/null; echo '%%%%'; cat "$w"; } \
+    >"$out/n2p2_potential/$name"
+  truncate -s "<$max" "$out/n2p2_potential/$name"
 done
 # Minimal hand-made seeds (formats without a small shipped file).
 mkdir -p "$out/lammps_data" "$out/extxyz" "$out/csv_spectrum"
@@ -52,8 +54,10 @@ printf '2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3 energy=-1.
 printf '# binding energy (eV), counts\n100.0,10\n100.1,12\n100.2,30\n100.3,12\n100.4,10\n' \
   >"$out/csv_spectrum/seed.csv"
 # HDF5 files written by vitrum itself.
-vitrum="$build/vitrum"
-if [ -x "$vitrum" ]; then
+
+if [ ! -x "$vitrum" ]; then
+  echo "fuzz_corpus: no $vitrum: the HDF5 targets start without seeds" >&2
+else
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   cat >"$tmp/c.toml" <<TOML
@@ -69,15 +73,19 @@ path = "$PWD/configs/potentials/SiO2-BKS.toml"
 directory = "$tmp/run"
 progress = false
 h5md = { every = 1 }
+trajectory_every = 1
 [[stage]]
 ensemble = "nve"
 steps = 2
 TOML
-  ASAN_OPTIONS=detect_leaks=0 "$vitrum" run "$tmp/c.toml" -q >/dev/null
+  "$vitrum" run "$tmp/c.toml" -q >/dev/null
   mkdir -p "$out/checkpoint" "$out/h5md" "$out/hdf5_spectrum"
   cp "$tmp/run/checkpoint.h5" "$out/checkpoint/run.h5"
   cp "$tmp/run/trajectory.h5" "$out/h5md/run.h5"
-  ASAN_OPTIONS=detect_leaks=0 "$vitrum" spectra synth -o "$tmp/s.h5" --nx 2 --ny 2 >/dev/null
+  cp "$tmp/run/trajectory.xyz" "$out/extxyz/run.xyz"
+  "$vitrum" predict -p configs/potentials/SiO2-BKS.toml -i "$tmp/run/final.xyz" \
+    -o "$out/lammps_data/run.lmp" >/dev/null
+  "$vitrum" spectra synth -o "$tmp/s.h5" --nx 2 --ny 2 >/dev/null
   cp "$tmp/s.h5" "$out/hdf5_spectrum/synth.h5"
   cp "$tmp/s_truth.h5" "$out/hdf5_spectrum/truth.h5"
 fi
