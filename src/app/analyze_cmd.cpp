@@ -79,7 +79,14 @@ void run_analyze(const AnalyzeArgs& a) {
     fail("--fit-end ({} fs) must be larger than --fit-start ({} fs)", a.fit_end, a.fit_start);
   }
 
-  // Output safety (vitrum/core/output_guard.hpp): before the trajectory is read.
+  an::TrajectoryOptions topt;
+  topt.skip = a.skip;
+  topt.stride = a.stride;
+  topt.timestep = a.timestep;
+  topt.frame_interval = a.frame_dt;
+  const an::Trajectory traj = an::read_trajectory(a.trajectory, topt);
+  // Output safety (vitrum/core/output_guard.hpp): after the inputs are read
+  // and checked, before any analysis.
   check_output_directory(a.output_dir);
   std::vector<std::string> outputs;
   for (const char* name : {"density.csv", "rdf.csv", "coordination.csv", "angles.csv", "msd.csv",
@@ -88,12 +95,6 @@ void run_analyze(const AnalyzeArgs& a) {
   guard_existing_outputs(outputs, a.overwrite,
                          "give --overwrite to replace them, or another --output-dir");
 
-  an::TrajectoryOptions topt;
-  topt.skip = a.skip;
-  topt.stride = a.stride;
-  topt.timestep = a.timestep;
-  topt.frame_interval = a.frame_dt;
-  const an::Trajectory traj = an::read_trajectory(a.trajectory, topt);
   const bool periodic = traj.frames.front().box.periodic;
   const bool do_rdf = a.rdf || !any;
   // Without explicit analyses the MSD runs when it can (three frames with times at least).
