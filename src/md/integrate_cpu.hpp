@@ -15,11 +15,7 @@ namespace vitrum::md::cpu {
 /// Parallelise only loops long enough to pay for the threads.
 constexpr int kParallelAtoms = 8192;
 
-/// 1 / (m kMvv2e) for a mass m in amu: the factor turning eV/Å into Å/fs². Computed where it is
-/// used rather than stored per atom, because atoms change order and rank when they migrate.
-inline double inverse_mass_conv(double mass) {
-  return 1.0 / (units::kMvv2e * mass);
-}
+using math::inverse_mass_conv;
 
 /// v <- v + h F/(m kMvv2e) for every atom.
 inline void kick_all(MdSystem& sys, double h) {
@@ -59,7 +55,7 @@ inline void langevin_all(MdSystem& sys, double c1, double kt, std::uint64_t seed
 #pragma omp parallel for schedule(static) if (n > kParallelAtoms)
   for (int i = 0; i < n; ++i) {
     const auto key = static_cast<std::uint32_t>(id != nullptr ? id[i] : i);
-    math::langevin_ou(v[i], c1, std::sqrt(var * inverse_mass_conv(m[i])), seed, key, step);
+    math::langevin_atom(v[i], m[i], c1, var, seed, key, step);
   }
 }
 
