@@ -16,6 +16,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/math/block_reduce.hpp"
 #include "vitrum/core/units.hpp"
+#include "vitrum/md/math/atom_kernels.hpp"
 #include "vitrum/md/math/integrate.hpp"
 
 namespace vitrum::md {
@@ -100,9 +101,8 @@ Kinetic kinetic(const MdSystem& sys) {
   const Vec3* v = sys.velocities.data();
   const double* m = sys.mass.data();
   std::array<double, 6> t{};
-  vitrum::math::block_reduce_host<6>(
-      sys.size(), [&](long i, double* out) { md::math::kinetic_terms(v[i], m[i], out); },
-      vitrum::math::SumOp{}, t.data());
+  vitrum::math::block_reduce_host<6>(sys.size(), device_ops::KineticTerm{v, m},
+                                     vitrum::math::SumOp{}, t.data());
   return kinetic_from_sums(t.data(), sys.comm);
 }
 
@@ -164,9 +164,7 @@ void remove_drift(MdSystem& sys) {
   const Vec3* v = sys.velocities.data();
   const double* m = sys.mass.data();
   double pm[4];
-  vitrum::math::block_reduce_host<4>(
-      n, [&](long i, double* out) { md::math::momentum_terms(v[i], m[i], out); },
-      vitrum::math::SumOp{}, pm);
+  vitrum::math::block_reduce_host<4>(n, device_ops::MomentumTerm{v, m}, vitrum::math::SumOp{}, pm);
   const Vec3 vcm = drift_velocity(pm, sys.comm);
 #pragma omp parallel for schedule(static) if (n > 20000)
   for (int i = 0; i < n; ++i) sys.velocities[i] -= vcm;

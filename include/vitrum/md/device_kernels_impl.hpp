@@ -1,9 +1,9 @@
 #pragma once
 /// \file device_kernels_impl.hpp
 /// The drivers of vitrum/md/device_kernels.hpp written once over a launcher (exec::HostLauncher
-/// or exec::CudaLauncher): each kernel is a functor whose VITRUM_HD body calls the single-source
-/// formula the host loops call (src/md/integrate_cpu.hpp, src/md/system.cpp), so the emulated
-/// device and the host engine compute the same bits. Host-compilable: no CUDA in here.
+/// or exec::CudaLauncher), running the kernels of math/atom_kernels.hpp, which the host engine's
+/// loops (src/md/integrate_cpu.hpp) run through the host launcher too: the emulated device and
+/// the host engine execute the same compiled loops. Host-compilable: no CUDA in here.
 
 #include <array>
 #include <cstdint>
@@ -11,107 +11,9 @@
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/math/block_reduce.hpp"
 #include "vitrum/md/device_kernels.hpp"
-#include "vitrum/md/math/integrate.hpp"
+#include "vitrum/md/math/atom_kernels.hpp"
 
 namespace vitrum::md::device_ops {
-
-struct Kick {
-  Vec3* v;
-  const Vec3* f;
-  const double* m;
-  double h;
-  VITRUM_HD void operator()(long i) const {
-    math::kick(v[i], f[i], math::inverse_mass_conv(m[i]), h);
-  }
-};
-
-struct Drift {
-  Vec3* r;
-  const Vec3* v;
-  double h;
-  VITRUM_HD void operator()(long i) const { math::drift(r[i], v[i], h); }
-};
-
-struct Scale {
-  Vec3* v;
-  Vec3 s;
-  VITRUM_HD void operator()(long i) const { math::scale(v[i], s); }
-};
-
-struct Langevin {
-  Vec3* v;
-  const double* m;
-  const int* id;
-  double c1, var;
-  std::uint64_t seed, step;
-  VITRUM_HD void operator()(long i) const {
-    const auto key = static_cast<std::uint32_t>(id != nullptr ? id[i] : i);
-    math::langevin_atom(v[i], m[i], c1, var, seed, key, step);
-  }
-};
-
-struct MtkDrift {
-  Vec3* r;
-  const Vec3* v;
-  Vec3 half;
-  double dt;
-  VITRUM_HD void operator()(long i) const { math::mtk_drift(r[i], v[i], half, dt); }
-};
-
-struct Subtract {
-  Vec3* v;
-  Vec3 vcm;
-  VITRUM_HD void operator()(long i) const { v[i] -= vcm; }
-};
-
-struct KineticTerm {
-  const Vec3* v;
-  const double* m;
-  VITRUM_HD void operator()(long i, double* out) const { math::kinetic_terms(v[i], m[i], out); }
-};
-
-struct MomentumTerm {
-  const Vec3* v;
-  const double* m;
-  VITRUM_HD void operator()(long i, double* out) const { math::momentum_terms(v[i], m[i], out); }
-};
-
-struct Displacement2Term {
-  const Vec3* r;
-  const Vec3* ref;
-  VITRUM_HD void operator()(long i, double* out) const {
-    const Vec3 d = r[i] - ref[i];
-    out[0] = dot(d, d);
-  }
-};
-
-struct ValueTerm {
-  const double* e;
-  VITRUM_HD void operator()(long i, double* out) const { out[0] = e[i]; }
-};
-
-struct Ghost {
-  Vec3* pos;
-  const int* owner;
-  const Vec3* shift;
-  long first;
-  VITRUM_HD void operator()(long k) const {
-    const long g = first + k;
-    pos[g] = pos[owner[g]] + shift[g];
-  }
-};
-
-struct GhostShift {
-  Vec3* shift;
-  const std::array<int, 3>* image;
-  Vec3 h0, h1, h2;
-  long first;
-  VITRUM_HD void operator()(long k) const {
-    const long g = first + k;
-    const int n[3] = {image[k][0], image[k][1], image[k][2]};
-    shift[g] = math::image_shift(n, h0, h1, h2);
-  }
-};
 
 /// Every driver over one launcher; scratch for the reductions grows and is reused.
 template <class Launcher>
