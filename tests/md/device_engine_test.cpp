@@ -16,6 +16,7 @@
 
 #include "md_test_util.hpp"
 #include "vitrum/md/engine.hpp"
+#include "vitrum/teacher/device_teacher.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -179,6 +180,65 @@ TEST(DeviceEngineLedger, OnlyScalarsCrossBetweenRebuilds) {
     std::printf("[device ledger] %s: %zu B per step between rebuilds (192 and 648 atoms)\n",
                 to_string(e), small.bytes_per_step);
   }
+}
+
+// The teacher as a device force field (its kernels through the emulated device's launcher): the
+// forces are those of the host teacher to rounding (each pair is evaluated from both sides, the
+// sums are block trees), and a 100-step NVE / Langevin run follows the host engine's trajectory
+// to 1e-12 Å. Per step only the reductions' scalars cross: the same bytes at 192 and 648 atoms.
+TEST(DeviceTeacher, FollowsTheHostEngineAndMovesOnlyScalars) {
+  for (Ensemble e : {Ensemble::Nve, Ensemble::NvtLangevin}) {
+    for (bool triclinic : {false, true}) {
+      const MdSystem sys = start(192, triclinic);
+      auto ff_host = bks();
+      auto space = exec::make_emulated_space();
+      auto dev_ff = teacher::load_device_teacher(test::bks_potential_path(), *space);
+      const EngineOptions opt{1.0, 1e5, 0.5};
+      Engine host(sys, *ff_host, opt);
+      DeviceEngine dev(sys, *dev_ff, *space, opt);
+      const MdSystem& d0 = dev.system();
+      EXPECT_NEAR(d0.potential_energy, host.system().potential_energy,
+                  1e-11 * std::fabs(host.system().potential_energy));
+      EXPECT_LT(max_difference(d0.forces, host.system().forces), 1e-10);
+      auto ih = make_integrator(params(e), sys);
+      auto id = make_integrator(params(e), sys);
+      for (int s = 0; s < kSteps; ++s) {
+        host.step(*ih, context(s));
+        dev.step(*id, context(s));
+      }
+      EXPECT_EQ(dev.rebuilds(), host.rebuilds());
+      const double dr = max_difference(host.system().positions, dev.system().positions);
+      EXPECT_LT(dr, 1e-12) << to_string(e) << (triclinic ? " triclinic" : " orthogonal");
+      std::printf("[device teacher] %s %s: max |Δr| after %d steps = %.3g Å\n", to_string(e),
+                  triclinic ? "triclinic" : "orthogonal", kSteps, dr);
+    }
+  }
+  std::size_t per_step[2] = {0, 0};
+  int k = 0;
+  for (int n : {192, 648}) {
+    auto space = exec::make_emulated_space();
+    auto dev_ff = teacher::load_device_teacher(test::bks_potential_path(), *space);
+    const MdSystem sys = start(n, false);
+    DeviceEngine dev(sys, *dev_ff, *space, EngineOptions{1.0, 1e5, 0.5});
+    auto integ = make_integrator(params(Ensemble::Nve), sys);
+    dev.step(*integ, context(0));  // uploads the starting state
+    int quiet = 0;
+    for (int s = 1; s < 30; ++s) {
+      const std::size_t before = dev.ledger().total_bytes();
+      const long rebuilds = dev.rebuilds();
+      dev.step(*integ, context(s));
+      if (dev.rebuilds() != rebuilds) continue;
+      const std::size_t bytes = dev.ledger().total_bytes() - before;
+      if (quiet > 0) EXPECT_EQ(bytes, per_step[k]);
+      per_step[k] = bytes;
+      ++quiet;
+    }
+    EXPECT_GE(quiet, 10);
+    ++k;
+  }
+  EXPECT_GT(per_step[0], 0u);
+  EXPECT_LE(per_step[0], kPerStepBound);
+  EXPECT_EQ(per_step[0], per_step[1]);
 }
 
 TEST(DeviceEngine, RefusesHostForceFieldOnAnotherSpaceAndBadInput) {
