@@ -73,11 +73,7 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
     fail("device engine: inconsistent system ({} positions, {} velocities, {} masses, {} species)",
          n, sys_.velocities.size(), sys_.mass.size(), sys_.species.size());
   if (sys_.image.size() != n) sys_.image.assign(n, {0, 0, 0});
-  positions_.assign(sys_.positions);
-  velocities_.assign(sys_.velocities);
-  forces_.assign(std::vector<Vec3>(n, Vec3{0, 0, 0}));
-  mass_.assign(sys_.mass);  // the host copy stays current (masses never change)
-  id_.assign(sys_.id);
+  load_atoms(sys_);
   rebuild();
   compute_forces();
   if (!std::isfinite(sys_.potential_energy)) {
@@ -89,6 +85,43 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
 }
 
 DeviceEngine::~DeviceEngine() = default;
+
+void DeviceEngine::load_atoms(const MdSystem& sys) {
+  const std::size_t n = sys.positions.size();
+  positions_.assign(sys.positions);
+  velocities_.assign(sys.velocities);
+  forces_.assign(std::vector<Vec3>(n, Vec3{0, 0, 0}));
+  mass_.assign(sys.mass);  // the host copy stays current (masses never change)
+  id_.assign(sys.id);
+}
+
+RebuildRecord DeviceEngine::last_rebuild() const {
+  return RebuildRecord{rebuild_positions_, ref_box_, rebuilds_};
+}
+
+void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
+  const std::size_t n = system.positions.size();
+  if (record.positions.size() != n || system.velocities.size() != n || system.image.size() != n ||
+      system.species.size() != n || system.mass.size() != n)
+    fail(
+        "restore: inconsistent state ({} positions, {} velocities, {} image counts, {} rebuild "
+        "positions)",
+        n, system.velocities.size(), system.image.size(), record.positions.size());
+  if (system.comm.size() > 1)
+    fail("the device-resident engine runs one rank; this run has {}", system.comm.size());
+  // Replay the rebuild from its own inputs; what it does to positions and image counts is
+  // discarded (the checkpointed state already holds the result).
+  sys_ = system;
+  sys_.positions = record.positions;
+  sys_.box = record.box;
+  load_atoms(sys_);
+  rebuild();
+  sys_ = std::move(system);
+  load_atoms(sys_);
+  rebuilds_ = record.rebuilds;
+  update_ghosts();
+  compute_forces();
+}
 
 DeviceAtoms DeviceEngine::device_atoms() {
   DeviceAtoms a;
@@ -109,6 +142,7 @@ void DeviceEngine::rebuild() {
   const auto t0 = Clock::now();
   // The host builds the shell and list (engine.cpp's serial rebuild): positions come down.
   std::vector<Vec3>& pos = positions_.host(Access::ReadWrite);
+  rebuild_positions_ = pos;  // for RebuildRecord (checkpoint/restart)
   const double width = ff_.cutoff() + opt_.skin;
   shell_ = build_ghost_shell(sys_.box, pos, sys_.species, width);
   const int n = static_cast<int>(pos.size());

@@ -241,6 +241,45 @@ TEST(DeviceTeacher, FollowsTheHostEngineAndMovesOnlyScalars) {
   EXPECT_EQ(per_step[0], per_step[1]);
 }
 
+// A checkpoint of the device-resident state (system(), last_rebuild(), the integrator's state)
+// restored into a fresh engine continues bit for bit, under NPT (the cell changes) with the
+// device teacher.
+TEST(DeviceEngine, RestartContinuesBitForBit) {
+  const MdSystem sys = start(192, false);
+  auto space = exec::make_emulated_space();
+  auto ff = teacher::load_device_teacher(test::bks_potential_path(), *space);
+  const EngineOptions opt{1.0, 1e5, 0.5};
+  const IntegratorParams p = params(Ensemble::NptMtk);
+  DeviceEngine a(sys, *ff, *space, opt);
+  auto ia = make_integrator(p, sys);
+  for (int s = 0; s < 60; ++s) a.step(*ia, context(s));
+  const MdSystem saved = a.system();
+  const RebuildRecord record = a.last_rebuild();
+  const IntegratorState state = ia->save_state();
+  ASSERT_GT(record.rebuilds, 1);
+
+  auto space_b = exec::make_emulated_space();
+  auto ff_b = teacher::load_device_teacher(test::bks_potential_path(), *space_b);
+  DeviceEngine b(sys, *ff_b, *space_b, opt);
+  b.restore(saved, record);
+  auto ib = make_integrator(p, sys);
+  ib->load_state(state);
+  EXPECT_TRUE(same_bits(b.system().forces, saved.forces));
+  for (int s = 60; s < 100; ++s) {
+    a.step(*ia, context(s));
+    b.step(*ib, context(s));
+  }
+  EXPECT_EQ(a.rebuilds(), b.rebuilds());
+  EXPECT_TRUE(same_bits(a.system().positions, b.system().positions));
+  EXPECT_TRUE(same_bits(a.system().velocities, b.system().velocities));
+  EXPECT_EQ(a.system().box.h[2].z, b.system().box.h[2].z);
+  EXPECT_EQ(ia->extended_energy(a.system()), ib->extended_energy(b.system()));
+
+  MdSystem bad = saved;
+  bad.velocities.pop_back();
+  EXPECT_THROW(b.restore(bad, record), Error);
+}
+
 TEST(DeviceEngine, RefusesHostForceFieldOnAnotherSpaceAndBadInput) {
   auto ff = bks();
   auto space = exec::make_emulated_space();

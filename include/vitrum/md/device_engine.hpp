@@ -86,6 +86,12 @@ class DeviceEngine {
 
   /// The state with its host copy brought up to date (copies only what is stale on the host).
   const MdSystem& system();
+  /// What restore() needs to rebuild the current neighbor list exactly (as Engine's).
+  RebuildRecord last_rebuild() const;
+  /// Continues from a checkpoint (as Engine::restore for one rank): replays `record`'s rebuild,
+  /// takes `system`'s state, updates the ghosts and evaluates the forces, so the run continues
+  /// bit for bit. Throws vitrum::Error for inconsistent sizes.
+  void restore(MdSystem system, const RebuildRecord& record);
   /// Smallest pair distance (Å) in the list at the last rebuild's positions.
   double min_distance_at_rebuild() const;
   long rebuilds() const { return rebuilds_; }
@@ -103,6 +109,7 @@ class DeviceEngine {
   void update_ghosts();
   void compute_forces();
   void check_overlaps();
+  void load_atoms(const MdSystem& sys);
 
   MdSystem sys_;  ///< scalars; the per-atom vectors are the host copy made by system()
   DeviceForceField& ff_;
@@ -121,6 +128,7 @@ class DeviceEngine {
   std::vector<std::array<int, 3>> host_ghost_image_;
   std::array<int, 3> max_image_{0, 0, 0};
   Box ref_box_;
+  std::vector<Vec3> rebuild_positions_;  ///< positions given to the last rebuild, before wrapping
   long rebuilds_ = 0;
   StepTimers timers_;
 };
