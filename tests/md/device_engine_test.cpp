@@ -125,6 +125,36 @@ INSTANTIATE_TEST_SUITE_P(Ensembles, DeviceVsHost,
                                   (info.param.triclinic ? "_triclinic" : "_orthogonal");
                          });
 
+// The water HDNNP (the host evaluator run as the emulated device's force kernel): NVE and
+// Nosé–Hoover from the 192-atom water cell give the host engine's bits.
+TEST(DeviceEngineWater, HdnnpAgreesBitForBit) {
+  const Structure cell = test::water_192();
+  MdSystem sys = make_system(cell, assign_masses(cell.species, {}));
+  maxwell_boltzmann(sys, 300.0, 2, true);
+  for (Ensemble e : {Ensemble::Nve, Ensemble::NvtNoseHoover}) {
+    auto ff_host = test::water_force_field();
+    auto ff_dev = test::water_force_field();
+    auto space = exec::make_emulated_space();
+    auto dev_ff = emulate_force_field(*ff_dev, *space);
+    const EngineOptions opt{0.5, 1e5, 0.5};
+    Engine host(sys, *ff_host, opt);
+    DeviceEngine dev(sys, *dev_ff, *space, opt);
+    IntegratorParams p = params(e);
+    p.dt = 0.5;
+    auto ih = make_integrator(p, sys);
+    auto id = make_integrator(p, sys);
+    StepContext ctx;
+    ctx.temperature = 300.0;
+    for (int s = 0; s < 30; ++s) {
+      host.step(*ih, ctx);
+      dev.step(*id, ctx);
+    }
+    EXPECT_GE(dev.rebuilds(), 2) << to_string(e);
+    EXPECT_TRUE(same_bits(host.system().positions, dev.system().positions)) << to_string(e);
+    EXPECT_TRUE(same_bits(host.system().velocities, dev.system().velocities)) << to_string(e);
+  }
+}
+
 /// Bytes per step between rebuilds (every such step must move the same bytes), the number of
 /// such steps, and checks that no per-atom array moved on them.
 struct Traffic {
