@@ -7,6 +7,7 @@
 /// (kernels/core/launch_cuda.cuh) has the same members.
 
 #include <string>
+#include <utility>
 
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/math/block_reduce.hpp"
@@ -14,7 +15,7 @@
 namespace vitrum::exec {
 
 struct HostLauncher {
-  Space* space;
+  Space* space;  ///< where reductions send their result from; may be null for for_each alone
 
   /// f(i) for every i < n.
   template <class F>
