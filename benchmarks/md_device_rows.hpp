@@ -99,7 +99,7 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
   e.step(*integ, ctx);  // the starting upload, outside the timing
   const std::size_t bytes0 = e.ledger().total_bytes();
   row.resident = timed_loop(e, *integ, ctx, row.atoms, steps, [&](bool snapshot) {
-    const Thermo t = e.thermo(integ->extended_energy(e.system()));
+    const Thermo t = e.thermo(integ->extended_energy(e.scalars()));
     (void)t;
     if (snapshot) (void)to_structure(e.system(), true, false);
   });

@@ -106,7 +106,9 @@ TEST_P(DeviceVsHost, HundredStepsAgreeBitForBit) {
   for (int k = 0; k < 3; ++k) EXPECT_TRUE(same_bits({a.box.h[k]}, {b.box.h[k]}));
   EXPECT_EQ(ih->extended_energy(a), id->extended_energy(b));
   const Thermo th = compute_thermo(a, ih->extended_energy(a));
-  const Thermo td = dev.thermo(id->extended_energy(b));
+  const std::size_t down = dev.ledger().to_host().bytes;
+  const Thermo td = dev.thermo(id->extended_energy(dev.scalars()));
+  EXPECT_EQ(dev.ledger().to_host().bytes - down, 6 * sizeof(double));  // a thermo line: 48 B
   EXPECT_EQ(th.temperature, td.temperature);
   EXPECT_EQ(th.pressure, td.pressure);
   EXPECT_EQ(th.conserved, td.conserved);
