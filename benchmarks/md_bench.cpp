@@ -18,8 +18,11 @@
 // prints atom-steps/s of both, their
 // ratio and the time split of each (LAMMPS: Neigh + Comm = neighbor, Pair = potential,
 // Modify + Other = integrate, Output = output).
-// Run: build/md_bench [--benchmark_filter=bks]; VITRUM_LMP names another LAMMPS binary,
-// VITRUM_LMP_LAUNCHER another launcher for more than one rank ("" for a single rank).
+// A second table (md_device_rows.hpp) compares the device-resident engine with the previous one
+// per backend (emulated device everywhere, CUDA with a device), with host<->device bytes per step.
+// Run: build/md_bench [--benchmark_filter=bks] (--benchmark_filter=^$: the device table only);
+// VITRUM_LMP names another LAMMPS binary, VITRUM_LMP_LAUNCHER another launcher for more than one
+// rank ("" for a single rank).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <omp.h>
@@ -37,6 +40,7 @@
 #include <tuple>
 
 #include "../tests/md/bks_lammps.hpp"
+#include "md_device_rows.hpp"
 #include "vitrum/core/backend.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/builders.hpp"
@@ -288,6 +292,29 @@ std::string split(double neighbor, double potential, double integrate, double ou
                      100 * potential / total, 100 * integrate / total, 100 * output / total);
 }
 
+/// The device table's rows: 3000-atom BKS (Langevin, as above) and 3240-atom water (NVE).
+std::vector<md_bench::DeviceRow> device_rows() {
+  std::vector<md_bench::DeviceRow> rows;
+  IntegratorParams bks;
+  bks.ensemble = Ensemble::NvtLangevin;
+  bks.dt = 1.0;
+  bks.tdamp = kBksTdamp;
+  StepContext bks_ctx;
+  bks_ctx.temperature = kBksTemperature;
+  IntegratorParams wat;
+  wat.dt = 0.5;
+  StepContext wat_ctx;
+  wat_ctx.temperature = 300.0;
+  Spec w;
+  w.water = true;
+  w.replicas[0] = 3;
+  for (auto kind : {exec::SpaceKind::Emulated, exec::SpaceKind::Cuda}) {
+    rows.push_back(md_bench::device_row("bks", bks_start(1), bks, bks_ctx, kind, 100, kSource));
+    rows.push_back(md_bench::device_row("water", water(w), wat, wat_ctx, kind, 20, kSource));
+  }
+  return rows;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -380,5 +407,6 @@ int main(int argc, char** argv) {
   std::printf(
       "(ratio = vitrum / LAMMPS, > 1: vitrum faster; splits are %% of the step: neighbor list and "
       "ghosts, potential, integration, output; a CUDA row's CPU rate counts host CPU only)\n");
+  print_device_rows(device_rows());
   return 0;
 }

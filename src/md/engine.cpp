@@ -11,6 +11,7 @@
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/units.hpp"
+#include "vitrum/md/math/integrate.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -145,9 +146,7 @@ void Engine::update_ghosts() {
     const int n_all = shell_.size();
     for (int g = n_local; g < n_all; ++g) {
       const auto& img = ghost_image_[g - n_local];
-      shell_.shift[g] = static_cast<double>(img[0]) * sys_.box.h[0] +
-                        static_cast<double>(img[1]) * sys_.box.h[1] +
-                        static_cast<double>(img[2]) * sys_.box.h[2];
+      shell_.shift[g] = math::image_shift(img.data(), sys_.box.h[0], sys_.box.h[1], sys_.box.h[2]);
     }
   }
   update_ghost_positions(shell_, sys_.positions);
@@ -180,14 +179,15 @@ void Engine::compute_forces() {
 void Engine::step(Integrator& integrator, StepContext ctx) {
   ctx.step = sys_.step + 1;
   auto t0 = Clock::now();
-  integrator.first_half(sys_, ctx);
+  HostAtomOps atoms(sys_);
+  integrator.first_half(sys_, atoms, ctx);
   timers_.integrate += seconds_since(t0);
 
   update_ghosts();
   compute_forces();
 
   t0 = Clock::now();
-  integrator.second_half(sys_, ctx);
+  integrator.second_half(sys_, atoms, ctx);
   sys_.step = ctx.step;
   sys_.time_fs += integrator.timestep();
   const Kinetic k = kinetic(sys_);

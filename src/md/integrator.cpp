@@ -40,17 +40,38 @@ const char* to_string(Ensemble e) {
   return "?";
 }
 
+void HostAtomOps::kick(double h) {
+  cpu::kick_all(sys_, h);
+}
+void HostAtomOps::drift(double h) {
+  cpu::drift_all(sys_, h);
+}
+void HostAtomOps::scale(const Vec3& s) {
+  cpu::scale_all(sys_, s);
+}
+void HostAtomOps::langevin(double c1, double kt, std::uint64_t seed, std::uint64_t step) {
+  cpu::langevin_all(sys_, c1, kt, seed, step);
+}
+void HostAtomOps::mtk_drift(const Vec3& half_expansion, double dt) {
+  cpu::mtk_drift_all(sys_, half_expansion, dt);
+}
+Kinetic HostAtomOps::kinetic() {
+  return md::kinetic(sys_);
+}
+
 namespace detail {
 namespace {
 
 class VelocityVerlet final : public Integrator {
  public:
   VelocityVerlet(const IntegratorParams& p, const MdSystem&) : dt_(p.dt) {}
-  void first_half(MdSystem& sys, const StepContext&) override {
-    cpu::kick_all(sys, 0.5 * dt_);
-    cpu::drift_all(sys, dt_);
+  void first_half(MdSystem&, AtomOps& atoms, const StepContext&) override {
+    atoms.kick(0.5 * dt_);
+    atoms.drift(dt_);
   }
-  void second_half(MdSystem& sys, const StepContext&) override { cpu::kick_all(sys, 0.5 * dt_); }
+  void second_half(MdSystem&, AtomOps& atoms, const StepContext&) override {
+    atoms.kick(0.5 * dt_);
+  }
   double extended_energy(const MdSystem&) const override { return 0.0; }
   double timestep() const override { return dt_; }
   std::string describe() const override {

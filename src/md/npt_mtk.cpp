@@ -23,7 +23,6 @@
 
 #include <cmath>
 
-#include "integrate_cpu.hpp"
 #include "integrators_impl.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/units.hpp"
@@ -60,28 +59,28 @@ class NptMtk final : public Integrator {
 
   bool changes_box() const override { return true; }
 
-  void first_half(MdSystem& sys, const StepContext& ctx) override {
+  void first_half(MdSystem& sys, AtomOps& atoms, const StepContext& ctx) override {
     set_targets(ctx);
     barostat_thermostat();
-    particle_thermostat(sys);
-    omega_dot_half(sys, kinetic(sys));
-    scale_velocities(sys);
-    cpu::kick_all(sys, 0.5 * p_.dt);
+    particle_thermostat(atoms);
+    omega_dot_half(sys, atoms.kinetic());
+    scale_velocities(atoms);
+    atoms.kick(0.5 * p_.dt);
     // Cell and positions over dt.
     Vec3 half{1, 1, 1};
     for (int a = 0; a < 3; ++a) {
       half[a] = std::exp(0.5 * p_.dt * omega_dot_[a]);
       sys.box.h[a][a] *= half[a] * half[a];
     }
-    cpu::mtk_drift_all(sys, half, p_.dt);
+    atoms.mtk_drift(half, p_.dt);
   }
 
-  void second_half(MdSystem& sys, const StepContext& ctx) override {
+  void second_half(MdSystem& sys, AtomOps& atoms, const StepContext& ctx) override {
     set_targets(ctx);
-    cpu::kick_all(sys, 0.5 * p_.dt);
-    scale_velocities(sys);
-    omega_dot_half(sys, kinetic(sys));
-    particle_thermostat(sys);
+    atoms.kick(0.5 * p_.dt);
+    scale_velocities(atoms);
+    omega_dot_half(sys, atoms.kinetic());
+    particle_thermostat(atoms);
     barostat_thermostat();
   }
 
@@ -133,11 +132,11 @@ class NptMtk final : public Integrator {
     math::nhc_set_masses(chain_p_, iso_ ? 1.0 : 3.0, kt_, p_.pdamp);
   }
 
-  void particle_thermostat(MdSystem& sys) {
-    const double ke2 = 2.0 * kinetic(sys).energy;
+  void particle_thermostat(AtomOps& atoms) {
+    const double ke2 = 2.0 * atoms.kinetic().energy;
     const double s =
         math::nhc_propagate(chain_t_, ke2, ndof_, kt_, 0.5 * p_.dt, p_.chain_loops, p_.sy_order);
-    cpu::scale_all(sys, Vec3{s, s, s});
+    atoms.scale(Vec3{s, s, s});
   }
 
   void barostat_thermostat() {
@@ -161,11 +160,11 @@ class NptMtk final : public Integrator {
   }
 
   /// v_a <- v_a exp(-dt/2 (ω̇_a + Σ_b ω̇_b / (3N))).
-  void scale_velocities(MdSystem& sys) {
+  void scale_velocities(AtomOps& atoms) {
     const double mtk2 = (omega_dot_[0] + omega_dot_[1] + omega_dot_[2]) / (3.0 * natoms_);
     Vec3 s;
     for (int a = 0; a < 3; ++a) s[a] = std::exp(-0.5 * p_.dt * (omega_dot_[a] + mtk2));
-    cpu::scale_all(sys, s);
+    atoms.scale(s);
   }
 
   IntegratorParams p_;

@@ -14,7 +14,6 @@
 
 #include <cmath>
 
-#include "integrate_cpu.hpp"
 #include "integrators_impl.hpp"
 #include "vitrum/core/units.hpp"
 
@@ -25,17 +24,19 @@ class LangevinBaoab final : public Integrator {
  public:
   LangevinBaoab(const IntegratorParams& p, const MdSystem&) : p_(p) {}
 
-  void first_half(MdSystem& sys, const StepContext& ctx) override {
-    cpu::kick_all(sys, 0.5 * p_.dt);
-    cpu::drift_all(sys, 0.5 * p_.dt);
+  void first_half(MdSystem&, AtomOps& atoms, const StepContext& ctx) override {
+    atoms.kick(0.5 * p_.dt);
+    atoms.drift(0.5 * p_.dt);
     const double kt = units::kBoltzmann * ctx.temperature;
     const double c1 = std::exp(-p_.dt / p_.tdamp);
-    const double k0 = kinetic(sys).energy;
-    cpu::langevin_all(sys, c1, kt, p_.seed, static_cast<std::uint64_t>(ctx.step));
-    heat_ += kinetic(sys).energy - k0;
-    cpu::drift_all(sys, 0.5 * p_.dt);
+    const double k0 = atoms.kinetic().energy;
+    atoms.langevin(c1, kt, p_.seed, static_cast<std::uint64_t>(ctx.step));
+    heat_ += atoms.kinetic().energy - k0;
+    atoms.drift(0.5 * p_.dt);
   }
-  void second_half(MdSystem& sys, const StepContext&) override { cpu::kick_all(sys, 0.5 * p_.dt); }
+  void second_half(MdSystem&, AtomOps& atoms, const StepContext&) override {
+    atoms.kick(0.5 * p_.dt);
+  }
   double extended_energy(const MdSystem&) const override { return -heat_; }
   double timestep() const override { return p_.dt; }
   std::string describe() const override {

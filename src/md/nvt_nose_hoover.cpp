@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "integrate_cpu.hpp"
 #include "integrators_impl.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/md/math/nose_hoover.hpp"
@@ -20,14 +19,14 @@ class NoseHooverChain final : public Integrator {
     chain_.length = p.chain_length;
   }
 
-  void first_half(MdSystem& sys, const StepContext& ctx) override {
-    thermostat(sys, ctx);
-    cpu::kick_all(sys, 0.5 * p_.dt);
-    cpu::drift_all(sys, p_.dt);
+  void first_half(MdSystem&, AtomOps& atoms, const StepContext& ctx) override {
+    thermostat(atoms, ctx);
+    atoms.kick(0.5 * p_.dt);
+    atoms.drift(p_.dt);
   }
-  void second_half(MdSystem& sys, const StepContext& ctx) override {
-    cpu::kick_all(sys, 0.5 * p_.dt);
-    thermostat(sys, ctx);
+  void second_half(MdSystem&, AtomOps& atoms, const StepContext& ctx) override {
+    atoms.kick(0.5 * p_.dt);
+    thermostat(atoms, ctx);
   }
   double extended_energy(const MdSystem&) const override {
     return math::nhc_energy(chain_, ndof_, kt_);
@@ -51,13 +50,13 @@ class NoseHooverChain final : public Integrator {
   }
 
  private:
-  void thermostat(MdSystem& sys, const StepContext& ctx) {
+  void thermostat(AtomOps& atoms, const StepContext& ctx) {
     kt_ = units::kBoltzmann * ctx.temperature;
     math::nhc_set_masses(chain_, ndof_, kt_, p_.tdamp);
-    const double ke2 = 2.0 * kinetic(sys).energy;
+    const double ke2 = 2.0 * atoms.kinetic().energy;
     const double s =
         math::nhc_propagate(chain_, ke2, ndof_, kt_, 0.5 * p_.dt, p_.chain_loops, p_.sy_order);
-    cpu::scale_all(sys, Vec3{s, s, s});
+    atoms.scale(Vec3{s, s, s});
   }
 
   IntegratorParams p_;

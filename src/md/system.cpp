@@ -1,8 +1,9 @@
 /// \file system.cpp
 /// MD system construction, kinetic sums, observables, Maxwell–Boltzmann velocities.
 ///
-/// Sums over atoms are taken in fixed blocks of kBlock atoms (blocks in parallel, then the block
-/// partial sums in order), so the result is the same bits for any number of threads.
+/// Sums over atoms are the fixed-order block reductions of vitrum/core/math/block_reduce.hpp with
+/// the per-atom terms of vitrum/md/math/integrate.hpp: the same bits for any number of threads,
+/// and the same as a device-resident run (vitrum/md/device_engine.hpp) computes on its device.
 
 #include "vitrum/md/system.hpp"
 
@@ -13,13 +14,14 @@
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/math/block_reduce.hpp"
 #include "vitrum/core/units.hpp"
+#include "vitrum/md/math/atom_kernels.hpp"
 #include "vitrum/md/math/integrate.hpp"
 
 namespace vitrum::md {
 namespace {
 
-constexpr int kBlock = 2048;
 /// 1 amu/Å³ in g/cm³ (1.66053906660e-24 g / 1e-24 cm³).
 constexpr double kAmuPerA3ToGPerCm3 = 1.66053906660;
 
@@ -96,29 +98,18 @@ Structure to_structure(const MdSystem& sys, bool unwrap, bool with_forces) {
 }
 
 Kinetic kinetic(const MdSystem& sys) {
-  const int n = sys.size();
-  const int nb = (n + kBlock - 1) / kBlock;
-  std::vector<std::array<double, 6>> part(nb);
-#pragma omp parallel for schedule(static) if (nb > 4)
-  for (int b = 0; b < nb; ++b) {
-    std::array<double, 6> t{};
-    const int end = std::min(n, (b + 1) * kBlock);
-    for (int i = b * kBlock; i < end; ++i) {
-      const double mc = units::kMvv2e * sys.mass[i];
-      const Vec3& v = sys.velocities[i];
-      t[0] += mc * v.x * v.x;
-      t[1] += mc * v.y * v.y;
-      t[2] += mc * v.z * v.z;
-      t[3] += mc * v.x * v.y;
-      t[4] += mc * v.x * v.z;
-      t[5] += mc * v.y * v.z;
-    }
-    part[b] = t;
-  }
+  const Vec3* v = sys.velocities.data();
+  const double* m = sys.mass.data();
   std::array<double, 6> t{};
-  for (const auto& p : part)
-    for (int k = 0; k < 6; ++k) t[k] += p[k];
-  sys.comm.sum(t.data(), 6);
+  vitrum::math::block_reduce_host<6>(sys.size(), device_ops::KineticTerm{v, m},
+                                     vitrum::math::SumOp{}, t.data());
+  return kinetic_from_sums(t.data(), sys.comm);
+}
+
+Kinetic kinetic_from_sums(const double* local_sums, const parallel::Comm& comm) {
+  std::array<double, 6> t{};
+  for (int k = 0; k < 6; ++k) t[k] = local_sums[k];
+  comm.sum(t.data(), 6);
   Kinetic k;
   k.tensor[0][0] = t[0];
   k.tensor[1][1] = t[1];
@@ -130,12 +121,21 @@ Kinetic kinetic(const MdSystem& sys) {
   return k;
 }
 
+Vec3 drift_velocity(const double* local_sums, const parallel::Comm& comm) {
+  double pm[4] = {local_sums[0], local_sums[1], local_sums[2], local_sums[3]};
+  comm.sum(pm, 4);
+  return (1.0 / pm[3]) * Vec3{pm[0], pm[1], pm[2]};
+}
+
 double density_g_cm3(double mass_amu, double volume_a3) {
   return volume_a3 > 0.0 ? kAmuPerA3ToGPerCm3 * mass_amu / volume_a3 : 0.0;
 }
 
 Thermo compute_thermo(const MdSystem& sys, double extended_energy) {
-  const Kinetic k = kinetic(sys);
+  return compute_thermo(sys, kinetic(sys), extended_energy);
+}
+
+Thermo compute_thermo(const MdSystem& sys, const Kinetic& k, double extended_energy) {
   Thermo t;
   t.step = sys.step;
   t.time_fs = sys.time_fs;
@@ -160,14 +160,12 @@ Thermo compute_thermo(const MdSystem& sys, double extended_energy) {
 void remove_drift(MdSystem& sys) {
   const int n = sys.size();
   if (sys.global_size() == 0) return;
-  // Fixed-order sums (deterministic).
-  double pm[4] = {0, 0, 0, 0};
-  for (int i = 0; i < n; ++i) {
-    for (int a = 0; a < 3; ++a) pm[a] += sys.mass[i] * sys.velocities[i][a];
-    pm[3] += sys.mass[i];
-  }
-  sys.comm.sum(pm, 4);
-  const Vec3 vcm = (1.0 / pm[3]) * Vec3{pm[0], pm[1], pm[2]};
+  // Fixed-order sums (deterministic; the same as a device-resident run's).
+  const Vec3* v = sys.velocities.data();
+  const double* m = sys.mass.data();
+  double pm[4];
+  vitrum::math::block_reduce_host<4>(n, device_ops::MomentumTerm{v, m}, vitrum::math::SumOp{}, pm);
+  const Vec3 vcm = drift_velocity(pm, sys.comm);
 #pragma omp parallel for schedule(static) if (n > 20000)
   for (int i = 0; i < n; ++i) sys.velocities[i] -= vcm;
 }

@@ -273,9 +273,11 @@ TeacherParams parse_table(const toml::table& root, const std::string& file) {
   return p;
 }
 
+}  // namespace
+
 // ---------------------------------------------------------------- compiled tables
 
-TeacherTables compile(const TeacherParams& p) {
+TeacherTables compile_tables(const TeacherParams& p) {
   TeacherTables t;
   t.n_types = static_cast<int>(p.elements.size());
   t.type_of_z.assign(128, -1);
@@ -317,12 +319,14 @@ TeacherTables compile(const TeacherParams& p) {
   return t;
 }
 
+namespace {
+
 // ---------------------------------------------------------------- the force field
 
 class TeacherForceField final : public md::ForceField {
  public:
   TeacherForceField(TeacherParams params, Backend backend)
-      : params_(std::move(params)), tables_(compile(params_)), backend_kind_(backend) {
+      : params_(std::move(params)), tables_(compile_tables(params_)), backend_kind_(backend) {
     require_backend(backend);
     switch (backend) {
       case Backend::Cpu:

@@ -23,6 +23,8 @@
 #include "../md/md_test_util.hpp"
 #include "../test_paths.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/exec_space.hpp"
+#include "vitrum/core/mirrored_array.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/builders.hpp"
 #include "vitrum/io/structure_io.hpp"
@@ -34,6 +36,7 @@
 #include "vitrum/parallel/halo_exec.hpp"
 #include "vitrum/parallel/math/halo_pack.hpp"
 #include "vitrum/parallel/migration.hpp"
+#include "vitrum/parallel/space_halo.hpp"
 
 namespace vitrum {
 namespace {
@@ -523,6 +526,62 @@ struct StagedHostSpace {
                               dest, recv, n_recv, source, tag);
   }
 };
+
+TEST(HaloExec, SpaceHaloOnTheEmulatedDeviceGivesThePlansBits) {
+  // SpaceHalo (parallel/space_halo.hpp) on the emulated device, with device buffers handed to
+  // MPI (direct) and staged through host buffers: the plan's ghost positions and reverse-summed
+  // forces bit for bit on every grid, and the ledger counts exactly the staged copies (none for
+  // direct transport or for periodic self-exchanges).
+  const Structure s = skewed(sio2_cell(96, true, 5));
+  for (const auto& g : grids_for(s.box)) {
+    Domain domain(world(), s.box, g);
+    BuiltHalo h;
+    build_halo(domain, s, 7.5, h);
+    const GhostShell& shell = h.shell;
+    const std::vector<int>& ids = h.ids;
+    parallel::HaloPlan& plan = h.plan;
+    Box moved_box = s.box;
+    moved_box.h[2] += Vec3{0.05, -0.03, 0.02};
+    std::vector<Vec3> host(shell.size(), Vec3{NAN, NAN, NAN});
+    for (int i = 0; i < shell.n_local; ++i)
+      host[i] = shell.positions[i] + Vec3{0.003 * ids[i], -0.002, 0.001 * i};
+    std::vector<Vec3> fh(shell.size());
+    for (int i = 0; i < shell.size(); ++i)
+      fh[i] = Vec3{std::sin(0.1 * ids[i] + i), std::cos(0.3 * i), 0.01 * ids[i]};
+    std::vector<Vec3> f_in = fh;
+    std::vector<Vec3> x_in = host;
+    plan.forward(moved_box, host);
+    plan.reverse(fh);
+    std::size_t remote_atoms = 0;
+    for (const auto& sw : plan.swaps())
+      if (!(sw.send_rank == domain.comm().rank() && sw.recv_rank == domain.comm().rank()))
+        remote_atoms += sw.send_index.size() + static_cast<std::size_t>(sw.recv_count);
+    for (bool direct : {true, false}) {
+      auto space = exec::make_emulated_space();
+      parallel::SpaceHalo halo(*space, domain.comm(), direct);
+      halo.attach(plan);
+      exec::MirroredArray<Vec3> x(*space, "positions"), f(*space, "forces");
+      x.assign(x_in);
+      f.assign(f_in);
+      halo.forward(moved_box, x.device(exec::Access::ReadWrite));
+      halo.reverse(f.device(exec::Access::ReadWrite));
+      const std::vector<Vec3>& xd = x.host_read();
+      const std::vector<Vec3>& fd = f.host_read();
+      long differ = 0;
+      for (int i = 0; i < shell.size(); ++i)
+        differ += std::memcmp(&host[i], &xd[i], sizeof(Vec3)) != 0;
+      for (int i = 0; i < shell.n_local; ++i)
+        differ += std::memcmp(&fh[i], &fd[i], sizeof(Vec3)) != 0;
+      EXPECT_EQ(differ, 0) << "grid " << g[0] << "x" << g[1] << "x" << g[2] << " direct " << direct;
+      const auto& e = space->ledger().entries();
+      const std::size_t staged =
+          e.count("halo:staging") == 0
+              ? 0
+              : e.at("halo:staging").to_host.bytes + e.at("halo:staging").to_device.bytes;
+      EXPECT_EQ(staged, direct ? 0 : 2 * remote_atoms * sizeof(Vec3));
+    }
+  }
+}
 
 TEST(HaloExec, StagedTransportGivesThePlansBits) {
   // The device halo's sequence (halo_exec.hpp) with staged transfers against HaloPlan's host

@@ -2,9 +2,13 @@
 /// \file integrator.hpp
 /// Time integrators of the MD engine, as a two-phase step around the force evaluation:
 ///
-///   first_half(sys, ctx)    velocities and positions (and cell) up to the new positions
-///   [engine]                ghosts, neighbor list, forces / energy / virial at the new positions
-///   second_half(sys, ctx)   the closing velocity (and thermostat/barostat) updates
+///   first_half(sys, atoms, ctx)    velocities and positions (and cell) up to the new positions
+///   [engine]                       ghosts, neighbor list, forces / energy / virial there
+///   second_half(sys, atoms, ctx)   the closing velocity (and thermostat/barostat) updates
+///
+/// An integrator touches the atoms only through AtomOps (per-atom updates and kinetic sums), so
+/// one integrator runs on the host arrays of `sys` (HostAtomOps) or on device-resident arrays
+/// (vitrum/md/device_engine.hpp); `sys` supplies the scalars (cell, virial, sizes, comm).
 ///
 /// Ensembles (per-atom formulas in vitrum/md/math/):
 /// - nve: velocity Verlet, B A B (B = half kick, A = drift).
@@ -63,16 +67,51 @@ struct StepContext {
 /// the same system continues the dynamics bit for bit.
 using IntegratorState = std::map<std::string, std::vector<double>>;
 
+/// The per-atom operations of the integrators (formulas of vitrum/md/math/integrate.hpp) on the
+/// atoms of one memory space. Sums are collective over the ranks of the system's comm.
+class AtomOps {
+ public:
+  virtual ~AtomOps() = default;
+  /// v <- v + h F/(m kMvv2e).
+  virtual void kick(double h) = 0;
+  /// r <- r + h v.
+  virtual void drift(double h) = 0;
+  /// v_a <- s_a v_a.
+  virtual void scale(const Vec3& s) = 0;
+  /// Langevin O step (math::langevin_atom) with noise keyed by (seed, atom id, step).
+  virtual void langevin(double c1, double kt, std::uint64_t seed, std::uint64_t step) = 0;
+  /// MTK drift r_a <- e_a (e_a r_a + dt v_a), e_a = half_expansion_a.
+  virtual void mtk_drift(const Vec3& half_expansion, double dt) = 0;
+  /// Kinetic energy and tensor (fixed-order sums, over all ranks).
+  virtual Kinetic kinetic() = 0;
+};
+
+/// AtomOps on the host arrays of an MdSystem (OpenMP loops).
+class HostAtomOps final : public AtomOps {
+ public:
+  explicit HostAtomOps(MdSystem& sys) : sys_(sys) {}
+  void kick(double h) override;
+  void drift(double h) override;
+  void scale(const Vec3& s) override;
+  void langevin(double c1, double kt, std::uint64_t seed, std::uint64_t step) override;
+  void mtk_drift(const Vec3& half_expansion, double dt) override;
+  Kinetic kinetic() override;
+
+ private:
+  MdSystem& sys_;
+};
+
 /// One integrator; made per stage by make_integrator.
 class Integrator {
  public:
   virtual ~Integrator() = default;
   /// Called once before the first step, with forces valid for the current positions.
   virtual void begin(MdSystem& sys, const StepContext& ctx) { (void)sys, (void)ctx; }
-  /// Advances velocities and positions (and cell) to the new positions.
-  virtual void first_half(MdSystem& sys, const StepContext& ctx) = 0;
-  /// Completes the step once the forces, energy and virial at the new positions are in `sys`.
-  virtual void second_half(MdSystem& sys, const StepContext& ctx) = 0;
+  /// Advances velocities and positions (and cell) to the new positions. `sys` holds the
+  /// scalars (cell, virial, sizes); the atoms are changed through `atoms` only.
+  virtual void first_half(MdSystem& sys, AtomOps& atoms, const StepContext& ctx) = 0;
+  /// Completes the step once the forces, energy and virial at the new positions are in place.
+  virtual void second_half(MdSystem& sys, AtomOps& atoms, const StepContext& ctx) = 0;
   /// Thermostat/barostat energy (eV) that makes E_tot + extended_energy() the conserved quantity.
   virtual double extended_energy(const MdSystem& sys) const = 0;
   /// The time step (fs).

@@ -75,6 +75,12 @@ struct Kinetic {
   double tensor[3][3] = {};  ///< Σ kMvv2e m v_a v_b (eV), i.e. 2K_ab
 };
 Kinetic kinetic(const MdSystem& sys);
+/// The Kinetic of this rank's sums of math::kinetic_terms (xx, yy, zz, xy, xz, yz), summed over
+/// the ranks of `comm` (collective).
+Kinetic kinetic_from_sums(const double* local_sums, const parallel::Comm& comm);
+/// The centre-of-mass velocity Σ m v / Σ m from this rank's sums of math::momentum_terms, summed
+/// over the ranks of `comm` (collective).
+Vec3 drift_velocity(const double* local_sums, const parallel::Comm& comm);
 
 /// Thermodynamic observables of the current state.
 struct Thermo {
@@ -95,6 +101,9 @@ struct Thermo {
 /// Observables of `sys`; `extended_energy` is the integrator's contribution to the conserved
 /// quantity (eV).
 Thermo compute_thermo(const MdSystem& sys, double extended_energy);
+/// The same with the kinetic sums already taken (a device-resident run takes them on its device;
+/// only the velocities' sums, not the velocities, reach the host). Uses sys.mass for the density.
+Thermo compute_thermo(const MdSystem& sys, const Kinetic& k, double extended_energy);
 
 /// Density in g/cm³ of `mass_amu` in `volume_a3`: 1 amu/Å³ = 1.66053906660 g/cm³.
 double density_g_cm3(double mass_amu, double volume_a3);

@@ -30,6 +30,10 @@ struct TeacherTables {
   }
 };
 
+struct TeacherParams;
+/// The tables of a parameter set (src/teacher/teacher.cpp).
+TeacherTables compile_tables(const TeacherParams& params);
+
 /// One backend (CPU or CUDA) of the teacher: fills per-atom terms; owns its buffers.
 class TeacherBackend {
  public:

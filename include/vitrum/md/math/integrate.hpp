@@ -8,10 +8,17 @@
 #include <cmath>
 
 #include "vitrum/core/hd.hpp"
+#include "vitrum/core/units.hpp"
 #include "vitrum/core/vec3.hpp"
 #include "vitrum/md/math/philox.hpp"
 
 namespace vitrum::md::math {
+
+/// 1 / (m kMvv2e) for a mass m in amu: the factor turning eV/Å into Å/fs². Computed where it is
+/// used rather than stored per atom, because atoms change order and rank when they migrate.
+VITRUM_HD double inverse_mass_conv(double mass) {
+  return 1.0 / (units::kMvv2e * mass);
+}
 
 /// Velocity half-kick (the "B" step): v <- v + h F / (m kMvv2e), with h the sub-step (fs) and
 /// `inv_mass_conv` = 1 / (m kMvv2e) precomputed per atom.
@@ -53,6 +60,39 @@ VITRUM_HD void langevin_ou(Vec3& v, double c1, double sigma, std::uint64_t seed,
   v.x = c1 * v.x + sigma * z[0];
   v.y = c1 * v.y + sigma * z[1];
   v.z = c1 * v.z + sigma * z[2];
+}
+
+/// The Langevin O step of one atom of mass m (amu) given var = (1 - c1²) kT (eV):
+/// sigma = sqrt(var / (m kMvv2e)).
+VITRUM_HD void langevin_atom(Vec3& v, double mass, double c1, double var, std::uint64_t seed,
+                             std::uint32_t id, std::uint64_t step) {
+  langevin_ou(v, c1, sqrt(var * inverse_mass_conv(mass)), seed, id, step);
+}
+
+/// The six terms of twice the kinetic energy tensor of one atom (eV), in the order
+/// xx, yy, zz, xy, xz, yz: kMvv2e m v_a v_b.
+VITRUM_HD void kinetic_terms(const Vec3& v, double mass, double* out) {
+  const double mc = units::kMvv2e * mass;
+  out[0] = mc * v.x * v.x;
+  out[1] = mc * v.y * v.y;
+  out[2] = mc * v.z * v.z;
+  out[3] = mc * v.x * v.y;
+  out[4] = mc * v.x * v.z;
+  out[5] = mc * v.y * v.z;
+}
+
+/// The four terms of the momentum sums of one atom: m v_x, m v_y, m v_z, m (amu, Å/fs).
+VITRUM_HD void momentum_terms(const Vec3& v, double mass, double* out) {
+  out[0] = mass * v.x;
+  out[1] = mass * v.y;
+  out[2] = mass * v.z;
+  out[3] = mass;
+}
+
+/// The Cartesian shift of a periodic image with integer image counts n: Σ_d n_d h_d.
+VITRUM_HD Vec3 image_shift(const int n[3], const Vec3& h0, const Vec3& h1, const Vec3& h2) {
+  return static_cast<double>(n[0]) * h0 + static_cast<double>(n[1]) * h1 +
+         static_cast<double>(n[2]) * h2;
 }
 
 /// Maxwell–Boltzmann velocity of atom `id`: v = sqrt(kT / (m kMvv2e)) ξ, ξ from the

@@ -1,0 +1,26 @@
+#pragma once
+/// \file device_teacher.hpp
+/// The teacher potential (BKS/TTAM) as a device-resident force field of a device-resident MD run
+/// (vitrum/md/device_engine.hpp), in either space: one kernel thread per local atom runs
+/// math/born_dsf.hpp's atom_terms over the full neighbor list (each pair from both sides, as the
+/// CUDA backend of the host force field does), writes the atom's force into the engine's device
+/// force array, and a fixed-order block reduction sums energy and virial; only those 7 doubles
+/// reach the host per step. The types and the list go up once per rebuild (the rebuild hook).
+
+#include <memory>
+#include <string>
+
+#include "vitrum/core/exec_space.hpp"
+#include "vitrum/md/device_engine.hpp"
+#include "vitrum/teacher/teacher.hpp"
+
+namespace vitrum::teacher {
+
+/// The teacher of `params` on `space` (emulated or CUDA; the latter throws without CUDA).
+std::unique_ptr<md::DeviceForceField> make_device_teacher(const TeacherParams& params,
+                                                          exec::Space& space);
+/// Reads a teacher parameter file (*.toml) and makes its device force field.
+std::unique_ptr<md::DeviceForceField> load_device_teacher(const std::string& toml_path,
+                                                          exec::Space& space);
+
+}  // namespace vitrum::teacher

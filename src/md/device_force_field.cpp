@@ -1,0 +1,55 @@
+/// \file device_force_field.cpp
+/// A host ForceField as the emulated device's force kernel (vitrum/md/device_engine.hpp).
+#include <algorithm>
+
+#include "vitrum/core/error.hpp"
+#include "vitrum/md/device_engine.hpp"
+
+namespace vitrum::md {
+namespace {
+
+class EmulatedForceField final : public DeviceForceField {
+ public:
+  EmulatedForceField(ForceField& ff, exec::Space& space) : ff_(ff), space_(space) {}
+  double cutoff() const override { return ff_.cutoff(); }
+  double min_distance() const override { return ff_.min_distance(); }
+  void rebuild(const GhostShell& shell, const NeighborList& list) override {
+    if (!shell.fold_ghosts)
+      fail("{}: the emulated device force field needs a serial ghost shell", ff_.describe());
+    shell_ = shell;
+    list_ = &list;
+  }
+  void compute(const Vec3* d_positions, Vec3* d_forces, ForceScalars& out) override {
+    if (list_ == nullptr) fail("{}: compute() before rebuild()", ff_.describe());
+    // Emulated device memory is host memory: these copies stay on the "device".
+    std::copy(d_positions, d_positions + shell_.size(), shell_.positions.begin());
+    ff_.compute(shell_, *list_, result_);
+    if (static_cast<int>(result_.forces.size()) != shell_.n_local)
+      fail("force field returned {} forces for {} atoms", result_.forces.size(), shell_.n_local);
+    std::copy(result_.forces.begin(), result_.forces.end(), d_forces);
+    out.energy = result_.energy;
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) out.virial[a][b] = result_.virial[a][b];
+    // What a device force field sends up per evaluation: its energy and virial sums.
+    space_.ledger().record_to_host("force:energy+virial", sizeof(double) * 10);
+  }
+  std::string describe() const override { return ff_.describe() + " (on the emulated device)"; }
+
+ private:
+  ForceField& ff_;
+  exec::Space& space_;
+  GhostShell shell_;
+  const NeighborList* list_ = nullptr;
+  ForceResult result_;
+};
+
+}  // namespace
+
+std::unique_ptr<DeviceForceField> emulate_force_field(ForceField& ff, exec::Space& space) {
+  if (space.kind() != exec::SpaceKind::Emulated)
+    fail("{}: a host force field runs on the emulated device only, not on a {} device",
+         ff.describe(), to_string(space.kind()));
+  return std::make_unique<EmulatedForceField>(ff, space);
+}
+
+}  // namespace vitrum::md
