@@ -14,8 +14,10 @@
 #include "vitrum/analysis/rdf.hpp"
 #include "vitrum/analysis/rings.hpp"
 #include "vitrum/analysis/structure_factor.hpp"
+#include "vitrum/analysis/vibrations.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/md/force_field.hpp"
 
 namespace vitrum::app {
 namespace {
@@ -201,6 +203,102 @@ void run_sq(const GlassContext& c) {
                     fmt::format("S_N = {:.3g} (g(r) to {:.3g} Å)", best, r_max)});
 }
 
+void run_vdos(const GlassContext& c) {
+  an::VdosParams p;
+  p.max_lag = c.options.vdos_max_lag;
+  p.origin_stride = c.options.vdos_origin_stride;
+  p.nu_max = c.options.vdos_numax;
+  p.dnu = c.options.vdos_dnu;
+  const an::VdosResult r = an::compute_vdos(c.trajectory, p);
+  std::string out =
+      "# vitrum analyze: vibrational DOS from the mass-weighted velocity autocorrelation (Hann "
+      "window), g in 1/THz, integral of g_total = 1; partials by element\nfrequency_THz,"
+      "frequency_cm1,g_total";
+  for (int z : r.types) out += ",g_" + element_symbol(z);
+  out += '\n';
+  double mean = 0.0, norm = 0.0;
+  for (std::size_t k = 0; k < r.frequency.size(); ++k) {
+    out += fmt::format("{},{},{}", num(r.frequency[k]), num(r.frequency[k] * an::kThzToCm1),
+                       num(r.total[k]));
+    for (const auto& g : r.dos) out += "," + num(g[k]);
+    out += '\n';
+    mean += r.frequency[k] * r.total[k];
+    norm += r.total[k];
+  }
+  c.write("vdos.csv", out);
+  std::string vacf = "# vitrum analyze: mass-weighted VACF per element (amu A^2/fs^2)\ntime_fs";
+  for (int z : r.types) vacf += ",C_" + element_symbol(z);
+  vacf += '\n';
+  for (std::size_t m = 0; m < r.time.size(); ++m) {
+    vacf += num(r.time[m]);
+    for (const auto& v : r.vacf) vacf += "," + num(v[m]);
+    vacf += '\n';
+  }
+  c.write("vacf.csv", vacf);
+  c.rows.push_back({"VDOS mean frequency", "all", mean / norm, kNaN, "THz",
+                    fmt::format("integral {:.3f}", norm * p.dnu)});
+}
+
+void run_phonons(const GlassContext& c) {
+  if (c.options.potential.empty()) {
+    fail("--phonons needs a force field: --potential PATH (n2p2 directory or teacher .toml)");
+  }
+  const an::Frame& f = c.trajectory.frames.front();
+  auto ff = md::load_force_field(c.options.potential, Backend::Cpu, Precision::Double, 1.0, 1.0);
+  const an::ForceConstants fc = an::finite_difference_force_constants(
+      *ff, f.box, f.positions, c.trajectory.species, c.options.phonon_delta);
+  const an::HarmonicModes m = an::harmonic_modes(fc, c.trajectory.species);
+  std::string modes = fmt::format(
+      "# vitrum analyze: harmonic modes at Gamma of the first frame ({}; displacement {} A; max "
+      "force-constant asymmetry {} eV/A^2), negative frequency = imaginary\nmode,frequency_THz,"
+      "frequency_cm1,participation",
+      ff->describe(), num(c.options.phonon_delta), num(fc.max_asymmetry));
+  for (int z : m.types) modes += ",weight_" + element_symbol(z);
+  modes += '\n';
+  int zero = 0, imaginary = 0;
+  for (std::size_t k = 0; k < m.frequency.size(); ++k) {
+    modes += fmt::format("{},{},{},{}", k, num(m.frequency[k]), num(m.frequency[k] * an::kThzToCm1),
+                         num(m.participation[k]));
+    for (double w : m.element_weight[k]) modes += "," + num(w);
+    modes += '\n';
+    zero += std::fabs(m.frequency[k]) < 0.05;
+    imaginary += m.frequency[k] <= -0.05;
+  }
+  c.write("modes.csv", modes);
+  std::vector<double> nu;
+  const double hi = m.frequency.back() + 5 * c.options.phonon_sigma;
+  for (double v = std::min(0.0, m.frequency.front()) - 1.0; v <= hi; v += 0.02) nu.push_back(v);
+  const auto g = an::harmonic_dos(m, nu, c.options.phonon_sigma);
+  std::string dos = fmt::format(
+      "# vitrum analyze: harmonic phonon DOS, Gaussian sigma {} THz, normalized to 1 over 3N "
+      "modes; partials by eigenvector weight\nfrequency_THz,frequency_cm1,g_total",
+      num(c.options.phonon_sigma));
+  for (int z : m.types) dos += ",g_" + element_symbol(z);
+  dos += '\n';
+  for (std::size_t k = 0; k < nu.size(); ++k) {
+    dos += fmt::format("{},{}", num(nu[k]), num(nu[k] * an::kThzToCm1));
+    for (const auto& col : g) dos += "," + num(col[k]);
+    dos += '\n';
+  }
+  c.write("phonon_dos.csv", dos);
+  // Force constants in phonopy's FORCE_CONSTANTS format (eV/Å², full N × N blocks).
+  const int n = fc.n_atoms;
+  std::string text = fmt::format("{} {}\n", n, n);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) {
+      text += fmt::format("{} {}\n", i + 1, j + 1);
+      for (int a = 0; a < 3; ++a) {
+        const double* row = &fc.phi[static_cast<std::size_t>(3 * i + a) * 3 * n + 3 * j];
+        text += fmt::format("{:22.15e} {:22.15e} {:22.15e}\n", row[0], row[1], row[2]);
+      }
+    }
+  }
+  c.write("FORCE_CONSTANTS", text);
+  c.rows.push_back({"harmonic modes", "all", static_cast<double>(m.frequency.size()), kNaN, "",
+                    fmt::format("{} zero (|nu| < 0.05 THz), {} imaginary, highest {:.4g} THz", zero,
+                                imaginary, m.frequency.back())});
+}
+
 struct NamedAnalysis {
   const char* name;
   const char* help;
@@ -221,6 +319,15 @@ const NamedAnalysis kAnalyses[] = {
      "from g(r) (sq.csv), the direct reciprocal-lattice sum (sq_direct.csv), neutron G(r), D(r), "
      "T(r) (real_space.csv)",
      run_sq},
+    {"vdos",
+     "vibrational DOS from the velocity autocorrelation, total and per element (vdos.csv, "
+     "vacf.csv; needs velocities and frame times)",
+     run_vdos},
+    {"phonons",
+     "harmonic phonons of the first frame with --potential: force constants by finite "
+     "displacements (FORCE_CONSTANTS, phonopy format), modes with participation ratios "
+     "(modes.csv), DOS (phonon_dos.csv); relax the structure first",
+     run_phonons},
 };
 
 }  // namespace
@@ -251,6 +358,21 @@ void add_glass_options(CLI::App& cmd, const std::shared_ptr<GlassOptions>& o) {
                  "S(q): largest q of the direct reciprocal-lattice sum (1/Å; 0 = skip it)")
       ->capture_default_str();
   cmd.add_flag("--sq-no-lorch", o->sq_no_lorch, "S(q): no Lorch window in the transform");
+  cmd.add_option("--vdos-max-lag", o->vdos_max_lag, "VDOS: VACF length in frames (0 = half)")
+      ->capture_default_str();
+  cmd.add_option("--vdos-origin-stride", o->vdos_origin_stride, "VDOS: time origins every N frames")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--vdos-numax", o->vdos_numax, "VDOS: largest frequency (THz)")
+      ->capture_default_str();
+  cmd.add_option("--vdos-dnu", o->vdos_dnu, "VDOS: frequency spacing (THz)")->capture_default_str();
+  cmd.add_option("--potential", o->potential,
+                 "phonons: force field (n2p2 directory in eV/Å, or teacher .toml such as "
+                 "configs/potentials/SiO2-BKS.toml)");
+  cmd.add_option("--phonon-delta", o->phonon_delta, "phonons: finite displacement (Å)")
+      ->capture_default_str();
+  cmd.add_option("--phonon-sigma", o->phonon_sigma, "phonons: Gaussian broadening of the DOS (THz)")
+      ->capture_default_str();
 }
 
 bool any_glass_analysis(const GlassOptions& o) {

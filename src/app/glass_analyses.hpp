@@ -24,6 +24,10 @@ struct GlassOptions {
   std::string ring_count = "auto";   ///< counted species: auto (first bond's center), all, or Z
   double sq_qmax = 25.0, sq_dq = 0.02, sq_rmax = 0.0, sq_direct_qmax = 12.0;
   bool sq_no_lorch = false;
+  int vdos_max_lag = 0, vdos_origin_stride = 1;
+  double vdos_numax = 50.0, vdos_dnu = 0.05;
+  std::string potential;  ///< force field for --phonons (n2p2 directory or teacher TOML)
+  double phonon_delta = 0.01, phonon_sigma = 0.2;
 };
 
 /// What an analysis receives.

@@ -14,7 +14,7 @@
 /// (any md::ForceField), displacement δ, symmetrized (Φ + Φᵀ)/2; the dynamical matrix
 /// D = Φ_{iα,jβ} / √(m_i m_j) is diagonalized by LAPACK dsyevd (Γ point of the periodic cell):
 /// ν_k = √λ_k / 2π (negative ν for λ < 0, imaginary modes), in THz via
-/// 1 eV/(Å² amu) → √ = 15.633302 THz × 2π. Participation ratio of mode k with mass-weighted
+/// √(1 eV/(Å² amu)) / 2π = 15.6333042 THz (CODATA 2018 eV and amu). Participation ratio of mode k with mass-weighted
 /// eigenvector e: PR_k = (Σ_i |e_i|²)² / (N Σ_i |e_i|⁴) (1 = extended over all atoms, 1/N = one
 /// atom). Sum rules: 3N modes; a periodic cell has three zero-frequency translations (acoustic
 /// sum rule Σ_j Φ_{iα,jβ} = 0).
@@ -29,8 +29,8 @@ class ForceField;
 
 namespace vitrum::analysis {
 
-/// √(1 eV / (Å² amu)) / 2π in THz.
-constexpr double kHarmonicThz = 15.633302;
+/// √(1 eV / (Å² amu)) / 2π in THz (CODATA 2018: e = 1.602176634e-19 C, u = 1.66053906660e-27 kg).
+constexpr double kHarmonicThz = 15.633304239856193;
 /// 1 THz in cm⁻¹.
 constexpr double kThzToCm1 = 33.35640952;
 
