@@ -196,7 +196,7 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   // Temperature: a number (constant) or { from, to [, rate] } (ramp).
   double ramp_rate = 0.0;
   if (!thermostat) {
-    forbid("temperature", "no thermostat in this ensemble");
+    forbid("temperature", (ens + " has no thermostat").c_str());
   } else if (const toml::node* n = r.get("temperature")) {
     if (n->is_table()) {
       TableReader tr(*n->as_table(), r.file(), "stage.temperature");
@@ -249,7 +249,7 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   if (thermostat) {
     s.integrator.tdamp = r.positive("tdamp_fs", 100.0 * dt);
   } else {
-    forbid("tdamp_fs", "nve has no thermostat");
+    forbid("tdamp_fs", (ens + " has no thermostat").c_str());
   }
   if (chain) {
     s.integrator.chain_length = static_cast<int>(r.integer("chain_length", 3, 1, 10));
