@@ -14,10 +14,10 @@
 /// (any md::ForceField), displacement δ, symmetrized (Φ + Φᵀ)/2; the dynamical matrix
 /// D = Φ_{iα,jβ} / √(m_i m_j) is diagonalized by LAPACK dsyevd (Γ point of the periodic cell):
 /// ν_k = √λ_k / 2π (negative ν for λ < 0, imaginary modes), in THz via
-/// √(1 eV/(Å² amu)) / 2π = 15.6333042 THz (CODATA 2018 eV and amu). Participation ratio of mode k with mass-weighted
-/// eigenvector e: PR_k = (Σ_i |e_i|²)² / (N Σ_i |e_i|⁴) (1 = extended over all atoms, 1/N = one
-/// atom). Sum rules: 3N modes; a periodic cell has three zero-frequency translations (acoustic
-/// sum rule Σ_j Φ_{iα,jβ} = 0).
+/// √(1 eV/(Å² amu)) / 2π = 15.6333042 THz (CODATA 2018 eV and amu). Participation ratio of mode k
+/// with mass-weighted eigenvector e: PR_k = (Σ_i |e_i|²)² / (N Σ_i |e_i|⁴) (1 = extended over all
+/// atoms, 1/N = one atom). Sum rules: 3N modes; a periodic cell has three zero-frequency
+/// translations (acoustic sum rule Σ_j Φ_{iα,jβ} = 0).
 
 #include <vector>
 
