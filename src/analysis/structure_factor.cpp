@@ -100,6 +100,51 @@ void finish(SqResult& s) {
   }
 }
 
+using PhaseTables = std::vector<std::vector<std::complex<double>>>;
+
+// Phase tables e^{-2πi h s_d} of every atom for h in [-hmax_d, hmax_d], laid out [d][h][atom]
+// (a running product, re-anchored every 32 steps against rounding drift).
+PhaseTables phase_tables(const Box& box, const std::vector<Vec3>& positions, const int hmax[3]) {
+  const int n = static_cast<int>(positions.size());
+  PhaseTables phase(3);
+  for (int d = 0; d < 3; ++d) {
+    const int w = 2 * hmax[d] + 1;
+    phase[d].resize(static_cast<std::size_t>(w) * n);
+    for (int j = 0; j < n; ++j) {
+      const double sd = box.to_fractional(positions[j])[d];
+      const std::complex<double> step = std::polar(1.0, -2 * kPi * sd);
+      std::complex<double> e = std::polar(1.0, 2 * kPi * sd * hmax[d]);
+      for (int h = 0; h < w; ++h) {
+        phase[d][static_cast<std::size_t>(h) * n + j] = e;
+        e *= step;
+        if (h % 32 == 31) e = std::polar(1.0, -2 * kPi * sd * (h + 1 - hmax[d]));
+      }
+    }
+  }
+  return phase;
+}
+
+struct Hkl {
+  int h, k, l, bin;
+};
+
+// Reciprocal-lattice vectors of one half space (q and -q give the same S) with 0 < |q| < q_max.
+std::vector<Hkl> reciprocal_vectors(const Vec3 recip[3], const int hmax[3], const SqParams& params,
+                                    int n_bins) {
+  std::vector<Hkl> vectors;
+  for (int l = 0; l <= hmax[2]; ++l) {
+    for (int k = (l == 0 ? 0 : -hmax[1]); k <= hmax[1]; ++k) {
+      for (int h = (l == 0 && k == 0 ? 1 : -hmax[0]); h <= hmax[0]; ++h) {
+        const Vec3 q = double(h) * recip[0] + double(k) * recip[1] + double(l) * recip[2];
+        const double qn = std::sqrt(dot(q, q));
+        const int bin = static_cast<int>(qn / params.dq);
+        if (qn < params.q_max && bin < n_bins) vectors.push_back({h, k, l, bin});
+      }
+    }
+  }
+  return vectors;
+}
+
 }  // namespace
 
 double neutron_scattering_length(int z) {
@@ -204,36 +249,8 @@ SqResult structure_factor_direct(const Trajectory& trajectory, const SqParams& p
           "lower the direct-sum q_max or use the g(r) transform",
           trajectory.source, params.q_max, table_bytes / 1e9, n);
     }
-    // Phase tables e^{-2πi h s_d} for h in [-hmax, hmax], laid out [d][h][atom].
-    std::vector<std::vector<std::complex<double>>> phase(3);
-    for (int d = 0; d < 3; ++d) {
-      const int w = 2 * hmax[d] + 1;
-      phase[d].resize(static_cast<std::size_t>(w) * n);
-      for (int j = 0; j < n; ++j) {
-        const double sd = box.to_fractional(f.positions[j])[d];
-        const std::complex<double> step = std::polar(1.0, -2 * kPi * sd);
-        std::complex<double> e = std::polar(1.0, 2 * kPi * sd * hmax[d]);
-        for (int h = 0; h < w; ++h) {
-          phase[d][static_cast<std::size_t>(h) * n + j] = e;
-          e *= step;
-          if (h % 32 == 31) e = std::polar(1.0, -2 * kPi * sd * (h + 1 - hmax[d]));  // resync
-        }
-      }
-    }
-    struct Hkl {
-      int h, k, l, bin;
-    };
-    std::vector<Hkl> vectors;
-    for (int l = 0; l <= hmax[2]; ++l) {
-      for (int k = (l == 0 ? 0 : -hmax[1]); k <= hmax[1]; ++k) {
-        for (int h = (l == 0 && k == 0 ? 1 : -hmax[0]); h <= hmax[0]; ++h) {
-          const Vec3 q = double(h) * recip[0] + double(k) * recip[1] + double(l) * recip[2];
-          const double qn = std::sqrt(dot(q, q));
-          const int bin = static_cast<int>(qn / params.dq);
-          if (qn < params.q_max && bin < n_bins) vectors.push_back({h, k, l, bin});
-        }
-      }
-    }
+    const auto phase = phase_tables(box, f.positions, hmax);
+    const std::vector<Hkl> vectors = reciprocal_vectors(recip, hmax, params, n_bins);
     std::vector<double> value(vectors.size() * n_pairs);
 #pragma omp parallel
     {
