@@ -4,6 +4,7 @@
 #include "vitrum/analysis/rings.hpp"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <map>
@@ -12,6 +13,7 @@
 #include "analysis_fixtures.hpp"
 #include "vitrum/analysis/math/pair_geometry.hpp"
 #include "vitrum/analysis/network.hpp"
+#include "vitrum/io/structure_io.hpp"
 
 namespace vitrum::analysis {
 namespace {
@@ -238,6 +240,30 @@ TEST(Rings, AlphaQuartzIsTheQtzNet) {
   const int nb = count_si(big);
   EXPECT_EQ(sizes(rb.primitive), (std::map<int, int>{{6, nb}, {8, 5 * nb}}));
   EXPECT_EQ(sizes(rb.king), (std::map<int, int>{{6, nb}, {8, 7 * nb}}));
+}
+
+TEST(Rings, SameRingsForAnyThreadCount) {
+  const Structure s =
+      read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
+          .front();
+  const BondGraph g = build_bond_graph(s.box, s.positions, s.species, {{14, 8, 2.0}});
+  RingParams p;
+  p.max_size = 9;
+  p.count_species = 14;
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const RingSet one = find_rings(g, p);
+  omp_set_num_threads(3);
+  const RingSet three = find_rings(g, p);
+  omp_set_num_threads(saved);
+  ASSERT_EQ(one.primitive.size(), three.primitive.size());
+  ASSERT_EQ(one.king.size(), three.king.size());
+  for (std::size_t k = 0; k < one.primitive.size(); ++k) {
+    EXPECT_EQ(one.primitive[k].atoms, three.primitive[k].atoms);
+  }
+  for (std::size_t k = 0; k < one.king.size(); ++k)
+    EXPECT_EQ(one.king[k].atoms, three.king[k].atoms);
+  EXPECT_GT(one.primitive.size(), 100u);
 }
 
 TEST(Network, QnOfCristobaliteAndOfACutNetwork) {
