@@ -253,6 +253,11 @@ def gather(a):
     print("\n".join(md))
 
 
+def _err(values):
+    """Error bars: the standard errors, 0 where there is none (a single seed)."""
+    return [v if math.isfinite(v) else 0.0 for v in values]
+
+
 def plot(out, summary, quantities):
     import matplotlib
 
@@ -272,12 +277,12 @@ def plot(out, summary, quantities):
                 for n in range(3, 10):
                     k = f"ring{n}_fraction"
                     if k in ss[0]:
-                        ax.errorbar(x, [s[k] for s in ss], [s[k + "_sem"] for s in ss],
+                        ax.errorbar(x, [s[k] for s in ss], _err([s[k + "_sem"] for s in ss]),
                                     marker="o", capsize=3, label=f"{n}-rings")
                 ax.set_ylabel("primitive ring fraction")
                 ax.legend(fontsize=6, ncol=2)
             else:
-                ax.errorbar(x, [s[q] for s in ss], [s[q + "_sem"] for s in ss], marker="o",
+                ax.errorbar(x, [s[q] for s in ss], _err([s[q + "_sem"] for s in ss]), marker="o",
                             capsize=3, label=f"{size} atoms")
                 ax.set_ylabel(q)
         ax.set_xlabel("log10 cooling rate (K/ps)")
