@@ -13,6 +13,9 @@ Reads the CSV files that `vitrum analyze ... --output-dir DIR` wrote and writes 
   angles.csv       -> angles.png        bond-angle distributions P(theta)
   coordination.csv -> coordination.png  coordination-number distributions (bars)
   density.csv      -> density.png       mass density per frame (only with two frames or more)
+  rings.csv, qn.csv, sq.csv, real_space.csv, vdos.csv -> PNGs of the glass analyses (see
+                                        plot_glass.py); --reference-sq FILE overlays a measured
+                                        neutron F(q) (q, F columns, e.g. Gudrun .mint01)
 
 Exits with status 1 and a message when matplotlib is missing or DIR holds none of the files.
 """
@@ -206,6 +209,8 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dir", help="directory with the CSV files of vitrum analyze")
     p.add_argument("-o", "--outdir", default=None, help="where the PNGs go (default: DIR)")
+    p.add_argument("--reference-sq", default=None,
+                   help="measured neutron F(q) to overlay on sq.png (q, F(q) in barn columns)")
     a = p.parse_args()
     outdir = a.outdir or a.dir
     os.makedirs(outdir, exist_ok=True)
@@ -227,6 +232,11 @@ def main():
                                          os.path.join(outdir, "coordination.png")))
     if src("density.csv"):
         written.append(plot_density(src("density.csv"), os.path.join(outdir, "density.png")))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import plot_glass
+
+    written += plot_glass.plot_all(read_csv, plt, src, lambda n: os.path.join(outdir, n),
+                                   a.reference_sq)
     written = [w for w in written if w]
     if not written:
         sys.exit(f"plot_analysis.py: {a.dir} holds none of rdf.csv, msd.csv, angles.csv, "

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "glass_analyses.hpp"
 #include "vitrum/analysis/bonds.hpp"
 #include "vitrum/analysis/density.hpp"
 #include "vitrum/analysis/msd.hpp"
@@ -66,8 +67,9 @@ std::string coordination_note(const an::CoordinationResult& c) {
   return note;
 }
 
-void run_analyze(const AnalyzeArgs& a) {
-  const bool any = a.rdf || a.msd || a.angles || !a.coordination.empty();
+void run_analyze(const AnalyzeArgs& a, const GlassOptions& glass) {
+  const bool any =
+      a.rdf || a.msd || a.angles || !a.coordination.empty() || any_glass_analysis(glass);
   std::vector<an::BondSpec> bonds;
   for (const std::string& s : a.coordination) bonds.push_back(an::parse_bond_spec(s));
   if (a.angles && bonds.empty()) {
@@ -220,6 +222,8 @@ void run_analyze(const AnalyzeArgs& a) {
     fmt::print("(no MSD: it needs at least three frames with times; see --timestep/--frame-dt)\n");
   }
 
+  run_glass_analyses({traj, bonds, glass, write, rows});
+
   write("summary.csv", an::summary_csv(rows));
   fmt::print("\n{}\n", an::summary_table(rows));
   fmt::print("wrote:");
@@ -232,6 +236,7 @@ void run_analyze(const AnalyzeArgs& a) {
 
 void register_analyze(CLI::App& app) {
   auto a = std::make_shared<AnalyzeArgs>();
+  auto glass = std::make_shared<GlassOptions>();
   auto* cmd = app.add_subcommand(
       "analyze",
       "Structure and dynamics of a trajectory (extended XYZ, every frame; n2p2 .data): partial "
@@ -241,7 +246,9 @@ void register_analyze(CLI::App& app) {
       "header, else step= × --timestep, else frame index × --frame-dt. Writes CSV files to "
       "--output-dir (rdf.csv, coordination.csv, angles.csv, msd.csv, diffusion.csv, "
       "density.csv, summary.csv; plot them with scripts/plot_analysis.py DIR) and prints a "
-      "summary table. Without --rdf/--coordination/--angles/--msd: g(r), plus the MSD when "
+      "summary table. Named glass analyses: --rings (ring statistics), --qn (Q^n, non-bridging "
+      "O), --sq (S(q), D(r), T(r)); each writes its own CSV. Without "
+      "--rdf/--coordination/--angles/--msd: g(r), plus the MSD when "
       "there are at least three frames with times.");
   cmd->add_option("trajectory", a->trajectory, "trajectory file (.xyz/.extxyz[.gz], .data)")
       ->required()
@@ -295,7 +302,8 @@ void register_analyze(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--remove-drift", a->remove_drift,
                 "subtract the center-of-mass displacement before the MSD");
-  cmd->callback([a] { run_analyze(*a); });
+  add_glass_options(*cmd, glass);
+  cmd->callback([a, glass] { run_analyze(*a, *glass); });
 }
 
 }  // namespace vitrum::app

@@ -23,7 +23,11 @@ Ensemble parse_ensemble(const std::string& name) {
   if (name == "nvt_nose_hoover") return Ensemble::NvtNoseHoover;
   if (name == "nvt_langevin") return Ensemble::NvtLangevin;
   if (name == "npt_mtk") return Ensemble::NptMtk;
-  fail("unknown ensemble '{}': expected one of nve, nvt_nose_hoover, nvt_langevin, npt_mtk", name);
+  if (name == "minimize_fire") return Ensemble::MinimizeFire;
+  fail(
+      "unknown ensemble '{}': expected one of nve, nvt_nose_hoover, nvt_langevin, npt_mtk, "
+      "minimize_fire",
+      name);
 }
 
 const char* to_string(Ensemble e) {
@@ -36,6 +40,8 @@ const char* to_string(Ensemble e) {
       return "nvt_langevin";
     case Ensemble::NptMtk:
       return "npt_mtk";
+    case Ensemble::MinimizeFire:
+      return "minimize_fire";
   }
   return "?";
 }
@@ -121,7 +127,7 @@ void get_chain(const IntegratorState& state, const std::string& prefix, math::Nh
 
 std::unique_ptr<Integrator> make_integrator(const IntegratorParams& p, const MdSystem& sys) {
   if (!(p.dt > 0.0) || !std::isfinite(p.dt)) fail("time step must be > 0 fs, got {}", p.dt);
-  if (p.ensemble != Ensemble::Nve) {
+  if (p.ensemble != Ensemble::Nve && p.ensemble != Ensemble::MinimizeFire) {
     if (!(p.tdamp > 0.0) || !std::isfinite(p.tdamp))
       fail("thermostat time constant tdamp must be > 0 fs, got {}", p.tdamp);
   }
@@ -143,6 +149,8 @@ std::unique_ptr<Integrator> make_integrator(const IntegratorParams& p, const MdS
       return detail::make_nvt_langevin(p, sys);
     case Ensemble::NptMtk:
       return detail::make_npt_mtk(p, sys);
+    case Ensemble::MinimizeFire:
+      return detail::make_minimize_fire(p, sys);
   }
   fail("unknown ensemble");
 }

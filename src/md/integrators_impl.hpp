@@ -14,6 +14,7 @@ std::unique_ptr<Integrator> make_nve(const IntegratorParams& p, const MdSystem& 
 std::unique_ptr<Integrator> make_nvt_nose_hoover(const IntegratorParams& p, const MdSystem& sys);
 std::unique_ptr<Integrator> make_nvt_langevin(const IntegratorParams& p, const MdSystem& sys);
 std::unique_ptr<Integrator> make_npt_mtk(const IntegratorParams& p, const MdSystem& sys);
+std::unique_ptr<Integrator> make_minimize_fire(const IntegratorParams& p, const MdSystem& sys);
 
 // Checkpoint state helpers (integrator.cpp). `who` names the integrator in errors.
 /// The array `key` of `state`, which must hold exactly `n` values.

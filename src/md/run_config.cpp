@@ -212,16 +212,18 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   s.name = r.string("name", fmt::format("stage {}", index + 1));
   if (!r.has("ensemble")) {
     r.error_at(&r.table(), fmt::format("[[stage]] \"{}\" needs ensemble = \"nve\" | "
-                                       "\"nvt_nose_hoover\" | \"nvt_langevin\" | \"npt_mtk\"",
+                                       "\"nvt_nose_hoover\" | \"nvt_langevin\" | \"npt_mtk\" | "
+                                       "\"minimize_fire\"",
                                        s.name));
   }
-  const std::string ens =
-      r.choice("ensemble", "", {"nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk"});
+  const std::string ens = r.choice(
+      "ensemble", "", {"nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk", "minimize_fire"});
   s.integrator.ensemble = parse_ensemble(ens);
   s.integrator.dt = r.positive("timestep_fs", c.timestep_fs);
   const double dt = s.integrator.dt;
   s.integrator.seed = c.seed;
-  const bool thermostat = s.integrator.ensemble != Ensemble::Nve;
+  const bool thermostat =
+      s.integrator.ensemble != Ensemble::Nve && s.integrator.ensemble != Ensemble::MinimizeFire;
   const bool barostat = s.integrator.ensemble == Ensemble::NptMtk;
   const bool chain = s.integrator.ensemble == Ensemble::NvtNoseHoover || barostat;
 
@@ -232,7 +234,7 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   // Temperature: a number (constant) or { from, to [, rate] } (ramp).
   double ramp_rate = 0.0;
   if (!thermostat) {
-    forbid("temperature", "nve has no thermostat");
+    forbid("temperature", (ens + " has no thermostat").c_str());
   } else if (const toml::node* n = r.get("temperature")) {
     if (n->is_table()) {
       TableReader tr(*n->as_table(), r.file(), "stage.temperature");
@@ -289,7 +291,7 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   if (thermostat) {
     s.integrator.tdamp = r.positive("tdamp_fs", 100.0 * dt);
   } else {
-    forbid("tdamp_fs", "nve has no thermostat");
+    forbid("tdamp_fs", (ens + " has no thermostat").c_str());
   }
   if (chain) {
     s.integrator.chain_length = static_cast<int>(r.integer("chain_length", 3, 1, 10));
@@ -323,7 +325,7 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
 }  // namespace
 
 bool StageConfig::thermostatted() const {
-  return integrator.ensemble != Ensemble::Nve;
+  return integrator.ensemble != Ensemble::Nve && integrator.ensemble != Ensemble::MinimizeFire;
 }
 
 double StageConfig::temperature_at(long k) const {
@@ -492,7 +494,8 @@ against the config file's directory, the output directory against the working di
                          --gpu-aware-mpi overrides
 [[stage]]                run in order; one of steps / time_ps / a ramp rate sets the length
   name = "stage <k>"
-  ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk
+  ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk | minimize_fire
+                         (FIRE 2.0 energy minimization at fixed cell, timestep_fs = initial step)
   timestep_fs = [md] timestep_fs   this stage's time step (fs)
   steps = <n>  or  time_ps = <ps>
   temperature = <K>  or  temperature = { from = <K>, to = <K>, rate = <K/ps> }   (not nve)

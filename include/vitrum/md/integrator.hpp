@@ -19,6 +19,7 @@
 /// - npt_mtk: Martyna–Tobias–Klein barostat with Nosé–Hoover chains on the particles and on the
 ///   barostat, orthogonal cells, isotropic (one strain rate) or anisotropic (three), in the
 ///   splitting and variables of LAMMPS fix npt (strain rates ω̇_a, mass W = (N+1) kT τ_P²).
+/// - minimize_fire: FIRE 2.0 energy minimization at fixed cell (src/md/minimize_fire.cpp).
 ///
 /// Each integrator reports its contribution to the conserved quantity
 /// (extended_energy(), eV), so that E_tot + extended_energy() is constant up to integration error
@@ -35,7 +36,7 @@
 
 namespace vitrum::md {
 
-enum class Ensemble { Nve, NvtNoseHoover, NvtLangevin, NptMtk };
+enum class Ensemble { Nve, NvtNoseHoover, NvtLangevin, NptMtk, MinimizeFire };
 enum class BarostatCoupling { Isotropic, Anisotropic };
 
 /// Parses "nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk"; throws naming the accepted values.

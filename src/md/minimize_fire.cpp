@@ -1,0 +1,99 @@
+/// \file minimize_fire.cpp
+/// Energy minimization as a stage: FIRE 2.0 (Bitzek et al., Phys. Rev. Lett. 97, 170201 (2006);
+/// Guénolé et al., Comput. Mater. Sci. 175, 109584 (2020)) at fixed cell, with the
+/// semi-implicit Euler step of FIRE 2.0, all in first_half() with the forces of the current
+/// positions:
+///   P = F·v (all atoms, all ranks)
+///   P > 0: after N_delay = 5 such steps, Δt <- min(1.1 Δt, Δt_max), α <- 0.99 α
+///   P <= 0: Δt <- max(0.5 Δt, Δt_min), α <- α0 = 0.25, x <- x - Δt/2 v, v <- 0
+///   v <- v + Δt F/m;   v <- (1 - α) v + α |v| F/|F|;   x <- x + Δt v
+/// with Δt_0 = the stage's timestep_fs, Δt_max = 10 Δt_0, Δt_min = 0.02 Δt_0. The velocities are
+/// the minimizer's (their "temperature" in the thermo output is not a physical one); the energy
+/// decreases towards a local minimum of the potential energy. The conserved-energy column is
+/// meaningless during the stage (extended energy 0).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "integrate_cpu.hpp"
+#include "integrators_impl.hpp"
+
+namespace vitrum::md::detail {
+namespace {
+
+class Fire final : public Integrator {
+ public:
+  explicit Fire(const IntegratorParams& p) : p_(p), dt_(p.dt) {}
+
+  void begin(MdSystem& sys, const StepContext&) override {
+    std::fill(sys.velocities.begin(), sys.velocities.end(), Vec3{0, 0, 0});
+  }
+
+  void first_half(MdSystem& sys, const StepContext&) override {
+    const int n = sys.size();
+    double sums[3] = {0.0, 0.0, 0.0};  // F·v, |v|², |F|²
+    for (int i = 0; i < n; ++i) {
+      sums[0] += dot(sys.forces[i], sys.velocities[i]);
+      sums[1] += dot(sys.velocities[i], sys.velocities[i]);
+      sums[2] += dot(sys.forces[i], sys.forces[i]);
+    }
+    sys.comm.sum(sums, 3);
+    if (sums[0] > 0.0) {
+      if (++n_positive_ > kDelay) {
+        dt_ = std::min(dt_ * 1.1, 10.0 * p_.dt);
+        alpha_ *= 0.99;
+      }
+    } else {
+      n_positive_ = 0;
+      dt_ = std::max(dt_ * 0.5, 0.02 * p_.dt);
+      alpha_ = kAlpha0;
+      cpu::drift_all(sys, -0.5 * dt_);
+      std::fill(sys.velocities.begin(), sys.velocities.end(), Vec3{0, 0, 0});
+    }
+    cpu::kick_all(sys, dt_);
+    double vv = 0.0;
+    for (int i = 0; i < n; ++i) vv += dot(sys.velocities[i], sys.velocities[i]);
+    vv = sys.comm.sum(vv);
+    if (sums[2] > 0.0) {
+      const double mix = alpha_ * std::sqrt(vv / sums[2]);
+      for (int i = 0; i < n; ++i) {
+        sys.velocities[i] = (1.0 - alpha_) * sys.velocities[i] + mix * sys.forces[i];
+      }
+    }
+    cpu::drift_all(sys, dt_);
+  }
+  void second_half(MdSystem&, const StepContext&) override {}
+  double extended_energy(const MdSystem&) const override { return 0.0; }
+  double timestep() const override { return p_.dt; }
+  std::string describe() const override {
+    return fmt::format("FIRE 2.0 energy minimization at fixed cell, dt {} fs (max {} fs)", p_.dt,
+                       10 * p_.dt);
+  }
+  IntegratorState save_state() const override {
+    return {{"fire", {dt_, alpha_, static_cast<double>(n_positive_)}}};
+  }
+  void load_state(const IntegratorState& s) override {
+    const auto& v = state_entry(s, "fire", 3, "minimize_fire");
+    dt_ = v[0];
+    alpha_ = v[1];
+    n_positive_ = static_cast<int>(v[2]);
+  }
+
+ private:
+  static constexpr int kDelay = 5;
+  static constexpr double kAlpha0 = 0.25;
+  IntegratorParams p_;
+  double dt_;
+  double alpha_ = kAlpha0;
+  int n_positive_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Integrator> make_minimize_fire(const IntegratorParams& p, const MdSystem&) {
+  return std::make_unique<Fire>(p);
+}
+
+}  // namespace vitrum::md::detail
