@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Slurm harness: a private one-node Slurm cluster (munged, slurmctld, slurmd) in a
 # directory of its own. Nothing outside that directory is written or read (no /etc/slurm, no
 # /etc/munge, no system services); clients find it through SLURM_CONF.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the Slurm harness: small campaigns made from the shipped configs/sio2_quench.toml
 # (melt–quench of amorphous SiO2 with the BKS teacher), scaled down so that a job runs seconds.
 #

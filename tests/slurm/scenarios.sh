@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2034,SC2015  # the harness defines work, src, jobs, REF_PID
 # Sourced by tests/slurm/harness.sh: the scenarios, each a submit_NAME (writes its configs,
 # submits its jobs, starts its uninterrupted reference runs) and a check_NAME (waits for the jobs
 # and asserts on what they left). They use the harness's $work, $jobs, $src, fail, pass,
