@@ -13,7 +13,7 @@
 # installed (as the harness).
 set -uo pipefail
 if [ $# -ne 2 ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 fi
 vitrum=$1
@@ -22,20 +22,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vitrum-slurm-broken.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# damage NAME SED_EXPRESSION PATTERN: a copy of the job scripts with the job script edited; the
-# edit must have removed PATTERN (so that a change of the script cannot make this test vacuous).
+# damage NAME SED_EXPRESSION TEXT: a copy of the job scripts with the job script edited; the
+# edit must have removed TEXT (so that a change of the script cannot make this test vacuous).
 damage() {
   mkdir -p "$tmp/$1"
   cp "$src"/scripts/slurm/* "$tmp/$1/"
   sed -i "$2" "$tmp/$1/vitrum-job.sbatch"
-  if grep -q -- "$3" "$tmp/$1/vitrum-job.sbatch" || cmp -s "$tmp/$1/vitrum-job.sbatch" \
+  if grep -qF -- "$3" "$tmp/$1/vitrum-job.sbatch" || cmp -s "$tmp/$1/vitrum-job.sbatch" \
     "$src/scripts/slurm/vitrum-job.sbatch"; then
     echo "could not remove '$3' from the job script: update $0" >&2
     exit 1
   fi
 }
-damage nosignal '/^#SBATCH --signal=/d' '^#SBATCH --signal='
-damage norequeue 's/scontrol requeue "${SLURM_JOB_ID}"/true/' 'scontrol requeue'
+# shellcheck disable=SC2016  # the job script's text, not this script's variables
+damage nosignal '/^#SBATCH --signal=/d' '#SBATCH --signal='
+# shellcheck disable=SC2016
+damage norequeue 's/scontrol requeue "${SLURM_JOB_ID}"/true/' 'scontrol requeue "${SLURM_JOB_ID}"'
 
 for v in nosignal norequeue; do
   VITRUM_SLURM_SCRIPTS=$tmp/$v bash "$here/harness.sh" "$vitrum" "$src" timelimit \

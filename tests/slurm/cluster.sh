@@ -111,7 +111,14 @@ CONF
 cluster_stop() {
   [ -n "${CLUSTER_DIR:-}" ] || return 0
   local d=$CLUSTER_DIR f pid k
-  [ -n "${SLURM_CONF:-}" ] && scancel --quiet --user="$(id -un)" 2>/dev/null
+  if [ -n "${SLURM_CONF:-}" ]; then
+    # Cancel what still runs and let slurmd end the job steps before it stops itself.
+    scancel --quiet --user="$(id -un)" 2>/dev/null
+    for ((k = 0; k < 40; ++k)); do
+      [ -z "$(squeue -h -t running,completing -o %i 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+  fi
   for f in "$d/slurmd.pid" "$d/slurmctld.pid" "$d/munge/munged.pid"; do
     [ -s "$f" ] || continue
     pid=$(cat "$f")

@@ -28,10 +28,11 @@
 # with the same files: tests/slurm/broken_script.sh runs damaged copies). The copy that runs has
 # its `#SBATCH --signal` lead shortened to 20 s to fit the 1-minute limit. Exit status 0: every
 # scenario passed; 1: a scenario failed (FAIL lines say which and why); 77: Slurm or munge is not
-# installed (scripts/setup.sh installs them). VITRUM_SLURM_KEEP=1 keeps the working directory.
+# installed (scripts/setup.sh installs them). VITRUM_SLURM_KEEP=1 keeps the working directory;
+# VITRUM_SLURM_TIMEOUT (default 900 s) bounds the whole run.
 set -uo pipefail
 if [ $# -lt 2 ]; then
-  sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 fi
 VITRUM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -58,6 +59,10 @@ source "$here/scenarios.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/vitrum-slurm.XXXXXX")
 declare -A REF_PID=()
 cleanup() {
+  if [ -n "${watchdog:-}" ]; then
+    pkill -P "$watchdog" 2>/dev/null
+    kill "$watchdog" 2>/dev/null
+  fi
   cluster_stop
   local p
   for p in "${REF_PID[@]}"; do kill "$p" 2>/dev/null; done
@@ -65,6 +70,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# A deadline of its own, below ctest's TIMEOUT, so that the cleanup runs even then.
+(
+  sleep "${VITRUM_SLURM_TIMEOUT:-900}"
+  echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-900} s" >&2
+  kill -TERM $$
+) &
+watchdog=$!
 
 export VITRUM OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Ranks of an oversubscribed node give their core away while they wait.
