@@ -29,7 +29,7 @@
 # its `#SBATCH --signal` lead shortened to 20 s to fit the 1-minute limit. Exit status 0: every
 # scenario passed; 1: a scenario failed (FAIL lines say which and why); 77: Slurm or munge is not
 # installed (scripts/setup.sh installs them). VITRUM_SLURM_KEEP=1 keeps the working directory;
-# VITRUM_SLURM_TIMEOUT (default 900 s) bounds the whole run.
+# VITRUM_SLURM_TIMEOUT (default 1100 s) bounds the whole run.
 set -uo pipefail
 if [ $# -lt 2 ]; then
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
@@ -72,8 +72,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 # A deadline of its own, below ctest's TIMEOUT, so that the cleanup runs even then.
 (
-  sleep "${VITRUM_SLURM_TIMEOUT:-900}"
-  echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-900} s" >&2
+  sleep "${VITRUM_SLURM_TIMEOUT:-1100}"
+  echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-1100} s" >&2
   kill -TERM $$
 ) &
 watchdog=$!
