@@ -72,9 +72,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 # A deadline of its own, below ctest's TIMEOUT, so that the cleanup runs even then.
 (
-  sleep "${VITRUM_SLURM_TIMEOUT:-1100}"
-  echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-1100} s" >&2
-  kill -TERM $$
+  sleep "${VITRUM_SLURM_TIMEOUT:-1100}" &&
+    echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-1100} s" >&2 &&
+    kill -TERM $$
 ) &
 watchdog=$!
 
