@@ -59,10 +59,8 @@ source "$here/scenarios.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/vitrum-slurm.XXXXXX")
 declare -A REF_PID=()
 cleanup() {
-  if [ -n "${watchdog:-}" ]; then
-    pkill -P "$watchdog" 2>/dev/null
-    kill "$watchdog" 2>/dev/null
-  fi
+  trap '' INT TERM # the daemons must be stopped whatever comes
+  [ -n "${watchdog:-}" ] && kill "$watchdog" 2>/dev/null
   cluster_stop
   local p
   for p in "${REF_PID[@]}"; do kill "$p" 2>/dev/null; done
@@ -72,8 +70,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 # A deadline of its own, below ctest's TIMEOUT, so that the cleanup runs even then.
 (
-  sleep "${VITRUM_SLURM_TIMEOUT:-1100}" &&
-    echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-1100} s" >&2 &&
+  trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  sleep "${VITRUM_SLURM_TIMEOUT:-1100}" &
+  nap=$!
+  wait "$nap" && echo "FAIL: the harness ran out of its ${VITRUM_SLURM_TIMEOUT:-1100} s" >&2 &&
     kill -TERM $$
 ) &
 watchdog=$!
