@@ -20,13 +20,13 @@ using namespace vitrum::nnp;
 
 namespace {
 
-struct Setup {
+struct TeamSetup {
   GhostShell shell;
   NeighborList list;
   std::vector<int> elem;
   std::vector<double> z, ang;
   TeamInputs in;
-  Setup(const Potential& pot, const Structure& s) {
+  TeamSetup(const Potential& pot, const Structure& s) {
     shell = build_ghost_shell(s.box, s.positions, s.species, pot.cutoff());
     list = build_neighbor_list(shell, pot.cutoff(), 0.0);
     elem = element_indices(pot, shell);
@@ -181,7 +181,7 @@ TEST(TeamMapping, GatherStagesEveryNeighborOnce) {
   const auto pot = Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
       read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
-  Setup st(pot, s);
+  TeamSetup st(pot, s);
   const SfPlanView p = pot.plan().view();
   int odd = 0, even = 0;
   for (int team : {1, 8, 32})
@@ -222,7 +222,7 @@ TEST(TeamMapping, GradientIsIndependentOfTeamSize) {
   const auto pot = Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
       read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
-  Setup st(pot, s);
+  TeamSetup st(pot, s);
   const SfPlanView p = pot.plan().view();
   const int nsf = *std::max_element(p.elem_n_sf, p.elem_n_sf + p.n_elements);
   std::vector<double> w(nsf);
