@@ -154,8 +154,9 @@ int main(int argc, char** argv) {
     else
       std::printf(" %14s\n", "-");
   }
-  std::printf("(n2p2: %s; 'vs' columns are speed-ups, >1 is faster; 'vs legacy': the team "
-              "kernels against the thread-per-atom ones, same run)\n",
-              "255 us/atom at 1080 atoms, 290 us/atom at 8640 atoms, one core, quoted");
+  std::printf(
+      "(n2p2: %s; 'vs' columns are speed-ups, >1 is faster; 'vs legacy': the team "
+      "kernels against the thread-per-atom ones, same run)\n",
+      "255 us/atom at 1080 atoms, 290 us/atom at 8640 atoms, one core, quoted");
   return 0;
 }

@@ -250,8 +250,8 @@ __device__ TeamStage<T> warp_stage(const TeamLaunch& t, int ne, int nslots, bool
 }
 
 template <typename T>
-__global__ void team_sf_kernel(SfPlanView p, TeamInputs in, Layout L, int c0, int c1,
-                               TeamLaunch t, T* G, double* dmin) {
+__global__ void team_sf_kernel(SfPlanView p, TeamInputs in, Layout L, int c0, int c1, TeamLaunch t,
+                               T* G, double* dmin) {
   const int i = c0 + blockIdx.x * t.warps + static_cast<int>(threadIdx.x >> 5);
   if (i >= c1) return;  // whole warps leave together
   TeamStage<T> s = warp_stage<T>(t, p.n_elements, p.max_slots, false);
@@ -427,7 +427,7 @@ class CudaBackend final : public EvaluatorBackend {
     VITRUM_CUDA_CHECK(
         cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int), cudaMemcpyDeviceToHost));
     const TeamInputs in{positions, nl_.offsets(), nl_.neighbors(), elem_.data(),
-                        z_.data(),  inv_length_,   ang_rmax_.data()};
+                        z_.data(), inv_length_,   ang_rmax_.data()};
     g_.resize(std::max(1L, g_off[ne]));
     dedg_.resize(std::max(1L, g_off[ne]));
     dmin_.resize(std::max(1, n));

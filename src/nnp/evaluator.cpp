@@ -1,8 +1,6 @@
 // The dispatch point of the NNP evaluation: sizing, the ghost/neighbor set-up for whole
 // structures, input checks, and the single backend switch.
 #include <cmath>
-#include <cstdlib>
-#include <string>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/structure_io.hpp"
@@ -28,19 +26,6 @@ std::vector<int> element_indices(const Potential& pot, const GhostShell& shell) 
     }
   }
   return elem;
-}
-
-NnpKernels nnp_kernels_from_env() {
-  const char* v = std::getenv("VITRUM_NNP_KERNELS");
-  if (v == nullptr || std::string(v).empty() || std::string(v) == "team") return NnpKernels::Team;
-  if (std::string(v) == "legacy") return NnpKernels::Legacy;
-  fail("environment variable VITRUM_NNP_KERNELS is '{}': expected 'team' (the default, a warp "
-       "per atom) or 'legacy' (a thread per atom)",
-       v);
-}
-
-const char* to_string(NnpKernels k) {
-  return k == NnpKernels::Team ? "team" : "legacy";
 }
 
 Evaluator::Evaluator(const Potential& potential, EvalOptions options)

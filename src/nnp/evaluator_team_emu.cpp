@@ -53,8 +53,12 @@ class TeamEmulatorBackend final : public EvaluatorBackend {
     const int n = shell.n_local, ne = pot_.n_elements();
     const std::vector<int> elem = element_indices(pot_, shell);
     const std::vector<double> z(shell.species.begin(), shell.species.end());
-    const TeamInputs in{shell.positions.data(), list.offsets.data(), list.neighbors.data(),
-                        elem.data(),            z.data(),            inv_length_,
+    const TeamInputs in{shell.positions.data(),
+                        list.offsets.data(),
+                        list.neighbors.data(),
+                        elem.data(),
+                        z.data(),
+                        inv_length_,
                         ang_rmax_.data()};
     std::vector<int> row(n), count(ne, 0);
     for (int i = 0; i < n; ++i) row[i] = count[elem[i]]++;
@@ -121,8 +125,8 @@ class TeamEmulatorBackend final : public EvaluatorBackend {
     transpose(list, shell.size(), toff, tent);
     std::vector<Vec3> f(shell.size());
     for (int j = 0; j < shell.size(); ++j)
-      f[j] = gather_target_force(j, toff.data(), tent.data(), list.offsets.data(), 0, n, 0,
-                                 entries, grad.data(), Vec3{0, 0, 0});
+      f[j] = gather_target_force(j, toff.data(), tent.data(), list.offsets.data(), 0, n, 0, entries,
+                                 grad.data(), Vec3{0, 0, 0});
     for (int i = 0; i < n; ++i) res.forces[i] = f[i];
     if (shell.fold_ghosts) {
       for (int q = n; q < shell.size(); ++q) res.forces[shell.owner[q]] += f[q];
@@ -155,8 +159,8 @@ class TeamEmulatorBackend final : public EvaluatorBackend {
 }  // namespace
 
 std::unique_ptr<EvaluatorBackend> make_team_emulator_backend(const Potential& pot,
-                                                             Precision precision,
-                                                             double inv_length, int team_size) {
+                                                             Precision precision, double inv_length,
+                                                             int team_size) {
   if (precision == Precision::Mixed)
     return std::make_unique<TeamEmulatorBackend<float>>(pot, inv_length, team_size);
   return std::make_unique<TeamEmulatorBackend<double>>(pot, inv_length, team_size);

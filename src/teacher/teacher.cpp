@@ -377,6 +377,10 @@ class TeacherForceField final : public md::ForceField {
 
 }  // namespace
 
+TeacherTables compile_teacher_tables(const TeacherParams& params) {
+  return compile(params);
+}
+
 double TeacherParams::cutoff() const {
   double c = coulomb_cutoff;
   for (const auto& pp : pairs) {

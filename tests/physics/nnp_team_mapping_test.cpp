@@ -32,16 +32,19 @@ struct TeamSetup {
     elem = element_indices(pot, shell);
     z.assign(shell.species.begin(), shell.species.end());
     ang = angular_rmax(pot.plan().view());
-    in = TeamInputs{shell.positions.data(), list.offsets.data(), list.neighbors.data(),
-                    elem.data(),            z.data(),            1.0,
+    in = TeamInputs{shell.positions.data(),
+                    list.offsets.data(),
+                    list.neighbors.data(),
+                    elem.data(),
+                    z.data(),
+                    1.0,
                     ang.data()};
   }
 };
 
 template <typename T>
 TeamStage<T> make_stage(const SfPlanView& p, int cap, bool grad, std::vector<double>& buf) {
-  buf.assign(team_stage_bytes(sizeof(T), std::max(1, cap), p.n_elements, p.max_slots, grad) / 8 +
-                 1,
+  buf.assign(team_stage_bytes(sizeof(T), std::max(1, cap), p.n_elements, p.max_slots, grad) / 8 + 1,
              0.0);
   return carve_stage<T>(buf.data(), std::max(1, cap), p.n_elements, p.max_slots, grad);
 }
@@ -77,8 +80,9 @@ TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
         }
       frel = std::max(frel, dmax / fmax);
     }
-    std::printf("[ %s ] team of %d, %zu structure(s): energy rel. dev. %.3e, force dev./max|F| %.3e\n",
-                c.name.c_str(), team, count, erel, frel);
+    std::printf(
+        "[ %s ] team of %d, %zu structure(s): energy rel. dev. %.3e, force dev./max|F| %.3e\n",
+        c.name.c_str(), team, count, erel, frel);
     EXPECT_LT(erel, 1e-10) << "team size " << team;
     if (c.has_forces) EXPECT_LT(frel, 1e-8) << "team size " << team;
   }

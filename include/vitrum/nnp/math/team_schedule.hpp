@@ -34,7 +34,7 @@ VITRUM_HD int block_pairs(bool same, int na, int nb) {
 /// The p-th pair (u < v) of the triangle of n items, p in [0, n(n-1)/2): row v, column u.
 VITRUM_HD PairIndex triangle_pair(int p) {
   int v = static_cast<int>((1.0 + sqrt(1.0 + 8.0 * static_cast<double>(p))) * 0.5);
-  while (v * (v - 1) / 2 > p) --v;       // guards the floating-point root
+  while (v * (v - 1) / 2 > p) --v;  // guards the floating-point root
   while ((v + 1) * v / 2 <= p) ++v;
   return {p - v * (v - 1) / 2, v, true};
 }

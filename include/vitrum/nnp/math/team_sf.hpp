@@ -39,13 +39,13 @@ constexpr int kTeamTerms = 8;
 
 /// What the team reads for centre atom i (host or device pointers).
 struct TeamInputs {
-  const Vec3* pos;          ///< positions of locals and ghosts, caller units
-  const int* off;           ///< neighbor list offsets, n_local + 1
-  const int* nbr;           ///< neighbor list entries
-  const int* elem;          ///< element index per shell entry
-  const double* z;          ///< atomic number per shell entry
-  double inv_length;        ///< caller length -> potential length
-  const double* ang_rmax;   ///< [e] largest cutoff of the element's angular SFs (0: none)
+  const Vec3* pos;         ///< positions of locals and ghosts, caller units
+  const int* off;          ///< neighbor list offsets, n_local + 1
+  const int* nbr;          ///< neighbor list entries
+  const int* elem;         ///< element index per shell entry
+  const double* z;         ///< atomic number per shell entry
+  double inv_length;       ///< caller length -> potential length
+  const double* ang_rmax;  ///< [e] largest cutoff of the element's angular SFs (0: none)
 };
 
 /// Staging area of one team, capacity `cap` neighbors (shared memory on the GPU).
@@ -53,10 +53,10 @@ template <typename T>
 struct TeamStage {
   int cap;
   T *dx, *dy, *dz, *r, *z;
-  T *val, *der;            ///< slot cache: [slot * cap + n]
-  T *gx, *gy, *gz, *sr;    ///< gradient pass: vector and radial-scalar accumulators
+  T *val, *der;          ///< slot cache: [slot * cap + n]
+  T *gx, *gy, *gz, *sr;  ///< gradient pass: vector and radial-scalar accumulators
   int *elem, *entry, *aidx;
-  int *eb, *ab, *fill;     ///< n_elements + 1 each
+  int *eb, *ab, *fill;  ///< n_elements + 1 each
 };
 
 /// Bytes of one team's staging area: the same carving on host and device.
@@ -363,8 +363,8 @@ VITRUM_HD void pair_terms_value(const SfPlanView& p, const PairGroup& g, int t0,
 
 /// Angular SFs: per element-pair group, kTeamTerms SFs at a time, lanes over the group's pairs.
 template <typename T, typename Team>
-VITRUM_HD void team_angular_sf(const Team& team, const SfPlanView& p, int e,
-                               const TeamStage<T>& s, T* G) {
+VITRUM_HD void team_angular_sf(const Team& team, const SfPlanView& p, int e, const TeamStage<T>& s,
+                               T* G) {
   const int ne = p.n_elements, s0 = p.slot_begin[e];
   for (int a = 0; a < ne; ++a)
     for (int b = a; b < ne; ++b) {
@@ -386,8 +386,7 @@ VITRUM_HD void team_angular_sf(const Team& team, const SfPlanView& p, int e,
           for (int k = 0; k < kTeamTerms; ++k) acc_l[k] = T(0);
           for (int q = l; q < np; q += team.size) {
             const PairIndex pi = block_pair(same, q, nb);
-            pair_terms_value<T>(p, g, t0, cnt, s0, s, s.aidx[ja + pi.u], s.aidx[kb + pi.v],
-                                acc_l);
+            pair_terms_value<T>(p, g, t0, cnt, s0, s, s.aidx[ja + pi.u], s.aidx[kb + pi.v], acc_l);
           }
           VITRUM_UNROLL
           for (int k = 0; k < kTeamTerms; ++k) acc[k][l] = acc_l[k];

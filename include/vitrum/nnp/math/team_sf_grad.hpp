@@ -92,8 +92,8 @@ VITRUM_HD void team_radial_gradient(const Team& team, const SfPlanView& p, int e
 
 /// Angular part: per group, conflict-free rounds, lanes split each round.
 template <typename T, typename Team>
-VITRUM_HD void team_angular_gradient(const Team& team, const SfPlanView& p, int e,
-                                     TeamStage<T>& s, const T* w) {
+VITRUM_HD void team_angular_gradient(const Team& team, const SfPlanView& p, int e, TeamStage<T>& s,
+                                     const T* w) {
   const int ne = p.n_elements, s0 = p.slot_begin[e];
   for (int a = 0; a < ne; ++a)
     for (int b = a; b < ne; ++b) {
