@@ -88,6 +88,33 @@ TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
   }
 }
 
+// Mixed precision through the same lane mapping: the error against n2p2 is measured and printed
+// (first structure), with the bounds of the CPU path's mixed mode.
+TEST_P(TeamReference, EmulatedWarpKernelsMixedPrecisionError) {
+  const auto& c = GetParam();
+  const auto pot = Potential::load_n2p2(c.potential);
+  const Structure ref = read_structures(c.reference).front();
+  auto backend = make_team_emulator_backend(pot, Precision::Mixed, 1.0, 32);
+  const GhostShell shell = build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
+  const NeighborList list = build_neighbor_list(shell, pot.cutoff(), 0.0);
+  EvalResult r;
+  backend->compute(shell, list, c.has_forces, r);
+  const double erel = std::abs(r.energy - ref.energy) / std::abs(ref.energy);
+  double fmax = 0, dmax = 0;
+  if (c.has_forces)
+    for (size_t i = 0; i < ref.size(); ++i)
+      for (int a = 0; a < 3; ++a) {
+        fmax = std::max(fmax, std::abs(ref.forces[i][a]));
+        dmax = std::max(dmax, std::abs(r.forces[i][a] - ref.forces[i][a]));
+      }
+  std::printf("[ %s ] team of 32, mixed precision: energy rel. dev. %.3e, force dev./max|F| %.3e\n",
+              c.name.c_str(), erel, c.has_forces ? dmax / fmax : 0.0);
+  const bool trained = c.name.rfind("synth_", 0) != 0 && c.name.rfind("LJ_", 0) != 0;
+  if (trained) EXPECT_LT(erel, 1e-6);
+  EXPECT_GT(erel, 0.0);  // it really ran in float
+  if (c.has_forces) EXPECT_LT(dmax / fmax, trained ? 1e-3 : 1e-2);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllShipped, TeamReference,
                          ::testing::ValuesIn(vitrum::test::reference_cases()),
                          [](const auto& info) {
