@@ -5,10 +5,11 @@
 /// stored), contracted with dE_i/dG on the fly.
 ///
 ///  - radial terms: lanes over neighbors, each lane owns its neighbor's scalar dE/dr_n;
-///  - angular terms: per element-pair group, the pairs in conflict-free rounds
-///    (team_schedule.hpp): within a round no neighbor appears twice, so the lanes add each pair's
-///    contribution to both of its neighbors in the staging area without atomics, and the rounds
-///    run in order: the result does not depend on the team size;
+///  - angular terms: the pairs in conflict-free rounds (team_schedule.hpp): within a round no
+///    neighbor appears twice, so the lanes add each pair's contribution to both of its neighbors
+///    in the staging area without atomics, and the rounds run in order: the result does not
+///    depend on the team size. The one-element blocks of all elements share their rounds (they
+///    touch disjoint neighbors), then each two-element block runs its own;
 ///  - per neighbor, dE_i/dr_j is written to the neighbor-list entry (i, j); forces are then
 ///    gathered through the transposed list in a fixed order (gather_target_force), and the
 ///    per-atom virial is a butterfly sum.
@@ -90,23 +91,62 @@ VITRUM_HD void team_radial_gradient(const Team& team, const SfPlanView& p, int e
   });
 }
 
-/// Angular part: per group, conflict-free rounds, lanes split each round.
+/// Round r of the diagonal (one-element) blocks of every element together: those blocks touch
+/// disjoint neighbor sets, so their pairs share one conflict-free step (more busy lanes than one
+/// block's round). Lanes take the flat slot index over the blocks, in element order.
+template <typename T, typename Team>
+VITRUM_HD void team_diagonal_round(const Team& team, const SfPlanView& p, int e, int r,
+                                   TeamStage<T>& s, const T* w) {
+  const int ne = p.n_elements, s0 = p.slot_begin[e];
+  int total = 0;
+  for (int x = 0; x < ne; ++x) {
+    const PairGroup g = p.groups[(e * ne + x) * ne + x];
+    const RoundShape rs = round_shape(true, s.ab[x + 1] - s.ab[x], 0);
+    if (g.term_begin != g.term_end && r < rs.rounds) total += rs.per_round;
+  }
+  if (total == 0) return;
+  team.each([&](int l) {
+    for (int f = l; f < total; f += team.size) {
+      int x = 0, first = 0;  // the block of flat slot f
+      for (; x < ne; ++x) {
+        const PairGroup g = p.groups[(e * ne + x) * ne + x];
+        const RoundShape rs = round_shape(true, s.ab[x + 1] - s.ab[x], 0);
+        if (g.term_begin == g.term_end || r >= rs.rounds) continue;
+        if (f < first + rs.per_round) break;
+        first += rs.per_round;
+      }
+      const int ja = s.ab[x], na = s.ab[x + 1] - ja;
+      const PairIndex pi = round_pair(true, na, na, r, f - first);
+      if (pi.valid)
+        pair_gradient<T>(p, p.groups[(e * ne + x) * ne + x], s0, s, w, s.aidx[ja + pi.u],
+                         s.aidx[ja + pi.v]);
+    }
+  });
+}
+
+/// Angular part: conflict-free rounds, lanes split each round; the diagonal blocks of all
+/// elements round by round together, then each two-element block.
 template <typename T, typename Team>
 VITRUM_HD void team_angular_gradient(const Team& team, const SfPlanView& p, int e, TeamStage<T>& s,
                                      const T* w) {
   const int ne = p.n_elements, s0 = p.slot_begin[e];
+  int rounds = 0;
+  for (int x = 0; x < ne; ++x) {
+    const RoundShape rs = round_shape(true, s.ab[x + 1] - s.ab[x], 0);
+    rounds = rs.rounds > rounds ? rs.rounds : rounds;
+  }
+  for (int r = 0; r < rounds; ++r) team_diagonal_round<T>(team, p, e, r, s, w);
   for (int a = 0; a < ne; ++a)
-    for (int b = a; b < ne; ++b) {
+    for (int b = a + 1; b < ne; ++b) {
       const PairGroup g = p.groups[(e * ne + a) * ne + b];
       if (g.term_begin == g.term_end) continue;
-      const bool same = a == b;
       const int ja = s.ab[a], na = s.ab[a + 1] - ja, kb = s.ab[b], nb = s.ab[b + 1] - kb;
-      const RoundShape rs = round_shape(same, na, nb);
+      const RoundShape rs = round_shape(false, na, nb);
       for (int r = 0; r < rs.rounds; ++r)
         team.each([&](int l) {
           for (int slot = l; slot < rs.per_round; slot += team.size) {
-            const PairIndex pi = round_pair(same, na, nb, r, slot);
-            if (pi.valid) pair_gradient<T>(p, g, s0, s, w, s.aidx[ja + pi.u], s.aidx[kb + pi.v]);
+            const PairIndex pi = round_pair(false, na, nb, r, slot);
+            pair_gradient<T>(p, g, s0, s, w, s.aidx[ja + pi.u], s.aidx[kb + pi.v]);
           }
         });
     }
