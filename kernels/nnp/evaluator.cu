@@ -14,11 +14,11 @@
 
 #include "core/device_array.cuh"
 #include "neighbor/neighbor_list.cuh"
+#include "nnp/team_kernels.cuh"
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/activation.hpp"
 #include "vitrum/nnp/math/scaling.hpp"
-#include "vitrum/nnp/math/team_sf_grad.hpp"
 
 namespace vitrum::nnp {
 
@@ -234,68 +234,6 @@ __global__ void gather_kernel(int n_total, const int* toff, const int* tentries,
   f[j] = gather_target_force(j, toff, tentries, off, c0, c1, base, end, grad, f[j]);
 }
 
-// ---- team (warp per centre atom) kernels: thin shells around team_sf.hpp / team_sf_grad.hpp
-
-struct TeamLaunch {
-  int cap;           ///< staged neighbors per warp (the chunk's longest list)
-  long stage_bytes;  ///< shared memory per warp
-  int warps;         ///< warps per block
-};
-
-template <typename T>
-__device__ TeamStage<T> warp_stage(const TeamLaunch& t, int ne, int nslots, bool grad) {
-  extern __shared__ double team_smem[];
-  auto* base = reinterpret_cast<unsigned char*>(team_smem) + (threadIdx.x >> 5) * t.stage_bytes;
-  return carve_stage<T>(base, t.cap, ne, nslots, grad);
-}
-
-template <typename T>
-__global__ void team_sf_kernel(SfPlanView p, TeamInputs in, Layout L, int c0, int c1, TeamLaunch t,
-                               T* G, double* dmin) {
-  const int i = c0 + blockIdx.x * t.warps + static_cast<int>(threadIdx.x >> 5);
-  if (i >= c1) return;  // whole warps leave together
-  TeamStage<T> s = warp_stage<T>(t, p.n_elements, p.max_slots, false);
-  const int e = L.elem[i];
-  team_atom_sf<T>(WarpTeam{static_cast<int>(threadIdx.x & 31)}, p, in, i, s,
-                  G + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e], dmin + i);
-}
-
-template <typename T>
-__global__ void team_gradient_kernel(SfPlanView p, TeamInputs in, Layout L, int c0, int c1,
-                                     long base, TeamLaunch t, const T* dEdG, Vec3* grad,
-                                     double* virial) {
-  const int i = c0 + blockIdx.x * t.warps + static_cast<int>(threadIdx.x >> 5);
-  if (i >= c1) return;
-  TeamStage<T> s = warp_stage<T>(t, p.n_elements, p.max_slots, true);
-  const int e = L.elem[i];
-  team_atom_gradient<T>(WarpTeam{static_cast<int>(threadIdx.x & 31)}, p, in, i, s,
-                        dEdG + L.g_off[e] + (long)L.row[i] * p.elem_n_sf[e], grad, base,
-                        virial + 9L * i);
-}
-
-// Column sums of an n x 9 row-major array in a fixed order: block b sums rows b*256 + t,
-// strided by the grid, then a shared-memory tree; out[9 b + x]. Run twice (grid, then one block)
-// for the total: deterministic for a fixed grid size.
-constexpr int kReduceThreads = 256;
-constexpr int kReduceBlocks = 120;
-__global__ void virial_reduce_kernel(long n, const double* v, double* out) {
-  __shared__ double buf[kReduceThreads];
-  for (int x = 0; x < 9; ++x) {
-    double acc = 0;
-    for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < n;
-         i += (long)gridDim.x * blockDim.x)
-      acc += v[9 * i + x];
-    buf[threadIdx.x] = acc;
-    __syncthreads();
-    for (int o = blockDim.x / 2; o > 0; o /= 2) {
-      if ((int)threadIdx.x < o) buf[threadIdx.x] += buf[threadIdx.x + o];
-      __syncthreads();
-    }
-    if (threadIdx.x == 0) out[9L * blockIdx.x + x] = buf[0];
-    __syncthreads();
-  }
-}
-
 template <typename T>
 class CudaBackend final : public EvaluatorBackend {
  public:
@@ -438,7 +376,7 @@ class CudaBackend final : public EvaluatorBackend {
       TeamLaunch t{};
       if (use_team(off, c0, c1, false, t)) {
         team_sf_kernel<T><<<team_blocks(c1 - c0, t), 32 * t.warps, t.warps * t.stage_bytes>>>(
-            plan_, in, L, c0, c1, t, g_.data(), dmin_.data());
+            plan_, in, TeamRows{L.elem, L.row, L.g_off}, c0, c1, t, g_.data(), dmin_.data());
         VITRUM_CUDA_CHECK(cudaGetLastError());
         return;
       }
@@ -507,7 +445,8 @@ class CudaBackend final : public EvaluatorBackend {
       TeamLaunch t{};
       if (use_team(off, c0, c1, true, t)) {
         team_gradient_kernel<T><<<team_blocks(c1 - c0, t), 32 * t.warps, t.warps * t.stage_bytes>>>(
-            plan_, in, L, c0, c1, base, t, dedg_.data(), grad_.data(), virial_.data());
+            plan_, in, TeamRows{L.elem, L.row, L.g_off}, c0, c1, base, t, dedg_.data(),
+            grad_.data(), virial_.data());
       } else {
         reserve_scratch(entries, c1 - c0);
         gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(

@@ -20,6 +20,8 @@
 /// formulas those of symmetry_function.hpp / cutoff.hpp.
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "vitrum/core/vec3.hpp"
 #include "vitrum/nnp/math/symmetry_function.hpp"
