@@ -3,12 +3,15 @@
 // 1080 and 8640 atoms (the shipped 1080-atom box replicated 2x2x2) and, on a GPU, ~1M atoms
 // (replicated 10x10x9). Prints a table with the ratio to n2p2 (255 / 290 us/atom on one core of
 // this machine type, quoted in ../shared/reference/n2p2/README.md) and to the one-thread CPU
-// double-precision baseline measured in the same run, plus the backend's memory per atom.
+// double-precision baseline measured in the same run, plus the backend's memory per atom. On a
+// GPU, the CUDA rows run twice: with the team kernels (a warp per atom, the default) and with the
+// legacy ones (a thread per atom, VITRUM_NNP_KERNELS=legacy), and the table prints their ratio.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <omp.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -43,7 +46,8 @@ Structure water_box(int nx, int ny, int nz) {
   return big;
 }
 
-void run(benchmark::State& state, Backend backend, Precision prec, int reps) {
+void run(benchmark::State& state, Backend backend, Precision prec, int reps,
+         const char* kernels = "team") {
   const int threads = static_cast<int>(state.range(0));
   if (backend == Backend::Cpu) omp_set_num_threads(threads);
   const auto& pot = water_potential();
@@ -59,7 +63,9 @@ void run(benchmark::State& state, Backend backend, Precision prec, int reps) {
   const double rc = pot.cutoff();
   const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
   const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  setenv("VITRUM_NNP_KERNELS", kernels, 1);  // read when the CUDA backend is made
   nnp::Evaluator ev(pot, {backend, prec, true});
+  unsetenv("VITRUM_NNP_KERNELS");
   nnp::EvalResult r;
   ev.compute(shell, list, r);  // warm-up: buffers allocated once
   for (auto _ : state) {
@@ -111,20 +117,23 @@ int main(int argc, char** argv) {
   if (cuda_device_count() > 0)
     for (Precision prec : {Precision::Double, Precision::Mixed})
       for (int reps : {1, 8, 900})
-        benchmark::RegisterBenchmark(
-            fmt::format("cuda/{}/{}atoms", to_string(prec), 1080 * reps).c_str(),
-            [=](benchmark::State& st) { run(st, Backend::Cuda, prec, reps); })
-            ->Arg(1)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+        for (const char* kernels : {"team", "legacy"})
+          benchmark::RegisterBenchmark(
+              fmt::format("cuda{}/{}/{}atoms", std::string(kernels) == "team" ? "" : "-legacy",
+                          to_string(prec), 1080 * reps)
+                  .c_str(),
+              [=](benchmark::State& st) { run(st, Backend::Cuda, prec, reps, kernels); })
+              ->Arg(1)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
   else
     std::printf("no CUDA device: CUDA rows skipped\n");
   benchmark::Initialize(&argc, argv);
   TableReporter rep;
   benchmark::RunSpecifiedBenchmarks(&rep);
   // Summary against n2p2 (quoted) and the 1-thread CPU double baseline of this run.
-  std::printf("\n%-36s %12s %12s %12s %14s\n", "case", "us/atom", "vs n2p2", "vs cpu/dbl/1",
-              "KB/atom");
+  std::printf("\n%-40s %12s %12s %12s %14s %14s\n", "case", "us/atom", "vs n2p2", "vs cpu/dbl/1",
+              "KB/atom", "vs legacy");
   for (const auto& [name, r] : rep.results_) {
     const bool big = r.atoms > 5000;
     const double n2p2 = big ? 290.0 : 255.0;
@@ -132,10 +141,22 @@ int main(int argc, char** argv) {
     for (const auto& [n2, r2] : rep.results_)
       if (n2.find("cpu/double") == 0 && n2.find("/1/") != std::string::npos && r2.atoms == r.atoms)
         base = r2.us;
-    std::printf("%-36s %12.2f %11.2fx %11.2fx %14.2f\n", name.c_str(), r.us, n2p2 / r.us,
+    // Team CUDA rows: speed-up over the legacy kernels measured in this run.
+    double legacy = 0;
+    if (name.rfind("cuda/", 0) == 0) {
+      const auto it = rep.results_.find("cuda-legacy/" + name.substr(5));
+      if (it != rep.results_.end()) legacy = it->second.us;
+    }
+    std::printf("%-40s %12.3f %11.2fx %11.2fx %14.2f", name.c_str(), r.us, n2p2 / r.us,
                 base > 0 ? base / r.us : 0.0, r.bytes / 1024.0);
+    if (legacy > 0)
+      std::printf(" %13.2fx\n", legacy / r.us);
+    else
+      std::printf(" %14s\n", "-");
   }
-  std::printf("(n2p2: %s; 'vs' columns are speed-ups, >1 is faster)\n",
-              "255 us/atom at 1080 atoms, 290 us/atom at 8640 atoms, one core, quoted");
+  std::printf(
+      "(n2p2: %s; 'vs' columns are speed-ups, >1 is faster; 'vs legacy': the team "
+      "kernels against the thread-per-atom ones, same run)\n",
+      "255 us/atom at 1080 atoms, 290 us/atom at 8640 atoms, one core, quoted");
   return 0;
 }

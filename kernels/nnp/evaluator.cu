@@ -1,15 +1,20 @@
-// The CUDA backend of the NNP evaluation: the neighbor list on the device, one thread per atom
-// for symmetry functions and their gradients (the same single-source math as the CPU backend),
-// cuBLAS GEMMs for the per-element networks, and a deterministic gather of per-neighbor force
-// contributions through the transposed neighbor list (no floating-point atomics). Atoms are
-// processed in chunks so the per-neighbor scratch stays bounded: dG/dr is never stored.
+// The CUDA backend of the NNP evaluation: the neighbor list on the device; symmetry functions
+// and their gradients by a warp per centre atom (team_sf.hpp / team_sf_grad.hpp: neighbors
+// staged in shared memory, lanes over neighbors and (j, k) pairs, butterfly reductions; the
+// default) or, selectable with VITRUM_NNP_KERNELS=legacy, by a thread per centre atom (the same
+// single-source math as the CPU backend); cuBLAS GEMMs for the per-element networks; a
+// deterministic gather of per-neighbor force contributions through the transposed neighbor list
+// and a fixed-order virial reduction on the device (no floating-point atomics). Atoms are
+// processed in chunks so the per-neighbor buffers stay bounded: dG/dr is never stored.
 #include <cublas_v2.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/device_array.cuh"
 #include "neighbor/neighbor_list.cuh"
+#include "nnp/team_kernels.cuh"
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/activation.hpp"
@@ -226,28 +231,21 @@ __global__ void gather_kernel(int n_total, const int* toff, const int* tentries,
                               int c0, int c1, long base, long end, const Vec3* grad, Vec3* f) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= n_total) return;
-  Vec3 acc = f[j];
-  // Entries of target j sorted ascending: find those inside [base, end).
-  int lo = toff[j], hi = toff[j + 1];
-  while (lo < hi) {
-    const int mid = (lo + hi) / 2;
-    if (tentries[mid] < base)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (int q = lo; q < toff[j + 1] && tentries[q] < end; ++q) acc -= grad[tentries[q] - base];
-  if (j >= c0 && j < c1)
-    for (int q = off[j]; q < off[j + 1]; ++q) acc += grad[q - base];
-  f[j] = acc;
+  f[j] = gather_target_force(j, toff, tentries, off, c0, c1, base, end, grad, f[j]);
 }
 
 template <typename T>
 class CudaBackend final : public EvaluatorBackend {
  public:
-  CudaBackend(const Potential& pot, double inv_length) : pot_(pot), inv_length_(inv_length) {
+  CudaBackend(const Potential& pot, double inv_length)
+      : pot_(pot), inv_length_(inv_length), kernels_(nnp_kernels_from_env()) {
     VITRUM_CUBLAS_CHECK(cublasCreate(&blas_));
     const SfPlan& p = pot.plan();
+    ang_rmax_.upload(angular_rmax(p.view()));
+    int dev = 0, optin = 0;
+    VITRUM_CUDA_CHECK(cudaGetDevice(&dev));
+    VITRUM_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+    smem_optin_ = optin;
     fns_.upload(p.fns);
     elem_n_sf_.upload(p.elem_n_sf);
     elem_rmax_.upload(p.elem_rmax);
@@ -366,6 +364,8 @@ class CudaBackend final : public EvaluatorBackend {
     std::vector<int> off(n + 1);
     VITRUM_CUDA_CHECK(
         cudaMemcpy(off.data(), nl_.offsets(), (n + 1) * sizeof(int), cudaMemcpyDeviceToHost));
+    const TeamInputs in{positions, nl_.offsets(), nl_.neighbors(), elem_.data(),
+                        z_.data(), inv_length_,   ang_rmax_.data()};
     g_.resize(std::max(1L, g_off[ne]));
     dedg_.resize(std::max(1L, g_off[ne]));
     dmin_.resize(std::max(1, n));
@@ -373,6 +373,13 @@ class CudaBackend final : public EvaluatorBackend {
 
     // ---- symmetry functions, chunked by neighbor entries
     for_chunks(off, [&](int c0, int c1, long base, long entries) {
+      TeamLaunch t{};
+      if (use_team(off, c0, c1, false, t)) {
+        team_sf_kernel<T><<<team_blocks(c1 - c0, t), 32 * t.warps, t.warps * t.stage_bytes>>>(
+            plan_, in, TeamRows{L.elem, L.row, L.g_off}, c0, c1, t, g_.data(), dmin_.data());
+        VITRUM_CUDA_CHECK(cudaGetLastError());
+        return;
+      }
       reserve_scratch(entries, c1 - c0);
       symmetry_function_kernel<T>
           <<<blocks(c1 - c0), kThreads>>>(plan_, positions, nl_.offsets(), nl_.neighbors(), L, c0,
@@ -432,27 +439,70 @@ class CudaBackend final : public EvaluatorBackend {
     }
     fext_.resize(nt);
     fext_.zero();
-    double w[3][3] = {};
-    std::vector<double> vir;
+    virial_.resize(9L * std::max(1, n));
     for_chunks(off, [&](int c0, int c1, long base, long entries) {
-      reserve_scratch(entries, c1 - c0);
       grad_.resize(std::max(1L, entries));
-      virial_.resize(9L * (c1 - c0));
-      gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(plan_, positions, nl_.offsets(),
-                                                        nl_.neighbors(), L, c0, c1, base, scratch(),
-                                                        dedg_.data(), grad_.data(), virial_.data());
+      TeamLaunch t{};
+      if (use_team(off, c0, c1, true, t)) {
+        team_gradient_kernel<T><<<team_blocks(c1 - c0, t), 32 * t.warps, t.warps * t.stage_bytes>>>(
+            plan_, in, TeamRows{L.elem, L.row, L.g_off}, c0, c1, base, t, dedg_.data(),
+            grad_.data(), virial_.data());
+      } else {
+        reserve_scratch(entries, c1 - c0);
+        gradient_kernel<T><<<blocks(c1 - c0), kThreads>>>(
+            plan_, positions, nl_.offsets(), nl_.neighbors(), L, c0, c1, base, scratch(),
+            dedg_.data(), grad_.data(), virial_.data() + 9L * c0);
+      }
       VITRUM_CUDA_CHECK(cudaGetLastError());
       gather_kernel<<<blocks(nt), kThreads>>>(nt, nl_.transposed_offsets(),
                                               nl_.transposed_entries(), nl_.offsets(), c0, c1, base,
                                               base + entries, grad_.data(), fext_.data());
       VITRUM_CUDA_CHECK(cudaGetLastError());
-      vir.resize(9L * (c1 - c0));
-      virial_.download(vir.data(), vir.size());
-      for (int i = 0; i < c1 - c0; ++i)
-        for (int k = 0; k < 9; ++k) w[k / 3][k % 3] += vir[9L * i + k];
     });
-    for (int a = 0; a < 3; ++a)
-      for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
+    // The virial: per-atom rows reduced on the device in a fixed order, 9 numbers downloaded.
+    vpart_.resize(9L * kReduceBlocks);
+    vtot_.resize(9);
+    virial_reduce_kernel<<<kReduceBlocks, kReduceThreads>>>(n, virial_.data(), vpart_.data());
+    virial_reduce_kernel<<<1, kReduceThreads>>>(kReduceBlocks, vpart_.data(), vtot_.data());
+    VITRUM_CUDA_CHECK(cudaGetLastError());
+    double w[9];
+    vtot_.download(w, 9);
+    for (int k = 0; k < 9; ++k) res.virial[k / 3][k % 3] = w[k];
+  }
+
+  /// Whether the chunk [c0, c1) runs the team kernels, and their launch shape: the staging area
+  /// of the chunk's longest neighbor list must fit the shared memory of a block. Otherwise the
+  /// legacy kernels run for the chunk (noted once on stderr).
+  bool use_team(const std::vector<int>& off, int c0, int c1, bool grad, TeamLaunch& t) {
+    if (kernels_ != NnpKernels::Team) return false;
+    int cap = 1;
+    for (int i = c0; i < c1; ++i) cap = std::max(cap, off[i + 1] - off[i]);
+    t.cap = cap;
+    t.stage_bytes = team_stage_bytes(sizeof(T), cap, pot_.n_elements(), plan_.max_slots, grad);
+    if (t.stage_bytes > smem_optin_) {
+      if (!fallback_noted_)
+        std::fprintf(stderr,
+                     "vitrum: the NNP team kernels need %ld bytes of shared memory per warp for "
+                     "%d neighbors (%ld available); these atoms use the legacy kernels\n",
+                     t.stage_bytes, cap, smem_optin_);
+      fallback_noted_ = true;
+      ++legacy_chunks_;
+      return false;
+    }
+    t.warps = static_cast<int>(std::clamp(48L * 1024 / t.stage_bytes, 1L, 4L));
+    const long bytes = t.warps * t.stage_bytes;
+    if (bytes > 48L * 1024) {
+      if (grad)
+        VITRUM_CUDA_CHECK(cudaFuncSetAttribute(
+            team_gradient_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+      else
+        VITRUM_CUDA_CHECK(cudaFuncSetAttribute(
+            team_sf_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes));
+    }
+    return true;
+  }
+  static int team_blocks(int atoms, const TeamLaunch& t) {
+    return std::max(1, (atoms + t.warps - 1) / t.warps);
   }
 
  public:
@@ -463,7 +513,7 @@ class CudaBackend final : public EvaluatorBackend {
       b += a->bytes();
     for (const auto* a : {&pos_, &grad_, &fext_}) b += a->bytes();
     for (const auto* a : {&elem_, &row_, &nelem_, &entry_, &elem_begin_}) b += a->bytes();
-    for (const auto* a : {&z_, &dmin_, &virial_}) b += a->bytes();
+    for (const auto* a : {&z_, &dmin_, &virial_, &vpart_, &vtot_, &ang_rmax_}) b += a->bytes();
     b += goff_.bytes();
     for (const auto& net : nets_) {
       for (const auto& a : net.y) b += a.bytes();
@@ -560,6 +610,10 @@ class CudaBackend final : public EvaluatorBackend {
 
   const Potential& pot_;
   double inv_length_;
+  NnpKernels kernels_;
+  long smem_optin_ = 0;
+  bool fallback_noted_ = false;
+  long legacy_chunks_ = 0;
   cublasHandle_t blas_ = nullptr;
   SfPlanView plan_;
   DeviceArray<DistanceFn> fns_;
@@ -573,7 +627,7 @@ class CudaBackend final : public EvaluatorBackend {
   DeviceArray<Vec3> pos_, grad_, fext_;
   DeviceArray<int> elem_, row_, nelem_, entry_, elem_begin_;
   DeviceArray<long> goff_;
-  DeviceArray<double> z_, dmin_, virial_;
+  DeviceArray<double> z_, dmin_, virial_, vpart_, vtot_, ang_rmax_;
   DeviceArray<T> g_, dedg_, e_, dx_, dy_, dz_, r_, zz_, val_, der_, gx_, gy_, gz_, work_;
   DeviceArray<unsigned long long> extrapolations_;
 };

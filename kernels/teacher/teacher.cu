@@ -1,14 +1,18 @@
 // The CUDA backend of the teacher potential: positions (unless the device halo holds them), types
 // and the host-built neighbor list (once per rebuild, keyed by NeighborList::build_id) are
-// uploaded into buffers that grow and are reused (no per-step allocation once sized), one
-// thread per local atom runs the single-source atom_terms, and the per-atom terms come back for
-// the dispatch point's fixed-order reduction.
+// uploaded into buffers that grow and are reused (no per-step allocation once sized), a warp per
+// local atom runs the single-source team_atom_terms (lanes over the list slots, butterfly sums;
+// VITRUM_TEACHER_KERNELS=legacy: one thread per atom runs atom_terms), and the per-atom terms
+// come back for the dispatch point's fixed-order reduction.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "core/device_array.cuh"
 #include "teacher/teacher.cuh"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/kernel_choice.hpp"
+#include "vitrum/teacher/math/team_pair.hpp"
 #include "vitrum/teacher/teacher_backend.hpp"
 
 namespace vitrum::teacher {
@@ -25,12 +29,30 @@ __global__ void teacher_atoms_kernel(TeacherLaunch a) {
   a.terms[i] = atom_terms(i, a.pos, a.type, a.neighbors, a.offsets[i], a.offsets[i + 1], a.view);
 }
 
+// A warp per atom: lanes over the atom's list slots (kThreads / 32 atoms per block).
+__global__ void teacher_team_kernel(TeacherLaunch a) {
+  const int i = blockIdx.x * (kThreads / 32) + static_cast<int>(threadIdx.x >> 5);
+  if (i >= a.n_local) return;  // whole warps leave together
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  const nnp::WarpTeam team{lane};
+  const int b = a.offsets[i], e = a.offsets[i + 1];
+  const AtomTerms t =
+      a.table
+          ? team_atom_terms(team, i, a.pos, a.type, a.neighbors, b, e, a.view, TablePair{a.erfc})
+          : team_atom_terms(team, i, a.pos, a.type, a.neighbors, b, e, a.view, EvaluatePair{});
+  if (lane == 0) a.terms[i] = t;
+}
+
 }  // namespace
 
 void launch_teacher_atoms(const TeacherLaunch& args) {
   if (args.n_local <= 0) return;
-  const int blocks = (args.n_local + kThreads - 1) / kThreads;
-  teacher_atoms_kernel<<<blocks, kThreads>>>(args);
+  if (args.team) {
+    const int per_block = kThreads / 32;
+    teacher_team_kernel<<<(args.n_local + per_block - 1) / per_block, kThreads>>>(args);
+  } else {
+    teacher_atoms_kernel<<<(args.n_local + kThreads - 1) / kThreads, kThreads>>>(args);
+  }
   VITRUM_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -42,7 +64,17 @@ using vitrum::cuda::DeviceArray;
 
 class CudaTeacher final : public TeacherBackend {
  public:
-  explicit CudaTeacher(const TeacherTables& tables) : n_types_(tables.n_types), dsf_(tables.dsf) {
+  explicit CudaTeacher(const TeacherTables& tables)
+      : n_types_(tables.n_types),
+        dsf_(tables.dsf),
+        team_(kernel_choice_from_env("VITRUM_TEACHER_KERNELS") == KernelChoice::Team) {
+    // The tabulated erfc of the CPU backend, on the device for the team kernel (if it passed its
+    // check against the C library; otherwise libm's erfc).
+    const ErfcTable table(tables.dsf.alpha * std::sqrt(tables.dsf.rc2));
+    if (table.usable()) {
+      erfc_coeffs_.upload(table.coefficients());
+      erfc_ = ErfcTableView{table.intervals(), table.inv_width(), erfc_coeffs_.data()};
+    }
     pair_.upload(tables.pair);
     self_.upload(tables.self_energy);
   }
@@ -91,6 +123,9 @@ class CudaTeacher final : public TeacherBackend {
     a.neighbors = neighbors_.data();
     a.view = TeacherView{n_types_, pair_.data(), self_.data(), dsf_};
     a.terms = terms_.data();
+    a.team = team_;
+    a.table = erfc_.coeffs != nullptr;
+    a.erfc = erfc_;
     cuda::launch_teacher_atoms(a);
     terms_.download(terms.data(), n);  // cudaMemcpy synchronizes with the kernel
   }
@@ -98,6 +133,9 @@ class CudaTeacher final : public TeacherBackend {
  private:
   int n_types_;
   DsfCoeffs dsf_;
+  bool team_;
+  ErfcTableView erfc_{};
+  DeviceArray<double> erfc_coeffs_;
   DeviceArray<PairCoeffs> pair_;
   DeviceArray<double> self_;
   DeviceArray<Vec3> pos_;

@@ -10,7 +10,7 @@ namespace vitrum::teacher {
 
 std::unique_ptr<md::DeviceForceField> make_device_teacher(const TeacherParams& params,
                                                           exec::Space& space) {
-  TeacherTables tables = compile_tables(params);
+  TeacherTables tables = compile_teacher_tables(params);
   std::string describe = fmt::format(
       "teacher {} ({}) on the {} device", params.name.empty() ? "potential" : params.name,
       params.file.empty() ? "(built in code)" : params.file, to_string(space.kind()));

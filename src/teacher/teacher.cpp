@@ -277,7 +277,7 @@ TeacherParams parse_table(const toml::table& root, const std::string& file) {
 
 // ---------------------------------------------------------------- compiled tables
 
-TeacherTables compile_tables(const TeacherParams& p) {
+TeacherTables compile_teacher_tables(const TeacherParams& p) {
   TeacherTables t;
   t.n_types = static_cast<int>(p.elements.size());
   t.type_of_z.assign(128, -1);
@@ -326,7 +326,7 @@ namespace {
 class TeacherForceField final : public md::ForceField {
  public:
   TeacherForceField(TeacherParams params, Backend backend)
-      : params_(std::move(params)), tables_(compile_tables(params_)), backend_kind_(backend) {
+      : params_(std::move(params)), tables_(compile_teacher_tables(params_)), backend_kind_(backend) {
     require_backend(backend);
     switch (backend) {
       case Backend::Cpu:

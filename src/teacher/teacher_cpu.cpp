@@ -30,6 +30,7 @@
 #include <cstdint>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/teacher/math/erfc_table.hpp"
 #include "vitrum/teacher/teacher_backend.hpp"
 
 namespace vitrum::teacher {
@@ -45,60 +46,6 @@ inline void add_outer(double* w, double s, const Vec3& d) {
   w[4] += s * d.x * d.z;
   w[5] += s * d.y * d.z;
 }
-
-/// erfc(x) for 0 <= x <= x_max as exp(−x²) erfcx(x), erfcx(x) = exp(x²) erfc(x) from its
-/// degree-kDegree Taylor polynomial about the centre x0 of each of n equal intervals of width
-/// <= 1/32. The coefficients follow from erfcx' = 2x erfcx − 2/√π:
-///   a_0 = erfcx(x0),  a_1 = 2 x0 a_0 − 2/√π,  (n+1) a_{n+1} = 2 x0 a_n + 2 a_{n−1};
-/// with |x − x0| <= 1/64 the truncation is far below rounding. The constructor checks the table
-/// against the C library on a fine grid; usable() is false (use std::erfc) if it ever differed
-/// by more than 1e-14 relative.
-class ErfcTable {
- public:
-  static constexpr int kDegree = 9;
-
-  explicit ErfcTable(double x_max) {
-    x_max = std::max(x_max, 1e-3);
-    n_ = static_cast<int>(std::min(std::ceil(32.0 * x_max), 65536.0));
-    h_ = x_max / n_;
-    inv_h_ = 1.0 / h_;
-    coeffs_.resize(static_cast<std::size_t>(n_) * (kDegree + 2));
-    for (int k = 0; k < n_; ++k) {
-      double* a = &coeffs_[static_cast<std::size_t>(k) * (kDegree + 2)];
-      const double x0 = (k + 0.5) * h_;
-      a[0] = x0;
-      double* c = a + 1;
-      c[0] = std::exp(x0 * x0) * std::erfc(x0);
-      c[1] = 2.0 * x0 * c[0] - kTwoOverSqrtPi;
-      for (int m = 1; m < kDegree; ++m) c[m + 1] = (2.0 * x0 * c[m] + 2.0 * c[m - 1]) / (m + 1);
-    }
-    double worst = 0.0;
-    for (int s = 0; s <= 16 * n_; ++s) {
-      const double x = s * (x_max / (16.0 * n_));
-      const double ref = std::erfc(x);
-      if (ref > 1e-300) worst = std::max(worst, std::abs((*this)(x, std::exp(-x * x)) - ref) / ref);
-    }
-    usable_ = worst < 1e-14;
-  }
-
-  bool usable() const { return usable_; }
-
-  double operator()(double x, double exp_neg_x2) const {
-    const int k = std::min(static_cast<int>(x * inv_h_), n_ - 1);
-    const double* a = &coeffs_[static_cast<std::size_t>(k) * (kDegree + 2)];
-    const double t = x - a[0];
-    const double* c = a + 1;
-    double p = c[kDegree];
-    for (int m = kDegree - 1; m >= 0; --m) p = p * t + c[m];
-    return p * exp_neg_x2;
-  }
-
- private:
-  int n_ = 0;
-  double h_ = 0.0, inv_h_ = 0.0;
-  std::vector<double> coeffs_;  ///< per interval: x0, then a_0 .. a_kDegree
-  bool usable_ = false;
-};
 
 /// A view of an ErfcTable for the pair term.
 struct TableErfc {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "../physics/nnp_reference.hpp"
@@ -76,3 +77,33 @@ INSTANTIATE_TEST_SUITE_P(AllShipped, NnpParity,
                                n.begin(), n.end(), [](char ch) { return !std::isalnum(ch); }, '_');
                            return n;
                          });
+
+// The team kernels (warp per atom, the default) against the legacy ones (thread per atom,
+// VITRUM_NNP_KERNELS=legacy) on the same device, and the team kernels' determinism.
+TEST(NnpParity, TeamKernelsMatchLegacyKernels) {
+  VITRUM_REQUIRE_CUDA_DEVICE();
+  for (const char* name : {"H2O_RPBE-D3", "Ethylbenzene_SCAN"}) {
+    const std::string dir = vitrum::test::n2p2_dir();
+    const auto pot = nnp::Potential::load_n2p2(dir + "/potentials/" + name);
+    const auto s = read_structures(dir + "/outputs/" + name + "/input.data").front();
+    setenv("VITRUM_NNP_KERNELS", "legacy", 1);
+    nnp::Evaluator legacy(pot, {Backend::Cuda, Precision::Double, true});
+    unsetenv("VITRUM_NNP_KERNELS");
+    nnp::Evaluator team(pot, {Backend::Cuda, Precision::Double, true});
+    const auto a = legacy.evaluate(s);
+    const auto b = team.evaluate(s);
+    const auto b2 = team.evaluate(s);
+    EXPECT_NEAR(b.energy, a.energy, 1e-12 * std::abs(a.energy)) << name;
+    EXPECT_EQ(b.energy, b2.energy) << name;
+    double fmax = 0;
+    for (const auto& f : a.forces)
+      fmax = std::max({fmax, std::abs(f.x), std::abs(f.y), std::abs(f.z)});
+    for (size_t i = 0; i < a.forces.size(); ++i)
+      for (int d = 0; d < 3; ++d) {
+        ASSERT_NEAR(b.forces[i][d], a.forces[i][d], 1e-10 * fmax) << name << " atom " << i;
+        ASSERT_EQ(b.forces[i][d], b2.forces[i][d]) << name << " atom " << i;
+      }
+    for (int x = 0; x < 3; ++x)
+      for (int y = 0; y < 3; ++y) EXPECT_EQ(b.virial[x][y], b2.virial[x][y]);
+  }
+}

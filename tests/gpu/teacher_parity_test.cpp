@@ -1,10 +1,11 @@
 // CUDA vs CPU parity of the teacher potential (BKS and TTAM, walls active and not, orthogonal
 // and triclinic cells) and determinism of the CUDA backend. Both backends run the same
-// single-source atom_terms and the same host reduction, so they agree to rounding (nvcc may fuse
-// multiply-adds).
+// single-source pair math (the CUDA default: a warp per atom, team_pair.hpp; legacy: a thread per
+// atom) and the same host reduction, so they agree to rounding (nvcc may fuse multiply-adds).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "../teacher/teacher_test_util.hpp"
 #include "gpu_guard.hpp"
@@ -49,6 +50,21 @@ TEST(TeacherParity, CudaIsDeterministic) {
     for (int d = 0; d < 3; ++d) ASSERT_EQ(a.forces[i][d], b.forces[i][d]);
   for (int x = 0; x < 3; ++x)
     for (int y = 0; y < 3; ++y) EXPECT_EQ(a.virial[x][y], b.virial[x][y]);
+}
+
+TEST(TeacherParity, TeamKernelMatchesLegacyKernel) {
+  VITRUM_REQUIRE_CUDA_DEVICE();
+  setenv("VITRUM_TEACHER_KERNELS", "legacy", 1);
+  auto legacy = teacher::load_teacher(test::bks_path(), Backend::Cuda);
+  unsetenv("VITRUM_TEACHER_KERNELS");
+  auto team = teacher::load_teacher(test::bks_path(), Backend::Cuda);
+  const Structure s = test::sio2_cell(648, 2.2, 6, true);
+  const auto a = test::evaluate(*legacy, s);
+  const auto b = test::evaluate(*team, s);
+  EXPECT_NEAR(b.energy, a.energy, 1e-12 * std::abs(a.energy));
+  const double fmax = test::max_abs(a.forces);
+  for (size_t i = 0; i < s.size(); ++i)
+    for (int d = 0; d < 3; ++d) ASSERT_NEAR(b.forces[i][d], a.forces[i][d], 1e-11 * fmax);
 }
 
 }  // namespace

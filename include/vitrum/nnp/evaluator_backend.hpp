@@ -4,6 +4,7 @@
 /// backends.
 #include <memory>
 
+#include "vitrum/core/kernel_choice.hpp"
 #include "vitrum/nnp/evaluator.hpp"
 
 namespace vitrum::nnp {
@@ -35,5 +36,18 @@ std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precisi
                                                    double inv_length);
 std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision,
                                                     double inv_length);
+/// Symmetry-function and force kernels of the CUDA backend: Team (a warp per centre atom,
+/// team_sf.hpp; the default) or Legacy (a thread per centre atom), from VITRUM_NNP_KERNELS.
+using NnpKernels = KernelChoice;
+inline NnpKernels nnp_kernels_from_env() {
+  return kernel_choice_from_env("VITRUM_NNP_KERNELS");
+}
+
+/// The CUDA backend's cooperative (team) kernels run on the CPU by an emulated team of
+/// `team_size` lanes (a power of two, at most 32): the same lane mapping and reduction order as
+/// the GPU warp, for testing them without a GPU. Slow; tests only.
+std::unique_ptr<EvaluatorBackend> make_team_emulator_backend(const Potential& pot,
+                                                             Precision precision, double inv_length,
+                                                             int team_size);
 
 }  // namespace vitrum::nnp

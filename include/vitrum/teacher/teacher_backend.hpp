@@ -31,8 +31,9 @@ struct TeacherTables {
 };
 
 struct TeacherParams;
-/// The tables of a parameter set (src/teacher/teacher.cpp).
-TeacherTables compile_tables(const TeacherParams& params);
+/// The tables of validated parameters (what the force field compiles once; tests use it to run
+/// the kernels' math directly).
+TeacherTables compile_teacher_tables(const TeacherParams& params);
 
 /// One backend (CPU or CUDA) of the teacher: fills per-atom terms; owns its buffers.
 class TeacherBackend {
