@@ -31,7 +31,10 @@ class Fire final : public Integrator {
     std::fill(sys.velocities.begin(), sys.velocities.end(), Vec3{0, 0, 0});
   }
 
-  void first_half(MdSystem& sys, const StepContext&) override {
+  void first_half(MdSystem& sys, AtomOps& atoms, const StepContext&) override {
+    // FIRE's power and norms are sums over the host arrays: the minimizer runs on the host engine.
+    if (dynamic_cast<HostAtomOps*>(&atoms) == nullptr)
+      fail("minimize_fire: the FIRE stage runs on the host engine only (not device-resident)");
     const int n = sys.size();
     double sums[3] = {0.0, 0.0, 0.0};  // F·v, |v|², |F|²
     for (int i = 0; i < n; ++i) {
@@ -49,10 +52,10 @@ class Fire final : public Integrator {
       n_positive_ = 0;
       dt_ = std::max(dt_ * 0.5, 0.02 * p_.dt);
       alpha_ = kAlpha0;
-      cpu::drift_all(sys, -0.5 * dt_);
+      atoms.drift(-0.5 * dt_);
       std::fill(sys.velocities.begin(), sys.velocities.end(), Vec3{0, 0, 0});
     }
-    cpu::kick_all(sys, dt_);
+    atoms.kick(dt_);
     double vv = 0.0;
     for (int i = 0; i < n; ++i) vv += dot(sys.velocities[i], sys.velocities[i]);
     vv = sys.comm.sum(vv);
@@ -62,9 +65,9 @@ class Fire final : public Integrator {
         sys.velocities[i] = (1.0 - alpha_) * sys.velocities[i] + mix * sys.forces[i];
       }
     }
-    cpu::drift_all(sys, dt_);
+    atoms.drift(dt_);
   }
-  void second_half(MdSystem&, const StepContext&) override {}
+  void second_half(MdSystem&, AtomOps&, const StepContext&) override {}
   double extended_energy(const MdSystem&) const override { return 0.0; }
   double timestep() const override { return p_.dt; }
   std::string describe() const override {

@@ -65,11 +65,12 @@ TEST(MinimizeFire, RelaxesADistortedCrystalToItsMinimum) {
   const double e0 = sys.potential_energy;
   ASSERT_GT(e0, 0.1);
   fire->begin(sys, {});
+  HostAtomOps atoms(sys);
   double fmax = 0.0;
   for (int step = 0; step < 3000; ++step) {
-    fire->first_half(sys, {step, 0.0, 0.0});
+    fire->first_half(sys, atoms, {step, 0.0, 0.0});
     evaluate();
-    fire->second_half(sys, {step, 0.0, 0.0});
+    fire->second_half(sys, atoms, {step, 0.0, 0.0});
     fmax = 0.0;
     for (const Vec3& f : sys.forces) fmax = std::max(fmax, std::sqrt(dot(f, f)));
     if (fmax < 1e-6) break;
