@@ -21,6 +21,7 @@ class Calculator(_AseCalculator):
                  energy_unit=1.0, threads=0, **kwargs):
         super().__init__(**kwargs)
         self.model = Model(str(potential), backend, precision, length_unit, energy_unit, threads)
+        self.model_units = (length_unit, energy_unit)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
