@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config ninja-build libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
       libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
       libopenblas-dev zlib1g-dev python3 python3-numpy python3-h5py python3-matplotlib python3-lmfit
-      python3-mdanalysis clang-format lammps)
+      python3-mdanalysis python3-venv python3-pytest ccache clang-format lammps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
