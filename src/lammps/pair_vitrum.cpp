@@ -63,7 +63,8 @@ void PairVitrum::allocate() {
 void PairVitrum::settings(int narg, char** arg) {
   for (int k = 0; k < narg; k += 2) {
     const std::string key = arg[k];
-    if (k + 1 >= narg) error->all(FLERR, "pair_style {}: keyword {} needs a value", style_name(), key);
+    if (k + 1 >= narg)
+      error->all(FLERR, "pair_style {}: keyword {} needs a value", style_name(), key);
     const char* value = arg[k + 1];
     if (key == "cflength" && !teacher_) {
       cflength_ = parse_positive(error, "cflength", value);

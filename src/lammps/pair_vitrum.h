@@ -21,7 +21,6 @@
 #include "pair.h"
 #include "vitrum_bridge.hpp"
 
-
 namespace LAMMPS_NS {
 
 class PairVitrum : public Pair {
@@ -42,8 +41,8 @@ class PairVitrum : public Pair {
   std::string path_;
   std::vector<std::string> type_elements_;  ///< element of each atom type (type t at t - 1)
   std::unique_ptr<vitrum::lammps_bridge::Model> model_;
-  double cutoff_ = 0.0;                      ///< LAMMPS length units
-  std::vector<int> offsets_, neighbors_;     ///< the full list within the cutoff, CSR, sorted
+  double cutoff_ = 0.0;                   ///< LAMMPS length units
+  std::vector<int> offsets_, neighbors_;  ///< the full list within the cutoff, CSR, sorted
   vitrum::lammps_bridge::Output out_;
   bool warned_extrapolation_ = false;
 

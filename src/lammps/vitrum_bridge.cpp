@@ -174,8 +174,8 @@ class TeacherModel final : public FfModel {
 
 std::unique_ptr<Model> Model::load_nnp(const std::string& directory,
                                        const std::vector<std::string>& type_elements,
-                                       double cflength, double cfenergy,
-                                       const std::string& backend, const std::string& precision) {
+                                       double cflength, double cfenergy, const std::string& backend,
+                                       const std::string& precision) {
   return std::make_unique<NnpModel>(directory, type_elements, cflength, cfenergy,
                                     parse_backend(backend), parse_precision(precision));
 }

@@ -48,8 +48,8 @@ double unit_value(const nb::handle& u, bool length) {
   }
   const double v = nb::cast<double>(u);
   if (!(v > 0) || !std::isfinite(v))
-    vitrum::fail("{} unit {} must be a positive number or a unit name", length ? "length" : "energy",
-                 v);
+    vitrum::fail("{} unit {} must be a positive number or a unit name",
+                 length ? "length" : "energy", v);
   return v;
 }
 
@@ -205,7 +205,7 @@ nb::dict image_to_dict(vitrum::spectra::SpectrumImage&& im) {
 }
 
 std::vector<nb::dict> read_spectra_file(const std::string& path, const std::string& energy,
-                           double photon_energy, bool rate_to_counts) {
+                                        double photon_energy, bool rate_to_counts) {
   vitrum::spectra::ReadOptions ro;
   if (energy == "as-recorded")
     ro.energy = vitrum::spectra::EnergyAxis::AsRecorded;
@@ -241,8 +241,8 @@ vitrum::spectra::SpectrumImage make_image(Counts counts, Energy energy, int ny, 
   im.nx = nx;
   const size_t ch = energy.shape(0);
   if (counts.shape(1) != ch || counts.shape(0) != static_cast<size_t>(ny) * nx)
-    vitrum::fail("intensity holds {} × {} values but the energy axis has {} channels", counts.shape(0),
-                 counts.shape(1), ch);
+    vitrum::fail("intensity holds {} × {} values but the energy axis has {} channels",
+                 counts.shape(0), counts.shape(1), ch);
   im.energy.assign(energy.data(), energy.data() + ch);
   if (vitrum::spectra::check_monotonic(im.energy, "array", "the energy axis"))
     vitrum::fail("array: the energy axis must be ascending (flip it with the intensity)");
@@ -271,8 +271,8 @@ vitrum::spectra::FitConfig fit_config(const std::string& text, const std::string
 }
 
 nb::dict fit(Counts counts, Energy energy, int ny, int nx, const std::string& config_text,
-             const std::string& config_source, const std::string& energy_kind,
-             double photon_energy, const std::string& backend, int threads) {
+             const std::string& config_source, const std::string& energy_kind, double photon_energy,
+             const std::string& backend, int threads) {
   const auto cfg = fit_config(config_text, config_source);
   const auto im = make_image(counts, energy, ny, nx, energy_kind, photon_energy, "array");
   vitrum::spectra::FitOptions opt;
@@ -328,8 +328,8 @@ NB_MODULE(_vitrum, m) {
       .def("describe", &Model::describe)
       .def("compute", &Model::compute, "positions"_a, "numbers"_a, "cell"_a, "periodic"_a,
            "where"_a = "structure");
-  m.def("read_spectra", &read_spectra_file, "path"_a, "energy"_a = "as-recorded", "photon_energy"_a = 0.0,
-        "rate_to_counts"_a = false);
+  m.def("read_spectra", &read_spectra_file, "path"_a, "energy"_a = "as-recorded",
+        "photon_energy"_a = 0.0, "rate_to_counts"_a = false);
   m.def("write_spectrum_image", &write_image, "path"_a, "counts"_a, "energy"_a, "ny"_a, "nx"_a,
         "energy_kind"_a, "photon_energy"_a, "name"_a);
   m.def("fit_spectra", &fit, "counts"_a, "energy"_a, "ny"_a, "nx"_a, "config_text"_a,
