@@ -208,7 +208,8 @@ void PairVitrum::compute(int eflag, int vflag) {
   build_list();
   const int nlocal = atom->nlocal, nall = nlocal + atom->nghost;
   try {
-    model_->compute(nlocal, nall, &atom->x[0][0], atom->type, offsets_, neighbors_, out_);
+    const double* x = nall > 0 ? &atom->x[0][0] : nullptr;  // LAMMPS's x is one block
+    model_->compute(nlocal, nall, x, atom->type, offsets_, neighbors_, out_);
   } catch (const std::exception& e) {
     error->one(FLERR, "pair_style {}: step {}: {}", style_name(), update->ntimestep, e.what());
   }

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,7 @@ class Model {
     vitrum::md::ForceResult r;
     {
       nb::gil_scoped_release unlocked;
+      const std::lock_guard<std::mutex> one_at_a_time(mutex_);  // the evaluator's buffers
       vitrum::validate_structure(s, where);
       const double rc = ff_->cutoff();
       const vitrum::GhostShell shell = vitrum::build_ghost_shell(s.box, s.positions, s.species, rc);
@@ -121,6 +123,7 @@ class Model {
 
  private:
   std::unique_ptr<vitrum::md::ForceField> ff_;
+  std::mutex mutex_;
 };
 
 // ------------------------------------------------------------------------------------------------
