@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -24,6 +25,9 @@ using namespace LAMMPS_NS;
 using vitrum::lammps_bridge::Model;
 
 namespace {
+
+/// build_id of the lists handed to vitrum: far from the ids vitrum's own list builder counts.
+constexpr std::uint64_t kListIdBase = std::uint64_t{1} << 62;
 
 double parse_positive(Error* error, const char* key, const char* value) {
   char* end = nullptr;
@@ -174,23 +178,22 @@ double PairVitrum::init_one(int, int) {
   return cutoff_;
 }
 
+/// vitrum's CSR copy of LAMMPS's full list (rows sorted, pairs within cutoff + skin), redone only
+/// when LAMMPS rebuilt its list (neighbor->ago == 0): between rebuilds the entries, and so any
+/// plan vitrum keyed on the list's build_id, stay valid while the atoms move.
 void PairVitrum::build_list() {
-  const int nlocal = atom->nlocal;
-  const double* const* x = atom->x;
-  const double rc2 = cutoff_ * cutoff_;
+  const int nlocal = atom->nlocal, nall = nlocal + atom->nghost;
+  if (neighbor->ago != 0 && list_id_ != 0 && nlocal == list_nlocal_ && nall == list_nall_) return;
+  list_nlocal_ = nlocal;
+  list_nall_ = nall;
+  ++list_id_;
   offsets_.assign(nlocal + 1, 0);
   neighbors_.clear();
-  std::vector<int> row;
   for (int i = 0; i < nlocal; ++i) {
-    row.clear();
+    const int begin = static_cast<int>(neighbors_.size());
     const int* jl = list->firstneigh[i];
-    for (int k = 0; k < list->numneigh[i]; ++k) {
-      const int j = jl[k] & NEIGHMASK;
-      const double dx = x[j][0] - x[i][0], dy = x[j][1] - x[i][1], dz = x[j][2] - x[i][2];
-      if (dx * dx + dy * dy + dz * dz < rc2) row.push_back(j);
-    }
-    std::sort(row.begin(), row.end());
-    neighbors_.insert(neighbors_.end(), row.begin(), row.end());
+    for (int k = 0; k < list->numneigh[i]; ++k) neighbors_.push_back(jl[k] & NEIGHMASK);
+    std::sort(neighbors_.begin() + begin, neighbors_.end());
     offsets_[i + 1] = static_cast<int>(neighbors_.size());
   }
 }
@@ -209,7 +212,8 @@ void PairVitrum::compute(int eflag, int vflag) {
   const int nlocal = atom->nlocal, nall = nlocal + atom->nghost;
   try {
     const double* x = nall > 0 ? &atom->x[0][0] : nullptr;  // LAMMPS's x is one block
-    model_->compute(nlocal, nall, x, atom->type, offsets_, neighbors_, out_);
+    model_->compute(nlocal, nall, x, atom->type, offsets_, neighbors_, neighbor->skin,
+                    kListIdBase + list_id_, out_);
   } catch (const std::exception& e) {
     error->one(FLERR, "pair_style {}: step {}: {}", style_name(), update->ntimestep, e.what());
   }

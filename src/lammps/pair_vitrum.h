@@ -14,6 +14,7 @@
 /// communication (newton_pair on) hands them to their owners. Energy, per-atom energy and the
 /// global virial are tallied; per-atom virials are not available (an error says so).
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ class PairVitrum : public Pair {
   std::vector<std::string> type_elements_;  ///< element of each atom type (type t at t - 1)
   std::unique_ptr<vitrum::lammps_bridge::Model> model_;
   double cutoff_ = 0.0;                   ///< LAMMPS length units
-  std::vector<int> offsets_, neighbors_;  ///< the full list within the cutoff, CSR, sorted
+  std::vector<int> offsets_, neighbors_;  ///< LAMMPS's full list (cutoff + skin), CSR, sorted
+  std::uint64_t list_id_ = 0;             ///< count of copies of LAMMPS's list
+  int list_nlocal_ = -1, list_nall_ = -1;
   vitrum::lammps_bridge::Output out_;
   bool warned_extrapolation_ = false;
 

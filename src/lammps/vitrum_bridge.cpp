@@ -63,10 +63,9 @@ class FfModel : public Model {
   }
 
   void compute(int nlocal, int nall, const double* x, const int* type,
-               const std::vector<int>& offsets, const std::vector<int>& neighbors,
-               Output& out) override {
+               const std::vector<int>& offsets, const std::vector<int>& neighbors, double skin,
+               std::uint64_t list_id, Output& out) override {
     shell_.n_local = nlocal;
-    shell_.width = ff_->cutoff();
     shell_.fold_ghosts = false;
     shell_.positions.resize(nall);
     shell_.species.resize(nall);
@@ -77,11 +76,14 @@ class FfModel : public Model {
       shell_.species[i] = type_z_[type[i] - 1];
     }
     for (int i = 0; i < nlocal; ++i) shell_.owner[i] = i;
-    list_.cutoff = ff_->cutoff();
-    list_.skin = 0.0;
-    list_.offsets = offsets;
-    list_.neighbors = neighbors;
-    list_.build_id = 0;  // filled by hand: nothing may be cached on it
+    shell_.width = ff_->cutoff() + skin;
+    if (list_id != list_.build_id) {  // LAMMPS rebuilt its list: copy it (else it is unchanged)
+      list_.cutoff = ff_->cutoff();
+      list_.skin = skin;
+      list_.offsets = offsets;
+      list_.neighbors = neighbors;
+      list_.build_id = list_id;
+    }
     md::ForceResult r;
     ff_->compute(shell_, list_, r);
     out.energy = r.energy;

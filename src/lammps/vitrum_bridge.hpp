@@ -4,6 +4,7 @@
 /// their own {fmt}, so the translation unit that includes them (pair_vitrum.cpp) never includes a
 /// vitrum header, and this bridge (vitrum_bridge.cpp) never includes a LAMMPS one.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,11 +50,12 @@ class Model {
   virtual double stated_length_angstrom() const { return 0.0; }
   virtual double stated_energy_ev() const { return 0.0; }
   /// Evaluates: x holds nall = nlocal + nghost positions (3 each), type the LAMMPS types
-  /// (1-based); the full neighbor list of the locals in CSR form (indices into x, ascending,
-  /// pairs within the cutoff).
+  /// (1-based); the full neighbor list of the locals in CSR form (indices into x, rows
+  /// ascending, every pair within cutoff() + skin); list_id changes exactly when the list's
+  /// entries do (never 0).
   virtual void compute(int nlocal, int nall, const double* x, const int* type,
                        const std::vector<int>& offsets, const std::vector<int>& neighbors,
-                       Output& out) = 0;
+                       double skin, std::uint64_t list_id, Output& out) = 0;
 };
 
 /// Å per length unit and eV per energy unit of a LAMMPS unit style (metal, real, electron);
