@@ -17,6 +17,7 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/parallel/device_binding.hpp"
 #include "vitrum/parallel/gpu_mpi.hpp"
 
 namespace vitrum::app {
@@ -58,6 +59,8 @@ void run_predict(const PredictArgs& a) {
   // Check the output (vitrum/core/output_guard.hpp) and its format before doing any work.
   guard_existing_outputs({a.output}, a.overwrite, "give --overwrite to replace it");
   structure_format_from_path(a.output);
+  // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
+  if (backend == Backend::Cuda) parallel::bind_cuda_device();
   auto ff = md::load_force_field(a.potential, backend, precision, length_unit, energy_unit);
   auto structures = read_structures(a.input);
   if (structures.empty()) fail("{}: no structures found", a.input);

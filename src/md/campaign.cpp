@@ -426,6 +426,8 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   // ----
 
   Structure s0 = ck ? Structure{} : load_initial_structure(c);
+  // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
+  if (c.potential.backend == Backend::Cuda) parallel::bind_cuda_device();
   auto ff = load_force_field(c.potential.path, c.potential.backend, c.potential.precision,
                              c.potential.length_unit, c.potential.energy_unit);
   MdSystem sys = ck ? ck->system : make_system(s0, assign_masses(s0.species, c.masses));

@@ -4,7 +4,6 @@
 #include <filesystem>
 
 #include "vitrum/core/error.hpp"
-#include "vitrum/parallel/device_binding.hpp"
 #include "vitrum/teacher/teacher.hpp"
 
 namespace vitrum::md {
@@ -59,8 +58,8 @@ std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend ba
                                              Precision precision, double length_unit,
                                              double energy_unit) {
   namespace fs = std::filesystem;
-  // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
-  if (backend == Backend::Cuda) parallel::bind_cuda_device();
+  // The caller binds the device first where several ranks share a node
+  // (parallel::bind_cuda_device(); vitrum_core itself has no MPI).
   if (fs::is_directory(path)) {
     auto pot = std::make_unique<nnp::Potential>(nnp::Potential::load_n2p2(path));
     nnp::EvalOptions opt{backend, precision, true, length_unit, energy_unit};
