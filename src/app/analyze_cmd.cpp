@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/analysis/bonds.hpp"
 #include "vitrum/analysis/density.hpp"
 #include "vitrum/analysis/msd.hpp"
@@ -96,7 +97,7 @@ void run_analyze(const AnalyzeArgs& a) {
   std::vector<std::string> written;
   auto write = [&](const std::string& name, const std::string& text) {
     const std::string path = (dir / name).string();
-    an::write_file_atomic(path, text);
+    write_file_atomic(path, text);
     written.push_back(path);
   };
 

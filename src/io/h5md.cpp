@@ -7,7 +7,7 @@
 #include <exception>
 
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/hdf5_handle.hpp"
+#include "vitrum/core/hdf5.hpp"
 
 namespace vitrum {
 
@@ -26,26 +26,7 @@ Handle group(hid_t parent, const char* name) {
 
 // Variable-length UTF-8 strings: h5py returns them as str (MDAnalysis's H5MD reader needs that).
 void attr_string(hid_t obj, const char* name, const std::string& value) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const char* c = value.c_str();
-  H5Awrite(a.get(), type.get(), &c);
-}
-
-void attr_ints(hid_t obj, const char* name, const std::vector<int>& v) {
-  hsize_t n = v.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(a.get(), H5T_NATIVE_INT, v.data());
-}
-
-void attr_int(hid_t obj, const char* name, int v) {
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(a.get(), H5T_NATIVE_INT, &v);
+  h5::write_string_attr(obj, name, value, /*variable=*/true);
 }
 
 /// A time-dependent H5MD element: step, time, value with a time-extendible first dimension.
@@ -195,7 +176,10 @@ struct H5mdWriter::Impl {
 #endif
     {
       Handle h5md = group(file.get(), "h5md");
-      attr_ints(h5md.get(), "version", {1, 1});
+      {
+        const int version[2] = {1, 1};
+        h5::write_attr(h5md.get(), "version", H5T_NATIVE_INT, H5T_NATIVE_INT, version, {2});
+      }
       Handle author = group(h5md.get(), "author");
       const char* user = std::getenv("USER");
       attr_string(author.get(), "name", user ? user : "vitrum user");
@@ -558,7 +542,8 @@ void H5mdWriter::write_frame(long step, double time_fs, const Box& box, const st
       fail("{}: frame {}: atom id {} outside 0..{}", m.path, m.frames, id, m.n_atoms - 1);
   if (!m.have_box) {
     m.box_grp = group(m.particles.get(), "box");
-    attr_int(m.box_grp.get(), "dimension", 3);
+    const int dimension = 3;
+    h5::write_attr(m.box_grp.get(), "dimension", H5T_NATIVE_INT, H5T_NATIVE_INT, &dimension);
     {
       const char* b = box.periodic ? "periodic" : "none";
       Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -638,26 +623,7 @@ Handle open_dataset(hid_t file, const std::string& path, const std::string& name
 
 /// The "unit" attribute of a dataset ("" when there is none or it is not a string).
 std::string unit_of(hid_t dset) {
-  if (H5Aexists(dset, "unit") <= 0) return "";
-  Handle a(H5Aopen(dset, "unit", H5P_DEFAULT), H5Aclose);
-  Handle ft(H5Aget_type(a.get()), H5Tclose);
-  if (!a.valid() || H5Tget_class(ft.get()) != H5T_STRING) return "";
-  if (H5Tis_variable_str(ft.get()) > 0) {
-    Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(t.get(), H5T_VARIABLE);
-    H5Tset_cset(t.get(), H5Tget_cset(ft.get()));
-    char* c = nullptr;
-    if (H5Aread(a.get(), t.get(), &c) < 0 || c == nullptr) return "";
-    std::string s(c);
-    Handle sp(H5Aget_space(a.get()), H5Sclose);
-    H5Dvlen_reclaim(t.get(), sp.get(), H5P_DEFAULT, &c);
-    return s;
-  }
-  const std::size_t n = H5Tget_size(ft.get());
-  std::string s(n, '\0');
-  if (n == 0 || H5Aread(a.get(), ft.get(), s.data()) < 0) return "";
-  s.resize(std::strlen(s.c_str()));
-  return s;
+  return h5::read_string_attr(dset, "unit").value_or("");
 }
 
 template <typename T>

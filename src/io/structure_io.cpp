@@ -3,15 +3,10 @@
 
 #include "vitrum/io/structure_io.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <sstream>
 
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/lammps_data.hpp"
@@ -80,26 +75,7 @@ void write_structures(const std::string& path, const std::vector<Structure>& str
   }
   const std::string text = std::move(ss).str();
 
-  // Write beside the target (same file system, so rename is atomic), flush to disk, then rename:
-  // a crash leaves either the old file or the new one, never a truncated mix.
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(getpid()), counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    fail("{}: cannot create temporary file {}: {}", path, tmp, std::strerror(errno));
-  }
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                  std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  const int write_errno = errno;
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    fail("{}: cannot write {}: {}", path, tmp, std::strerror(ok ? errno : write_errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename {} to it: {}", path, tmp, std::strerror(e));
-  }
+  write_file_atomic(path, text);
 }
 
 void validate_structure(const Structure& s, const std::string& where) {

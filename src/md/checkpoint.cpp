@@ -20,8 +20,9 @@
 #include <map>
 #include <sstream>
 
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/hdf5_handle.hpp"
+#include "vitrum/core/hdf5.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -62,32 +63,17 @@ int stage_of(const std::string& key, std::string* field) {
 
 // ------------------------------------------------------------------------------ HDF5 helpers
 
-/// A fixed-length string type of `size` bytes. Fixed-length strings live in the attribute's
-/// object header, which the HDF5 1.8+ format checksums; variable-length strings would live in the
-/// global heap, which has no checksum (a corrupt heap could crash the library on reading).
-Handle string_type(std::size_t size) {
-  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t.get(), std::max<std::size_t>(size, 1));
-  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
-  return t;
-}
-
 /// Writes an attribute; `dims` empty = scalar. Throws naming the file.
 void attr_write(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* data,
-                std::vector<hsize_t> dims, const std::string& path) {
-  Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
-                            : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-               H5Sclose);
-  Handle a(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  if (!a.valid() || H5Awrite(a.get(), mem_type, data) < 0)
+                const std::vector<hsize_t>& dims, const std::string& path) {
+  if (!h5::write_attr(obj, name, file_type, mem_type, data, dims))
     fail("{}: writing the checkpoint attribute '{}' failed", path, name);
 }
 
+/// Strings are fixed-length: they live in the checksummed object header (see h5::string_type).
 void attr_string(hid_t obj, const char* name, const std::string& v, const std::string& path) {
-  Handle t = string_type(v.size());
-  const std::string padded = v.empty() ? std::string(1, '\0') : v;
-  attr_write(obj, name, t.get(), t.get(), padded.data(), {}, path);
+  if (!h5::write_string_attr(obj, name, v, /*variable=*/false))
+    fail("{}: writing the checkpoint attribute '{}' failed", path, name);
 }
 void attr_long(hid_t obj, const char* name, long long v, const std::string& path) {
   attr_write(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v, {}, path);
@@ -100,16 +86,11 @@ void attr_double(hid_t obj, const char* name, double v, const std::string& path)
   attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, {}, path);
 }
 void attr_doubles(hid_t obj, const char* name, const std::vector<double>& v,
-                  std::vector<hsize_t> dims, const std::string& path) {
-  if (v.empty()) {
-    // A zero-size dataspace cannot hold an attribute: an empty array is a null dataspace.
-    Handle space(H5Screate(H5S_NULL), H5Sclose);
-    Handle a(H5Acreate2(obj, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-             H5Aclose);
-    if (!a.valid()) fail("{}: writing the checkpoint attribute '{}' failed", path, name);
-    return;
-  }
-  attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.data(), std::move(dims), path);
+                  const std::vector<hsize_t>& dims, const std::string& path) {
+  const bool ok = v.empty() ? h5::write_empty_attr(obj, name, H5T_IEEE_F64LE)
+                            : h5::write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                             v.data(), dims);
+  if (!ok) fail("{}: writing the checkpoint attribute '{}' failed", path, name);
 }
 
 std::vector<double> box_rows(const Box& b) {
@@ -146,27 +127,16 @@ class Reader {
     return a;
   }
 
-  hssize_t attr_points(hid_t a) const {
-    Handle sp(H5Aget_space(a), H5Sclose);
-    if (H5Sget_simple_extent_type(sp.get()) == H5S_NULL) return 0;
-    return H5Sget_simple_extent_npoints(sp.get());
-  }
+  hssize_t attr_points(hid_t a) const { return h5::attr_points(a); }
 
   std::string string(hid_t obj, const char* name, const char* where) const {
-    Handle a = attr(obj, name, where);
-    Handle ft(H5Aget_type(a.get()), H5Tclose);
-    if (H5Tget_class(ft.get()) != H5T_STRING || H5Tis_variable_str(ft.get()) != 0 ||
-        attr_points(a.get()) != 1)
-      corrupt(fmt::format("attribute {}@{} is not a fixed-length string", where, name));
-    const std::size_t size = H5Tget_size(ft.get());
-    if (size == 0 || size > (std::size_t{1} << 24))
-      corrupt(fmt::format("attribute {}@{} has an invalid size", where, name));
-    std::string s(size, '\0');
-    Handle t = string_type(size);
-    if (H5Aread(a.get(), t.get(), s.data()) < 0)
-      corrupt(fmt::format("attribute {}@{} cannot be read", where, name));
-    s.resize(std::strlen(s.c_str()));  // NULLPAD: cut the padding
-    return s;
+    attr(obj, name, where);  // missing or unopenable: corrupt
+    // Variable-length strings are refused: they live in the global heap, which has no checksum.
+    const auto v = h5::read_string_attrs(obj, name, {/*allow_variable=*/false,
+                                                     /*trim_spaces=*/false});
+    if (!v || v->size() != 1)
+      corrupt(fmt::format("attribute {}@{} is not a readable fixed-length string", where, name));
+    return v->front();
   }
 
   std::vector<double> doubles(hid_t obj, const char* name, const char* where) const {
@@ -449,8 +419,7 @@ void write_with(const std::string& path, const Checkpoint& ck, const WriteContex
   if (w.rank == 0) {
     try {
       fsync_path(tmp, false);
-      if (std::rename(tmp.c_str(), path.c_str()) != 0)
-        fail("{}: renaming {} to it failed: {}", path, tmp, std::strerror(errno));
+      commit_temp(tmp, path);
       const auto dir = std::filesystem::path(path).parent_path();
       fsync_path(dir.empty() ? "." : dir.string(), true);
     } catch (const Error& e) {

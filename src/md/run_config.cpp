@@ -10,14 +10,15 @@
 #include <limits>
 #include <sstream>
 
-#include "toml_reader.hpp"
+#include "builder_args_impl.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/core/units.hpp"
 
 namespace vitrum::md {
 namespace {
 
-using config_detail::TableReader;
+using TableReader = TomlTable;
 constexpr long kMaxLong = std::numeric_limits<long>::max();
 
 std::string resolve(const std::string& base_dir, const std::string& p) {
@@ -58,7 +59,7 @@ void read_structure(TableReader& r, RunConfig& c, const std::string& base_dir) {
   c.structure.length_unit = unit_value(r, "length_unit", true);
   c.structure.frame = r.integer("frame", 0, std::numeric_limits<long>::min(), kMaxLong);
   if (r.has("replicate")) {
-    const auto v = r.numbers("replicate");
+    const auto v = r.numbers("replicate", std::nullopt);
     if (v.size() != 3) r.error("replicate", "expected three integers [na, nb, nc]");
     for (int d = 0; d < 3; ++d) {
       if (v[d] < 1 || v[d] != std::floor(v[d]) || v[d] > 1000)
@@ -93,7 +94,7 @@ void read_md(TableReader& r, RunConfig& c) {
   c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, kMaxLong));
   c.skin = r.non_negative("skin", c.skin);
   if (r.has("masses")) {
-    c.masses = r.number_table("masses");
+    c.masses = r.number_table("masses", std::nullopt);
   }
   c.threads = static_cast<int>(r.integer("threads", 0, 0, 4096));
   c.remove_drift_every = r.integer("remove_drift_every", c.remove_drift_every, 0, kMaxLong);
@@ -170,7 +171,7 @@ void read_parallel(TableReader& r, RunConfig& c) {
 
 void read_stage(TableReader& r, RunConfig& c, int index) {
   StageConfig s;
-  s.line = config_detail::line_of(&r.table());
+  s.line = toml_line(&r.table());
   s.name = r.string("name", fmt::format("stage {}", index + 1));
   if (!r.has("ensemble")) {
     r.error_at(&r.table(), fmt::format("[[stage]] \"{}\" needs ensemble = \"nve\" | "
@@ -304,13 +305,7 @@ long RunConfig::total_steps() const {
 
 RunConfig parse_run_config_text(std::string_view text, const std::string& file,
                                 const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(file, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
+  const toml::table root = parse_toml(text, file);
   RunConfig c;
   c.file = file;
   TableReader top(root, file, "");

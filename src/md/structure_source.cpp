@@ -8,7 +8,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "toml_reader.hpp"
+#include "builder_args_impl.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/builders.hpp"
 
@@ -133,10 +133,10 @@ bool BuilderArgs::boolean(const std::string& key, std::optional<bool> def) const
   return impl_->reader.boolean(key, def);
 }
 std::vector<double> BuilderArgs::numbers(const std::string& key) const {
-  return impl_->reader.numbers(key);
+  return impl_->reader.numbers(key, std::nullopt);
 }
 std::map<std::string, double> BuilderArgs::number_table(const std::string& key) const {
-  return impl_->reader.number_table(key);
+  return impl_->reader.number_table(key, std::nullopt);
 }
 void BuilderArgs::error(const std::string& key, const std::string& message) const {
   impl_->reader.error(key, message);

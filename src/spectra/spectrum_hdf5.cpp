@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/hdf5_handle.hpp"
+#include "vitrum/core/hdf5.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
 namespace vitrum::spectra {
@@ -27,19 +28,6 @@ namespace {
 
 using h5::Handle;
 using h5::QuietErrors;
-
-/// The innermost message of the current HDF5 error stack, for our own messages.
-std::string h5_message() {
-  std::string msg;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e && e->desc) *static_cast<std::string*>(out) = e->desc;
-        return 0;
-      },
-      &msg);
-  return msg.empty() ? std::string("HDF5 error") : msg;
-}
 
 Handle group_handle(hid_t id) {
   return Handle(id, H5Gclose);
@@ -77,64 +65,8 @@ struct ReadCtx {
   }
 };
 
-/// Reads a string or array of strings (fixed-length or variable-length) from attribute `name`.
-std::optional<std::vector<std::string>> read_string_attr_array(hid_t obj, const char* name) {
-  if (H5Aexists(obj, name) <= 0) return std::nullopt;
-  Handle a = attr_handle(H5Aopen(obj, name, H5P_DEFAULT));
-  if (!a.valid()) return std::nullopt;
-  Handle ftype = type_handle(H5Aget_type(a.get()));
-  if (H5Tget_class(ftype.get()) != H5T_STRING) return std::nullopt;
-  Handle space = space_handle(H5Aget_space(a.get()));
-  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  if (n <= 0) return std::vector<std::string>{};
-  std::vector<std::string> out;
-  if (H5Tis_variable_str(ftype.get()) > 0) {
-    Handle mtype = type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mtype.get(), H5T_VARIABLE);
-    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
-    std::vector<char*> buf(n, nullptr);
-    if (H5Aread(a.get(), mtype.get(), buf.data()) < 0) return std::nullopt;
-    for (char* s : buf) out.emplace_back(s ? s : "");
-    H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, buf.data());
-  } else {
-    const size_t len = H5Tget_size(ftype.get());
-    Handle mtype = type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mtype.get(), len);
-    H5Tset_strpad(mtype.get(), H5T_STR_NULLPAD);
-    H5Tset_cset(mtype.get(), H5Tget_cset(ftype.get()));
-    std::vector<char> buf(static_cast<size_t>(n) * len + 1, '\0');
-    if (H5Aread(a.get(), mtype.get(), buf.data()) < 0) return std::nullopt;
-    for (hssize_t i = 0; i < n; ++i) {
-      std::string s(buf.data() + i * len, len);
-      const auto z = s.find('\0');
-      if (z != std::string::npos) s.resize(z);
-      while (!s.empty() && s.back() == ' ') s.pop_back();
-      out.push_back(s);
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> read_string_attr(hid_t obj, const char* name) {
-  auto v = read_string_attr_array(obj, name);
-  if (!v || v->empty()) return std::nullopt;
-  return v->front();
-}
-
-/// Reads a numeric scalar attribute (any integer or float type) as double.
-std::optional<double> read_number_attr(hid_t obj, const char* name) {
-  if (H5Aexists(obj, name) <= 0) return std::nullopt;
-  Handle a = attr_handle(H5Aopen(obj, name, H5P_DEFAULT));
-  if (!a.valid()) return std::nullopt;
-  Handle ftype = type_handle(H5Aget_type(a.get()));
-  const H5T_class_t cls = H5Tget_class(ftype.get());
-  if (cls != H5T_INTEGER && cls != H5T_FLOAT) return std::nullopt;
-  Handle space = space_handle(H5Aget_space(a.get()));
-  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
-  double v = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
-  return v;
-}
+using h5::read_number_attr;
+using h5::read_string_attr;
 
 /// All attributes of `obj` that are strings or numeric scalars, as text.
 void read_attrs_as_text(hid_t obj, const std::string& prefix,
@@ -149,7 +81,7 @@ void read_attrs_as_text(hid_t obj, const std::string& prefix,
       },
       &names);
   for (const auto& name : names) {
-    if (auto s = read_string_attr_array(obj, name.c_str())) {
+    if (auto s = h5::read_string_attrs(obj, name.c_str())) {
       std::string joined;
       for (size_t k = 0; k < s->size(); ++k) joined += (k ? "," : "") + (*s)[k];
       out[prefix + name] = joined;
@@ -174,7 +106,7 @@ std::vector<double> read_vector(hid_t loc, const std::string& name, const ReadCt
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   std::vector<double> v(static_cast<size_t>(std::max<hssize_t>(n, 0)));
   if (n > 0 && H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-    ctx.error(where, fmt::format("cannot read dataset '{}': {}", name, h5_message()));
+    ctx.error(where, fmt::format("cannot read dataset '{}': {}", name, h5::error_message()));
   return v;
 }
 
@@ -227,7 +159,7 @@ SpectrumImage read_signal_group(hid_t parent, const std::string& gname,
 
   // Axis names from NXdata @axes; HyperSpy axis-i groups give offset/scale/units.
   std::vector<std::string> axes =
-      read_string_attr_array(g.get(), "axes").value_or(std::vector<std::string>{});
+      h5::read_string_attrs(g.get(), "axes").value_or(std::vector<std::string>{});
   if (!axes.empty() && static_cast<int>(axes.size()) != rank)
     ctx.error(path_in_file, fmt::format("@axes names {} axes but the signal dataset has rank {}",
                                         axes.size(), rank));
@@ -305,7 +237,7 @@ SpectrumImage read_signal_group(hid_t parent, const std::string& gname,
   // Intensities.
   img.counts.resize(static_cast<size_t>(img.pixels()) * nch);
   if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, img.counts.data()) < 0)
-    ctx.error(dpath, fmt::format("cannot read the data: {}", h5_message()));
+    ctx.error(dpath, fmt::format("cannot read the data: {}", h5::error_message()));
   const bool descending = check_monotonic(energy, ctx.file, dpath + " energy axis");
   img.energy = std::move(energy);
   if (descending) {
@@ -401,7 +333,7 @@ std::vector<SpectrumImage> read_spectrum_hdf5(const std::string& path, const Rea
     throw InputError(path, 0, "not an HDF5 file (no HDF5 signature), or it cannot be read");
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid())
-    throw InputError(path, 0, fmt::format("cannot open as HDF5: {}", h5_message()));
+    throw InputError(path, 0, fmt::format("cannot open as HDF5: {}", h5::error_message()));
   std::vector<SpectrumImage> out;
   if (is_group(file.get(), "Experiments")) {
     Handle ex = group_handle(H5Gopen2(file.get(), "Experiments", H5P_DEFAULT));
@@ -441,7 +373,7 @@ class Writer {
   explicit Writer(const std::string& target) : target_(target) {}
 
   [[noreturn]] void error(const std::string& what) const {
-    throw Error(fmt::format("writing {}: {}: {}", target_, what, h5_message()));
+    throw Error(fmt::format("writing {}: {}: {}", target_, what, h5::error_message()));
   }
   Handle check(Handle h, const std::string& what) const {
     if (!h.valid()) error(what);
@@ -453,42 +385,26 @@ class Writer {
                  "create group " + name);
   }
 
+  /// A fixed-length ASCII string (what HyperSpy writes for some metadata).
   void attr_fixed(hid_t obj, const char* name, const std::string& value) const {
-    Handle t = type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(t.get(), std::max<size_t>(value.size(), 1));
-    H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
-    H5Tset_cset(t.get(), H5T_CSET_ASCII);
-    Handle s = space_handle(H5Screate(H5S_SCALAR));
-    Handle a = check(attr_handle(H5Acreate2(obj, name, t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT)),
-                     std::string("create attribute ") + name);
-    std::string buf = value.empty() ? std::string(1, '\0') : value;
-    if (H5Awrite(a.get(), t.get(), buf.data()) < 0) error(std::string("write attribute ") + name);
+    if (!h5::write_string_attr(obj, name, value, /*variable=*/false, H5T_CSET_ASCII))
+      error(std::string("write attribute ") + name);
   }
 
+  /// A variable-length UTF-8 string (h5py str).
   void attr_str(hid_t obj, const char* name, const std::string& value) const {
-    attr_str_array(obj, name, {value}, true);
+    if (!h5::write_string_attr(obj, name, value, /*variable=*/true))
+      error(std::string("write attribute ") + name);
   }
 
-  void attr_str_array(hid_t obj, const char* name, const std::vector<std::string>& values,
-                      bool scalar = false) const {
-    Handle t = type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(t.get(), H5T_VARIABLE);
-    H5Tset_cset(t.get(), H5T_CSET_UTF8);
-    const hsize_t n = values.size();
-    Handle s = space_handle(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-    Handle a = check(attr_handle(H5Acreate2(obj, name, t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT)),
-                     std::string("create attribute ") + name);
-    std::vector<const char*> ptrs;
-    for (const auto& v : values) ptrs.push_back(v.c_str());
-    if (H5Awrite(a.get(), t.get(), ptrs.data()) < 0) error(std::string("write attribute ") + name);
+  void attr_str_array(hid_t obj, const char* name, const std::vector<std::string>& values) const {
+    if (!h5::write_string_array_attr(obj, name, values))
+      error(std::string("write attribute ") + name);
   }
 
   template <typename T>
   void attr_num(hid_t obj, const char* name, T value, hid_t type) const {
-    Handle s = space_handle(H5Screate(H5S_SCALAR));
-    Handle a = check(attr_handle(H5Acreate2(obj, name, type, s.get(), H5P_DEFAULT, H5P_DEFAULT)),
-                     std::string("create attribute ") + name);
-    if (H5Awrite(a.get(), type, &value) < 0) error(std::string("write attribute ") + name);
+    if (!h5::write_attr(obj, name, type, type, &value)) error(std::string("write attribute ") + name);
   }
 
   /// HDF5 boolean enum as h5py writes Python bools (int8 base, FALSE = 0, TRUE = 1).
@@ -695,7 +611,7 @@ std::vector<AxisOut> navigation_axes(int ny, int nx, const std::vector<NavAxis>&
 template <typename Body>
 void write_file(const std::string& path, const std::string& default_signal, Body&& body) {
   QuietErrors quiet;
-  const std::string tmp = detail::temp_path_for(path);
+  const std::string tmp = temp_path_for(path);
   const Writer w(path);
   try {
     Handle fapl = plist_handle(H5Pcreate(H5P_FILE_ACCESS));
@@ -703,7 +619,7 @@ void write_file(const std::string& path, const std::string& default_signal, Body
     H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
     if (!file.valid())
-      throw Error(fmt::format("cannot create {} (temporary for {}): {}", tmp, path, h5_message()));
+      throw Error(fmt::format("cannot create {} (temporary for {}): {}", tmp, path, h5::error_message()));
     w.attr_str(file.get(), "file_format", "HyperSpy");
     w.attr_str(file.get(), "file_format_version", "3.1");
     w.attr_fixed(file.get(), "NX_class", "NXroot");
@@ -725,7 +641,7 @@ void write_file(const std::string& path, const std::string& default_signal, Body
     std::remove(tmp.c_str());
     throw;
   }
-  detail::commit_temp(tmp, path);
+  commit_temp(tmp, path);
 }
 
 std::string unique(std::set<std::string>& used, const std::string& name) {

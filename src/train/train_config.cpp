@@ -20,152 +20,7 @@ namespace vitrum::train {
 
 namespace {
 
-long line_of(const toml::node* n) {
-  return n != nullptr ? static_cast<long>(n->source().begin.line) : 0;
-}
-
-const char* type_name(const toml::node& n) {
-  if (n.is_string()) return "a string";
-  if (n.is_integer()) return "an integer";
-  if (n.is_floating_point()) return "a float";
-  if (n.is_boolean()) return "a boolean";
-  if (n.is_array()) return "an array";
-  if (n.is_table()) return "a table";
-  return "a date/time";
-}
-
-/// One table with the keys read from it; check() rejects the others.
-class Table {
- public:
-  Table(const toml::table* t, std::string file, std::string name)
-      : t_(t), file_(std::move(file)), name_(std::move(name)) {}
-  bool present() const { return t_ != nullptr; }
-  const toml::node* get(const std::string& key) {
-    used_.insert(key);
-    return t_ != nullptr ? t_->get(key) : nullptr;
-  }
-  [[noreturn]] void error(const std::string& key, const std::string& msg) const {
-    const toml::node* n = t_ != nullptr ? t_->get(key) : nullptr;
-    throw InputError(file_, line_of(n != nullptr ? n : t_),
-                     fmt::format("[{}] {}: {}", name_, key, msg));
-  }
-  double number(const std::string& key, double def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!(n->is_floating_point() || n->is_integer()))
-      error(key, fmt::format("expected a number, got {}", type_name(*n)));
-    const double v = *n->value<double>();
-    if (!std::isfinite(v)) error(key, "expected a finite number");
-    return v;
-  }
-  double positive(const std::string& key, double def) {
-    const double v = number(key, def);
-    if (!(v > 0)) error(key, fmt::format("expected a number > 0, got {}", v));
-    return v;
-  }
-  double non_negative(const std::string& key, double def) {
-    const double v = number(key, def);
-    if (!(v >= 0)) error(key, fmt::format("expected a number >= 0, got {}", v));
-    return v;
-  }
-  long integer(const std::string& key, long def, long lo, long hi) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_integer()) error(key, fmt::format("expected an integer, got {}", type_name(*n)));
-    const long v = static_cast<long>(*n->value<std::int64_t>());
-    if (v < lo || v > hi) error(key, fmt::format("{} is outside {}..{}", v, lo, hi));
-    return v;
-  }
-  bool boolean(const std::string& key, bool def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_boolean()) error(key, fmt::format("expected true or false, got {}", type_name(*n)));
-    return *n->value<bool>();
-  }
-  std::string string(const std::string& key, const std::string& def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_string()) error(key, fmt::format("expected a string, got {}", type_name(*n)));
-    return *n->value<std::string>();
-  }
-  std::string choice(const std::string& key, const std::string& def,
-                     std::initializer_list<const char*> options) {
-    const std::string v = string(key, def);
-    std::string list;
-    for (const char* o : options) {
-      if (v == o) return v;
-      list += std::string(list.empty() ? "" : ", ") + "\"" + o + "\"";
-    }
-    error(key, fmt::format("\"{}\" is not one of {}", v, list));
-  }
-  /// A string or an array of strings.
-  std::vector<std::string> strings(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return {};
-    if (n->is_string()) return {*n->value<std::string>()};
-    if (!n->is_array()) error(key, "expected a string or an array of strings");
-    std::vector<std::string> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!e.is_string()) error(key, fmt::format("expected strings, found {}", type_name(e)));
-      out.push_back(*e.value<std::string>());
-    }
-    return out;
-  }
-  std::vector<double> numbers(const std::string& key, std::vector<double> def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_array()) error(key, "expected an array of numbers");
-    std::vector<double> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!(e.is_floating_point() || e.is_integer()))
-        error(key, fmt::format("expected numbers, found {}", type_name(e)));
-      out.push_back(*e.value<double>());
-    }
-    return out;
-  }
-  std::vector<int> integers(const std::string& key, std::vector<int> def, int lo, int hi) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_array()) error(key, "expected an array of integers");
-    std::vector<int> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!e.is_integer()) error(key, fmt::format("expected integers, found {}", type_name(e)));
-      const long v = static_cast<long>(*e.value<std::int64_t>());
-      if (v < lo || v > hi) error(key, fmt::format("{} is outside {}..{}", v, lo, hi));
-      out.push_back(static_cast<int>(v));
-    }
-    return out;
-  }
-  std::map<std::string, double> number_table(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return {};
-    if (!n->is_table()) error(key, "expected a table of numbers, e.g. { Si = -1.5, O = -0.8 }");
-    std::map<std::string, double> out;
-    for (auto&& [k, v] : *n->as_table()) {
-      if (!(v.is_floating_point() || v.is_integer()))
-        error(key, fmt::format("entry '{}' must be a number, got {}", k.str(), type_name(v)));
-      out[std::string(k.str())] = *v.value<double>();
-    }
-    return out;
-  }
-  const toml::table* subtable(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return nullptr;
-    if (!n->is_table()) error(key, fmt::format("expected a table, got {}", type_name(*n)));
-    return n->as_table();
-  }
-  void check(const std::string& accepted) const {
-    if (t_ == nullptr) return;
-    for (auto&& [k, v] : *t_)
-      if (used_.count(std::string(k.str())) == 0)
-        throw_unknown_key(file_, k, "[" + name_ + "]", accepted);
-  }
-
- private:
-  const toml::table* t_;
-  std::string file_, name_;
-  std::set<std::string> used_;
-};
+using Table = TomlTable;
 
 nnp::ScalingType scaling_of(const std::string& s) {
   if (s == "none") return nnp::ScalingType::None;
@@ -196,13 +51,7 @@ void read_grid(Table& t, GridMode& mode, int& n, double& r_lower, double& r_uppe
 
 TrainConfig parse_train_config(const std::string& text, const std::string& path,
                                const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
+  const toml::table root = parse_toml(text, path);
   TrainConfig c;
   c.path = path;
   for (auto&& [k, v] : root) {
@@ -249,7 +98,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.check_units = d.boolean("check_units", c.check_units);
   c.min_distance = d.non_negative("min_distance", c.min_distance);
   c.energy_outlier = d.non_negative("energy_outlier", c.energy_outlier);
-  d.check(
+  d.check_unknown(
       "file, split, test_fraction, max_structures, energy_unit, length_unit, check_units, "
       "min_distance, energy_outlier");
 
@@ -258,7 +107,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.elements = p.strings("elements");
   for (const auto& e : c.elements)
     if (atomic_number(e) == 0) p.error("elements", fmt::format("unknown element '{}'", e));
-  c.atom_energy = p.number_table("atom_energy");
+  c.atom_energy = p.number_table("atom_energy", std::map<std::string, double>{});
   c.normalize = p.boolean("normalize", c.normalize);
   c.cutoff_type = static_cast<int>(p.integer("cutoff_type", c.cutoff_type, 0, 8));
   c.cutoff_alpha = p.number("cutoff_alpha", c.cutoff_alpha);
@@ -289,7 +138,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.scale_min = p.number("scale_min", c.scale_min);
   c.scale_max = p.number("scale_max", c.scale_max);
   if (!(c.scale_max > c.scale_min)) p.error("scale_max", "expected scale_max > scale_min");
-  p.check(
+  p.check_unknown(
       "elements, atom_energy, normalize, cutoff_type, cutoff_alpha, hidden_nodes, activation, "
       "output_activation, normalize_nodes, scaling, scale_min, scale_max");
 
@@ -313,7 +162,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
               "generation tables, not both");
     Table r(rt, path, "symmetry_functions.radial");
     read_grid(r, c.sf.radial.mode, c.sf.radial.n, c.sf.radial.r_lower, c.sf.radial.r_upper, path);
-    r.check("mode, n, r_lower, r_upper");
+    r.check_unknown("mode, n, r_lower, r_upper");
     Table a(at, path, "symmetry_functions.angular");
     c.sf.angular.type = static_cast<int>(a.integer("type", c.sf.angular.type, 3, 9));
     if (c.sf.angular.type != 3 && c.sf.angular.type != 9)
@@ -322,9 +171,9 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
               path);
     c.sf.angular.zetas = a.numbers("zetas", c.sf.angular.zetas);
     c.sf.angular.lambdas = a.numbers("lambdas", c.sf.angular.lambdas);
-    a.check("type, mode, n, r_lower, r_upper, zetas, lambdas");
+    a.check_unknown("type, mode, n, r_lower, r_upper, zetas, lambdas");
   }
-  s.check("cutoff, lines, radial, angular");
+  s.check_unknown("cutoff, lines, radial, angular");
 
   // ---- [training]
   Table t = table("training");
@@ -388,12 +237,12 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
     ks.threshold_trials =
         static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
     ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
-    k.check(
+    k.check_unknown(
         "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
         "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
         "force_batch");
   }
-  t.check(
+  t.check_unknown(
       "optimizer, kalman, epochs, batch_size, learning_rate, learning_rate_final, schedule, "
       "plateau_patience, plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, "
       "adam_epsilon, weight_decay, early_stopping_patience, max_minutes, seed, max_memory_gb, "
@@ -407,7 +256,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
       static_cast<int>(o.integer("checkpoint_every", c.checkpoint_every, 0, 1L << 30));
   c.plots = o.boolean("plots", c.plots);
   c.parity_max_points = o.integer("parity_max_points", c.parity_max_points, 0, 1L << 40);
-  o.check("directory, checkpoint_every, plots, parity_max_points");
+  o.check_unknown("directory, checkpoint_every, plots, parity_max_points");
   return c;
 }
 

@@ -588,7 +588,7 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
                     has_test ? r.test.rmse_energy() : std::nan(""), r.train.rmse_force(),
                     has_test ? r.test.rmse_force() : std::nan(""), r.seconds,
                     improved ? " *" : ""));
-    detail::write_file_atomic(dir + "/learning_curve.csv", curve_csv(curve, c, has_test));
+    write_file_atomic(dir + "/learning_curve.csv", curve_csv(curve, c, has_test));
     if (c.checkpoint_every > 0 && r.epoch > 0 && r.epoch % c.checkpoint_every == 0)
       fitter.write_weights(dir + "/checkpoint");
     if (improved) fitter.write_weights(dir);
@@ -636,8 +636,8 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
       }
     }
   }
-  detail::write_file_atomic(dir + "/energy_parity.csv", ep);
-  if (with_forces) detail::write_file_atomic(dir + "/force_parity.csv", fp);
+  write_file_atomic(dir + "/energy_parity.csv", ep);
+  if (with_forces) write_file_atomic(dir + "/force_parity.csv", fp);
 
   // ---- the written potential must predict what the trainer predicted
   {

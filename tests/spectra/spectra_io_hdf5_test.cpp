@@ -355,5 +355,5 @@ TEST(spectra_io_hdf5, WritesAreAtomicAndValidated) {
   vs::write_spectrum_image_hdf5(out, img);
   EXPECT_EQ(vs::read_spectra(out).at(0).counts, img.counts);
   for (const auto& e : fs::directory_iterator(dir))
-    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << e.path();
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
 }

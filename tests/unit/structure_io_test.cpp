@@ -13,7 +13,7 @@
 #include "../test_paths.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 using namespace vitrum;
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 namespace vitrum {
 

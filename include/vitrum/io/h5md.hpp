@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 #ifdef VITRUM_HAVE_MPI
 #include <mpi.h>

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 namespace vitrum {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/parallel/comm.hpp"
 
 namespace vitrum::md {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 namespace vitrum {
 

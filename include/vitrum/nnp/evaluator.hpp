@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "vitrum/core/backend.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/nnp/potential.hpp"

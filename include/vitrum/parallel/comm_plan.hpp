@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/parallel/domain.hpp"
 

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/parallel/comm.hpp"
 
 namespace vitrum::parallel {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/nnp/potential.hpp"
 
 namespace vitrum::train {

@@ -5,7 +5,7 @@
 /// s_a = r·(b×c)/V, s_b = r·(c×a)/V, s_c = r·(a×b)/V with the signed volume V = a·(b×c), so no
 /// general 3×3 inversion is needed and a left-handed cell works too.
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 #include <cmath>
 
