@@ -4,6 +4,7 @@
 #include "vitrum/analysis/report.hpp"
 
 #include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

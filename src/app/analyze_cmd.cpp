@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/analysis/bonds.hpp"
 #include "vitrum/analysis/density.hpp"
 #include "vitrum/analysis/msd.hpp"
@@ -21,6 +20,7 @@
 #include "vitrum/analysis/rdf.hpp"
 #include "vitrum/analysis/report.hpp"
 #include "vitrum/analysis/trajectory.hpp"
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 

@@ -46,9 +46,10 @@ void write_file_atomic(const std::string& path, std::string_view content) {
   const std::string tmp = temp_path_for(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr)
-    fail("{}: cannot create the temporary file {}: {} (does the directory exist and is it "
-         "writable?)",
-         path, tmp, std::strerror(errno));
+    fail(
+        "{}: cannot create the temporary file {}: {} (does the directory exist and is it "
+        "writable?)",
+        path, tmp, std::strerror(errno));
   const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
                   std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   const int write_errno = errno;
@@ -65,9 +66,10 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)
-      fail("{}: cannot create the temporary file {}: {} (does the directory exist and is it "
-           "writable?)",
-           path, tmp, std::strerror(errno));
+      fail(
+          "{}: cannot create the temporary file {}: {} (does the directory exist and is it "
+          "writable?)",
+          path, tmp, std::strerror(errno));
     try {
       write(out);
     } catch (...) {

@@ -18,7 +18,8 @@ std::string unit_suffix(const char* unit) {
 
 std::string join(std::initializer_list<const char*> items, const char* quote) {
   std::string list;
-  for (const char* s : items) list += fmt::format("{}{}{}{}", list.empty() ? "" : ", ", quote, s, quote);
+  for (const char* s : items)
+    list += fmt::format("{}{}{}{}", list.empty() ? "" : ", ", quote, s, quote);
   return list;
 }
 
@@ -77,8 +78,8 @@ void throw_unknown_key(const std::string& file, const toml::key& k, const std::s
 void reject_unknown_keys(const std::string& file, const toml::table& t, const std::string& where,
                          std::initializer_list<const char*> allowed) {
   for (auto&& [k, v] : t) {
-    const bool ok = std::any_of(allowed.begin(), allowed.end(),
-                                [&](const char* a) { return k.str() == a; });
+    const bool ok =
+        std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k.str() == a; });
     if (!ok) throw_unknown_key(file, k, where, join(allowed, ""));
   }
 }
@@ -209,8 +210,8 @@ std::string TomlTable::choice(const std::string& key, std::optional<std::string>
   if (!has(key)) return v;
   for (const char* o : options)
     if (v == o) return v;
-  error_at(t_->get(key), fmt::format("{} = '{}' is not one of {}", key_label(key), v,
-                                     join(options, "'")));
+  error_at(t_->get(key),
+           fmt::format("{} = '{}' is not one of {}", key_label(key), v, join(options, "'")));
 }
 
 std::vector<std::string> TomlTable::strings(const std::string& key) {

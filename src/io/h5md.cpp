@@ -9,7 +9,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/hdf5.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 using h5::Handle;
 
@@ -703,4 +703,4 @@ std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* spec
   return frames;
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::io

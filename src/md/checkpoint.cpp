@@ -87,9 +87,9 @@ void attr_double(hid_t obj, const char* name, double v, const std::string& path)
 }
 void attr_doubles(hid_t obj, const char* name, const std::vector<double>& v,
                   const std::vector<hsize_t>& dims, const std::string& path) {
-  const bool ok = v.empty() ? h5::write_empty_attr(obj, name, H5T_IEEE_F64LE)
-                            : h5::write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                                             v.data(), dims);
+  const bool ok =
+      v.empty() ? h5::write_empty_attr(obj, name, H5T_IEEE_F64LE)
+                : h5::write_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v.data(), dims);
   if (!ok) fail("{}: writing the checkpoint attribute '{}' failed", path, name);
 }
 
@@ -132,8 +132,9 @@ class Reader {
   std::string string(hid_t obj, const char* name, const char* where) const {
     attr(obj, name, where);  // missing or unopenable: corrupt
     // Variable-length strings are refused: they live in the global heap, which has no checksum.
-    const auto v = h5::read_string_attrs(obj, name, {/*allow_variable=*/false,
-                                                     /*trim_spaces=*/false});
+    const auto v = h5::read_string_attrs(obj, name,
+                                         {/*allow_variable=*/false,
+                                          /*trim_spaces=*/false});
     if (!v || v->size() != 1)
       corrupt(fmt::format("attribute {}@{} is not a readable fixed-length string", where, name));
     return v->front();

@@ -9,8 +9,8 @@
 
 namespace vitrum::md {
 
-void ForceField::compute_device(const GhostShell&, const NeighborList&, const Vec3*, Vec3*,
-                                ForceResult&) {
+void ForceField::compute_device(const neighbor::GhostShell&, const neighbor::NeighborList&,
+                                const Vec3*, Vec3*, ForceResult&) {
   fail("{}: this force field has no device-resident evaluation", describe());
 }
 
@@ -26,12 +26,13 @@ class NnpForceField final : public ForceField {
     const double d = eval_.potential().min_distance() * eval_.options().length_unit;
     return d > 0 ? d : ForceField::min_distance();
   }
-  void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               ForceResult& out) override {
     eval_.compute(shell, list, out);
   }
   bool device_resident() const override { return eval_.options().backend == Backend::Cuda; }
-  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
-                      Vec3* d_forces, ForceResult& out) override {
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                      const Vec3* d_positions, Vec3* d_forces, ForceResult& out) override {
     eval_.compute_device(shell, list, d_positions, d_forces, out);
   }
   std::string describe() const override {

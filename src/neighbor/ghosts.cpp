@@ -17,7 +17,7 @@
 
 #include "vitrum/core/error.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 namespace {
 
 // Fractional tolerance: images this close to the slab boundary are kept, so rounding in the
@@ -128,4 +128,4 @@ void update_ghost_positions(GhostShell& shell, const std::vector<Vec3>& local_po
   }
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

@@ -87,8 +87,8 @@ void check_peak_bounds(TomlTable& t, const FitConfig& c) {
 }
 
 void read_peaks(TomlTable& t, FitConfig& c) {
-  t.reject_unknown({"shape", "count", "position_min", "position_max", "fwhm_min", "fwhm_max",
-                    "eta", "eta_free", "eta_min", "eta_max", "doublet"});
+  t.reject_unknown({"shape", "count", "position_min", "position_max", "fwhm_min", "fwhm_max", "eta",
+                    "eta_free", "eta_min", "eta_max", "doublet"});
   c.shape = t.choice("shape", "pseudo-voigt", {"gaussian", "pseudo-voigt"}) == "gaussian"
                 ? PeakShape::Gaussian
                 : PeakShape::PseudoVoigt;
@@ -148,8 +148,9 @@ FitConfig fit_config_of(const toml::table& root, const std::string& source) {
   TomlTable top(root, source, "");
   top.reject_unknown({"data", "window", "peaks", "background", "em", "output"});
   const std::pair<const char*, void (*)(TomlTable&, FitConfig&)> tables[] = {
-      {"data", read_data}, {"window", read_window}, {"peaks", read_peaks},
-      {"background", read_background}, {"em", read_em}, {"output", read_output}};
+      {"data", read_data},   {"window", read_window},
+      {"peaks", read_peaks}, {"background", read_background},
+      {"em", read_em},       {"output", read_output}};
   for (const auto& [name, read] : tables) {
     TomlTable t = top.child(name);
     if (t.present()) read(t, c);

@@ -404,7 +404,8 @@ class Writer {
 
   template <typename T>
   void attr_num(hid_t obj, const char* name, T value, hid_t type) const {
-    if (!h5::write_attr(obj, name, type, type, &value)) error(std::string("write attribute ") + name);
+    if (!h5::write_attr(obj, name, type, type, &value))
+      error(std::string("write attribute ") + name);
   }
 
   /// HDF5 boolean enum as h5py writes Python bools (int8 base, FALSE = 0, TRUE = 1).
@@ -619,7 +620,8 @@ void write_file(const std::string& path, const std::string& default_signal, Body
     H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
     if (!file.valid())
-      throw Error(fmt::format("cannot create {} (temporary for {}): {}", tmp, path, h5::error_message()));
+      throw Error(
+          fmt::format("cannot create {} (temporary for {}): {}", tmp, path, h5::error_message()));
     w.attr_str(file.get(), "file_format", "HyperSpy");
     w.attr_str(file.get(), "file_format_version", "3.1");
     w.attr_fixed(file.get(), "NX_class", "NXroot");

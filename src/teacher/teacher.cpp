@@ -214,7 +214,8 @@ class TeacherForceField final : public md::ForceField {
   // backend evaluates a pair with an image once and adds the image's force to its owner.
   bool has_ghost_forces() const override { return false; }
 
-  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               md::ForceResult& out) override {
     set_types(shell, list);
     backend_->compute(shell, list, types_, terms_);
     reduce(shell, out);
@@ -223,8 +224,8 @@ class TeacherForceField final : public md::ForceField {
   bool device_resident() const override { return backend_kind_ == Backend::Cuda; }
   // The CUDA backend reads the positions from the device; the forces come back complete on the
   // host (nothing is left on ghosts), so `d_forces` is not written.
-  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
-                      Vec3*, md::ForceResult& out) override {
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                      const Vec3* d_positions, Vec3*, md::ForceResult& out) override {
     if (!device_resident()) fail("{}: device-resident evaluation needs the CUDA backend", source());
     set_types(shell, list);
     backend_->compute_device(shell, list, types_, d_positions, terms_);
@@ -233,7 +234,7 @@ class TeacherForceField final : public md::ForceField {
 
  private:
   /// Checks the list and fills types_ for every shell entry.
-  void set_types(const GhostShell& shell, const NeighborList& list) {
+  void set_types(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å ({})",
            list.cutoff + list.skin, cutoff(), source());
@@ -257,7 +258,7 @@ class TeacherForceField final : public md::ForceField {
   }
 
   /// Fixed-order reduction over atoms: identical for both backends and any thread count.
-  void reduce(const GhostShell& shell, md::ForceResult& out) const {
+  void reduce(const neighbor::GhostShell& shell, md::ForceResult& out) const {
     const int n = shell.n_local;
     out.forces.resize(n);
     out.atom_energy.resize(n);

@@ -7,7 +7,6 @@
 
 namespace vitrum::train::detail {
 
-
 /// %24.16E, n2p2's format for scaling.data and weights (exact double round trip).
 std::string sci(double v);
 

@@ -113,8 +113,9 @@ void check_data(const TrainConfig& c, const std::vector<Structure>& all,
     for (size_t k = 0; k < all.size(); ++k) {
       const Structure& s = all[k];
       if (s.size() < 2 && !s.box.periodic) continue;
-      const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, dmin);
-      const NeighborList list = build_neighbor_list(shell, dmin, 0.0);
+      const neighbor::GhostShell shell =
+          neighbor::build_ghost_shell(s.box, s.positions, s.species, dmin);
+      const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, dmin, 0.0);
       for (int i = 0; i < shell.n_local; ++i)
         for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
           const int j = list.neighbors[q];
@@ -358,7 +359,7 @@ TrainReport run_training(const TrainConfig& c, bool quiet) {
   std::vector<Structure> all;
   std::vector<std::string> names;
   for (const auto& f : c.files) {
-    auto v = read_structures(f);
+    auto v = io::read_structures(f);
     if (v.empty()) fail("{}: no structures found", f);
     for (size_t k = 0; k < v.size(); ++k) {
       names.push_back(v[k].line > 0 ? fmt::format("{}, structure {} (line {})", f, k + 1, v[k].line)

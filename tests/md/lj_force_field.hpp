@@ -24,7 +24,8 @@ class LennardJones final : public md::ForceField {
   }
   double cutoff() const override { return rc_; }
   std::string describe() const override { return "Lennard-Jones test double"; }
-  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               md::ForceResult& out) override {
     const int n = shell.n_local;
     out.forces.assign(n, Vec3{0, 0, 0});
     for (auto& row : out.virial)

@@ -22,7 +22,7 @@ namespace vitrum::test {
 
 /// A random SiO2 cell at 2.2 g/cm³ (glass-like minimum distances), cubic or triclinic.
 inline Structure sio2_random_cell(int n_atoms, std::uint64_t seed, bool triclinic = false) {
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = n_atoms;
   spec.density = 2.2;
@@ -33,7 +33,7 @@ inline Structure sio2_random_cell(int n_atoms, std::uint64_t seed, bool triclini
     spec.shape[1] = {0.3, 0.95, 0.0};
     spec.shape[2] = {-0.2, 0.25, 1.05};
   }
-  return build_amorphous_cell(spec);
+  return io::build_amorphous_cell(spec);
 }
 
 inline std::string water_potential_dir() {
@@ -54,7 +54,7 @@ inline std::unique_ptr<md::ForceField> water_force_field() {
 /// The 192-atom liquid-water cell (64 molecules, 13.0 Å cube) of n2p2's H2O_RPBE-D3 dataset,
 /// converted from bohr to Å.
 inline Structure water_192() {
-  Structure s = read_structures(n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data").front();
+  Structure s = io::read_structures(n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data").front();
   for (auto& r : s.positions) r = units::kBohr * r;
   for (auto& h : s.box.h) h = units::kBohr * h;
   s.forces.clear();

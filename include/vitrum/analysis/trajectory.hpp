@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "vitrum/core/vec3.hpp"
 #include "vitrum/core/structure.hpp"
+#include "vitrum/core/vec3.hpp"
 
 namespace vitrum::analysis {
 

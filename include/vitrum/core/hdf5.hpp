@@ -137,8 +137,8 @@ hssize_t attr_points(hid_t attr);
 
 /// How read_string_attrs treats the stored strings.
 struct StringRead {
-  bool allow_variable = true;   ///< false: variable-length strings are refused (unchecksummed)
-  bool trim_spaces = true;      ///< cut trailing blanks of fixed-length strings (space padding)
+  bool allow_variable = true;  ///< false: variable-length strings are refused (unchecksummed)
+  bool trim_spaces = true;     ///< cut trailing blanks of fixed-length strings (space padding)
 };
 
 /// The strings of attribute `name` (scalar or array, fixed- or variable-length); nullopt when it

@@ -52,4 +52,8 @@ struct Structure {
   std::size_t size() const { return positions.size(); }
 };
 
+/// Validates a structure for evaluation: finite coordinates, known species; throws naming the
+/// source (file and structure index) and the first offending atom.
+void validate_structure(const Structure& s, const std::string& where);
+
 }  // namespace vitrum
