@@ -31,6 +31,7 @@
 #include "vitrum/md/checkpoint.hpp"
 #include "vitrum/md/dataset_output.hpp"
 #include "vitrum/md/distribute.hpp"
+#include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/parallel/device_binding.hpp"
 #include "vitrum/parallel/domain.hpp"
 
@@ -425,8 +426,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   // ----
 
   Structure s0 = ck ? Structure{} : load_initial_structure(c);
-  auto ff = load_force_field(c.potential.path, c.potential.backend, c.potential.precision,
-                             c.potential.length_unit, c.potential.energy_unit);
+  auto ff = make_force_field(c.potential);
   MdSystem sys = ck ? ck->system : make_system(s0, assign_masses(s0.species, c.masses));
   std::string vel_source = "zero";
   if (ck) {

@@ -47,29 +47,8 @@ void read_grid(Table& t, GridMode& mode, int& n, double& r_lower, double& r_uppe
   r_upper = t.non_negative("r_upper", r_upper);
 }
 
-}  // namespace
-
-TrainConfig parse_train_config(const std::string& text, const std::string& path,
-                               const std::string& base_dir) {
-  const toml::table root = parse_toml(text, path);
-  TrainConfig c;
-  c.path = path;
-  for (auto&& [k, v] : root) {
-    static const std::set<std::string> tables = {"data", "potential", "symmetry_functions",
-                                                 "training", "output"};
-    if (tables.count(std::string(k.str())) == 0 || !v.is_table())
-      throw InputError(path, static_cast<long>(k.source().begin.line),
-                       fmt::format("unknown key '{}' at the top level; accepted tables: [data], "
-                                   "[potential], [symmetry_functions], [training], [output]",
-                                   k.str()));
-  }
-  auto table = [&](const char* name) {
-    const toml::node* n = root.get(name);
-    return Table(n != nullptr ? n->as_table() : nullptr, path, name);
-  };
-
-  // ---- [data]
-  Table d = table("data");
+/// [data]: the files (relative to the config's directory), split, units and data checks.
+void read_data(Table& d, TrainConfig& c, const std::string& path, const std::string& base_dir) {
   if (!d.present()) throw InputError(path, 0, "missing table [data] (file = \"input.data\")");
   for (const auto& f : d.strings("file")) {
     const std::filesystem::path p(f);
@@ -101,9 +80,10 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   d.check_unknown(
       "file, split, test_fraction, max_structures, energy_unit, length_unit, check_units, "
       "min_distance, energy_outlier");
+}
 
-  // ---- [potential]
-  Table p = table("potential");
+/// [potential]: elements, offsets, networks, activations and scaling.
+void read_potential(Table& p, TrainConfig& c) {
   c.elements = p.strings("elements");
   for (const auto& e : c.elements)
     if (atomic_number(e) == 0) p.error("elements", fmt::format("unknown element '{}'", e));
@@ -141,9 +121,10 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   p.check_unknown(
       "elements, atom_energy, normalize, cutoff_type, cutoff_alpha, hidden_nodes, activation, "
       "output_activation, normalize_nodes, scaling, scale_min, scale_max");
+}
 
-  // ---- [symmetry_functions]
-  Table s = table("symmetry_functions");
+/// [symmetry_functions]: explicit lines, or the generation grids.
+void read_symmetry_functions(Table& s, TrainConfig& c, const std::string& path) {
   c.sf.cutoff = s.positive("cutoff", c.sf.cutoff);
   for (auto l : s.strings("lines")) {
     // Accept "symfunction_short O 2 ..." and "O 2 ...".
@@ -174,9 +155,41 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
     a.check_unknown("type, mode, n, r_lower, r_upper, zetas, lambdas");
   }
   s.check_unknown("cutoff, lines, radial, angular");
+}
 
-  // ---- [training]
-  Table t = table("training");
+/// [training.kalman]: n2p2's extended Kalman filter.
+void read_kalman(Table& k, KalmanTrainSettings& ks) {
+  auto& kf = ks.filter;
+  kf.fading_memory = k.choice("type", "standard", {"standard", "fading_memory"}) == "fading_memory";
+  kf.epsilon = k.positive("epsilon", kf.epsilon);
+  kf.q0 = k.non_negative("q0", kf.q0);
+  kf.qtau = k.non_negative("qtau", kf.qtau);
+  kf.qmin = k.non_negative("qmin", kf.qmin);
+  kf.eta0 = k.positive("eta0", kf.eta0);
+  kf.etatau = k.non_negative("etatau", kf.etatau);
+  kf.etamax = k.positive("etamax", kf.etamax);
+  if (kf.etamax < kf.eta0) k.error("etamax", "expected etamax >= eta0");
+  kf.lambda = k.positive("lambda", kf.lambda);
+  if (kf.lambda > 1) k.error("lambda", "expected 0 < lambda <= 1");
+  kf.nu = k.positive("nu", kf.nu);
+  if (kf.nu > 1) k.error("nu", "expected 0 < nu <= 1");
+  ks.decouple_elements = k.choice("decoupling", "global", {"global", "element"}) == "element";
+  ks.energy_fraction = k.non_negative("energy_fraction", ks.energy_fraction);
+  ks.force_fraction = k.non_negative("force_fraction", ks.force_fraction);
+  if (ks.force_fraction > 1) k.error("force_fraction", "expected 0 <= force_fraction <= 1");
+  ks.energy_threshold = k.non_negative("energy_threshold", ks.energy_threshold);
+  ks.force_threshold = k.non_negative("force_threshold", ks.force_threshold);
+  ks.threshold_trials =
+      static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
+  ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
+  k.check_unknown(
+      "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
+      "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
+      "force_batch");
+}
+
+/// [training]: optimizer, schedule, loss weights, stopping, resources.
+void read_training(Table& t, TrainConfig& c, const std::string& path) {
   auto& ts = c.training;
   ts.epochs = static_cast<int>(t.integer("epochs", ts.epochs, 0, 100000000));
   ts.batch_size = static_cast<int>(t.integer("batch_size", ts.batch_size, 1, 1L << 30));
@@ -207,49 +220,20 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   ts.backend = parse_backend(t.choice("backend", "cpu", {"cpu", "cuda"}));
   ts.optimizer = t.choice("optimizer", "adam", {"adam", "kalman"}) == "kalman" ? Optimizer::Kalman
                                                                                : Optimizer::Adam;
-  {
-    const toml::table* kt = t.subtable("kalman");
-    if (kt != nullptr && ts.optimizer != Optimizer::Kalman)
-      t.error("kalman", "a [training.kalman] table needs optimizer = \"kalman\"");
-    Table k(kt, path, "training.kalman");
-    auto& ks = ts.kalman;
-    auto& kf = ks.filter;
-    kf.fading_memory =
-        k.choice("type", "standard", {"standard", "fading_memory"}) == "fading_memory";
-    kf.epsilon = k.positive("epsilon", kf.epsilon);
-    kf.q0 = k.non_negative("q0", kf.q0);
-    kf.qtau = k.non_negative("qtau", kf.qtau);
-    kf.qmin = k.non_negative("qmin", kf.qmin);
-    kf.eta0 = k.positive("eta0", kf.eta0);
-    kf.etatau = k.non_negative("etatau", kf.etatau);
-    kf.etamax = k.positive("etamax", kf.etamax);
-    if (kf.etamax < kf.eta0) k.error("etamax", "expected etamax >= eta0");
-    kf.lambda = k.positive("lambda", kf.lambda);
-    if (kf.lambda > 1) k.error("lambda", "expected 0 < lambda <= 1");
-    kf.nu = k.positive("nu", kf.nu);
-    if (kf.nu > 1) k.error("nu", "expected 0 < nu <= 1");
-    ks.decouple_elements = k.choice("decoupling", "global", {"global", "element"}) == "element";
-    ks.energy_fraction = k.non_negative("energy_fraction", ks.energy_fraction);
-    ks.force_fraction = k.non_negative("force_fraction", ks.force_fraction);
-    if (ks.force_fraction > 1) k.error("force_fraction", "expected 0 <= force_fraction <= 1");
-    ks.energy_threshold = k.non_negative("energy_threshold", ks.energy_threshold);
-    ks.force_threshold = k.non_negative("force_threshold", ks.force_threshold);
-    ks.threshold_trials =
-        static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
-    ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
-    k.check_unknown(
-        "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
-        "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
-        "force_batch");
-  }
+  const toml::table* kt = t.subtable("kalman");
+  if (kt != nullptr && ts.optimizer != Optimizer::Kalman)
+    t.error("kalman", "a [training.kalman] table needs optimizer = \"kalman\"");
+  Table k(kt, path, "training.kalman");
+  read_kalman(k, ts.kalman);
   t.check_unknown(
       "optimizer, kalman, epochs, batch_size, learning_rate, learning_rate_final, schedule, "
       "plateau_patience, plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, "
       "adam_epsilon, weight_decay, early_stopping_patience, max_minutes, seed, max_memory_gb, "
       "threads, backend");
+}
 
-  // ---- [output]
-  Table o = table("output");
+/// [output]: directory, checkpoints, plots, parity data.
+void read_output(Table& o, TrainConfig& c) {
   c.directory = o.string("directory", c.directory);
   if (c.directory.empty()) o.error("directory", "must not be empty");
   c.checkpoint_every =
@@ -257,6 +241,39 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.plots = o.boolean("plots", c.plots);
   c.parity_max_points = o.integer("parity_max_points", c.parity_max_points, 0, 1L << 40);
   o.check_unknown("directory, checkpoint_every, plots, parity_max_points");
+}
+
+}  // namespace
+
+TrainConfig parse_train_config(const std::string& text, const std::string& path,
+                               const std::string& base_dir) {
+  const toml::table root = parse_toml(text, path);
+  TrainConfig c;
+  c.path = path;
+  for (auto&& [k, v] : root) {
+    static const std::set<std::string> tables = {"data", "potential", "symmetry_functions",
+                                                 "training", "output"};
+    if (tables.count(std::string(k.str())) == 0 || !v.is_table())
+      throw InputError(path, static_cast<long>(k.source().begin.line),
+                       fmt::format("unknown key '{}' at the top level; accepted tables: [data], "
+                                   "[potential], [symmetry_functions], [training], [output]",
+                                   k.str()));
+  }
+  auto table = [&](const char* name) {
+    const toml::node* n = root.get(name);
+    return Table(n != nullptr ? n->as_table() : nullptr, path, name);
+  };
+
+  Table d = table("data");
+  read_data(d, c, path, base_dir);
+  Table p = table("potential");
+  read_potential(p, c);
+  Table s = table("symmetry_functions");
+  read_symmetry_functions(s, c, path);
+  Table t = table("training");
+  read_training(t, c, path);
+  Table o = table("output");
+  read_output(o, c);
   return c;
 }
 
@@ -268,6 +285,7 @@ TrainConfig read_train_config(const std::string& path) {
   return parse_train_config(ss.str(), path, std::filesystem::path(path).parent_path().string());
 }
 
+// One raw string, the schema text of `vitrum train --schema`: longer than 80 lines by nature.
 std::string train_config_help() {
   return R"(CONFIG.toml schema for `vitrum train` (lengths and energies in the units of the data;
 relative data paths are resolved against the config file's directory, the output directory

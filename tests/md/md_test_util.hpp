@@ -1,10 +1,13 @@
 #pragma once
 // Helpers of the MD tests: the shipped water HDNNP and BKS teacher, a small water cell in Å, linear
 // fits and scratch directories.
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -72,6 +75,25 @@ inline double slope(const std::vector<double>& x, const std::vector<double>& y) 
     sxy += x[i] * y[i];
   }
   return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+/// Exit status and combined stdout/stderr of one `vitrum` command.
+struct CliResult {
+  int status = -1;
+  std::string output;
+};
+
+/// Runs the vitrum binary with `args` (a shell command line) and collects its output.
+inline CliResult run_vitrum(const std::string& args) {
+  const std::string cmd = vitrum_binary() + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  CliResult r;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) r.output.append(buf.data(), n);
+  const int st = pclose(p.release());
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
 }
 
 /// A fresh empty directory per test, removed afterwards (kept with VITRUM_KEEP_SCRATCH=1).

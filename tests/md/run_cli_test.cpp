@@ -16,22 +16,8 @@
 namespace vitrum::md {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-Result run_vitrum(const std::string& args) {
-  const std::string cmd = test::vitrum_binary() + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  Result r;
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) r.output.append(buf.data(), n);
-  const int st = pclose(p.release());
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Result = test::CliResult;
+using test::run_vitrum;
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
