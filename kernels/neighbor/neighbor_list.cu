@@ -13,6 +13,8 @@
 
 namespace vitrum::neighbor::cuda {
 
+using vitrum::cuda::DeviceArray;
+
 namespace {
 
 struct Grid {

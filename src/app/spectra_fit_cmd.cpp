@@ -70,6 +70,34 @@ std::string stem_of(const std::string& out) {
   return (p.parent_path() / p.stem()).string();
 }
 
+/// The block's line of the console summary, and its peaks when it is a single spectrum.
+void print_summary(const std::string& input, const FitResult& r, Backend backend) {
+  const auto counts = r.status_counts();
+  std::printf(
+      "%s: block '%s', %ld spectra × %zu channels [%.4g, %.4g] eV (%s), %s: %.3f s "
+      "(%.1f spectra/s)\n",
+      input.c_str(), r.name.c_str(), r.fits, r.energy.size(), r.energy.front(), r.energy.back(),
+      spectra::energy_kind_name(r.energy_kind), to_string(backend), r.seconds,
+      r.fits / std::max(r.seconds, 1e-9));
+  std::string st;
+  for (int s = 0; s < 6; ++s)
+    if (counts[s] > 0)
+      st += fmt::format("{}{} {}", st.empty() ? "" : ", ", counts[s],
+                        spectra::fit_status_name(static_cast<spectra::FitStatus>(s)));
+  std::printf("  status: %s\n", st.c_str());
+  if (r.fits == 1) {
+    std::printf("  %d peak(s), ln L = %.4f, BIC = %.4f, %d iterations\n", r.n_peaks[0],
+                r.log_likelihood[0], r.bic[0], r.iterations[0]);
+    for (int k = 0; k < r.n_peaks[0]; ++k)
+      std::printf("  peak %d: position %.4f ± %.4f eV, FWHM %.4f ± %.4f eV, area %.6g ± %.3g%s\n",
+                  k + 1, r.position[k], r.position_se[k], r.fwhm[k], r.fwhm_se[k], r.area[k],
+                  r.area_se[k],
+                  std::isnan(r.eta[k])
+                      ? ""
+                      : fmt::format(", eta {:.3f} ± {:.3f}", r.eta[k], r.eta_se[k]).c_str());
+  }
+}
+
 void run_fit(const FitArgs& a) {
   const Backend backend = parse_backend(a.backend);
   require_backend(backend);
@@ -96,33 +124,7 @@ void run_fit(const FitArgs& a) {
     Progress progress(fmt::format("fit {}", im->name), a.quiet);
     opt.progress = [&progress](long d, long t) { progress(d, t); };
     const FitResult r = spectra::fit_spectra(*im, cfg, opt);
-    const auto counts = r.status_counts();
-    if (!a.quiet) {
-      std::printf(
-          "%s: block '%s', %ld spectra × %zu channels [%.4g, %.4g] eV (%s), %s: %.3f s "
-          "(%.1f spectra/s)\n",
-          a.input.c_str(), r.name.c_str(), r.fits, r.energy.size(), r.energy.front(),
-          r.energy.back(), spectra::energy_kind_name(r.energy_kind), to_string(backend), r.seconds,
-          r.fits / std::max(r.seconds, 1e-9));
-      std::string st;
-      for (int s = 0; s < 6; ++s)
-        if (counts[s] > 0)
-          st += fmt::format("{}{} {}", st.empty() ? "" : ", ", counts[s],
-                            spectra::fit_status_name(static_cast<spectra::FitStatus>(s)));
-      std::printf("  status: %s\n", st.c_str());
-      if (r.fits == 1) {
-        std::printf("  %d peak(s), ln L = %.4f, BIC = %.4f, %d iterations\n", r.n_peaks[0],
-                    r.log_likelihood[0], r.bic[0], r.iterations[0]);
-        for (int k = 0; k < r.n_peaks[0]; ++k)
-          std::printf(
-              "  peak %d: position %.4f ± %.4f eV, FWHM %.4f ± %.4f eV, area %.6g ± %.3g%s\n",
-              k + 1, r.position[k], r.position_se[k], r.fwhm[k], r.fwhm_se[k], r.area[k],
-              r.area_se[k],
-              std::isnan(r.eta[k])
-                  ? ""
-                  : fmt::format(", eta {:.3f} ± {:.3f}", r.eta[k], r.eta_se[k]).c_str());
-      }
-    }
+    if (!a.quiet) print_summary(a.input, r, backend);
     sets.push_back(spectra::result_maps(r, *im, cfg, to_string(backend)));
     if (r.fits == 1 && cfg.write_curves) {
       const std::string csv = stem + "_" + spectra::block_file_name(r.name) + ".csv";

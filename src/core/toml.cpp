@@ -211,7 +211,7 @@ std::string TomlTable::choice(const std::string& key, std::optional<std::string>
   for (const char* o : options)
     if (v == o) return v;
   error_at(t_->get(key),
-           fmt::format("{} = '{}' is not one of {}", key_label(key), v, join(options, "'")));
+           fmt::format("{} = \"{}\" is not one of {}", key_label(key), v, join(options, "\"")));
 }
 
 std::vector<std::string> TomlTable::strings(const std::string& key) {

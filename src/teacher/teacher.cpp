@@ -25,7 +25,8 @@ void require(const TomlTable& t, const std::string& key, bool ok, const std::str
 /// A required table of the parameter file.
 TomlTable required_table(TomlTable& root, const char* name) {
   TomlTable t = root.child(name);
-  if (!t.present()) root.error_at(nullptr, fmt::format("missing required table [{}]", name));
+  if (!t.present())
+    throw InputError(root.file(), 0, fmt::format("missing required table [{}]", name));
   return t;
 }
 

@@ -135,7 +135,7 @@ std::vector<Vec3> random_fractional(const Box& box, int n, double lo, double hi,
 
 }  // namespace
 
-TEST(neighbor::NeighborList, WaterBoxMatchesBruteForce) {
+TEST(NeighborList, WaterBoxMatchesBruteForce) {
   const std::string path = test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
   const Structure s = io::read_structures(path).at(0);
@@ -144,18 +144,18 @@ TEST(neighbor::NeighborList, WaterBoxMatchesBruteForce) {
   expect_matches_brute_force(s.box, s.positions, s.species, 11.0, 1.5);
 }
 
-TEST(neighbor::NeighborList, StronglyTriclinicCellSmallerThanCutoff) {
+TEST(NeighborList, StronglyTriclinicCellSmallerThanCutoff) {
   const Box box = make_box({3.0, 0.0, 0.0}, {2.6, 1.1, 0.0}, {-2.2, 0.7, 1.7});
   const auto r = random_fractional(box, 6, -1.5, 2.5, 11);
   expect_matches_brute_force(box, r, {8, 14, 8, 8, 14, 8}, 7.0, 0.5);
 }
 
-TEST(neighbor::NeighborList, TwoAtomCellWithTwelveAngstromCutoff) {
+TEST(NeighborList, TwoAtomCellWithTwelveAngstromCutoff) {
   const Box box = make_box({0, 1.8, 1.8}, {1.8, 0, 1.8}, {1.8, 1.8, 0});
   expect_matches_brute_force(box, {{0, 0, 0}, {0.9, 0.9, 0.9}}, {29, 16}, 12.0, 0.0);
 }
 
-TEST(neighbor::NeighborList, MonoclinicCu2SLikeCell) {
+TEST(NeighborList, MonoclinicCu2SLikeCell) {
   // Low chalcocite-like monoclinic cell (a = 15.246, b = 11.884, c = 13.494 Å, beta = 116.35°),
   // 96 Cu + 48 S at random positions, some outside the cell.
   const double beta = 116.35 * M_PI / 180.0;
@@ -168,7 +168,7 @@ TEST(neighbor::NeighborList, MonoclinicCu2SLikeCell) {
   expect_matches_brute_force(box, r, z, 5.5, 1.0);
 }
 
-TEST(neighbor::NeighborList, IsolatedMolecule) {
+TEST(NeighborList, IsolatedMolecule) {
   const std::string path = test::n2p2_dir() + "/outputs/DMABN_SCAN/input.data";
   if (std::filesystem::exists(path)) {
     const Structure s = io::read_structures(path).at(0);
@@ -185,7 +185,7 @@ TEST(neighbor::NeighborList, IsolatedMolecule) {
   expect_matches_brute_force(open, r, std::vector<int>(r.size(), 6), 4.0, 0.5);
 }
 
-TEST(neighbor::NeighborList, FullListIsSymmetricAndThreadCountIndependent) {
+TEST(NeighborList, FullListIsSymmetricAndThreadCountIndependent) {
   const Box box = make_box({30, 0, 0}, {4, 28, 0}, {-3, 2, 32});
   const auto r = random_fractional(box, 3000, 0.0, 1.0, 21);
   const neighbor::GhostShell sh =
@@ -209,7 +209,7 @@ TEST(neighbor::NeighborList, FullListIsSymmetricAndThreadCountIndependent) {
   EXPECT_GT(one.max_neighbors(), 0);
 }
 
-TEST(neighbor::NeighborList, NeedsRebuildAfterHalfSkin) {
+TEST(NeighborList, NeedsRebuildAfterHalfSkin) {
   const Box box = make_box({12, 0, 0}, {0, 12, 0}, {0, 0, 12});
   const auto r = random_fractional(box, 100, 0.0, 1.0, 4);
   const neighbor::GhostShell sh =
@@ -225,7 +225,7 @@ TEST(neighbor::NeighborList, NeedsRebuildAfterHalfSkin) {
   EXPECT_TRUE(neighbor::needs_rebuild(list, now));
 }
 
-TEST(neighbor::NeighborList, RejectsShellNarrowerThanCutoffPlusSkin) {
+TEST(NeighborList, RejectsShellNarrowerThanCutoffPlusSkin) {
   const Box box = make_box({12, 0, 0}, {0, 12, 0}, {0, 0, 12});
   const neighbor::GhostShell sh = neighbor::build_ghost_shell(box, {{1, 2, 3}}, {8}, 5.0);
   EXPECT_THROW(neighbor::build_neighbor_list(sh, 4.5, 1.0), Error);
@@ -256,7 +256,7 @@ TEST(CellList, BinningIsACsrSortedByCellKey) {
   }
 }
 
-TEST(neighbor::NeighborList, LargeBoxBuildsQuickly) {
+TEST(NeighborList, LargeBoxBuildsQuickly) {
   // 100k atoms at amorphous-silica density (0.066 / Å^3), rc + skin = 6 + 1 Å. The time is printed
   // for information; the bound is loose because CI machines are shared.
   const double length = std::cbrt(100000 / 0.066);
