@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../test_paths.hpp"
+#include "temporary_files.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -17,18 +18,6 @@ namespace vs = vitrum::spectra;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// True when a temporary of `path` ("<path>.tmp.*", vitrum/core/atomic_file.hpp) is left in its
-/// directory.
-bool temporary_left_beside(const std::string& path) {
-  const fs::path p(path);
-  std::error_code ec;
-  if (!fs::is_directory(p.parent_path(), ec)) return false;
-  const std::string prefix = p.filename().string() + ".tmp.";
-  for (const auto& e : fs::directory_iterator(p.parent_path(), ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
-  return false;
-}
 
 fs::path scratch() {
   const fs::path p = fs::temp_directory_path() / ("vitrum_spio_csv_" + std::to_string(getpid()));
@@ -169,7 +158,7 @@ TEST(spectra_io_csv, FitCurvesCsvReadsBackAndPlots) {
   }
   const std::string out = (scratch() / "fit.csv").string();
   vs::write_spectrum_fit_csv(out, c, {"vitrum spectra fit", "file: test"});
-  EXPECT_FALSE(temporary_left_beside(out));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(out));
   const auto back = vs::read_spectra(out);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].nx, 5);  // data, fit, background, 2 components

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../test_paths.hpp"
+#include "temporary_files.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -20,18 +21,6 @@ namespace vs = vitrum::spectra;
 namespace fs = std::filesystem;
 
 namespace {
-
-/// True when a temporary of `path` ("<path>.tmp.*", vitrum/core/atomic_file.hpp) is left in its
-/// directory.
-bool temporary_left_beside(const std::string& path) {
-  const fs::path p(path);
-  std::error_code ec;
-  if (!fs::is_directory(p.parent_path(), ec)) return false;
-  const std::string prefix = p.filename().string() + ".tmp.";
-  for (const auto& e : fs::directory_iterator(p.parent_path(), ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
-  return false;
-}
 
 const std::string kPython = "/usr/bin/python3";
 
@@ -122,7 +111,7 @@ TEST(spectra_io_hdf5, RoundTripKeepsEverythingAndH5pySeesTheDualLayout) {
   const std::string out = (scratch() / "roundtrip.h5").string();
   vs::write_spectra_hdf5(out, imgs);
   EXPECT_EQ(open_hdf5_objects(), 0);
-  EXPECT_FALSE(temporary_left_beside(out));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(out));
   const auto back = vs::read_spectra(out);
   ASSERT_EQ(back.size(), imgs.size());
   for (size_t k = 0; k < imgs.size(); ++k) {
@@ -356,7 +345,7 @@ TEST(spectra_io_hdf5, WritesAreAtomicAndValidated) {
   img.energy = {1, 2, 3};
   img.counts = {1, 2, 3};
   expect_error([&] { vs::write_spectrum_image_hdf5(bad, img); }, {bad});
-  EXPECT_FALSE(temporary_left_beside(bad));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(bad));
   EXPECT_EQ(open_hdf5_objects(), 0);
   // Counts not matching the shape.
   img.counts = {1, 2};
