@@ -70,7 +70,8 @@ void register_n2p2_force_field() {
         nnp::EvalOptions opt{c.backend, c.precision, true, c.length_unit, c.energy_unit};
         const nnp::Potential& ref = *pot;
         return std::make_unique<NnpForceField>(ref, opt, std::move(pot));
-      });
+      },
+      /*cuda=*/true);
 }
 
 std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend backend,

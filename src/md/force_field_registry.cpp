@@ -29,6 +29,7 @@ bool is_common_key(const std::string& key) {
 struct Kind {
   std::string description;
   ForceFieldMaker make;
+  bool cuda = false;
 };
 
 std::mutex& registry_mutex() {
@@ -51,9 +52,9 @@ std::map<std::string, Kind>& registry() {
 }  // namespace
 
 void register_force_field(const std::string& kind, const std::string& description,
-                          ForceFieldMaker make) {
+                          ForceFieldMaker make, bool cuda) {
   std::lock_guard<std::mutex> lock(registry_mutex());
-  kinds_map()[kind] = Kind{description, std::move(make)};
+  kinds_map()[kind] = Kind{description, std::move(make), cuda};
 }
 
 std::map<std::string, std::string> force_field_kinds() {
@@ -83,7 +84,7 @@ std::string force_field_kind_of_path(const std::string& path) {
 std::string force_field_parameters(const PotentialConfig& config) {
   if (!config.table) return "";
   std::string out;
-  for (auto&& [k, v] : config.table->table) {
+  for (auto&& [k, v] : *config.table->table) {
     const std::string key(k.str());
     if (is_common_key(key)) continue;
     std::ostringstream value;
@@ -97,19 +98,24 @@ std::unique_ptr<ForceField> make_force_field(const PotentialConfig& config) {
   const std::string kind =
       config.kind.empty() ? force_field_kind_of_path(config.path) : config.kind;
   ForceFieldMaker make;
+  bool cuda = false;
   {
     auto& kinds = registry();
     std::lock_guard<std::mutex> lock(registry_mutex());
     const auto it = kinds.find(kind);
     if (it == kinds.end()) fail("unknown force-field kind \"{}\"", kind);
     make = it->second.make;
+    cuda = it->second.cuda;
   }
-  TomlTable table(config.table ? &config.table->table : nullptr,
+  TomlTable table(config.table ? config.table->table : nullptr,
                   config.table ? config.table->file : std::string(), "potential");
   // The shared keys were read by the run config.
   for (const char* key : kCommonKeys) table.get(key);
   // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
-  if (config.backend == Backend::Cuda) parallel::bind_cuda_device();
+  if (config.backend == Backend::Cuda) {
+    if (!cuda) table.error("backend", fmt::format("the {} force field runs on the CPU only", kind));
+    parallel::bind_cuda_device();
+  }
   ForceFieldRequest request{config, table};
   return make(request);
 }

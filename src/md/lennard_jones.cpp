@@ -80,8 +80,6 @@ void register_lennard_jones_force_field() {
         p.shift = t.boolean("shift", true);
         t.check_unknown(std::string(kCommonPotentialKeys) + ", epsilon, sigma, cutoff, shift");
         const PotentialConfig& c = r.config;
-        if (c.backend != Backend::Cpu)
-          t.error("backend", "the lennard_jones force field runs on the CPU only");
         if (c.precision != Precision::Double)
           t.error("precision", "the lennard_jones force field runs in double precision only");
         if (!c.path.empty()) t.error("path", "lennard_jones reads no file; remove path");

@@ -83,7 +83,8 @@ void read_structure(TableReader& r, RunConfig& c, const std::string& base_dir) {
 
 /// The keys every force-field kind shares; a kind given by `kind` reads its own keys later
 /// (md/force_field_registry.hpp), a kind given by the path has none.
-void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir) {
+void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir,
+                    const std::shared_ptr<const toml::table>& document) {
   auto& p = c.potential;
   p.kind = r.string("kind", "");
   if (!p.kind.empty() && !has_force_field_kind(p.kind)) {
@@ -100,7 +101,7 @@ void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir) {
   p.backend = parse_backend(r.choice("backend", "cpu", {"cpu", "cuda"}));
   p.precision = parse_precision(r.choice("precision", "double", {"double", "mixed"}));
   if (p.kind.empty()) r.check_unknown(kCommonPotentialKeys);
-  p.table = std::make_shared<PotentialTable>(PotentialTable{r.table(), r.file()});
+  p.table = std::make_shared<PotentialTable>(PotentialTable{document, &r.table(), r.file()});
 }
 
 void read_md(TableReader& r, RunConfig& c) {
@@ -332,7 +333,8 @@ long RunConfig::total_steps() const {
 
 RunConfig parse_run_config_text(std::string_view text, const std::string& file,
                                 const std::string& base_dir) {
-  const toml::table root = parse_toml(text, file);
+  const auto document = std::make_shared<const toml::table>(parse_toml(text, file));
+  const toml::table& root = *document;
   RunConfig c;
   c.file = file;
   TableReader top(root, file, "");
@@ -349,7 +351,7 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
   }
   if (const toml::table* t = top.subtable("potential")) {
     TableReader r(*t, file, "potential");
-    read_potential(r, c, base_dir);
+    read_potential(r, c, base_dir, document);
   } else {
     throw InputError(file, 0, "missing [potential] table (path = \"...\")");
   }

@@ -25,7 +25,8 @@ void register_teacher_force_field() {
           fail("{}: the teacher potential runs in double precision only (got precision {})", c.path,
                to_string(c.precision));
         return teacher::load_teacher(c.path, c.backend);
-      });
+      },
+      /*cuda=*/true);
 }
 
 }  // namespace vitrum::md

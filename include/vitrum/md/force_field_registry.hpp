@@ -19,9 +19,11 @@
 
 namespace vitrum::md {
 
-/// A copy of a config's [potential] table and the file it came from.
+/// A config's [potential] table, kept with the parsed file it lives in (a copied toml::table
+/// would lose the lines that error messages name), and the file's name.
 struct PotentialTable {
-  toml::table table;
+  std::shared_ptr<const toml::table> document;
+  const toml::table* table = nullptr;  ///< [potential] inside `document`
   std::string file;
 };
 
@@ -42,9 +44,10 @@ using ForceFieldMaker = std::function<std::unique_ptr<ForceField>(ForceFieldRequ
 /// check_unknown lists: "kind, path, length_unit, energy_unit, backend, precision".
 extern const char* const kCommonPotentialKeys;
 
-/// Registers (or replaces) a kind.
+/// Registers (or replaces) a kind. `cuda` says whether it runs with backend = "cuda" (the GPU
+/// is then bound before it is made); other kinds refuse that backend.
 void register_force_field(const std::string& kind, const std::string& description,
-                          ForceFieldMaker make);
+                          ForceFieldMaker make, bool cuda = false);
 
 /// The registered kinds and their one-line descriptions (for --help).
 std::map<std::string, std::string> force_field_kinds();
