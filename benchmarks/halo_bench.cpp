@@ -44,13 +44,13 @@ const Structure& cell(int replicas) {
   auto it = cache.find(replicas);
   if (it != cache.end()) return it->second;
   const Structure s = test::sio2_random_cell(3000, 5);
-  return cache.emplace(replicas, replicate(s, replicas, replicas, replicas)).first->second;
+  return cache.emplace(replicas, io::replicate(s, replicas, replicas, replicas)).first->second;
 }
 
 /// A wrapped cell's ghost shell and plan on a one-rank domain.
 struct Halo {
   parallel::Domain domain;
-  GhostShell shell;
+  neighbor::GhostShell shell;
   parallel::HaloPlan plan;
   explicit Halo(const Structure& s) : domain(parallel::Comm(), s.box) {
     for (const Vec3& r : s.positions) shell.positions.push_back(s.box.wrap(r));

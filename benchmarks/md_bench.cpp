@@ -80,11 +80,11 @@ teacher::TeacherParams bare_bks() {
 }
 
 Structure water(const Spec& spec) {
-  Structure s = read_structures(kSource + "/configs/structures/water_1080.data").front();
+  Structure s = io::read_structures(kSource + "/configs/structures/water_1080.data").front();
   for (auto& r : s.positions) r = units::kBohr * r;
   for (auto& h : s.box.h) h = units::kBohr * h;
   s.forces.clear();
-  return replicate(s, spec.replicas[0], spec.replicas[1], spec.replicas[2]);
+  return io::replicate(s, spec.replicas[0], spec.replicas[1], spec.replicas[2]);
 }
 
 /// The BKS start: the random 3000-atom cell relaxed (200 steps of 0.5 fs with strong friction)
@@ -117,7 +117,8 @@ const Structure& bks_start(int replicas) {
     return to_structure(e.system(), false, false);
   }();
   return cache
-      .emplace(replicas, replicas > 1 ? replicate(relaxed, replicas, replicas, replicas) : relaxed)
+      .emplace(replicas,
+               replicas > 1 ? io::replicate(relaxed, replicas, replicas, replicas) : relaxed)
       .first->second;
 }
 
@@ -187,7 +188,7 @@ void md_step(benchmark::State& state, const Spec& spec, const std::string& name)
       const auto t0 = std::chrono::steady_clock::now();
       const Thermo t = compute_thermo(e.system(), c.integrator->extended_energy(e.system()));
       benchmark::DoNotOptimize(t);
-      if (steps % 100 == 0) write_structures(traj, {to_structure(e.system(), true, false)});
+      if (steps % 100 == 0) io::write_structures(traj, {to_structure(e.system(), true, false)});
       e.timers().output +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }

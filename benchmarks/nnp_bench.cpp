@@ -30,7 +30,7 @@ const nnp::Potential& water_potential() {
 
 Structure water_box(int nx, int ny, int nz) {
   const Structure s =
-      read_structures(std::string(VITRUM_SOURCE_DIR) + "/configs/structures/water_1080.data")
+      io::read_structures(std::string(VITRUM_SOURCE_DIR) + "/configs/structures/water_1080.data")
           .front();
   Structure big;
   big.box = s.box;
@@ -61,8 +61,8 @@ void run(benchmark::State& state, Backend backend, Precision prec, int reps,
                                 : reps == 1 ? 1
                                             : 9);
   const double rc = pot.cutoff();
-  const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-  const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  const neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, rc, 0.0);
   setenv("VITRUM_NNP_KERNELS", kernels, 1);  // read when the CUDA backend is made
   nnp::Evaluator ev(pot, {backend, prec, true});
   unsetenv("VITRUM_NNP_KERNELS");

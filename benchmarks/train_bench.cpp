@@ -37,8 +37,8 @@ const H2oSet& h2o() {
     H2oSet h;
     h.pot = nnp::Potential::load_n2p2(std::string(VITRUM_SOURCE_DIR) +
                                       "/configs/potentials/H2O_RPBE-D3");
-    h.data = read_structures(std::string(VITRUM_SHARED_DIR) +
-                             "/reference/n2p2/outputs/H2O_RPBE-D3/dataset/input.data");
+    h.data = io::read_structures(std::string(VITRUM_SHARED_DIR) +
+                                 "/reference/n2p2/outputs/H2O_RPBE-D3/dataset/input.data");
     for (size_t k = 0; k < h.data.size(); ++k) {
       h.names.push_back("structure " + std::to_string(k + 1));
       h.atoms += static_cast<long>(h.data[k].size());

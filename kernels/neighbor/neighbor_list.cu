@@ -11,7 +11,9 @@
 #include "core/device_array.cuh"
 #include "neighbor/neighbor_list.cuh"
 
-namespace vitrum::cuda {
+namespace vitrum::neighbor::cuda {
+
+using vitrum::cuda::DeviceArray;
 
 namespace {
 
@@ -158,4 +160,4 @@ void NeighborBuilder::build(const Vec3* d_pos, int n_local, int n_total, Vec3 lo
                       thrust::counting_iterator<int>(n_total + 1), toff);
 }
 
-}  // namespace vitrum::cuda
+}  // namespace vitrum::neighbor::cuda

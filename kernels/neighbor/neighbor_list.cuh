@@ -10,7 +10,7 @@
 
 #include "vitrum/core/vec3.hpp"
 
-namespace vitrum::cuda {
+namespace vitrum::neighbor::cuda {
 
 class NeighborBuilder {
  public:
@@ -31,4 +31,4 @@ class NeighborBuilder {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace vitrum::cuda
+}  // namespace vitrum::neighbor::cuda

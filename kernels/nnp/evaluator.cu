@@ -298,7 +298,7 @@ class CudaBackend final : public EvaluatorBackend {
   }
   ~CudaBackend() override { cublasDestroy(blas_); }
 
-  void compute(const GhostShell& shell, const NeighborList&, bool forces,
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList&, bool forces,
                EvalResult& res) override {
     run(shell, nullptr, forces, res);
     if (!forces) return;
@@ -313,7 +313,7 @@ class CudaBackend final : public EvaluatorBackend {
     }
   }
 
-  void compute_device(const GhostShell& shell, const Vec3* positions, bool forces,
+  void compute_device(const neighbor::GhostShell& shell, const Vec3* positions, bool forces,
                       double force_scale, Vec3* d_forces, EvalResult& res) override {
     run(shell, positions, forces, res);
     res.forces.clear();
@@ -332,7 +332,7 @@ class CudaBackend final : public EvaluatorBackend {
   /// Energy, virial and min_distance into `res`, forces on locals and ghosts left in fext_
   /// (potential units). Positions of locals and ghosts from `positions` (device) when given,
   /// uploaded from the shell otherwise.
-  void run(const GhostShell& shell, const Vec3* positions, bool forces, EvalResult& res) {
+  void run(const neighbor::GhostShell& shell, const Vec3* positions, bool forces, EvalResult& res) {
     const int n = shell.n_local, nt = shell.size(), ne = pot_.n_elements();
     const std::vector<int> elem = element_indices(pot_, shell);
     // Layout: rows per element and G block offsets.
@@ -623,7 +623,7 @@ class CudaBackend final : public EvaluatorBackend {
   DeviceArray<PairGroup> groups_;
   DeviceArray<AngularTerm> angular_;
   std::vector<Net> nets_;
-  cuda::NeighborBuilder nl_;
+  neighbor::cuda::NeighborBuilder nl_;
   DeviceArray<Vec3> pos_, grad_, fext_;
   DeviceArray<int> elem_, row_, nelem_, entry_, elem_begin_;
   DeviceArray<long> goff_;

@@ -79,8 +79,8 @@ class CudaTeacher final : public TeacherBackend {
     self_.upload(tables.self_energy);
   }
 
-  void compute(const GhostShell& shell, const NeighborList& list, const std::vector<int>& types,
-               std::vector<AtomTerms>& terms) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               const std::vector<int>& types, std::vector<AtomTerms>& terms) override {
     if (shell.n_local == 0) {
       terms.clear();
       return;
@@ -89,15 +89,15 @@ class CudaTeacher final : public TeacherBackend {
     run(shell, list, types, pos_.data(), terms);
   }
 
-  void compute_device(const GhostShell& shell, const NeighborList& list,
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                       const std::vector<int>& types, const Vec3* d_positions,
                       std::vector<AtomTerms>& terms) override {
     run(shell, list, types, d_positions, terms);
   }
 
  private:
-  void run(const GhostShell& shell, const NeighborList& list, const std::vector<int>& types,
-           const Vec3* positions, std::vector<AtomTerms>& terms) {
+  void run(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+           const std::vector<int>& types, const Vec3* positions, std::vector<AtomTerms>& terms) {
     const int n = shell.n_local;
     terms.resize(n);
     if (n == 0) return;

@@ -140,8 +140,9 @@ void BondAccumulator::add_frame(const Box& box, const std::vector<Vec3>& positio
   }
   ++result_.n_frames;
   if (bonds_.empty()) return;
-  const GhostShell shell = build_ghost_shell(box, positions, species_, max_cutoff_);
-  const NeighborList list = build_neighbor_list(shell, max_cutoff_, 0.0);
+  const neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(box, positions, species_, max_cutoff_);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, max_cutoff_, 0.0);
   const int n = shell.n_local;
 
   // Coordination: per-atom counts per spec, then a serial histogram.

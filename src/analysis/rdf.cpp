@@ -79,15 +79,15 @@ std::vector<std::uint64_t> pair_distance_histogram(const Box& box,
         "{:.4g}, {:.4g} Å); lower --rmax",
         r_max, copies, positions.size(), h.x, h.y, h.z);
   }
-  const GhostShell shell = build_ghost_shell(box, positions, type_of, r_max);
+  const neighbor::GhostShell shell = neighbor::build_ghost_shell(box, positions, type_of, r_max);
   const int n_local = shell.n_local;
   const int n_all = shell.size();
   const std::size_t hist_size = static_cast<std::size_t>(n_types) * n_types * n_bins;
   std::vector<std::uint64_t> hist(hist_size, 0);
   if (n_local == 0) return hist;
 
-  const CellBinning bins = bin_atoms(shell.positions, r_max * (1.0 + 1e-9));
-  const CellGrid& grid = bins.grid;
+  const neighbor::CellBinning bins = neighbor::bin_atoms(shell.positions, r_max * (1.0 + 1e-9));
+  const neighbor::CellGrid& grid = bins.grid;
   std::vector<Vec3> sorted_pos(n_all);
   std::vector<int> sorted_type(n_all);
   for (int p = 0; p < n_all; ++p) {

@@ -4,11 +4,8 @@
 #include "vitrum/analysis/report.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -36,25 +33,6 @@ std::string csv_field(const std::string& s) {
 }
 
 }  // namespace
-
-void write_file_atomic(const std::string& requested, const std::string& text) {
-  const std::string path = checked_output_target(requested);
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(getpid()), counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) fail("{}: cannot create {}: {}", path, tmp, std::strerror(errno));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-  const int write_errno = errno;
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    fail("{}: cannot write {}: {}", path, tmp, std::strerror(ok ? errno : write_errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename {} to it: {}", path, tmp, std::strerror(e));
-  }
-}
 
 std::string rdf_csv(const RdfResult& rdf) {
   const int nt = rdf.n_types();

@@ -160,7 +160,7 @@ Trajectory read_trajectory(const std::string& path, const TrajectoryOptions& opt
   if (ends_with(l, ".h5") || ends_with(l, ".h5md") || ends_with(l, ".hdf5")) {
     // H5MD: frames carry step and time (fs) themselves.
     std::vector<int> species;
-    const auto frames = read_h5md(path, &species);
+    const auto frames = io::read_h5md(path, &species);
     std::vector<Structure> structures(frames.size());
     for (size_t k = 0; k < frames.size(); ++k) {
       auto& s = structures[k];
@@ -173,7 +173,7 @@ Trajectory read_trajectory(const std::string& path, const TrajectoryOptions& opt
     }
     return trajectory_from_structures(structures, options, path);
   }
-  return trajectory_from_structures(read_structures(path), options, path);
+  return trajectory_from_structures(io::read_structures(path), options, path);
 }
 
 }  // namespace vitrum::analysis

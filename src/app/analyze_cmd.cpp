@@ -21,6 +21,7 @@
 #include "vitrum/analysis/rdf.hpp"
 #include "vitrum/analysis/report.hpp"
 #include "vitrum/analysis/trajectory.hpp"
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/output_guard.hpp"
@@ -112,7 +113,7 @@ void run_analyze(const AnalyzeArgs& a, const GlassOptions& glass) {
   std::vector<std::string> written;
   auto write = [&](const std::string& name, const std::string& text) {
     const std::string path = (dir / name).string();
-    an::write_file_atomic(path, text);
+    write_file_atomic(path, text);
     written.push_back(path);
   };
 

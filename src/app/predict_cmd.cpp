@@ -58,11 +58,11 @@ void run_predict(const PredictArgs& a) {
   if (a.threads > 0) omp_set_num_threads(a.threads);
   // Check the output (vitrum/core/output_guard.hpp) and its format before doing any work.
   guard_existing_outputs({a.output}, a.overwrite, "give --overwrite to replace it");
-  structure_format_from_path(a.output);
+  io::structure_format_from_path(a.output);
   // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
   if (backend == Backend::Cuda) parallel::bind_cuda_device();
   auto ff = md::load_force_field(a.potential, backend, precision, length_unit, energy_unit);
-  auto structures = read_structures(a.input);
+  auto structures = io::read_structures(a.input);
   if (structures.empty()) fail("{}: no structures found", a.input);
   const double rc = ff->cutoff();
   // Under mpiexec each periodic structure is decomposed over the ranks (vitrum/parallel); an
@@ -89,8 +89,9 @@ void run_predict(const PredictArgs& a) {
       if (world.size() > 1 && s.box.periodic) {
         r = md::evaluate_distributed(*ff, s, world, 0, gpu_mpi);
       } else {
-        const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-        const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+        const neighbor::GhostShell shell =
+            neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+        const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, rc, 0.0);
         ff->compute(shell, list, r);
       }
     } catch (const Error& e) {
@@ -117,7 +118,7 @@ void run_predict(const PredictArgs& a) {
                       r.energy / static_cast<double>(s.size())));
   }
   if (!root) return;
-  write_structures(a.output, structures);
+  io::write_structures(a.output, structures);
   std::printf("%ld atom evaluations (energy + forces) in %.3f s: %.4g atoms/s\n", atoms, seconds,
               atoms / seconds);
   if (extrapolations > 0)

@@ -11,7 +11,7 @@
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 namespace {
 
@@ -210,4 +210,4 @@ Structure replicate(const Structure& s, int n_a, int n_b, int n_c) {
   return out;
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::io

@@ -24,14 +24,14 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/structure_io.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 namespace {
 
-using io_detail::parse_double;
-using io_detail::parse_long;
-using io_detail::split_lines;
-using io_detail::split_tokens;
-using io_detail::trim;
+using detail::parse_double;
+using detail::parse_long;
+using detail::split_lines;
+using detail::split_tokens;
+using detail::trim;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -428,7 +428,7 @@ std::vector<Structure> parse_extxyz(std::string_view text, const std::string& fi
 }
 
 std::vector<Structure> read_extxyz(const std::string& path) {
-  return parse_extxyz(io_detail::read_text_file(path), path);
+  return parse_extxyz(detail::read_text_file(path), path);
 }
 
 void write_extxyz(std::ostream& os, const std::vector<Structure>& structures) {
@@ -485,4 +485,4 @@ void write_extxyz(std::ostream& os, const std::vector<Structure>& structures) {
   }
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::io

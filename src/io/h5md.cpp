@@ -6,19 +6,17 @@
 #include <cstring>
 #include <exception>
 
+#include "h5md_units.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/hdf5_handle.hpp"
+#include "vitrum/core/hdf5.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 using h5::Handle;
+using h5md_detail::kForceUnit;
+using h5md_detail::kKjMolPerEv;
 
 namespace {
-
-/// kJ/mol per eV (e N_A / 1000, exact in the 2019 SI). Forces are stored in kJ mol-1 Angstrom-1,
-/// a unit MDAnalysis's H5MD reader knows (it has none for eV/Å), and converted back on reading.
-constexpr double kKjMolPerEv = 96.48533212331002;
-constexpr const char* kForceUnit = "kJ mol-1 Angstrom-1";
 
 Handle group(hid_t parent, const char* name) {
   return Handle(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -26,26 +24,7 @@ Handle group(hid_t parent, const char* name) {
 
 // Variable-length UTF-8 strings: h5py returns them as str (MDAnalysis's H5MD reader needs that).
 void attr_string(hid_t obj, const char* name, const std::string& value) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), H5T_VARIABLE);
-  H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const char* c = value.c_str();
-  H5Awrite(a.get(), type.get(), &c);
-}
-
-void attr_ints(hid_t obj, const char* name, const std::vector<int>& v) {
-  hsize_t n = v.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(a.get(), H5T_NATIVE_INT, v.data());
-}
-
-void attr_int(hid_t obj, const char* name, int v) {
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle a(H5Acreate2(obj, name, H5T_NATIVE_INT, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  H5Awrite(a.get(), H5T_NATIVE_INT, &v);
+  h5::write_string_attr(obj, name, value, /*variable=*/true);
 }
 
 /// A time-dependent H5MD element: step, time, value with a time-extendible first dimension.
@@ -195,7 +174,10 @@ struct H5mdWriter::Impl {
 #endif
     {
       Handle h5md = group(file.get(), "h5md");
-      attr_ints(h5md.get(), "version", {1, 1});
+      {
+        const int version[2] = {1, 1};
+        h5::write_attr(h5md.get(), "version", H5T_NATIVE_INT, H5T_NATIVE_INT, version, {2});
+      }
       Handle author = group(h5md.get(), "author");
       const char* user = std::getenv("USER");
       attr_string(author.get(), "name", user ? user : "vitrum user");
@@ -558,20 +540,10 @@ void H5mdWriter::write_frame(long step, double time_fs, const Box& box, const st
       fail("{}: frame {}: atom id {} outside 0..{}", m.path, m.frames, id, m.n_atoms - 1);
   if (!m.have_box) {
     m.box_grp = group(m.particles.get(), "box");
-    attr_int(m.box_grp.get(), "dimension", 3);
-    {
-      const char* b = box.periodic ? "periodic" : "none";
-      Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-      H5Tset_size(type.get(), H5T_VARIABLE);
-      H5Tset_cset(type.get(), H5T_CSET_UTF8);
-      hsize_t three = 3;
-      Handle space(H5Screate_simple(1, &three, nullptr), H5Sclose);
-      Handle a(H5Acreate2(m.box_grp.get(), "boundary", type.get(), space.get(), H5P_DEFAULT,
-                          H5P_DEFAULT),
-               H5Aclose);
-      const char* buf[3] = {b, b, b};
-      H5Awrite(a.get(), type.get(), buf);
-    }
+    const int dimension = 3;
+    h5::write_attr(m.box_grp.get(), "dimension", H5T_NATIVE_INT, H5T_NATIVE_INT, &dimension);
+    const std::string b = box.periodic ? "periodic" : "none";
+    h5::write_string_array_attr(m.box_grp.get(), "boundary", {b, b, b});
     m.edges = make_series(m.box_grp.get(), "edges", {3, 3}, "Angstrom", 0);
     m.have_box = true;
   }
@@ -614,127 +586,4 @@ void H5mdWriter::close() {
   if (m.file.close() < 0) fail("{}: closing the trajectory failed", m.path);
 }
 
-// ------------------------------------------------------------------------------------- reader
-
-namespace {
-
-std::vector<hsize_t> dims_of(hid_t dset) {
-  Handle sp(H5Dget_space(dset), H5Sclose);
-  const int r = H5Sget_simple_extent_ndims(sp.get());
-  std::vector<hsize_t> d(std::max(r, 0));
-  if (r > 0) H5Sget_simple_extent_dims(sp.get(), d.data(), nullptr);
-  return d;
-}
-
-Handle open_dataset(hid_t file, const std::string& path, const std::string& name, bool required) {
-  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) {
-    if (required) fail("{}: not a readable H5MD trajectory: {} is missing", path, name);
-    return Handle();
-  }
-  Handle d(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!d.valid()) fail("{}: cannot open {} (truncated or corrupt file?)", path, name);
-  return d;
-}
-
-/// The "unit" attribute of a dataset ("" when there is none or it is not a string).
-std::string unit_of(hid_t dset) {
-  if (H5Aexists(dset, "unit") <= 0) return "";
-  Handle a(H5Aopen(dset, "unit", H5P_DEFAULT), H5Aclose);
-  Handle ft(H5Aget_type(a.get()), H5Tclose);
-  if (!a.valid() || H5Tget_class(ft.get()) != H5T_STRING) return "";
-  if (H5Tis_variable_str(ft.get()) > 0) {
-    Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(t.get(), H5T_VARIABLE);
-    H5Tset_cset(t.get(), H5Tget_cset(ft.get()));
-    char* c = nullptr;
-    if (H5Aread(a.get(), t.get(), &c) < 0 || c == nullptr) return "";
-    std::string s(c);
-    Handle sp(H5Aget_space(a.get()), H5Sclose);
-    H5Dvlen_reclaim(t.get(), sp.get(), H5P_DEFAULT, &c);
-    return s;
-  }
-  const std::size_t n = H5Tget_size(ft.get());
-  std::string s(n, '\0');
-  if (n == 0 || H5Aread(a.get(), ft.get(), s.data()) < 0) return "";
-  s.resize(std::strlen(s.c_str()));
-  return s;
-}
-
-template <typename T>
-std::vector<T> read_all(hid_t dset, hid_t type, const std::string& path, const std::string& name) {
-  size_t n = 1;
-  for (hsize_t d : dims_of(dset)) n *= d;
-  std::vector<T> v(n);
-  if (n && H5Dread(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-    fail("{}: reading {} failed (truncated or corrupt file?)", path, name);
-  return v;
-}
-
-}  // namespace
-
-std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* species) {
-  h5::QuietErrors quiet;
-  if (H5Fis_hdf5(path.c_str()) <= 0) fail("{}: not an HDF5 file (or missing/truncated)", path);
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) fail("{}: cannot open (truncated or corrupt HDF5 file?)", path);
-  const std::string base = "/particles/all";
-  if (H5Lexists(file.get(), "/particles", H5P_DEFAULT) <= 0 ||
-      H5Lexists(file.get(), base.c_str(), H5P_DEFAULT) <= 0)
-    fail("{}: not an H5MD trajectory: /particles/all is missing", path);
-  Handle pos = open_dataset(file.get(), path, base + "/position/value", true);
-  const auto pd = dims_of(pos.get());
-  if (pd.size() != 3 || pd[2] != 3)
-    fail("{}: {}/position/value has the wrong shape (expected frames x atoms x 3)", path, base);
-  const size_t T = pd[0], N = pd[1];
-  auto p = read_all<double>(pos.get(), H5T_NATIVE_DOUBLE, path, "position/value");
-  Handle st = open_dataset(file.get(), path, base + "/position/step", true);
-  Handle tm = open_dataset(file.get(), path, base + "/position/time", true);
-  auto steps = read_all<long>(st.get(), H5T_NATIVE_LONG, path, "position/step");
-  auto times = read_all<double>(tm.get(), H5T_NATIVE_DOUBLE, path, "position/time");
-  if (steps.size() < T || times.size() < T)
-    fail("{}: position/step or position/time holds fewer entries than frames", path);
-  Handle vel = open_dataset(file.get(), path, base + "/velocity/value", false);
-  std::vector<double> v;
-  if (vel.valid()) v = read_all<double>(vel.get(), H5T_NATIVE_DOUBLE, path, "velocity/value");
-  Handle frc = open_dataset(file.get(), path, base + "/force/value", false);
-  std::vector<double> f;
-  if (frc.valid()) {
-    f = read_all<double>(frc.get(), H5T_NATIVE_DOUBLE, path, "force/value");
-    if (unit_of(frc.get()) == kForceUnit)  // else eV/Å, as older files store them
-      for (double& x : f) x /= kKjMolPerEv;
-  }
-  Handle edg = open_dataset(file.get(), path, base + "/box/edges/value", false);
-  std::vector<double> e;
-  if (edg.valid()) e = read_all<double>(edg.get(), H5T_NATIVE_DOUBLE, path, "box/edges/value");
-  if (edg.valid() && e.size() < T * 9)
-    fail("{}: box/edges/value holds fewer frames than position", path);
-  if (species) {
-    Handle sp = open_dataset(file.get(), path, base + "/species", true);
-    *species = read_all<int>(sp.get(), H5T_NATIVE_INT, path, "species");
-    if (species->size() != N)
-      fail("{}: species has {} entries for {} atoms", path, species->size(), N);
-  }
-  std::vector<H5mdFrame> frames(T);
-  for (size_t t = 0; t < T; ++t) {
-    auto& fr = frames[t];
-    fr.step = steps[t];
-    fr.time = times[t];
-    if (edg.valid()) {
-      fr.box.periodic = true;
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b) fr.box.h[a][b] = e[t * 9 + 3 * a + b];
-    }
-    auto take = [&](const std::vector<double>& src, std::vector<Vec3>& dst) {
-      if (src.size() < (t + 1) * N * 3) return;
-      dst.resize(N);
-      for (size_t i = 0; i < N; ++i)
-        dst[i] = Vec3{src[(t * N + i) * 3], src[(t * N + i) * 3 + 1], src[(t * N + i) * 3 + 2]};
-    };
-    take(p, fr.positions);
-    take(v, fr.velocities);
-    take(f, fr.forces);
-  }
-  return frames;
-}
-
-}  // namespace vitrum
+}  // namespace vitrum::io

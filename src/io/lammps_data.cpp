@@ -14,14 +14,14 @@
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 namespace {
 
-using io_detail::parse_double;
-using io_detail::parse_long;
-using io_detail::split_lines;
-using io_detail::split_tokens;
-using io_detail::trim;
+using detail::parse_double;
+using detail::parse_long;
+using detail::split_lines;
+using detail::split_tokens;
+using detail::trim;
 
 /// Metal units: velocities in Å/ps in the file, Å/fs in vitrum.
 constexpr double kFsPerPs = 1000.0;
@@ -384,7 +384,7 @@ Structure parse_lammps_data(std::string_view text, const std::string& file,
 }
 
 Structure read_lammps_data(const std::string& path, const LammpsDataOptions& options) {
-  return parse_lammps_data(io_detail::read_text_file(path), path, options);
+  return parse_lammps_data(detail::read_text_file(path), path, options);
 }
 
 void write_lammps_data(std::ostream& os, const Structure& s, const LammpsDataOptions& options) {
@@ -468,4 +468,4 @@ void write_lammps_data(std::ostream& os, const Structure& s, const LammpsDataOpt
   os << out;
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::io

@@ -20,13 +20,13 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/structure_io.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 namespace {
 
-using io_detail::parse_double;
-using io_detail::split_lines;
-using io_detail::split_tokens;
-using io_detail::trim;
+using detail::parse_double;
+using detail::split_lines;
+using detail::split_tokens;
+using detail::trim;
 
 constexpr const char* kAtomSyntax = "x y z element charge n fx fy fz";
 
@@ -181,7 +181,7 @@ std::vector<Structure> parse_n2p2_data(std::string_view text, const std::string&
 }
 
 std::vector<Structure> read_n2p2_data(const std::string& path) {
-  return parse_n2p2_data(io_detail::read_text_file(path), path);
+  return parse_n2p2_data(detail::read_text_file(path), path);
 }
 
 void write_n2p2_data(std::ostream& os, const std::vector<Structure>& structures) {
@@ -224,4 +224,4 @@ void write_n2p2_data(std::ostream& os, const std::vector<Structure>& structures)
   }
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::io

@@ -3,21 +3,16 @@
 
 #include "vitrum/io/structure_io.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <sstream>
 
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/output_guard.hpp"
 #include "vitrum/io/lammps_data.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 namespace {
 
 std::string lower_extension(const std::string& path, std::string* stem) {
@@ -61,7 +56,7 @@ std::vector<Structure> read_structures(const std::string& path) {
 }
 
 void write_structures(const std::string& path, const std::vector<Structure>& structures) {
-  const std::string target = checked_output_target(path);  // symlinks written through
+  checked_output_target(path);  // refuse a special file before formatting the text
   const StructureFormat format = structure_format_from_path(path);
   if (format == StructureFormat::LammpsData && structures.size() != 1)
     fail("{}: a LAMMPS data file holds exactly one structure; got {}", path, structures.size());
@@ -82,70 +77,7 @@ void write_structures(const std::string& path, const std::vector<Structure>& str
   }
   const std::string text = std::move(ss).str();
 
-  // Write beside the target (same file system, so rename is atomic), flush to disk, then rename:
-  // a crash leaves either the old file or the new one, never a truncated mix.
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      fmt::format("{}.tmp.{}.{}", target, static_cast<long>(getpid()), counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    fail("{}: cannot create temporary file {}: {}", path, tmp, std::strerror(errno));
-  }
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() &&
-                  std::fflush(f) == 0 && fsync(fileno(f)) == 0;
-  const int write_errno = errno;
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    fail("{}: cannot write {}: {}", path, tmp, std::strerror(ok ? errno : write_errno));
-  }
-  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    fail("{}: cannot rename {} to it: {}", path, tmp, std::strerror(e));
-  }
+  write_file_atomic(path, text);
 }
 
-void validate_structure(const Structure& s, const std::string& where) {
-  const std::size_t n = s.size();
-  if (n == 0) fail("{}: the structure has no atoms", where);
-  if (s.species.size() != n) {
-    fail("{}: {} species for {} positions", where, s.species.size(), n);
-  }
-  auto check_size = [&](std::size_t size, const char* what) {
-    if (size != 0 && size != n) fail("{}: {} {} for {} atoms", where, size, what, n);
-  };
-  check_size(s.forces.size(), "forces");
-  check_size(s.charges.size(), "charges");
-  check_size(s.velocities.size(), "velocities");
-  for (std::size_t i = 0; i < n; ++i) {
-    const int z = s.species[i];
-    if (z < 1 || z > 118) {
-      fail("{}: atom {} has unknown species (atomic number {}); expected 1..118", where, i, z);
-    }
-    const Vec3& r = s.positions[i];
-    if (!std::isfinite(r.x) || !std::isfinite(r.y) || !std::isfinite(r.z)) {
-      fail("{}: atom {} ({}) has a non-finite position ({}, {}, {})", where, i, element_symbol(z),
-           r.x, r.y, r.z);
-    }
-  }
-  if (s.box.periodic) {
-    const auto& h = s.box.h;
-    for (int d = 0; d < 3; ++d) {
-      if (!std::isfinite(h[d].x) || !std::isfinite(h[d].y) || !std::isfinite(h[d].z)) {
-        fail("{}: cell vector {} is not finite", where, "abc"[d]);
-      }
-    }
-    // Zero (or numerically zero) volume: the cell vectors are linearly dependent.
-    const double scale = std::sqrt(dot(h[0], h[0]) * dot(h[1], h[1]) * dot(h[2], h[2]));
-    const double v = s.box.volume();
-    if (!(v > 1e-10 * scale)) {
-      fail(
-          "{}: the periodic box has zero volume ({} for cell vectors of lengths {}, {}, {}); "
-          "expected three linearly independent lattice vectors",
-          where, v, std::sqrt(dot(h[0], h[0])), std::sqrt(dot(h[1], h[1])),
-          std::sqrt(dot(h[2], h[2])));
-    }
-  }
-}
-
-}  // namespace vitrum
+}  // namespace vitrum::io

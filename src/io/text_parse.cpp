@@ -11,7 +11,7 @@
 
 #include "vitrum/core/error.hpp"
 
-namespace vitrum::io_detail {
+namespace vitrum::io::detail {
 namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) {
@@ -115,4 +115,4 @@ long parse_long(std::string_view token, const std::string& file, long line, std:
   return value;
 }
 
-}  // namespace vitrum::io_detail
+}  // namespace vitrum::io::detail

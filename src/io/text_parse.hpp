@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vitrum::io_detail {
+namespace vitrum::io::detail {
 
 /// Whole file as text; a name ending in ".gz" is decompressed. Throws InputError (line 0) when
 /// the file cannot be opened or read.
@@ -30,4 +30,4 @@ double parse_double(std::string_view token, const std::string& file, long line,
 /// Parses the whole token as an int; throws InputError naming `what` otherwise.
 long parse_long(std::string_view token, const std::string& file, long line, std::string_view what);
 
-}  // namespace vitrum::io_detail
+}  // namespace vitrum::io::detail

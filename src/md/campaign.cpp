@@ -31,6 +31,7 @@
 #include "vitrum/md/checkpoint.hpp"
 #include "vitrum/md/dataset_output.hpp"
 #include "vitrum/md/distribute.hpp"
+#include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/parallel/device_binding.hpp"
 #include "vitrum/parallel/domain.hpp"
 
@@ -208,7 +209,7 @@ class Output {
                  const Checkpoint* resume, const parallel::Comm& world) {
     if (!has_h5md()) return;
 #if defined(VITRUM_HAVE_MPI)
-    h5md_collective_ = world.size() > 1 && hdf5_is_parallel();
+    h5md_collective_ = world.size() > 1 && io::hdf5_is_parallel();
 #else
     (void)world;
 #endif
@@ -219,7 +220,7 @@ class Output {
       species_by_id.resize(atoms_);
     }
     const auto& hc = c_.output.h5md;
-    H5mdOptions ho;
+    io::H5mdOptions ho;
     ho.velocities = hc.velocities;
     ho.forces = hc.forces;
     ho.compression = hc.compression;
@@ -234,17 +235,17 @@ class Output {
         ids.resize(local.size());
         std::iota(ids.begin(), ids.end(), 0);
       }
-      h5md_ = resume_file
-                  ? H5mdWriter::reopen(hp, atoms_, ids, local.species, ho, resume->system.step,
-                                       world.mpi())
-                  : std::make_unique<H5mdWriter>(hp, atoms_, ids, local.species, ho, world.mpi());
+      h5md_ = resume_file ? io::H5mdWriter::reopen(hp, atoms_, ids, local.species, ho,
+                                                   resume->system.step, world.mpi())
+                          : std::make_unique<io::H5mdWriter>(hp, atoms_, ids, local.species, ho,
+                                                             world.mpi());
     }
 #else
     (void)local;
 #endif
     if (!h5md_collective_) {
-      h5md_ = resume_file ? H5mdWriter::reopen(hp, species_by_id, ho, resume->system.step)
-                          : std::make_unique<H5mdWriter>(hp, species_by_id, ho);
+      h5md_ = resume_file ? io::H5mdWriter::reopen(hp, species_by_id, ho, resume->system.step)
+                          : std::make_unique<io::H5mdWriter>(hp, species_by_id, ho);
     }
     if (active_ && h5md_->frames_dropped() > 0)
       notes_ += fmt::format("  {}: {} frame(s) after the checkpoint dropped\n", hp,
@@ -290,7 +291,7 @@ class Output {
     s.info["stage"] = stage;
     s.info["velocity_unit"] = "A/fs";
     std::ostringstream ss;
-    write_extxyz(ss, {s});
+    io::write_extxyz(ss, {s});
     traj_.write(ss.str());
   }
 
@@ -326,7 +327,7 @@ class Output {
   int atoms_;
   bool active_ = true;
   AppendFile csv_, traj_;
-  std::unique_ptr<H5mdWriter> h5md_;
+  std::unique_ptr<io::H5mdWriter> h5md_;
   bool h5md_collective_ = false;
   std::string notes_;
   bool progress_ = false, shown_ = false;
@@ -344,7 +345,7 @@ Structure load_initial_structure(const RunConfig& c) {
     s = build_structure(*c.structure.generate);
     where = c.structure.generate->where();
   } else {
-    auto all = read_structures(c.structure.file);
+    auto all = io::read_structures(c.structure.file);
     const long n = static_cast<long>(all.size());
     if (n == 0) fail("{}: the file holds no structure", c.structure.file);
     long f = c.structure.frame < 0 ? n + c.structure.frame : c.structure.frame;
@@ -364,7 +365,7 @@ Structure load_initial_structure(const RunConfig& c) {
   const auto& rep = c.structure.replicate;
   if (rep[0] != 1 || rep[1] != 1 || rep[2] != 1) {
     if (!s.box.periodic) fail("{}: [structure] replicate needs a periodic cell", where);
-    s = replicate(s, rep[0], rep[1], rep[2]);
+    s = io::replicate(s, rep[0], rep[1], rep[2]);
   }
   s.forces.clear();
   validate_structure(s, where);
@@ -409,7 +410,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("cannot create the output directory {}: {}", dir, ec.message());
   // Fail on an unsupported final-structure format before any work.
-  structure_format_from_path(c.output.final_structure);
+  io::structure_format_from_path(c.output.final_structure);
 
   // ---- restart: the checkpoint replaces the starting structure and velocities
   std::optional<Checkpoint> ck;
@@ -428,8 +429,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   Structure s0 = ck ? Structure{} : load_initial_structure(c);
   // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
   if (c.potential.backend == Backend::Cuda) parallel::bind_cuda_device();
-  auto ff = load_force_field(c.potential.path, c.potential.backend, c.potential.precision,
-                             c.potential.length_unit, c.potential.energy_unit);
+  auto ff = make_force_field(c.potential);
   MdSystem sys = ck ? ck->system : make_system(s0, assign_masses(s0.species, c.masses));
   std::string vel_source = "zero";
   if (ck) {
@@ -717,7 +717,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
     } else {
       try {
         const MdSystem& w = whole();
-        if (root) write_structures(crash, {to_structure(w, false, true)});
+        if (root) io::write_structures(crash, {to_structure(w, false, true)});
         note =
             fmt::format(" (last snapshot at step {} written to {})", engine.system().step, crash);
       } catch (const Error& e2) {
@@ -763,7 +763,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
   {
     const auto t0 = Clock::now();
     const MdSystem& w = whole();
-    if (root) write_structures(r.final_structure, {to_structure(w, false, false)});
+    if (root) io::write_structures(r.final_structure, {to_structure(w, false, false)});
     engine.timers().output += seconds_since(t0);
   }
   if (c.checkpoint.at_end) {

@@ -98,7 +98,7 @@ void DatasetWriter::write(const MdSystem& sys, const std::string& stage) {
   s.has_energy = true;
   s.energy = sys.potential_energy;
   std::ostringstream os;
-  write_n2p2_data(os, {s});
+  io::write_n2p2_data(os, {s});
   const std::string text = os.str();
   if (std::fwrite(text.data(), 1, text.size(), f_) != text.size() || std::fflush(f_) != 0)
     fail("{}: write failed: {}", path_, std::strerror(errno));

@@ -57,7 +57,7 @@ void Engine::rebuild() {
   const auto t0 = Clock::now();
   const double width = ff_.cutoff() + opt_.skin;
   rebuild_positions_ = sys_.positions;  // for RebuildRecord (checkpoint/restart)
-  shell_ = build_ghost_shell(sys_.box, sys_.positions, sys_.species, width);
+  shell_ = neighbor::build_ghost_shell(sys_.box, sys_.positions, sys_.species, width);
   // The shell wrapped the locals into the cell; keep the wrapped positions and count the images.
   const int n = sys_.size();
   if (sys_.box.periodic) {
@@ -78,7 +78,7 @@ void Engine::rebuild() {
     }
   }
   ref_box_ = sys_.box;
-  list_ = build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
+  list_ = neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
   ++rebuilds_;
   timers_.neighbor += seconds_since(t0);
 }
@@ -98,7 +98,7 @@ bool Engine::local_rebuild_needed() const {
     if (dh.x != 0.0 || dh.y != 0.0 || dh.z != 0.0) same_box = false;
     cell_term += (max_image_[d] + 1) * std::sqrt(dot(dh, dh));
   }
-  if (same_box) return needs_rebuild(list_, sys_.positions);
+  if (same_box) return neighbor::needs_rebuild(list_, sys_.positions);
   if (cell_term >= opt_.skin) return true;
   double max2 = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -149,7 +149,7 @@ void Engine::update_ghosts() {
       shell_.shift[g] = math::image_shift(img.data(), sys_.box.h[0], sys_.box.h[1], sys_.box.h[2]);
     }
   }
-  update_ghost_positions(shell_, sys_.positions);
+  neighbor::update_ghost_positions(shell_, sys_.positions);
   timers_.neighbor += seconds_since(t0);
 }
 

@@ -122,7 +122,7 @@ void Engine::rebuild_distributed() {
   timers_.comm += std::chrono::duration<double>(t2 - t1).count();
 
   ref_box_ = sys_.box;
-  list_ = build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
+  list_ = neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
   ++rebuilds_;
   timers_.neighbor += seconds_since(t2);
 }

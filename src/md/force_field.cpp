@@ -1,15 +1,15 @@
-// Force fields the MD engine drives: the HDNNP evaluator in vitrum's units.
+// Force fields the MD engine drives: the HDNNP evaluator in vitrum's units (the "n2p2" kind).
 #include "vitrum/md/force_field.hpp"
 
 #include <filesystem>
 
 #include "vitrum/core/error.hpp"
-#include "vitrum/teacher/teacher.hpp"
+#include "vitrum/md/force_field_registry.hpp"
 
 namespace vitrum::md {
 
-void ForceField::compute_device(const GhostShell&, const NeighborList&, const Vec3*, Vec3*,
-                                ForceResult&) {
+void ForceField::compute_device(const neighbor::GhostShell&, const neighbor::NeighborList&,
+                                const Vec3*, Vec3*, ForceResult&) {
   fail("{}: this force field has no device-resident evaluation", describe());
 }
 
@@ -25,12 +25,13 @@ class NnpForceField final : public ForceField {
     const double d = eval_.potential().min_distance() * eval_.options().length_unit;
     return d > 0 ? d : ForceField::min_distance();
   }
-  void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               ForceResult& out) override {
     eval_.compute(shell, list, out);
   }
   bool device_resident() const override { return eval_.options().backend == Backend::Cuda; }
-  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
-                      Vec3* d_forces, ForceResult& out) override {
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                      const Vec3* d_positions, Vec3* d_forces, ForceResult& out) override {
     eval_.compute_device(shell, list, d_positions, d_forces, out);
   }
   std::string describe() const override {
@@ -54,35 +55,34 @@ std::unique_ptr<ForceField> make_nnp_force_field(const nnp::Potential& potential
   return std::make_unique<NnpForceField>(potential, options);
 }
 
+/// The "n2p2" kind: an HDNNP directory with its units stated in [potential].
+void register_n2p2_force_field() {
+  register_force_field(
+      "n2p2", "HDNNP of an n2p2 potential directory (path, length_unit, energy_unit)",
+      [](ForceFieldRequest& r) -> std::unique_ptr<ForceField> {
+        r.table.check_unknown(kCommonPotentialKeys);
+        const PotentialConfig& c = r.config;
+        if (!std::filesystem::is_directory(c.path))
+          fail("{}: not an n2p2 potential directory (input.nn, scaling.data, weights.NNN.data)",
+               c.path);
+        auto pot = std::make_unique<nnp::Potential>(nnp::Potential::load_n2p2(c.path));
+        nnp::EvalOptions opt{c.backend, c.precision, true, c.length_unit, c.energy_unit};
+        const nnp::Potential& ref = *pot;
+        return std::make_unique<NnpForceField>(ref, opt, std::move(pot));
+      },
+      /*cuda=*/true);
+}
+
 std::unique_ptr<ForceField> load_force_field(const std::string& path, Backend backend,
                                              Precision precision, double length_unit,
                                              double energy_unit) {
-  namespace fs = std::filesystem;
-  // The caller binds the device first where several ranks share a node
-  // (parallel::bind_cuda_device(); vitrum_core itself has no MPI).
-  if (fs::is_directory(path)) {
-    auto pot = std::make_unique<nnp::Potential>(nnp::Potential::load_n2p2(path));
-    nnp::EvalOptions opt{backend, precision, true, length_unit, energy_unit};
-    const nnp::Potential& ref = *pot;
-    return std::make_unique<NnpForceField>(ref, opt, std::move(pot));
-  }
-  const fs::path p(path);
-  if (p.extension() == ".toml") {
-    if (!fs::is_regular_file(p)) fail("{}: no such teacher parameter file", path);
-    if (length_unit != 1.0 || energy_unit != 1.0)
-      fail(
-          "{}: length/energy unit options apply to n2p2 potentials only; a teacher parameter file "
-          "is in Å and eV (got length unit {}, energy unit {})",
-          path, length_unit, energy_unit);
-    if (precision != Precision::Double)
-      fail("{}: the teacher potential runs in double precision only (got precision {})", path,
-           to_string(precision));
-    return teacher::load_teacher(path, backend);
-  }
-  fail(
-      "{}: not a potential: expected an n2p2 potential directory (input.nn, scaling.data, "
-      "weights.NNN.data) or a teacher parameter file (*.toml)",
-      path);
+  PotentialConfig c;
+  c.path = path;
+  c.backend = backend;
+  c.precision = precision;
+  c.length_unit = length_unit;
+  c.energy_unit = energy_unit;
+  return make_force_field(c);
 }
 
 }  // namespace vitrum::md

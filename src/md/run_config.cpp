@@ -11,15 +11,17 @@
 #include <limits>
 #include <sstream>
 
-#include "toml_reader.hpp"
+#include "builder_args_impl.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/core/units.hpp"
+#include "vitrum/md/force_field_registry.hpp"
 
 namespace vitrum::md {
 namespace {
 
-using config_detail::TableReader;
+using TableReader = TomlTable;
 constexpr long kMaxLong = std::numeric_limits<long>::max();
 
 std::string resolve(const std::string& base_dir, const std::string& p) {
@@ -88,7 +90,7 @@ void read_structure(TableReader& r, RunConfig& c, const std::string& base_dir) {
   c.structure.length_unit = unit_value(r, "length_unit", true);
   c.structure.frame = r.integer("frame", 0, std::numeric_limits<long>::min(), kMaxLong);
   if (r.has("replicate")) {
-    const auto v = r.numbers("replicate");
+    const auto v = r.numbers("replicate", std::nullopt);
     if (v.size() != 3) r.error("replicate", "expected three integers [na, nb, nc]");
     for (int d = 0; d < 3; ++d) {
       if (v[d] < 1 || v[d] != std::floor(v[d]) || v[d] > 1000)
@@ -109,13 +111,27 @@ void read_structure(TableReader& r, RunConfig& c, const std::string& base_dir) {
   r.check_unknown("file, generate, length_unit, frame, replicate");
 }
 
-void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir) {
-  c.potential.path = resolve(base_dir, r.string("path", std::nullopt));
-  c.potential.length_unit = unit_value(r, "length_unit", true);
-  c.potential.energy_unit = unit_value(r, "energy_unit", false);
-  c.potential.backend = parse_backend(r.choice("backend", "cpu", {"cpu", "cuda"}));
-  c.potential.precision = parse_precision(r.choice("precision", "double", {"double", "mixed"}));
-  r.check_unknown("path, length_unit, energy_unit, backend, precision");
+/// The keys every force-field kind shares; a kind given by `kind` reads its own keys later
+/// (md/force_field_registry.hpp), a kind given by the path has none.
+void read_potential(TableReader& r, RunConfig& c, const std::string& base_dir,
+                    const std::shared_ptr<const toml::table>& document) {
+  auto& p = c.potential;
+  p.kind = r.string("kind", "");
+  if (!p.kind.empty() && !has_force_field_kind(p.kind)) {
+    std::string kinds;
+    for (const auto& [name, description] : force_field_kinds())
+      kinds += fmt::format("{}\"{}\"", kinds.empty() ? "" : ", ", name);
+    r.error("kind",
+            fmt::format("unknown force-field kind \"{}\"; registered kinds: {}", p.kind, kinds));
+  }
+  p.path = resolve(
+      base_dir, r.string("path", p.kind.empty() ? std::nullopt : std::optional<std::string>("")));
+  p.length_unit = unit_value(r, "length_unit", true);
+  p.energy_unit = unit_value(r, "energy_unit", false);
+  p.backend = parse_backend(r.choice("backend", "cpu", {"cpu", "cuda"}));
+  p.precision = parse_precision(r.choice("precision", "double", {"double", "mixed"}));
+  if (p.kind.empty()) r.check_unknown(kCommonPotentialKeys);
+  p.table = std::make_shared<PotentialTable>(PotentialTable{document, &r.table(), r.file()});
 }
 
 void read_md(TableReader& r, RunConfig& c) {
@@ -123,7 +139,7 @@ void read_md(TableReader& r, RunConfig& c) {
   c.seed = static_cast<std::uint64_t>(r.integer("seed", 1, 0, kMaxLong));
   c.skin = r.non_negative("skin", c.skin);
   if (r.has("masses")) {
-    c.masses = r.number_table("masses");
+    c.masses = r.number_table("masses", std::nullopt);
     for (const auto& [symbol, m] : c.masses) {
       if (atomic_number(symbol) == 0)
         r.error("masses", fmt::format("'{}' is not an element symbol", symbol));
@@ -206,35 +222,18 @@ void read_parallel(TableReader& r, RunConfig& c) {
   r.check_unknown("gpu_aware_mpi");
 }
 
-void read_stage(TableReader& r, RunConfig& c, int index) {
-  StageConfig s;
-  s.line = config_detail::line_of(&r.table());
-  s.name = r.string("name", fmt::format("stage {}", index + 1));
-  if (!r.has("ensemble")) {
-    r.error_at(&r.table(), fmt::format("[[stage]] \"{}\" needs ensemble = \"nve\" | "
-                                       "\"nvt_nose_hoover\" | \"nvt_langevin\" | \"npt_mtk\" | "
-                                       "\"minimize_fire\"",
-                                       s.name));
-  }
-  const std::string ens = r.choice(
-      "ensemble", "", {"nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk", "minimize_fire"});
-  s.integrator.ensemble = parse_ensemble(ens);
-  s.integrator.dt = r.positive("timestep_fs", c.timestep_fs);
-  const double dt = s.integrator.dt;
-  s.integrator.seed = c.seed;
-  const bool thermostat =
-      s.integrator.ensemble != Ensemble::Nve && s.integrator.ensemble != Ensemble::MinimizeFire;
-  const bool barostat = s.integrator.ensemble == Ensemble::NptMtk;
-  const bool chain = s.integrator.ensemble == Ensemble::NvtNoseHoover || barostat;
+/// Rejects a key that the stage's ensemble does not use.
+void forbid(TableReader& r, const char* key, const std::string& ens, const char* why) {
+  if (r.has(key)) r.error(key, fmt::format("not used by ensemble \"{}\" ({})", ens, why));
+}
 
-  auto forbid = [&](const char* key, const char* why) {
-    if (r.has(key)) r.error(key, fmt::format("not used by ensemble \"{}\" ({})", ens, why));
-  };
-
-  // Temperature: a number (constant) or { from, to [, rate] } (ramp).
+/// Temperature: a number (constant) or { from, to [, rate] } (ramp). Returns the ramp rate
+/// (K/ps; 0 without one).
+double read_stage_temperature(TableReader& r, const RunConfig& c, StageConfig& s,
+                              const std::string& ens) {
   double ramp_rate = 0.0;
-  if (!thermostat) {
-    forbid("temperature", (ens + " has no thermostat").c_str());
+  if (!s.thermostatted()) {
+    forbid(r, "temperature", ens, "it has no thermostat");
   } else if (const toml::node* n = r.get("temperature")) {
     if (n->is_table()) {
       TableReader tr(*n->as_table(), r.file(), "stage.temperature");
@@ -254,8 +253,12 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
                            "temperature = {{ from = <K>, to = <K>, rate = <K/ps> }}",
                            s.name, ens));
   }
+  return ramp_rate;
+}
 
-  // Duration: steps, time_ps, or a ramp rate.
+/// Duration: steps, time_ps, or a ramp rate.
+void read_stage_duration(TableReader& r, StageConfig& s, double ramp_rate) {
+  const double dt = s.integrator.dt;
   const int given = (r.has("steps") ? 1 : 0) + (r.has("time_ps") ? 1 : 0) + (ramp_rate > 0 ? 1 : 0);
   if (given != 1) {
     r.error_at(&r.table(),
@@ -276,7 +279,16 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
     s.steps = stage_steps(r, "temperature", dT / ramp_rate, dt,
                           fmt::format("a ramp of {} K at rate = {} K/ps", dT, ramp_rate));
   }
+}
 
+/// Barostat, thermostat time constant, Nosé–Hoover chains and the Langevin seed: each only for
+/// the ensembles that use it.
+void read_stage_coupling(TableReader& r, const RunConfig& c, StageConfig& s,
+                         const std::string& ens) {
+  const double dt = s.integrator.dt;
+  const bool thermostat = s.thermostatted();
+  const bool barostat = s.integrator.ensemble == Ensemble::NptMtk;
+  const bool chain = s.integrator.ensemble == Ensemble::NvtNoseHoover || barostat;
   if (barostat) {
     s.pressure = r.number("pressure", 1.0);
     const std::string coupling = r.choice("barostat", "iso", {"iso", "aniso"});
@@ -284,14 +296,13 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
         coupling == "iso" ? BarostatCoupling::Isotropic : BarostatCoupling::Anisotropic;
     s.integrator.pdamp = r.positive("pdamp_fs", 1000.0 * dt);
   } else {
-    forbid("pressure", "only npt_mtk has a barostat");
-    forbid("barostat", "only npt_mtk has a barostat");
-    forbid("pdamp_fs", "only npt_mtk has a barostat");
+    for (const char* key : {"pressure", "barostat", "pdamp_fs"})
+      forbid(r, key, ens, "only npt_mtk has a barostat");
   }
   if (thermostat) {
     s.integrator.tdamp = r.positive("tdamp_fs", 100.0 * dt);
   } else {
-    forbid("tdamp_fs", (ens + " has no thermostat").c_str());
+    forbid(r, "tdamp_fs", ens, "it has no thermostat");
   }
   if (chain) {
     s.integrator.chain_length = static_cast<int>(r.integer("chain_length", 3, 1, 10));
@@ -300,25 +311,43 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
     if (s.integrator.sy_order % 2 == 0)
       r.error("sy_order", fmt::format("expected 1, 3, 5 or 7, got {}", s.integrator.sy_order));
   } else {
-    forbid("chain_length", "only the Nosé–Hoover ensembles have chains");
-    forbid("chain_loops", "only the Nosé–Hoover ensembles have chains");
-    forbid("sy_order", "only the Nosé–Hoover ensembles have chains");
+    for (const char* key : {"chain_length", "chain_loops", "sy_order"})
+      forbid(r, key, ens, "only the Nosé–Hoover ensembles have chains");
   }
   if (s.integrator.ensemble == Ensemble::NvtLangevin) {
     s.integrator.seed =
         static_cast<std::uint64_t>(r.integer("seed", static_cast<long>(c.seed), 0, kMaxLong));
   } else {
-    forbid("seed", "only nvt_langevin draws random numbers");
+    forbid(r, "seed", ens, "only nvt_langevin draws random numbers");
   }
+}
+
+void read_stage(TableReader& r, RunConfig& c, int index) {
+  StageConfig s;
+  s.line = toml_line(&r.table());
+  s.name = r.string("name", fmt::format("stage {}", index + 1));
+  if (!r.has("ensemble")) {
+    r.error_at(&r.table(), fmt::format("[[stage]] \"{}\" needs ensemble = \"nve\" | "
+                                       "\"nvt_nose_hoover\" | \"nvt_langevin\" | \"npt_mtk\" | "
+                                       "\"minimize_fire\"",
+                                       s.name));
+  }
+  const std::string ens = r.choice(
+      "ensemble", "", {"nve", "nvt_nose_hoover", "nvt_langevin", "npt_mtk", "minimize_fire"});
+  s.integrator.ensemble = parse_ensemble(ens);
+  s.integrator.dt = r.positive("timestep_fs", c.timestep_fs);
+  s.integrator.seed = c.seed;
+  const double ramp_rate = read_stage_temperature(r, c, s, ens);
+  read_stage_duration(r, s, ramp_rate);
+  read_stage_coupling(r, c, s, ens);
   s.thermo_every = r.integer("thermo_every", -1, 0, kMaxLong);
   s.trajectory_every = r.integer("trajectory_every", -1, 0, kMaxLong);
   s.h5md_every = r.integer("h5md_every", -1, 0, kMaxLong);
   s.dataset_every = r.integer("dataset_every", -1, 0, kMaxLong);
   r.check_unknown(
       "name, ensemble, timestep_fs, steps, time_ps, temperature, pressure, barostat, tdamp_fs, "
-      "pdamp_fs, "
-      "chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every, h5md_every, "
-      "dataset_every");
+      "pdamp_fs, chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every, "
+      "h5md_every, dataset_every");
   c.stages.push_back(std::move(s));
 }
 
@@ -348,13 +377,8 @@ long RunConfig::total_steps() const {
 
 RunConfig parse_run_config_text(std::string_view text, const std::string& file,
                                 const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(file, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
+  const auto document = std::make_shared<const toml::table>(parse_toml(text, file));
+  const toml::table& root = *document;
   RunConfig c;
   c.file = file;
   TableReader top(root, file, "");
@@ -371,7 +395,7 @@ RunConfig parse_run_config_text(std::string_view text, const std::string& file,
   }
   if (const toml::table* t = top.subtable("potential")) {
     TableReader r(*t, file, "potential");
-    read_potential(r, c, base_dir);
+    read_potential(r, c, base_dir, document);
   } else {
     throw InputError(file, 0, "missing [potential] table (path = \"...\")");
   }
@@ -427,11 +451,15 @@ RunConfig parse_run_config(const std::string& path) {
   return parse_run_config_text(ss.str(), path, base);
 }
 
+// One raw string, the schema text of `vitrum run --help`: longer than 80 lines by nature.
 std::string run_config_help() {
   std::string builders;
   for (const auto& [name, description] : structure_builders()) {
     builders += fmt::format("  builder = \"{}\": {}\n", name, description);
   }
+  std::string kinds;
+  for (const auto& [name, description] : force_field_kinds())
+    kinds += fmt::format("  kind = \"{}\": {}\n", name, description);
   return R"(CONFIG.toml schema (units: Å, fs, K, bar, amu, eV; relative input paths are resolved
 against the config file's directory, the output directory against the working directory):
 
@@ -443,6 +471,8 @@ against the config file's directory, the output directory against the working di
 [structure.generate]     a registered builder makes the structure
   builder = "name"       plus the builder's own keys (seed defaults to [md] seed)
 [potential]
+  kind = "..."           force-field kind (list below); default: from path, an n2p2 directory
+                         is "n2p2", a *.toml file "teacher"
   path = "path"          n2p2 potential directory or SiO2 teacher *.toml
   length_unit = "angstrom"  n2p2 potentials: unit of the files (name or Å), e.g. "bohr"
   energy_unit = "eV"     n2p2 potentials: energy unit (name or eV), e.g. "Hartree"
@@ -509,6 +539,10 @@ against the config file's directory, the output directory against the working di
   sy_order = 3           Suzuki–Yoshida order 1, 3, 5 or 7
   seed = [md] seed       nvt_langevin noise seed
   thermo_every, trajectory_every, h5md_every, dataset_every   override [output] for this stage
+
+Force-field kinds ([potential] kind = "..."):
+)" + kinds +
+         R"(  "lennard_jones" keys: epsilon (eV), sigma (Å), cutoff = 2.5 sigma (Å), shift = true
 
 Structure builders ([structure.generate] builder = "..."):
 )" + builders +

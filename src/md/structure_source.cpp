@@ -8,7 +8,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "toml_reader.hpp"
+#include "builder_args_impl.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/io/builders.hpp"
 
@@ -30,7 +30,7 @@ std::mutex& registry_mutex() {
 /// pairs, default 0), min_distances = { Si-O = 1.5, O-O = 2.2 } (Å per pair), aspect = [1, 1, 1]
 /// (relative cell lengths of an orthogonal cell), max_attempts = 10000, seed.
 Structure build_amorphous(const BuilderArgs& a) {
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   for (const auto& [symbol, count] : a.number_table("composition")) {
     if (count < 1 || count != std::floor(count)) {
       a.error("composition", fmt::format("count of {} must be a positive integer", symbol));
@@ -68,7 +68,7 @@ Structure build_amorphous(const BuilderArgs& a) {
   spec.max_attempts = static_cast<int>(attempts);
   spec.seed = a.seed();
   try {
-    return build_amorphous_cell(spec);
+    return io::build_amorphous_cell(spec);
   } catch (const InputError&) {
     throw;
   } catch (const Error& e) {
@@ -133,10 +133,10 @@ bool BuilderArgs::boolean(const std::string& key, std::optional<bool> def) const
   return impl_->reader.boolean(key, def);
 }
 std::vector<double> BuilderArgs::numbers(const std::string& key) const {
-  return impl_->reader.numbers(key);
+  return impl_->reader.numbers(key, std::nullopt);
 }
 std::map<std::string, double> BuilderArgs::number_table(const std::string& key) const {
-  return impl_->reader.number_table(key);
+  return impl_->reader.number_table(key, std::nullopt);
 }
 void BuilderArgs::error(const std::string& key, const std::string& message) const {
   impl_->reader.error(key, message);

@@ -9,7 +9,7 @@
 
 #include "vitrum/core/error.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 
 CellGrid make_cell_grid(const std::vector<Vec3>& positions, double min_edge) {
   if (!(min_edge > 0.0) || !std::isfinite(min_edge)) {
@@ -77,4 +77,4 @@ CellBinning bin_atoms(const std::vector<Vec3>& positions, double min_edge) {
   return bin_atoms(positions, make_cell_grid(positions, min_edge));
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

@@ -18,7 +18,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/resource_guard.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 namespace {
 
 // Fractional tolerance: images this close to the slab boundary are kept, so rounding in the
@@ -142,4 +142,4 @@ void update_ghost_positions(GhostShell& shell, const std::vector<Vec3>& local_po
   }
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

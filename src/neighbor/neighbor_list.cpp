@@ -18,7 +18,7 @@
 #include "vitrum/core/resource_guard.hpp"
 #include "vitrum/neighbor/cell_list.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 
 int NeighborList::max_neighbors() const {
   int m = 0;
@@ -144,4 +144,4 @@ bool needs_rebuild(const NeighborList& list, const std::vector<Vec3>& local_posi
   return false;
 }
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

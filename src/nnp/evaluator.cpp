@@ -3,12 +3,12 @@
 #include <cmath>
 
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/structure_io.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
 
 namespace vitrum::nnp {
 
-std::vector<int> element_indices(const Potential& pot, const GhostShell& shell) {
+std::vector<int> element_indices(const Potential& pot, const neighbor::GhostShell& shell) {
   int lut[128];
   for (int& x : lut) x = -1;
   for (int e = 0; e < pot.n_elements(); ++e) lut[pot.element(e).z] = e;
@@ -54,7 +54,7 @@ Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
 
 namespace {
 
-void check_list(const NeighborList& list, double cutoff) {
+void check_list(const neighbor::NeighborList& list, double cutoff) {
   if (list.cutoff + list.skin < cutoff * (1 - 1e-12))
     fail("neighbor list cutoff {} is shorter than the potential's cutoff {}",
          list.cutoff + list.skin, cutoff);
@@ -78,19 +78,21 @@ void to_caller_units(const EvalOptions& o, EvalResult& result) {
 
 }  // namespace
 
-void EvaluatorBackend::compute_device(const GhostShell&, const Vec3*, bool, double, Vec3*,
+void EvaluatorBackend::compute_device(const neighbor::GhostShell&, const Vec3*, bool, double, Vec3*,
                                       EvalResult&) {
   fail("device-resident evaluation needs the CUDA backend");
 }
 
-void Evaluator::compute(const GhostShell& shell, const NeighborList& list, EvalResult& result) {
+void Evaluator::compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                        EvalResult& result) {
   check_list(list, cutoff());
   backend_->compute(shell, list, options_.forces, result);
   to_caller_units(options_, result);
 }
 
-void Evaluator::compute_device(const GhostShell& shell, const NeighborList& list,
-                               const Vec3* d_positions, Vec3* d_forces, EvalResult& result) {
+void Evaluator::compute_device(const neighbor::GhostShell& shell,
+                               const neighbor::NeighborList& list, const Vec3* d_positions,
+                               Vec3* d_forces, EvalResult& result) {
   check_list(list, cutoff());
   backend_->compute_device(shell, d_positions, options_.forces,
                            options_.energy_unit / options_.length_unit, d_forces, result);
@@ -104,8 +106,8 @@ EvalResult Evaluator::evaluate(const Structure& s, const std::string& where) {
       fail("{}: atom {} is element Z={}, which the potential in {} does not have", where, i,
            s.species[i], potential_->directory());
   const double rc = cutoff();
-  GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-  NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+  neighbor::NeighborList list = neighbor::build_neighbor_list(shell, rc, 0.0);
   EvalResult r;
   compute(shell, list, r);
   // Two atoms on top of each other make every symmetry function meaningless.

@@ -35,7 +35,7 @@ class CpuBackend final : public EvaluatorBackend {
     scratch_.resize(std::max(1, omp_get_max_threads()));
   }
 
-  void compute(const GhostShell& shell, const NeighborList& list, bool forces,
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, bool forces,
                EvalResult& res) override {
     const int n = shell.n_local;
     const int ne = pot_.n_elements();
@@ -231,8 +231,8 @@ namespace vitrum::nnp {
 
 std::vector<std::vector<double>> raw_symmetry_functions(const Potential& pot, const Structure& s) {
   const double rc = pot.cutoff();
-  GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-  NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+  neighbor::NeighborList list = neighbor::build_neighbor_list(shell, rc, 0.0);
   const std::vector<int> elem = element_indices(pot, shell);
   const SfPlanView plan = pot.plan().view();
   std::vector<std::vector<double>> out(shell.n_local);

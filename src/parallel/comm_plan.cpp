@@ -84,8 +84,9 @@ std::vector<T> exchange(const Comm& comm, const std::vector<T>& send, int dest, 
 
 }  // namespace
 
-void HaloPlan::build(const Domain& domain, const Box& box, double width, GhostShell& shell,
-                     std::vector<int>& ids, std::vector<std::array<int, 3>>& images) {
+void HaloPlan::build(const Domain& domain, const Box& box, double width,
+                     neighbor::GhostShell& shell, std::vector<int>& ids,
+                     std::vector<std::array<int, 3>>& images) {
   if (!box.periodic) fail("halo plan: domain decomposition needs a periodic cell");
   if (!(width > 0.0) || !std::isfinite(width))
     fail("halo plan: the halo width must be finite and > 0, got {}", width);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -230,10 +231,7 @@ void write_spectrum_fit_csv(const std::string& path, const FitCurves& c,
   check(c.fit, "fit");
   if (!c.background.empty()) check(c.background, "background");
   for (const auto& [name, v] : c.components) check(v, name);
-  const std::string tmp = detail::temp_path_for(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot create {} (for {}): {}", tmp, path, std::strerror(errno));
+  write_file_atomic(path, [&](std::ostream& out) {
     for (const auto& line : comments) {
       std::string l = line;
       std::replace(l.begin(), l.end(), '\n', ' ');
@@ -255,14 +253,7 @@ void write_spectrum_fit_csv(const std::string& path, const FitCurves& c,
       for (const auto& comp : c.components) out << fmt::format(",{:.10g}", comp.second[i]);
       out << '\n';
     }
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      fail("error writing {} (for {}): disk full?", tmp, path);
-    }
-  }
-  detail::commit_temp(tmp, path);
+  });
 }
 
 }  // namespace vitrum::spectra

@@ -196,19 +196,4 @@ SpectrumImage select_window(const SpectrumImage& image, double lo, double hi, in
   return out;
 }
 
-namespace detail {
-
-std::string temp_path_for(const std::string& path) {
-  return fmt::format("{}.tmp-{}", checked_output_target(path), static_cast<long>(::getpid()));
-}
-
-void commit_temp(const std::string& tmp, const std::string& path) {
-  if (std::rename(tmp.c_str(), checked_output_target(path).c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    fail("cannot rename the temporary file {} to {}: {}", tmp, path, std::strerror(err));
-  }
-}
-
-}  // namespace detail
 }  // namespace vitrum::spectra

@@ -1,15 +1,15 @@
 // Synthetic spectrum images with known truth (see synth.hpp for the model).
 #include "vitrum/spectra/synth.hpp"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/toml.hpp"
 #include "vitrum/spectra/math/lineshapes.hpp"
 
 namespace vitrum::spectra {
@@ -299,129 +299,76 @@ SynthResult synthesize(const SynthConfig& c) {
   return r;
 }
 
-SynthConfig load_synth_config(const std::string& path, const SynthConfig& base) {
-  toml::table tbl;
-  try {
-    tbl = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
-  SynthConfig c = base;
-  const std::set<std::string> sections = {"image", "energy", "peak", "shift", "ratio", "counts"};
-  for (const auto& [key, node] : tbl) {
-    const std::string k(key.str());
-    if (!sections.count(k) || !node.is_table())
-      throw InputError(path, static_cast<long>(node.source().begin.line),
-                       fmt::format("unknown section '{}': expected [image], [energy], [peak], "
-                                   "[shift], [ratio] or [counts]",
-                                   k));
-  }
-  // Reads section.key into `out` when present; unknown keys are errors (typos must not pass).
-  auto section = [&](const char* name, std::initializer_list<const char*> keys) {
-    const toml::table* s = tbl[name].as_table();
-    if (!s) return s;
-    for (const auto& [key, node] : *s) {
-      bool ok = false;
-      for (const char* k : keys) ok = ok || key.str() == k;
-      if (!ok) {
-        std::string list;
-        for (const char* k : keys) list += std::string(list.empty() ? "" : ", ") + k;
-        throw InputError(
-            path, static_cast<long>(node.source().begin.line),
-            fmt::format("unknown key '{}' in [{}]: expected one of {}", key.str(), name, list));
-      }
+namespace {
+
+constexpr long kMaxInt = std::numeric_limits<int>::max();
+
+void read_synth_map(TomlTable& s, SynthMap& m) {
+  s.reject_unknown({"pattern", "min", "max", "tile"});
+  if (s.has("pattern")) {
+    try {
+      m.pattern = parse_synth_pattern(s.string("pattern", std::nullopt));
+    } catch (const InputError&) {
+      throw;
+    } catch (const Error& e) {
+      s.error("pattern", e.what());
     }
-    return s;
-  };
-  auto num = [&](const toml::table* s, const char* sec, const char* key, double& out) {
-    if (!s) return;
-    const toml::node* n = s->get(key);
-    if (!n) return;
-    if (auto v = n->value<double>())
-      out = *v;
-    else
-      throw InputError(path, static_cast<long>(n->source().begin.line),
-                       fmt::format("[{}] {} must be a number", sec, key));
-  };
-  auto integer = [&](const toml::table* s, const char* sec, const char* key, auto& out) {
-    if (!s) return;
-    const toml::node* n = s->get(key);
-    if (!n) return;
-    if (auto v = n->value<int64_t>(); v && *v >= 0)
-      out = static_cast<std::decay_t<decltype(out)>>(*v);
-    else
-      throw InputError(path, static_cast<long>(n->source().begin.line),
-                       fmt::format("[{}] {} must be a non-negative integer", sec, key));
-  };
-  auto text = [&](const toml::table* s, const char* sec, const char* key, std::string& out) {
-    if (!s) return false;
-    const toml::node* n = s->get(key);
-    if (!n) return false;
-    if (auto v = n->value<std::string>())
-      out = *v;
-    else
-      throw InputError(path, static_cast<long>(n->source().begin.line),
-                       fmt::format("[{}] {} must be a string", sec, key));
-    return true;
-  };
-  auto map = [&](const char* sec, SynthMap& m) {
-    const toml::table* s = section(sec, {"pattern", "min", "max", "tile"});
-    std::string p;
-    if (text(s, sec, "pattern", p)) {
-      try {
-        m.pattern = parse_synth_pattern(p);
-      } catch (const Error& e) {
-        throw InputError(path, static_cast<long>(s->get("pattern")->source().begin.line), e.what());
-      }
-    }
-    num(s, sec, "min", m.min);
-    num(s, sec, "max", m.max);
-    integer(s, sec, "tile", m.tile);
-  };
-  const toml::table* im = section("image", {"ny", "nx", "name"});
-  integer(im, "image", "ny", c.ny);
-  integer(im, "image", "nx", c.nx);
-  text(im, "image", "name", c.name);
-  const toml::table* en = section("energy", {"min", "max", "step", "photon_energy"});
-  num(en, "energy", "min", c.energy_min);
-  num(en, "energy", "max", c.energy_max);
-  num(en, "energy", "step", c.energy_step);
-  num(en, "energy", "photon_energy", c.photon_energy);
-  const toml::table* pk =
-      section("peak", {"shape", "position", "fwhm", "eta", "doublet_splitting", "doublet_ratio"});
-  std::string shape;
-  if (text(pk, "peak", "shape", shape)) {
+  }
+  m.min = s.number("min", m.min);
+  m.max = s.number("max", m.max);
+  m.tile = static_cast<int>(s.integer("tile", m.tile, 0, kMaxInt));
+}
+
+void read_synth_peak(TomlTable& pk, SynthConfig& c) {
+  pk.reject_unknown({"shape", "position", "fwhm", "eta", "doublet_splitting", "doublet_ratio"});
+  if (pk.has("shape")) {
+    const std::string shape = pk.string("shape", std::nullopt);
     if (shape == "gaussian")
       c.shape = SynthShape::Gaussian;
     else if (shape == "pseudo_voigt" || shape == "pvoigt")
       c.shape = SynthShape::PseudoVoigt;
     else
-      throw InputError(path, static_cast<long>(pk->get("shape")->source().begin.line),
-                       fmt::format("[peak] shape '{}': expected gaussian or pseudo_voigt", shape));
+      pk.error("shape", fmt::format("'{}': expected gaussian or pseudo_voigt", shape));
   }
-  num(pk, "peak", "position", c.position);
-  num(pk, "peak", "fwhm", c.fwhm);
-  num(pk, "peak", "eta", c.eta);
-  num(pk, "peak", "doublet_splitting", c.doublet_splitting);
-  num(pk, "peak", "doublet_ratio", c.doublet_ratio);
-  map("shift", c.shift);
-  map("ratio", c.ratio);
-  const toml::table* ct =
-      section("counts", {"peak_counts", "background", "shirley", "noise", "seed"});
-  num(ct, "counts", "peak_counts", c.peak_counts);
-  num(ct, "counts", "background", c.background);
-  num(ct, "counts", "shirley", c.shirley);
-  if (ct) {
-    if (const toml::node* n = ct->get("noise")) {
-      if (auto v = n->value<bool>())
-        c.noise = *v;
-      else
-        throw InputError(path, static_cast<long>(n->source().begin.line),
-                         "[counts] noise must be true or false");
-    }
-  }
-  integer(ct, "counts", "seed", c.seed);
+  c.position = pk.number("position", c.position, "eV");
+  c.fwhm = pk.number("fwhm", c.fwhm, "eV");
+  c.eta = pk.number("eta", c.eta);
+  c.doublet_splitting = pk.number("doublet_splitting", c.doublet_splitting, "eV");
+  c.doublet_ratio = pk.number("doublet_ratio", c.doublet_ratio);
+}
+
+}  // namespace
+
+SynthConfig load_synth_config(const std::string& path, const SynthConfig& base) {
+  const toml::table root = parse_toml_file(path, "the synthesis configuration");
+  TomlTable top(root, path, "");
+  top.reject_unknown({"image", "energy", "peak", "shift", "ratio", "counts"});
+  SynthConfig c = base;
+  TomlTable im = top.child("image");
+  im.reject_unknown({"ny", "nx", "name"});
+  c.ny = static_cast<int>(im.integer("ny", c.ny, 0, kMaxInt));
+  c.nx = static_cast<int>(im.integer("nx", c.nx, 0, kMaxInt));
+  c.name = im.string("name", c.name);
+  TomlTable en = top.child("energy");
+  en.reject_unknown({"min", "max", "step", "photon_energy"});
+  c.energy_min = en.number("min", c.energy_min, "eV");
+  c.energy_max = en.number("max", c.energy_max, "eV");
+  c.energy_step = en.number("step", c.energy_step, "eV");
+  c.photon_energy = en.number("photon_energy", c.photon_energy, "eV");
+  TomlTable pk = top.child("peak");
+  read_synth_peak(pk, c);
+  TomlTable shift = top.child("shift");
+  read_synth_map(shift, c.shift);
+  TomlTable ratio = top.child("ratio");
+  read_synth_map(ratio, c.ratio);
+  TomlTable ct = top.child("counts");
+  ct.reject_unknown({"peak_counts", "background", "shirley", "noise", "seed"});
+  c.peak_counts = ct.number("peak_counts", c.peak_counts);
+  c.background = ct.number("background", c.background);
+  c.shirley = ct.number("shirley", c.shirley);
+  c.noise = ct.boolean("noise", c.noise);
+  c.seed = static_cast<std::uint64_t>(
+      ct.integer("seed", static_cast<long>(c.seed), 0, std::numeric_limits<long>::max()));
   return c;
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <sstream>
 
 #include "vitrum/core/elements.hpp"
@@ -19,83 +18,82 @@ namespace {
 
 // ---------------------------------------------------------------- TOML reading
 
-/// Strict accessors: every value is checked for type and range, and errors carry file and line.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void error(const toml::node* n, const std::string& msg) const {
-    throw InputError(file_, n ? static_cast<long>(n->source().begin.line) : 0, msg);
-  }
-
-  void check_keys(const toml::table& t, const std::string& where,
-                  std::initializer_list<const char*> allowed) const {
-    reject_unknown_keys(file_, t, where, allowed);
-  }
-
-  const toml::table* table(const toml::table& t, const char* key, const std::string& where,
-                           bool required) const {
-    const toml::node* n = t.get(key);
-    if (!n) {
-      if (required) error(nullptr, fmt::format("missing required table [{}]", where));
-      return nullptr;
-    }
-    if (!n->is_table()) error(n, fmt::format("'{}' must be a table [{}]", key, where));
-    return n->as_table();
-  }
-
-  bool has(const toml::table& t, const char* key) const { return t.get(key) != nullptr; }
-
-  double number(const toml::table& t, const char* key, const std::string& where,
-                const char* unit) const {
-    const toml::node* n = t.get(key);
-    if (!n) error(&t, fmt::format("{} needs '{}' ({})", where, key, unit));
-    return number_node(*n, fmt::format("{} {}", where, key), unit);
-  }
-
-  double number_node(const toml::node& n, const std::string& what, const char* unit) const {
-    if (!(n.is_floating_point() || n.is_integer()))
-      error(&n, fmt::format("{} must be a number ({})", what, unit));
-    const double v = *n.value<double>();
-    if (!std::isfinite(v)) error(&n, fmt::format("{} must be finite", what));
-    return v;
-  }
-
-  std::string text(const toml::table& t, const char* key, const std::string& where) const {
-    const toml::node* n = t.get(key);
-    if (!n) return "";
-    if (!n->is_string()) error(n, fmt::format("{} {} must be a string", where, key));
-    return *n->value<std::string>();
-  }
-
-  bool boolean(const toml::table& t, const char* key, const std::string& where, bool def) const {
-    const toml::node* n = t.get(key);
-    if (!n) return def;
-    if (!n->is_boolean()) error(n, fmt::format("{} {} must be true or false", where, key));
-    return *n->value<bool>();
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
-
-/// The entries of a table in the order the file lists them (toml++ keeps tables sorted by key;
-/// element and pair order should be the file's).
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> out;
-  for (auto&& [k, v] : t) out.emplace_back(&k, &v);
-  std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
-    const auto& a = x.first->source().begin;
-    const auto& b = y.first->source().begin;
-    return a.line != b.line ? a.line < b.line : a.column < b.column;
-  });
-  return out;
+void require(const TomlTable& t, const std::string& key, bool ok, const std::string& msg) {
+  if (!ok) t.error_at(key.empty() ? nullptr : t.table().get(key), msg);
 }
 
-void require(const Reader& r, const toml::node* n, bool ok, const std::string& msg) {
-  if (!ok) r.error(n, msg);
+/// A required table of the parameter file.
+TomlTable required_table(TomlTable& root, const char* name) {
+  TomlTable t = root.child(name);
+  if (!t.present())
+    throw InputError(root.file(), 0, fmt::format("missing required table [{}]", name));
+  return t;
+}
+
+void read_charges(TomlTable& ch, TeacherParams& p) {
+  for (auto [kp, vp] : toml_in_file_order(ch.table())) {
+    const std::string sym(kp->str());
+    if (atomic_number(sym) == 0)
+      throw InputError(ch.file(), static_cast<long>(kp->source().begin.line),
+                       fmt::format("[charges] '{}' is not an element symbol", sym));
+    p.elements.push_back(sym);
+    p.charges.push_back(ch.number(sym, std::nullopt, "e"));
+  }
+  require(ch, "", !p.elements.empty(), "[charges] lists no element; expected e.g. Si = 2.4");
+}
+
+void read_coulomb(TomlTable& co, TeacherParams& p) {
+  co.reject_unknown({"alpha", "cutoff", "coulomb_constant"});
+  p.alpha = co.number("alpha", std::nullopt, "1/Å");
+  require(co, "alpha", p.alpha >= 0, "[coulomb] alpha must be >= 0 (1/Å)");
+  p.coulomb_cutoff = co.number("cutoff", std::nullopt, "Å");
+  require(co, "cutoff", p.coulomb_cutoff > 0, "[coulomb] cutoff must be > 0 (Å)");
+  p.coulomb_constant = co.positive("coulomb_constant", p.coulomb_constant, "eV Å / e²");
+}
+
+void read_wall(TomlTable& w, PairParams& pp) {
+  const std::string ww = w.label();
+  w.reject_unknown({"epsilon", "radius", "exponent"});
+  pp.has_wall = true;
+  pp.wall.epsilon = w.number("epsilon", std::nullopt, "eV");
+  require(w, "epsilon", pp.wall.epsilon > 0, ww + " epsilon must be > 0 (eV)");
+  pp.wall.radius = w.number("radius", std::nullopt, "Å");
+  require(w, "radius", pp.wall.radius > 0, ww + " radius must be > 0 (Å)");
+  pp.wall.exponent = static_cast<int>(w.integer("exponent", pp.wall.exponent, 1, 64));
+}
+
+/// One [pair.A-B] table; `key` is "A-B".
+PairParams read_pair(TomlTable& t, const std::string& key, double default_cutoff) {
+  const std::string where = t.label();
+  t.reject_unknown({"A", "rho", "b", "C", "cutoff", "wall", "none"});
+  PairParams pp;
+  const std::size_t dash = key.find('-');
+  pp.a = key.substr(0, dash);
+  pp.b = key.substr(dash + 1);
+  pp.A = t.number("A", std::nullopt, "eV");
+  require(t, "A", pp.A >= 0, where + " A must be >= 0 (eV)");
+  const bool has_rho = t.has("rho"), has_b = t.has("b");
+  if (has_rho == has_b)
+    t.error_at(nullptr,
+               fmt::format("{} needs exactly one of 'rho' (Å) or 'b' = 1/rho (1/Å)", where));
+  if (has_rho) {
+    pp.rho = t.number("rho", std::nullopt, "Å");
+    require(t, "rho", pp.rho > 0, where + " rho must be > 0 (Å)");
+  } else {
+    const double b = t.number("b", std::nullopt, "1/Å");
+    require(t, "b", b > 0, where + " b must be > 0 (1/Å)");
+    pp.rho = 1.0 / b;
+  }
+  pp.C = t.number("C", std::nullopt, "eV Å^6");
+  require(t, "C", pp.C >= 0, where + " C must be >= 0 (eV Å^6)");
+  pp.cutoff = default_cutoff;
+  if (t.has("cutoff")) {
+    pp.cutoff = t.number("cutoff", std::nullopt, "Å");
+    require(t, "cutoff", pp.cutoff > 0, where + " cutoff must be > 0 (Å)");
+  }
+  TomlTable w = t.child("wall");
+  if (w.present()) read_wall(w, pp);
+  return pp;
 }
 
 /// Throws when `pp` names an element without a charge or repeats a pair listed before.
@@ -119,15 +117,15 @@ void check_new_pair(const TeacherParams& p, const PairParams& pp, const std::str
 
 /// [pair.A-B] none = true: the pair has no short-range term (BKS Si-Si). Returns false for a
 /// table with parameters.
-bool read_no_term(const Reader& r, const toml::table& t, const std::string& where,
-                  const PairParams& pp, TeacherParams& p, long line) {
-  const toml::node* none = t.get("none");
-  if (none == nullptr) return false;
-  r.check_keys(t, where, {"none"});
+bool read_no_term(TomlTable& t, const PairParams& pp, TeacherParams& p, long line) {
+  if (!t.has("none")) return false;
+  const std::string where = t.label();
+  t.reject_unknown({"none"});
+  const toml::node* none = t.table().get("none");
   if (!none->is_boolean() || !*none->value<bool>())
-    r.error(none, fmt::format("{} none must be true (the pair has no short-range term); for a "
-                              "pair with one, drop 'none' and give A, b or rho, and C",
-                              where));
+    t.error_at(none, fmt::format("{} none must be true (the pair has no short-range term); for "
+                                 "a pair with one, drop 'none' and give A, b or rho, and C",
+                                 where));
   check_new_pair(p, pp, where, line);
   p.no_short_range.emplace_back(pp.a, pp.b);
   return true;
@@ -156,119 +154,50 @@ void check_pairs_covered(const TeacherParams& p, const toml::table& root) {
                         p.elements[e], p.elements[f]));
 }
 
-TeacherParams parse_table(const toml::table& root, const std::string& file) {
-  Reader r(file);
+void read_pairs(TomlTable& pairs, TeacherParams& p) {
+  const std::string& file = pairs.file();
+  for (auto [kp, vp] : toml_in_file_order(pairs.table())) {
+    const std::string key(kp->str());
+    const long line = static_cast<long>(kp->source().begin.line);
+    const std::size_t dash = key.find('-');
+    if (dash == std::string::npos || dash == 0 || dash + 1 == key.size() ||
+        key.find('-', dash + 1) != std::string::npos)
+      throw InputError(file, line,
+                       fmt::format("pair name '{}' must be two element symbols joined by '-', "
+                                   "e.g. [pair.Si-O]",
+                                   key));
+    TomlTable t = pairs.child(key);
+    PairParams names;
+    names.a = key.substr(0, dash);
+    names.b = key.substr(dash + 1);
+    if (read_no_term(t, names, p, line)) continue;  // none = true: Coulomb only
+    const PairParams pp = read_pair(t, key, p.short_range_cutoff);
+    check_new_pair(p, pp, t.label(), line);
+    p.pairs.push_back(pp);
+  }
+}
+
+TeacherParams parse_table(const toml::table& root_table, const std::string& file) {
+  TomlTable root(root_table, file, "");
   TeacherParams p;
   p.file = file;
-  r.check_keys(root, "the top level", {"potential", "charges", "coulomb", "short_range", "pair"});
-
-  if (const toml::table* t = r.table(root, "potential", "potential", false)) {
-    r.check_keys(*t, "[potential]", {"name", "reference"});
-    p.name = r.text(*t, "name", "[potential]");
-    p.reference = r.text(*t, "reference", "[potential]");
-  }
-
-  const toml::table* ch = r.table(root, "charges", "charges", true);
-  for (auto [kp, vp] : in_file_order(*ch)) {
-    const toml::key& k = *kp;
-    const toml::node& v = *vp;
-    const std::string sym(k.str());
-    if (atomic_number(sym) == 0)
-      throw InputError(file, static_cast<long>(k.source().begin.line),
-                       fmt::format("[charges] '{}' is not an element symbol", sym));
-    p.elements.push_back(sym);
-    p.charges.push_back(r.number_node(v, "[charges] " + sym, "e"));
-  }
-  require(r, ch, !p.elements.empty(), "[charges] lists no element; expected e.g. Si = 2.4");
-
-  const toml::table* co = r.table(root, "coulomb", "coulomb", true);
-  r.check_keys(*co, "[coulomb]", {"alpha", "cutoff", "coulomb_constant"});
-  p.alpha = r.number(*co, "alpha", "[coulomb]", "1/Å");
-  require(r, co->get("alpha"), p.alpha >= 0, "[coulomb] alpha must be >= 0 (1/Å)");
-  p.coulomb_cutoff = r.number(*co, "cutoff", "[coulomb]", "Å");
-  require(r, co->get("cutoff"), p.coulomb_cutoff > 0, "[coulomb] cutoff must be > 0 (Å)");
-  if (r.has(*co, "coulomb_constant")) {
-    p.coulomb_constant = r.number(*co, "coulomb_constant", "[coulomb]", "eV Å / e²");
-    require(r, co->get("coulomb_constant"), p.coulomb_constant > 0,
-            "[coulomb] coulomb_constant must be > 0 (eV Å / e²)");
-  }
-
-  const toml::table* sr = r.table(root, "short_range", "short_range", true);
-  r.check_keys(*sr, "[short_range]", {"cutoff", "shift"});
-  p.short_range_cutoff = r.number(*sr, "cutoff", "[short_range]", "Å");
-  require(r, sr->get("cutoff"), p.short_range_cutoff > 0, "[short_range] cutoff must be > 0 (Å)");
-  p.shift = r.boolean(*sr, "shift", "[short_range]", false);
-
-  if (const toml::table* pairs = r.table(root, "pair", "pair", false)) {
-    for (auto [kp, vp] : in_file_order(*pairs)) {
-      const toml::key& k = *kp;
-      const toml::node& v = *vp;
-      const std::string key(k.str());
-      const std::string where = "[pair." + key + "]";
-      const long line = static_cast<long>(k.source().begin.line);
-      const std::size_t dash = key.find('-');
-      if (dash == std::string::npos || dash == 0 || dash + 1 == key.size() ||
-          key.find('-', dash + 1) != std::string::npos)
-        throw InputError(file, line,
-                         fmt::format("pair name '{}' must be two element symbols joined by '-', "
-                                     "e.g. [pair.Si-O]",
-                                     key));
-      if (!v.is_table()) r.error(&v, fmt::format("{} must be a table", where));
-      const toml::table& t = *v.as_table();
-      PairParams pp;
-      pp.a = key.substr(0, dash);
-      pp.b = key.substr(dash + 1);
-      if (read_no_term(r, t, where, pp, p, line)) continue;  // none = true: Coulomb only
-      r.check_keys(t, where, {"A", "rho", "b", "C", "cutoff", "wall", "none"});
-      pp.A = r.number(t, "A", where, "eV");
-      require(r, t.get("A"), pp.A >= 0, where + " A must be >= 0 (eV)");
-      const bool has_rho = r.has(t, "rho"), has_b = r.has(t, "b");
-      if (has_rho == has_b)
-        r.error(&t, fmt::format("{} needs exactly one of 'rho' (Å) or 'b' = 1/rho (1/Å)", where));
-      if (has_rho) {
-        pp.rho = r.number(t, "rho", where, "Å");
-        require(r, t.get("rho"), pp.rho > 0, where + " rho must be > 0 (Å)");
-      } else {
-        const double b = r.number(t, "b", where, "1/Å");
-        require(r, t.get("b"), b > 0, where + " b must be > 0 (1/Å)");
-        pp.rho = 1.0 / b;
-      }
-      pp.C = r.number(t, "C", where, "eV Å^6");
-      require(r, t.get("C"), pp.C >= 0, where + " C must be >= 0 (eV Å^6)");
-      pp.cutoff = p.short_range_cutoff;
-      if (r.has(t, "cutoff")) {
-        pp.cutoff = r.number(t, "cutoff", where, "Å");
-        require(r, t.get("cutoff"), pp.cutoff > 0, where + " cutoff must be > 0 (Å)");
-      }
-      if (const toml::node* w = t.get("wall")) {
-        if (!w->is_table())
-          r.error(w, fmt::format("{} wall must be a table {{ epsilon = eV, radius = Å, "
-                                 "exponent = n }}",
-                                 where));
-        const toml::table& wt = *w->as_table();
-        const std::string ww = where + " wall";
-        r.check_keys(wt, ww, {"epsilon", "radius", "exponent"});
-        pp.has_wall = true;
-        pp.wall.epsilon = r.number(wt, "epsilon", ww, "eV");
-        require(r, wt.get("epsilon"), pp.wall.epsilon > 0, ww + " epsilon must be > 0 (eV)");
-        pp.wall.radius = r.number(wt, "radius", ww, "Å");
-        require(r, wt.get("radius"), pp.wall.radius > 0, ww + " radius must be > 0 (Å)");
-        if (const toml::node* e = wt.get("exponent")) {
-          if (!e->is_integer()) r.error(e, ww + " exponent must be an integer (1..64)");
-          const long n = static_cast<long>(*e->value<int64_t>());
-          require(r, e, n >= 1 && n <= 64, fmt::format("{} exponent {} is outside 1..64", ww, n));
-          pp.wall.exponent = static_cast<int>(n);
-        }
-      }
-      for (const std::string& s : {pp.a, pp.b})
-        if (std::find(p.elements.begin(), p.elements.end(), s) == p.elements.end())
-          throw InputError(file, line,
-                           fmt::format("{}: element '{}' has no entry in [charges]", where, s));
-      check_new_pair(p, pp, where, line);
-      p.pairs.push_back(pp);
-    }
-  }
-  check_pairs_covered(p, root);
+  root.reject_unknown({"potential", "charges", "coulomb", "short_range", "pair"});
+  TomlTable pot = root.child("potential");
+  pot.reject_unknown({"name", "reference"});
+  p.name = pot.string("name", "");
+  p.reference = pot.string("reference", "");
+  TomlTable ch = required_table(root, "charges");
+  read_charges(ch, p);
+  TomlTable co = required_table(root, "coulomb");
+  read_coulomb(co, p);
+  TomlTable sr = required_table(root, "short_range");
+  sr.reject_unknown({"cutoff", "shift"});
+  p.short_range_cutoff = sr.number("cutoff", std::nullopt, "Å");
+  require(sr, "cutoff", p.short_range_cutoff > 0, "[short_range] cutoff must be > 0 (Å)");
+  p.shift = sr.boolean("shift", false);
+  TomlTable pairs = root.child("pair");
+  if (pairs.present()) read_pairs(pairs, p);
+  check_pairs_covered(p, root_table);
   p.validate();
   return p;
 }
@@ -319,9 +248,9 @@ TeacherTables compile_teacher_tables(const TeacherParams& p) {
   return t;
 }
 
-namespace {
-
 // ---------------------------------------------------------------- the force field
+
+namespace {
 
 class TeacherForceField final : public md::ForceField {
  public:
@@ -344,7 +273,8 @@ class TeacherForceField final : public md::ForceField {
   // backend evaluates a pair with an image once and adds the image's force to its owner.
   bool has_ghost_forces() const override { return false; }
 
-  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               md::ForceResult& out) override {
     set_types(shell, list);
     backend_->compute(shell, list, types_, terms_);
     reduce(shell, out);
@@ -353,8 +283,8 @@ class TeacherForceField final : public md::ForceField {
   bool device_resident() const override { return backend_kind_ == Backend::Cuda; }
   // The CUDA backend reads the positions from the device; the forces come back complete on the
   // host (nothing is left on ghosts), so `d_forces` is not written.
-  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
-                      Vec3*, md::ForceResult& out) override {
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                      const Vec3* d_positions, Vec3*, md::ForceResult& out) override {
     if (!device_resident()) fail("{}: device-resident evaluation needs the CUDA backend", source());
     set_types(shell, list);
     backend_->compute_device(shell, list, types_, d_positions, terms_);
@@ -363,7 +293,7 @@ class TeacherForceField final : public md::ForceField {
 
  private:
   /// Checks the list and fills types_ for every shell entry.
-  void set_types(const GhostShell& shell, const NeighborList& list) {
+  void set_types(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å ({})",
            list.cutoff + list.skin, cutoff(), source());
@@ -387,7 +317,7 @@ class TeacherForceField final : public md::ForceField {
   }
 
   /// Fixed-order reduction over atoms: identical for both backends and any thread count.
-  void reduce(const GhostShell& shell, md::ForceResult& out) const {
+  void reduce(const neighbor::GhostShell& shell, md::ForceResult& out) const {
     const int n = shell.n_local;
     out.forces.resize(n);
     out.atom_energy.resize(n);
@@ -476,27 +406,11 @@ void TeacherParams::validate() const {
 }
 
 TeacherParams parse_teacher_params(std::string_view text, const std::string& file) {
-  toml::table root;
-  try {
-    root = toml::parse(text, file);
-  } catch (const toml::parse_error& e) {
-    throw InputError(file, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
-  return parse_table(root, file);
+  return parse_table(parse_toml(text, file), file);
 }
 
 TeacherParams read_teacher_params(const std::string& toml_path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(toml_path);
-  } catch (const toml::parse_error& e) {
-    const long line = static_cast<long>(e.source().begin.line);
-    if (line == 0 && e.description().find("open") != std::string_view::npos)
-      throw InputError(toml_path, 0, "cannot open the teacher parameter file");
-    throw InputError(toml_path, line, fmt::format("TOML syntax error: {}", e.description()));
-  }
-  return parse_table(root, toml_path);
+  return parse_table(parse_toml_file(toml_path, "the teacher parameter file"), toml_path);
 }
 
 std::unique_ptr<md::ForceField> make_teacher(const TeacherParams& params, Backend backend) {

@@ -77,8 +77,8 @@ class CpuTeacher final : public TeacherBackend {
   explicit CpuTeacher(const TeacherTables& tables)
       : tables_(tables), erfc_(tables.dsf.alpha * std::sqrt(tables.dsf.rc2)) {}
 
-  void compute(const GhostShell& shell, const NeighborList& list, const std::vector<int>& types,
-               std::vector<AtomTerms>& terms) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               const std::vector<int>& types, std::vector<AtomTerms>& terms) override {
     if (erfc_.usable())
       compute_with(shell, list, types, terms, TableErfc{&erfc_});
     else
@@ -87,7 +87,7 @@ class CpuTeacher final : public TeacherBackend {
 
  private:
   template <class Erfc>
-  void compute_with(const GhostShell& shell, const NeighborList& list,
+  void compute_with(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                     const std::vector<int>& types, std::vector<AtomTerms>& terms,
                     const Erfc& erfc_of) {
     const int n = shell.n_local;
@@ -187,7 +187,7 @@ class CpuTeacher final : public TeacherBackend {
 
   /// Checks `list` and cuts the atoms into blocks unless done for it already; false when the
   /// list is not a sorted symmetric full list (then every pair is summed from both sides).
-  bool plan_for(const NeighborList& list, int n) {
+  bool plan_for(const neighbor::NeighborList& list, int n) {
     if (list.build_id != 0 && list.build_id == plan_id_ && n == plan_n_ &&
         list.neighbors.size() == plan_entries_)
       return plan_ok_;
@@ -198,7 +198,7 @@ class CpuTeacher final : public TeacherBackend {
     return plan_ok_;
   }
 
-  bool build_plan(const NeighborList& list, int n) {
+  bool build_plan(const neighbor::NeighborList& list, int n) {
     const int* nbr = list.neighbors.data();
     const int* off = list.offsets.data();
     upper_.resize(n);
@@ -256,8 +256,8 @@ std::unique_ptr<TeacherBackend> make_teacher_cpu_backend(const TeacherTables& ta
   return std::make_unique<CpuTeacher>(tables);
 }
 
-void TeacherBackend::compute_device(const GhostShell&, const NeighborList&, const std::vector<int>&,
-                                    const Vec3*, std::vector<AtomTerms>&) {
+void TeacherBackend::compute_device(const neighbor::GhostShell&, const neighbor::NeighborList&,
+                                    const std::vector<int>&, const Vec3*, std::vector<AtomTerms>&) {
   fail("device-resident evaluation of the teacher potential needs the CUDA backend");
 }
 

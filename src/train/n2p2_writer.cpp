@@ -103,7 +103,7 @@ void write_input_nn(const std::string& path, const InputNnSpec& spec) {
   for (char c : spec.activations) o += fmt::format(" {}", c);
   o += "\n\n";
   for (const auto& l : spec.sf_lines) o += l + "\n";
-  detail::write_file_atomic(path, o);
+  write_file_atomic(path, o);
 }
 
 std::string weights_path(const std::string& dir, int z) {
@@ -145,7 +145,7 @@ void write_weights(const std::string& path, const std::vector<int>& sizes,
       o += fmt::format("{} b {:9d} {:5d} {:5d}\n", detail::sci(params[p + k]), index++, l, k + 1);
     p += nout;
   }
-  detail::write_file_atomic(path, o);
+  write_file_atomic(path, o);
 }
 
 }  // namespace vitrum::train

@@ -188,7 +188,7 @@ void write_scaling_data(const std::string& path, const std::vector<SfStatistics>
           fmt::format("{:10d} {:10d} {} {} {} {}\n", e + 1, s + 1, detail::sci(st.gmin[s]),
                       detail::sci(st.gmax[s]), detail::sci(st.gmean[s]), detail::sci(st.gsigma[s]));
   }
-  detail::write_file_atomic(path, out);
+  write_file_atomic(path, out);
 }
 
 }  // namespace vitrum::train

@@ -20,152 +20,7 @@ namespace vitrum::train {
 
 namespace {
 
-long line_of(const toml::node* n) {
-  return n != nullptr ? static_cast<long>(n->source().begin.line) : 0;
-}
-
-const char* type_name(const toml::node& n) {
-  if (n.is_string()) return "a string";
-  if (n.is_integer()) return "an integer";
-  if (n.is_floating_point()) return "a float";
-  if (n.is_boolean()) return "a boolean";
-  if (n.is_array()) return "an array";
-  if (n.is_table()) return "a table";
-  return "a date/time";
-}
-
-/// One table with the keys read from it; check() rejects the others.
-class Table {
- public:
-  Table(const toml::table* t, std::string file, std::string name)
-      : t_(t), file_(std::move(file)), name_(std::move(name)) {}
-  bool present() const { return t_ != nullptr; }
-  const toml::node* get(const std::string& key) {
-    used_.insert(key);
-    return t_ != nullptr ? t_->get(key) : nullptr;
-  }
-  [[noreturn]] void error(const std::string& key, const std::string& msg) const {
-    const toml::node* n = t_ != nullptr ? t_->get(key) : nullptr;
-    throw InputError(file_, line_of(n != nullptr ? n : t_),
-                     fmt::format("[{}] {}: {}", name_, key, msg));
-  }
-  double number(const std::string& key, double def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!(n->is_floating_point() || n->is_integer()))
-      error(key, fmt::format("expected a number, got {}", type_name(*n)));
-    const double v = *n->value<double>();
-    if (!std::isfinite(v)) error(key, "expected a finite number");
-    return v;
-  }
-  double positive(const std::string& key, double def) {
-    const double v = number(key, def);
-    if (!(v > 0)) error(key, fmt::format("expected a number > 0, got {}", v));
-    return v;
-  }
-  double non_negative(const std::string& key, double def) {
-    const double v = number(key, def);
-    if (!(v >= 0)) error(key, fmt::format("expected a number >= 0, got {}", v));
-    return v;
-  }
-  long integer(const std::string& key, long def, long lo, long hi) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_integer()) error(key, fmt::format("expected an integer, got {}", type_name(*n)));
-    const long v = static_cast<long>(*n->value<std::int64_t>());
-    if (v < lo || v > hi) error(key, fmt::format("{} is outside {}..{}", v, lo, hi));
-    return v;
-  }
-  bool boolean(const std::string& key, bool def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_boolean()) error(key, fmt::format("expected true or false, got {}", type_name(*n)));
-    return *n->value<bool>();
-  }
-  std::string string(const std::string& key, const std::string& def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_string()) error(key, fmt::format("expected a string, got {}", type_name(*n)));
-    return *n->value<std::string>();
-  }
-  std::string choice(const std::string& key, const std::string& def,
-                     std::initializer_list<const char*> options) {
-    const std::string v = string(key, def);
-    std::string list;
-    for (const char* o : options) {
-      if (v == o) return v;
-      list += std::string(list.empty() ? "" : ", ") + "\"" + o + "\"";
-    }
-    error(key, fmt::format("\"{}\" is not one of {}", v, list));
-  }
-  /// A string or an array of strings.
-  std::vector<std::string> strings(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return {};
-    if (n->is_string()) return {*n->value<std::string>()};
-    if (!n->is_array()) error(key, "expected a string or an array of strings");
-    std::vector<std::string> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!e.is_string()) error(key, fmt::format("expected strings, found {}", type_name(e)));
-      out.push_back(*e.value<std::string>());
-    }
-    return out;
-  }
-  std::vector<double> numbers(const std::string& key, std::vector<double> def) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_array()) error(key, "expected an array of numbers");
-    std::vector<double> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!(e.is_floating_point() || e.is_integer()))
-        error(key, fmt::format("expected numbers, found {}", type_name(e)));
-      out.push_back(*e.value<double>());
-    }
-    return out;
-  }
-  std::vector<int> integers(const std::string& key, std::vector<int> def, int lo, int hi) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return def;
-    if (!n->is_array()) error(key, "expected an array of integers");
-    std::vector<int> out;
-    for (const toml::node& e : *n->as_array()) {
-      if (!e.is_integer()) error(key, fmt::format("expected integers, found {}", type_name(e)));
-      const long v = static_cast<long>(*e.value<std::int64_t>());
-      if (v < lo || v > hi) error(key, fmt::format("{} is outside {}..{}", v, lo, hi));
-      out.push_back(static_cast<int>(v));
-    }
-    return out;
-  }
-  std::map<std::string, double> number_table(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return {};
-    if (!n->is_table()) error(key, "expected a table of numbers, e.g. { Si = -1.5, O = -0.8 }");
-    std::map<std::string, double> out;
-    for (auto&& [k, v] : *n->as_table()) {
-      if (!(v.is_floating_point() || v.is_integer()))
-        error(key, fmt::format("entry '{}' must be a number, got {}", k.str(), type_name(v)));
-      out[std::string(k.str())] = *v.value<double>();
-    }
-    return out;
-  }
-  const toml::table* subtable(const std::string& key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) return nullptr;
-    if (!n->is_table()) error(key, fmt::format("expected a table, got {}", type_name(*n)));
-    return n->as_table();
-  }
-  void check(const std::string& accepted) const {
-    if (t_ == nullptr) return;
-    for (auto&& [k, v] : *t_)
-      if (used_.count(std::string(k.str())) == 0)
-        throw_unknown_key(file_, k, "[" + name_ + "]", accepted);
-  }
-
- private:
-  const toml::table* t_;
-  std::string file_, name_;
-  std::set<std::string> used_;
-};
+using Table = TomlTable;
 
 nnp::ScalingType scaling_of(const std::string& s) {
   if (s == "none") return nnp::ScalingType::None;
@@ -192,35 +47,8 @@ void read_grid(Table& t, GridMode& mode, int& n, double& r_lower, double& r_uppe
   r_upper = t.non_negative("r_upper", r_upper);
 }
 
-}  // namespace
-
-TrainConfig parse_train_config(const std::string& text, const std::string& path,
-                               const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    throw InputError(path, static_cast<long>(e.source().begin.line),
-                     fmt::format("TOML syntax error: {}", e.description()));
-  }
-  TrainConfig c;
-  c.path = path;
-  for (auto&& [k, v] : root) {
-    static const std::set<std::string> tables = {"data", "potential", "symmetry_functions",
-                                                 "training", "output"};
-    if (tables.count(std::string(k.str())) == 0 || !v.is_table())
-      throw InputError(path, static_cast<long>(k.source().begin.line),
-                       fmt::format("unknown key '{}' at the top level; accepted tables: [data], "
-                                   "[potential], [symmetry_functions], [training], [output]",
-                                   k.str()));
-  }
-  auto table = [&](const char* name) {
-    const toml::node* n = root.get(name);
-    return Table(n != nullptr ? n->as_table() : nullptr, path, name);
-  };
-
-  // ---- [data]
-  Table d = table("data");
+/// [data]: the files (relative to the config's directory), split, units and data checks.
+void read_data(Table& d, TrainConfig& c, const std::string& path, const std::string& base_dir) {
   if (!d.present()) throw InputError(path, 0, "missing table [data] (file = \"input.data\")");
   for (const auto& f : d.strings("file")) {
     const std::filesystem::path p(f);
@@ -249,16 +77,17 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.check_units = d.boolean("check_units", c.check_units);
   c.min_distance = d.non_negative("min_distance", c.min_distance);
   c.energy_outlier = d.non_negative("energy_outlier", c.energy_outlier);
-  d.check(
+  d.check_unknown(
       "file, split, test_fraction, max_structures, energy_unit, length_unit, check_units, "
       "min_distance, energy_outlier");
+}
 
-  // ---- [potential]
-  Table p = table("potential");
+/// [potential]: elements, offsets, networks, activations and scaling.
+void read_potential(Table& p, TrainConfig& c) {
   c.elements = p.strings("elements");
   for (const auto& e : c.elements)
     if (atomic_number(e) == 0) p.error("elements", fmt::format("unknown element '{}'", e));
-  c.atom_energy = p.number_table("atom_energy");
+  c.atom_energy = p.number_table("atom_energy", std::map<std::string, double>{});
   c.normalize = p.boolean("normalize", c.normalize);
   c.cutoff_type = static_cast<int>(p.integer("cutoff_type", c.cutoff_type, 0, 8));
   c.cutoff_alpha = p.number("cutoff_alpha", c.cutoff_alpha);
@@ -289,12 +118,13 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   c.scale_min = p.number("scale_min", c.scale_min);
   c.scale_max = p.number("scale_max", c.scale_max);
   if (!(c.scale_max > c.scale_min)) p.error("scale_max", "expected scale_max > scale_min");
-  p.check(
+  p.check_unknown(
       "elements, atom_energy, normalize, cutoff_type, cutoff_alpha, hidden_nodes, activation, "
       "output_activation, normalize_nodes, scaling, scale_min, scale_max");
+}
 
-  // ---- [symmetry_functions]
-  Table s = table("symmetry_functions");
+/// [symmetry_functions]: explicit lines, or the generation grids.
+void read_symmetry_functions(Table& s, TrainConfig& c, const std::string& path) {
   c.sf.cutoff = s.positive("cutoff", c.sf.cutoff);
   for (auto l : s.strings("lines")) {
     // Accept "symfunction_short O 2 ..." and "O 2 ...".
@@ -313,7 +143,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
               "generation tables, not both");
     Table r(rt, path, "symmetry_functions.radial");
     read_grid(r, c.sf.radial.mode, c.sf.radial.n, c.sf.radial.r_lower, c.sf.radial.r_upper, path);
-    r.check("mode, n, r_lower, r_upper");
+    r.check_unknown("mode, n, r_lower, r_upper");
     Table a(at, path, "symmetry_functions.angular");
     c.sf.angular.type = static_cast<int>(a.integer("type", c.sf.angular.type, 3, 9));
     if (c.sf.angular.type != 3 && c.sf.angular.type != 9)
@@ -322,12 +152,44 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
               path);
     c.sf.angular.zetas = a.numbers("zetas", c.sf.angular.zetas);
     c.sf.angular.lambdas = a.numbers("lambdas", c.sf.angular.lambdas);
-    a.check("type, mode, n, r_lower, r_upper, zetas, lambdas");
+    a.check_unknown("type, mode, n, r_lower, r_upper, zetas, lambdas");
   }
-  s.check("cutoff, lines, radial, angular");
+  s.check_unknown("cutoff, lines, radial, angular");
+}
 
-  // ---- [training]
-  Table t = table("training");
+/// [training.kalman]: n2p2's extended Kalman filter.
+void read_kalman(Table& k, KalmanTrainSettings& ks) {
+  auto& kf = ks.filter;
+  kf.fading_memory = k.choice("type", "standard", {"standard", "fading_memory"}) == "fading_memory";
+  kf.epsilon = k.positive("epsilon", kf.epsilon);
+  kf.q0 = k.non_negative("q0", kf.q0);
+  kf.qtau = k.non_negative("qtau", kf.qtau);
+  kf.qmin = k.non_negative("qmin", kf.qmin);
+  kf.eta0 = k.positive("eta0", kf.eta0);
+  kf.etatau = k.non_negative("etatau", kf.etatau);
+  kf.etamax = k.positive("etamax", kf.etamax);
+  if (kf.etamax < kf.eta0) k.error("etamax", "expected etamax >= eta0");
+  kf.lambda = k.positive("lambda", kf.lambda);
+  if (kf.lambda > 1) k.error("lambda", "expected 0 < lambda <= 1");
+  kf.nu = k.positive("nu", kf.nu);
+  if (kf.nu > 1) k.error("nu", "expected 0 < nu <= 1");
+  ks.decouple_elements = k.choice("decoupling", "global", {"global", "element"}) == "element";
+  ks.energy_fraction = k.non_negative("energy_fraction", ks.energy_fraction);
+  ks.force_fraction = k.non_negative("force_fraction", ks.force_fraction);
+  if (ks.force_fraction > 1) k.error("force_fraction", "expected 0 <= force_fraction <= 1");
+  ks.energy_threshold = k.non_negative("energy_threshold", ks.energy_threshold);
+  ks.force_threshold = k.non_negative("force_threshold", ks.force_threshold);
+  ks.threshold_trials =
+      static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
+  ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
+  k.check_unknown(
+      "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
+      "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
+      "force_batch");
+}
+
+/// [training]: optimizer, schedule, loss weights, stopping, resources.
+void read_training(Table& t, TrainConfig& c, const std::string& path) {
   auto& ts = c.training;
   ts.epochs = static_cast<int>(t.integer("epochs", ts.epochs, 0, 100000000));
   ts.batch_size = static_cast<int>(t.integer("batch_size", ts.batch_size, 1, 1L << 30));
@@ -358,56 +220,60 @@ TrainConfig parse_train_config(const std::string& text, const std::string& path,
   ts.backend = parse_backend(t.choice("backend", "cpu", {"cpu", "cuda"}));
   ts.optimizer = t.choice("optimizer", "adam", {"adam", "kalman"}) == "kalman" ? Optimizer::Kalman
                                                                                : Optimizer::Adam;
-  {
-    const toml::table* kt = t.subtable("kalman");
-    if (kt != nullptr && ts.optimizer != Optimizer::Kalman)
-      t.error("kalman", "a [training.kalman] table needs optimizer = \"kalman\"");
-    Table k(kt, path, "training.kalman");
-    auto& ks = ts.kalman;
-    auto& kf = ks.filter;
-    kf.fading_memory =
-        k.choice("type", "standard", {"standard", "fading_memory"}) == "fading_memory";
-    kf.epsilon = k.positive("epsilon", kf.epsilon);
-    kf.q0 = k.non_negative("q0", kf.q0);
-    kf.qtau = k.non_negative("qtau", kf.qtau);
-    kf.qmin = k.non_negative("qmin", kf.qmin);
-    kf.eta0 = k.positive("eta0", kf.eta0);
-    kf.etatau = k.non_negative("etatau", kf.etatau);
-    kf.etamax = k.positive("etamax", kf.etamax);
-    if (kf.etamax < kf.eta0) k.error("etamax", "expected etamax >= eta0");
-    kf.lambda = k.positive("lambda", kf.lambda);
-    if (kf.lambda > 1) k.error("lambda", "expected 0 < lambda <= 1");
-    kf.nu = k.positive("nu", kf.nu);
-    if (kf.nu > 1) k.error("nu", "expected 0 < nu <= 1");
-    ks.decouple_elements = k.choice("decoupling", "global", {"global", "element"}) == "element";
-    ks.energy_fraction = k.non_negative("energy_fraction", ks.energy_fraction);
-    ks.force_fraction = k.non_negative("force_fraction", ks.force_fraction);
-    if (ks.force_fraction > 1) k.error("force_fraction", "expected 0 <= force_fraction <= 1");
-    ks.energy_threshold = k.non_negative("energy_threshold", ks.energy_threshold);
-    ks.force_threshold = k.non_negative("force_threshold", ks.force_threshold);
-    ks.threshold_trials =
-        static_cast<int>(k.integer("threshold_trials", ks.threshold_trials, 1, 1000000));
-    ks.force_batch = static_cast<int>(k.integer("force_batch", ks.force_batch, 1, 1024));
-    k.check(
-        "type, epsilon, q0, qtau, qmin, eta0, etatau, etamax, lambda, nu, decoupling, "
-        "energy_fraction, force_fraction, energy_threshold, force_threshold, threshold_trials, "
-        "force_batch");
-  }
-  t.check(
+  const toml::table* kt = t.subtable("kalman");
+  if (kt != nullptr && ts.optimizer != Optimizer::Kalman)
+    t.error("kalman", "a [training.kalman] table needs optimizer = \"kalman\"");
+  Table k(kt, path, "training.kalman");
+  read_kalman(k, ts.kalman);
+  t.check_unknown(
       "optimizer, kalman, epochs, batch_size, learning_rate, learning_rate_final, schedule, "
       "plateau_patience, plateau_factor, energy_weight, force_weight, adam_beta1, adam_beta2, "
       "adam_epsilon, weight_decay, early_stopping_patience, max_minutes, seed, max_memory_gb, "
       "threads, backend");
+}
 
-  // ---- [output]
-  Table o = table("output");
+/// [output]: directory, checkpoints, plots, parity data.
+void read_output(Table& o, TrainConfig& c) {
   c.directory = o.string("directory", c.directory);
   if (c.directory.empty()) o.error("directory", "must not be empty");
   c.checkpoint_every =
       static_cast<int>(o.integer("checkpoint_every", c.checkpoint_every, 0, 1L << 30));
   c.plots = o.boolean("plots", c.plots);
   c.parity_max_points = o.integer("parity_max_points", c.parity_max_points, 0, 1L << 40);
-  o.check("directory, checkpoint_every, plots, parity_max_points");
+  o.check_unknown("directory, checkpoint_every, plots, parity_max_points");
+}
+
+}  // namespace
+
+TrainConfig parse_train_config(const std::string& text, const std::string& path,
+                               const std::string& base_dir) {
+  const toml::table root = parse_toml(text, path);
+  TrainConfig c;
+  c.path = path;
+  for (auto&& [k, v] : root) {
+    static const std::set<std::string> tables = {"data", "potential", "symmetry_functions",
+                                                 "training", "output"};
+    if (tables.count(std::string(k.str())) == 0 || !v.is_table())
+      throw InputError(path, static_cast<long>(k.source().begin.line),
+                       fmt::format("unknown key '{}' at the top level; accepted tables: [data], "
+                                   "[potential], [symmetry_functions], [training], [output]",
+                                   k.str()));
+  }
+  auto table = [&](const char* name) {
+    const toml::node* n = root.get(name);
+    return Table(n != nullptr ? n->as_table() : nullptr, path, name);
+  };
+
+  Table d = table("data");
+  read_data(d, c, path, base_dir);
+  Table p = table("potential");
+  read_potential(p, c);
+  Table s = table("symmetry_functions");
+  read_symmetry_functions(s, c, path);
+  Table t = table("training");
+  read_training(t, c, path);
+  Table o = table("output");
+  read_output(o, c);
   return c;
 }
 
@@ -419,6 +285,7 @@ TrainConfig read_train_config(const std::string& path) {
   return parse_train_config(ss.str(), path, std::filesystem::path(path).parent_path().string());
 }
 
+// One raw string, the schema text of `vitrum train --schema`: longer than 80 lines by nature.
 std::string train_config_help() {
   return R"(CONFIG.toml schema for `vitrum train` (lengths and energies in the units of the data;
 relative data paths are resolved against the config file's directory, the output directory

@@ -84,8 +84,8 @@ struct Scratch : nnp::NeighborScratch<double> {
 };
 
 struct Geometry {
-  GhostShell shell;
-  NeighborList list;
+  neighbor::GhostShell shell;
+  neighbor::NeighborList list;
   std::vector<int> elem;
 };
 
@@ -144,8 +144,8 @@ TrainingSet::TrainingSet(const nnp::Potential& pot, const std::vector<Structure>
       try {
         const Structure& s = structures[k];
         Geometry& g = geo[k - k0];
-        g.shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-        g.list = build_neighbor_list(g.shell, rc, 0.0);
+        g.shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+        g.list = neighbor::build_neighbor_list(g.shell, rc, 0.0);
         g.elem = nnp::element_indices(pot, g.shell);
       } catch (const std::exception& ex) {
         errors[k - k0] = ex.what();

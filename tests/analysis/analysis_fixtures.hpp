@@ -7,7 +7,7 @@
 
 #include "vitrum/analysis/trajectory.hpp"
 #include "vitrum/core/elements.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 namespace vitrum::test {
 

@@ -62,7 +62,7 @@ fs::path write_trajectory(const fs::path& dir) {
     frames.push_back(s);
   }
   const fs::path path = dir / "sio2.extxyz";
-  write_structures(path.string(), frames);
+  io::write_structures(path.string(), frames);
   return path;
 }
 

@@ -64,14 +64,14 @@ TEST(Cli, PredictWritesN2p2AndExtxyzMatchingN2p2) {
   const std::string pot = vitrum::test::source_dir() + "/configs/potentials/H2O_RPBE-D3";
   const std::string in = vitrum::test::source_dir() + "/configs/structures/water_1080.data";
   const auto ref =
-      read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/output.data").front();
+      io::read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/output.data").front();
   for (const char* ext : {".data", ".xyz"}) {
     const std::string out = (dir / (std::string("pred") + ext)).string();
     const auto r = run("predict --potential " + pot + " --input " + in + " --output " + out);
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("atoms/s"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("energy/atom"), std::string::npos) << r.output;
-    const auto got = read_structures(out);
+    const auto got = io::read_structures(out);
     ASSERT_EQ(got.size(), 1u);
     ASSERT_TRUE(got[0].has_energy);
     EXPECT_NEAR(got[0].energy, ref.energy, 1e-10 * std::abs(ref.energy));
@@ -103,9 +103,9 @@ TEST(Cli, PredictErrorsAreClear) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("half"), std::string::npos) << r.output;
   // A broken structure: an O atom on top of another gives a message, not a number.
-  auto s = read_structures(in);
+  auto s = io::read_structures(in);
   s[0].positions[3] = s[0].positions[0];
-  write_structures((dir / "broken.data").string(), s);
+  io::write_structures((dir / "broken.data").string(), s);
   r = run("predict --potential " + pot + " --input " + (dir / "broken.data").string() +
           " --output " + (dir / "z.xyz").string());
   EXPECT_EQ(r.status, 1) << r.output;

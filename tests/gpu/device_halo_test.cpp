@@ -47,7 +47,7 @@ TEST(DeviceHalo, ForwardAndReverseGiveTheHostPlansBits) {
 #ifdef VITRUM_HAVE_CUDA
   const Structure s = sio2_cell(96, true);
   parallel::Domain domain(parallel::Comm(), s.box);
-  GhostShell shell;
+  neighbor::GhostShell shell;
   for (const Vec3& r : s.positions) shell.positions.push_back(s.box.wrap(r));
   shell.species = s.species;
   std::vector<int> ids(s.size());

@@ -20,7 +20,7 @@ TEST_P(NnpParity, CudaMatchesCpuInBothPrecisions) {
   VITRUM_REQUIRE_CUDA_DEVICE();
   const auto& c = GetParam();
   const auto pot = nnp::Potential::load_n2p2(c.potential);
-  const auto structures = read_structures(c.reference);
+  const auto structures = io::read_structures(c.reference);
   nnp::Evaluator cpu_double(pot, {Backend::Cpu, Precision::Double, true});
   for (Precision prec : {Precision::Double, Precision::Mixed}) {
     nnp::Evaluator cpu(pot, {Backend::Cpu, prec, true});
@@ -60,7 +60,7 @@ TEST(NnpParity, CudaIsDeterministic) {
   VITRUM_REQUIRE_CUDA_DEVICE();
   const auto pot = nnp::Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
-      read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
+      io::read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
   nnp::Evaluator gpu(pot, {Backend::Cuda, Precision::Double, true});
   const auto a = gpu.evaluate(s);
   const auto b = gpu.evaluate(s);

@@ -251,13 +251,13 @@ TEST(BksLammpsWalls, TableReproducesTheWalls) {
   const std::string lmp = test::find_lmp();
   ASSERT_FALSE(lmp.empty()) << "LAMMPS (lmp) is not installed: install the Debian package "
                                "'lammps' (scripts/setup.sh) or point VITRUM_LMP at a binary";
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = kAtoms;
   spec.density = 2.6;
   spec.seed = 3;
   spec.min_distances = {{"Si", "O", 1.1}, {"O", "O", 1.3}, {"Si", "Si", 2.5}};
-  const Structure s = build_amorphous_cell(spec);
+  const Structure s = io::build_amorphous_cell(spec);
   auto ff = load_force_field(test::bks_potential_path(), Backend::Cpu, Precision::Double, 1.0, 1.0);
   Engine e(make_system(s, assign_masses(s.species, {})), *ff, EngineOptions{1.0, 1e5, 0.5});
   teacher::TeacherParams params = teacher::read_teacher_params(test::bks_potential_path());

@@ -27,13 +27,13 @@ namespace vitrum::test {
 /// by (2.2/density)^(1/3) in denser cells.
 inline Structure sio2_cell(int n_atoms, std::uint64_t seed, double density = 2.2) {
   const double s = density > 2.2 ? std::cbrt(2.2 / density) : 1.0;
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = n_atoms;
   spec.density = density;
   spec.seed = seed;
   spec.min_distances = {{"Si", "O", 1.55 * s}, {"O", "O", 2.3 * s}, {"Si", "Si", 2.9 * s}};
-  return build_amorphous_cell(spec);
+  return io::build_amorphous_cell(spec);
 }
 
 /// The LAMMPS binary: $VITRUM_LMP, else lmp / lmp_serial / lmp_mpi on PATH; "" when none.
@@ -74,10 +74,10 @@ inline std::string run_lammps(const std::string& lmp, const std::string& dir, in
 /// Writes `s` (positions, velocities) as the LAMMPS data file `path`, types numbered Si = 1,
 /// O = 2.
 inline void write_sio2_data(const std::string& path, const Structure& s) {
-  LammpsDataOptions opt;
+  io::LammpsDataOptions opt;
   opt.type_elements = {"Si", "O"};
   std::ofstream data(path);
-  write_lammps_data(data, s, opt);
+  io::write_lammps_data(data, s, opt);
 }
 
 /// The start of a LAMMPS input for the BKS system of `params`: units metal, the data file `data`

@@ -50,7 +50,7 @@ Snapshot run(ForceField& ff, const MdSystem& start, Ensemble ensemble, double dt
 
 TEST(Determinism, LargeLennardJonesSameBitsForOneAndTwoThreads) {
   // 10976 atoms: above the size where the integrator loops and kinetic sums run in parallel.
-  test::LennardJones lj;
+  md::LennardJones lj = test::argon_lj();
   MdSystem start = test::argon_system(14, 0.0200, 120.0, 3);
   for (Ensemble ens : {Ensemble::NvtLangevin, Ensemble::NptMtk}) {
     const Snapshot a = run(lj, start, ens, 10.0, 15, 1);

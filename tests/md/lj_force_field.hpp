@@ -1,59 +1,22 @@
 #pragma once
-// Test double for the statistics tests: a truncated and shifted Lennard-Jones force field
-// (argon: ε = 0.0104 eV, σ = 3.40 Å, cutoff 2.5σ) on vitrum's ghost shell and full neighbor
-// list, plus an fcc starting lattice. Cheap enough for 10^5 steps of 108 atoms in seconds.
-//   φ(r) = 4ε[(σ/r)^12 − (σ/r)^6] − φ(r_c) for r < r_c,
-//   F_i = Σ_j 24ε/r² [2(σ/r)^12 − (σ/r)^6] (r_i − r_j),
-//   W_ab = ½ Σ_i Σ_j (r_i − r_j)_a F_ij,b  (the full list sees every pair twice).
+// Argon for the statistics tests: the "lennard_jones" force field of md (ε = 0.0104 eV,
+// σ = 3.40 Å, cutoff 2.5σ, shifted) on vitrum's ghost shell and full neighbor list, plus an fcc
+// starting lattice. Cheap enough for 10^5 steps of 108 atoms in seconds.
 
 #include <cmath>
 #include <string>
 
 #include "vitrum/core/elements.hpp"
-#include "vitrum/md/force_field.hpp"
+#include "vitrum/md/lennard_jones.hpp"
 #include "vitrum/md/system.hpp"
 
 namespace vitrum::test {
 
-class LennardJones final : public md::ForceField {
- public:
-  LennardJones(double epsilon = 0.0104, double sigma = 3.40, double cutoff_sigma = 2.5)
-      : eps_(epsilon), sigma_(sigma), rc_(cutoff_sigma * sigma) {
-    const double sr6 = std::pow(sigma_ / rc_, 6);
-    shift_ = 4.0 * eps_ * (sr6 * sr6 - sr6);
-  }
-  double cutoff() const override { return rc_; }
-  std::string describe() const override { return "Lennard-Jones test double"; }
-  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
-    const int n = shell.n_local;
-    out.forces.assign(n, Vec3{0, 0, 0});
-    for (auto& row : out.virial)
-      for (double& v : row) v = 0.0;
-    double e = 0.0;
-    const double rc2 = rc_ * rc_, s2 = sigma_ * sigma_;
-    for (int i = 0; i < n; ++i) {
-      const Vec3 ri = shell.positions[i];
-      Vec3 fi{0, 0, 0};
-      for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
-        const Vec3 d = ri - shell.positions[list.neighbors[q]];
-        const double r2 = dot(d, d);
-        if (r2 >= rc2) continue;
-        const double sr2 = s2 / r2, sr6 = sr2 * sr2 * sr2;
-        e += 0.5 * (4.0 * eps_ * (sr6 * sr6 - sr6) - shift_);
-        const double fr = 24.0 * eps_ * (2.0 * sr6 * sr6 - sr6) / r2;
-        const Vec3 f = fr * d;
-        fi += f;
-        for (int a = 0; a < 3; ++a)
-          for (int b = 0; b < 3; ++b) out.virial[a][b] += 0.5 * d[a] * f[b];
-      }
-      out.forces[i] = fi;
-    }
-    out.energy = e;
-  }
-
- private:
-  double eps_, sigma_, rc_, shift_ = 0.0;
-};
+/// The Lennard-Jones force field with argon's parameters (cutoff in units of σ).
+inline md::LennardJones argon_lj(double epsilon = 0.0104, double sigma = 3.40,
+                                 double cutoff_sigma = 2.5) {
+  return md::LennardJones(md::LennardJonesParams{epsilon, sigma, cutoff_sigma * sigma, true});
+}
 
 /// fcc argon, n×n×n conventional cells (4n³ atoms) at number density `rho` (1/Å³).
 inline Structure fcc_argon(int n, double rho) {

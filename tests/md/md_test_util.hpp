@@ -1,10 +1,13 @@
 #pragma once
 // Helpers of the MD tests: the shipped water HDNNP and BKS teacher, a small water cell in Å, linear
 // fits and scratch directories.
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -22,7 +25,7 @@ namespace vitrum::test {
 
 /// A random SiO2 cell at 2.2 g/cm³ (glass-like minimum distances), cubic or triclinic.
 inline Structure sio2_random_cell(int n_atoms, std::uint64_t seed, bool triclinic = false) {
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = n_atoms;
   spec.density = 2.2;
@@ -33,7 +36,7 @@ inline Structure sio2_random_cell(int n_atoms, std::uint64_t seed, bool triclini
     spec.shape[1] = {0.3, 0.95, 0.0};
     spec.shape[2] = {-0.2, 0.25, 1.05};
   }
-  return build_amorphous_cell(spec);
+  return io::build_amorphous_cell(spec);
 }
 
 inline std::string water_potential_dir() {
@@ -54,7 +57,7 @@ inline std::unique_ptr<md::ForceField> water_force_field() {
 /// The 192-atom liquid-water cell (64 molecules, 13.0 Å cube) of n2p2's H2O_RPBE-D3 dataset,
 /// converted from bohr to Å.
 inline Structure water_192() {
-  Structure s = read_structures(n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data").front();
+  Structure s = io::read_structures(n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data").front();
   for (auto& r : s.positions) r = units::kBohr * r;
   for (auto& h : s.box.h) h = units::kBohr * h;
   s.forces.clear();
@@ -72,6 +75,25 @@ inline double slope(const std::vector<double>& x, const std::vector<double>& y) 
     sxy += x[i] * y[i];
   }
   return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+/// Exit status and combined stdout/stderr of one `vitrum` command.
+struct CliResult {
+  int status = -1;
+  std::string output;
+};
+
+/// Runs the vitrum binary with `args` (a shell command line) and collects its output.
+inline CliResult run_vitrum(const std::string& args) {
+  const std::string cmd = vitrum_binary() + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  CliResult r;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) r.output.append(buf.data(), n);
+  const int st = pclose(p.release());
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
 }
 
 /// A fresh empty directory per test, removed afterwards (kept with VITRUM_KEEP_SCRATCH=1).

@@ -20,7 +20,7 @@ struct NptResult {
 };
 
 NptResult run_npt(BarostatCoupling coupling, double target_bar, long equil, long steps) {
-  test::LennardJones lj;
+  md::LennardJones lj = test::argon_lj();
   Engine e(test::argon_system(3, 0.0200, 120.0, 11), lj, EngineOptions{1.0, 1e5, 0.5});
   IntegratorParams p;
   p.ensemble = Ensemble::NptMtk;

@@ -26,8 +26,9 @@ TEST(NveWater, ForcesAreTheEnergyGradientInAngstromAndEv) {
   auto ff = test::water_force_field();
   const Structure s = test::water_192();
   auto eval = [&](const std::vector<Vec3>& pos, ForceResult& r) {
-    const GhostShell sh = build_ghost_shell(s.box, pos, s.species, ff->cutoff());
-    const NeighborList nl = build_neighbor_list(sh, ff->cutoff(), 0.0);
+    const neighbor::GhostShell sh =
+        neighbor::build_ghost_shell(s.box, pos, s.species, ff->cutoff());
+    const neighbor::NeighborList nl = neighbor::build_neighbor_list(sh, ff->cutoff(), 0.0);
     ff->compute(sh, nl, r);
   };
   ForceResult r0;

@@ -16,22 +16,8 @@
 namespace vitrum::md {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-Result run_vitrum(const std::string& args) {
-  const std::string cmd = test::vitrum_binary() + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-  Result r;
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) r.output.append(buf.data(), n);
-  const int st = pclose(p.release());
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Result = test::CliResult;
+using test::run_vitrum;
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -73,12 +59,12 @@ TEST(RunCli, WaterCampaignWritesThermoSnapshotsAndFinalStructure) {
   EXPECT_NE(r.output.find("potential"), std::string::npos) << r.output;
   // Header + step 0 + steps 4, 6 (stage end), 8, 10.
   EXPECT_EQ(count_lines(dir.file("out/thermo.csv")), 6);
-  const auto frames = read_structures(dir.file("out/trajectory.xyz"));
+  const auto frames = io::read_structures(dir.file("out/trajectory.xyz"));
   ASSERT_EQ(frames.size(), 2u);  // steps 5 and 10
   EXPECT_EQ(frames[0].size(), 192u);
   EXPECT_EQ(frames[1].velocities.size(), 192u);
   EXPECT_EQ(frames[1].info.at("step"), "10");
-  const auto fin = read_structures(dir.file("out/final.xyz"));
+  const auto fin = io::read_structures(dir.file("out/final.xyz"));
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].velocities.size(), 192u);
   EXPECT_TRUE(fin[0].has_energy);
@@ -106,7 +92,7 @@ TEST(RunCli, TeacherCampaignOnGeneratedCell) {
   const Result r = run_vitrum("run " + dir.file("c.toml") + " --threads 1");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("teacher"), std::string::npos) << r.output;
-  const auto fin = read_structures(dir.file("out/glass.data"));
+  const auto fin = io::read_structures(dir.file("out/glass.data"));
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].size(), 192u);
 }
@@ -115,7 +101,7 @@ TEST(RunCli, OverlappingAtomsStopWithSnapshot) {
   test::MdScratchDir dir("cli_overlap");
   Structure s = test::water_192();
   s.positions[5] = s.positions[0] + Vec3{0.1, 0.0, 0.0};
-  write_structures(dir.file("bad.xyz"), {s});
+  io::write_structures(dir.file("bad.xyz"), {s});
   write(dir.file("c.toml"),
         "[structure]\nfile = \"bad.xyz\"\n[potential]\npath = \"" + test::water_potential_dir() +
             "\"\nlength_unit = \"bohr\"\nenergy_unit = \"Hartree\"\n[output]\ndirectory = \"" +
@@ -124,7 +110,7 @@ TEST(RunCli, OverlappingAtomsStopWithSnapshot) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("closer than min_distance"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("crash.xyz"), std::string::npos) << r.output;
-  EXPECT_EQ(read_structures(dir.file("out/crash.xyz")).size(), 1u);
+  EXPECT_EQ(io::read_structures(dir.file("out/crash.xyz")).size(), 1u);
 }
 
 TEST(RunCli, ExplodingTemperatureStopsWithSnapshot) {
@@ -134,7 +120,7 @@ TEST(RunCli, ExplodingTemperatureStopsWithSnapshot) {
   const Result r = run_vitrum("run " + dir.file("c.toml"));
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("exceeds max_temperature"), std::string::npos) << r.output;
-  const auto crash = read_structures(dir.file("out/crash.xyz"));
+  const auto crash = io::read_structures(dir.file("out/crash.xyz"));
   ASSERT_EQ(crash.size(), 1u);
   EXPECT_EQ(crash[0].velocities.size(), 192u);
 }

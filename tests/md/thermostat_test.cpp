@@ -57,7 +57,7 @@ struct SampleRun {
 };
 
 SampleRun run(const IntegratorParams& p, int n_cells, long equil, long steps, int every) {
-  test::LennardJones lj;
+  md::LennardJones lj = test::argon_lj();
   Engine e(test::argon_system(n_cells, kRho, kT, 42), lj, EngineOptions{1.0, 1e5, 0.5});
   auto integ = make_integrator(p, e.system());
   StepContext ctx;
@@ -120,7 +120,7 @@ TEST(Thermostat, NoseHooverChainSamplesCanonicalKineticEnergy) {
 
 TEST(Thermostat, NoseHooverRampFollowsTarget) {
   // A ramp 60 K -> 180 K over 20 ps: the temperature follows within its fluctuations.
-  test::LennardJones lj;
+  md::LennardJones lj = test::argon_lj();
   Engine e(test::argon_system(3, kRho, 60.0, 7), lj, EngineOptions{1.0, 1e5, 0.5});
   IntegratorParams p;
   p.ensemble = Ensemble::NvtNoseHoover;

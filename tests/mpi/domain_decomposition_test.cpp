@@ -69,7 +69,7 @@ std::unique_ptr<md::ForceField> water_nnp() {
 
 /// A bohr structure file converted to Å.
 Structure read_bohr(const std::string& path) {
-  Structure s = read_structures(path).front();
+  Structure s = io::read_structures(path).front();
   for (auto& r : s.positions) r = units::kBohr * r;
   for (auto& h : s.box.h) h = units::kBohr * h;
   s.forces.clear();
@@ -411,7 +411,7 @@ TEST(AtomIds, ChecksWithFewAtomsEmptyRanksAndInvalidIds) {
 
 /// This rank's atoms of `s` (wrapped, moved to their owners) with their halo of `width` built.
 struct BuiltHalo {
-  GhostShell shell;
+  neighbor::GhostShell shell;
   std::vector<int> ids;
   std::vector<std::array<int, 3>> images;
   parallel::HaloPlan plan;
@@ -441,7 +441,7 @@ TEST(HaloPlan, ForwardAndReverseMatchTheSerialGhostShell) {
     const double width = 7.5;  // more than a 96-atom cell's height: several image layers
     BuiltHalo h;
     build_halo(domain, s, width, h);
-    GhostShell& shell = h.shell;
+    neighbor::GhostShell& shell = h.shell;
     std::vector<int>& ids = h.ids;
     std::vector<std::array<int, 3>>& images = h.images;
     parallel::HaloPlan& plan = h.plan;
@@ -471,7 +471,8 @@ TEST(HaloPlan, ForwardAndReverseMatchTheSerialGhostShell) {
         if (j != i && dot(d, d) < width * width) ++pairs;
       }
     world().sum(&pairs, 1);
-    const GhostShell serial = build_ghost_shell(s.box, s.positions, s.species, width);
+    const neighbor::GhostShell serial =
+        neighbor::build_ghost_shell(s.box, s.positions, s.species, width);
     std::int64_t serial_pairs = 0;
     for (int i = 0; i < serial.n_local; ++i)
       for (int j = 0; j < serial.size(); ++j) {
@@ -592,7 +593,7 @@ TEST(HaloExec, StagedTransportGivesThePlansBits) {
     Domain domain(world(), s.box, g);
     BuiltHalo h;
     build_halo(domain, s, 7.5, h);
-    const GhostShell& shell = h.shell;
+    const neighbor::GhostShell& shell = h.shell;
     const std::vector<int>& ids = h.ids;
     parallel::HaloPlan& plan = h.plan;
     std::size_t largest = 1;

@@ -31,7 +31,7 @@ TEST(H5mdParallel, RanksWriteTheirAtomsCollectively) {
   MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   path += "." + std::to_string(pid) + "." + std::to_string(size);
   {
-    H5mdWriter w(path, species, H5mdOptions{true, false, 4}, MPI_COMM_WORLD);
+    io::H5mdWriter w(path, species, io::H5mdOptions{true, false, 4}, MPI_COMM_WORLD);
     for (int t = 0; t < 3; ++t) {
       std::vector<int> ids;
       std::vector<Vec3> p, v;
@@ -46,7 +46,7 @@ TEST(H5mdParallel, RanksWriteTheirAtomsCollectively) {
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
     std::vector<int> sp;
-    const auto frames = read_h5md(path, &sp);
+    const auto frames = io::read_h5md(path, &sp);
     ASSERT_EQ(frames.size(), 3u);
     EXPECT_EQ(sp, species);
     for (int t = 0; t < 3; ++t) {
@@ -90,16 +90,16 @@ TEST(H5mdParallel, RanksWriteTheSpeciesOfTheirOwnAtoms) {
       species.push_back(species_of(i));
       p.push_back(Vec3{0.1 * i, 0.2, 0.3});
     }
-  const H5mdOptions opt{false, false, 4};
+  const io::H5mdOptions opt{false, false, 4};
   {
-    H5mdWriter w(path, n, ids, species, opt, MPI_COMM_WORLD);
+    io::H5mdWriter w(path, n, ids, species, opt, MPI_COMM_WORLD);
     w.write_frame(0, 0.0, box, ids, p, {}, {});
     w.close();
   }
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) {
     std::vector<int> sp;
-    const auto frames = read_h5md(path, &sp);
+    const auto frames = io::read_h5md(path, &sp);
     ASSERT_EQ(frames.size(), 1u);
     ASSERT_EQ(sp.size(), static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
@@ -116,19 +116,19 @@ TEST(H5mdParallel, RanksWriteTheSpeciesOfTheirOwnAtoms) {
   }
   MPI_Barrier(MPI_COMM_WORLD);
   {  // continued with the same atoms: fine
-    auto w = H5mdWriter::reopen(path, n, ids, species, opt, 0, MPI_COMM_WORLD);
+    auto w = io::H5mdWriter::reopen(path, n, ids, species, opt, 0, MPI_COMM_WORLD);
     EXPECT_EQ(w->frames(), 1);
     w->close();
   }
   {  // one atom of another species on rank 0 only: every rank throws
     std::vector<int> other = species;
     if (rank == 0 && !other.empty()) other[0] = 1;
-    EXPECT_THROW(H5mdWriter::reopen(path, n, ids, other, opt, 0, MPI_COMM_WORLD), Error);
+    EXPECT_THROW(io::H5mdWriter::reopen(path, n, ids, other, opt, 0, MPI_COMM_WORLD), Error);
   }
   {  // an id out of range on rank 0 only: every rank throws
     std::vector<int> bad = ids;
     if (rank == 0 && !bad.empty()) bad[0] = n;
-    EXPECT_THROW(H5mdWriter::reopen(path, n, bad, species, opt, 0, MPI_COMM_WORLD), Error);
+    EXPECT_THROW(io::H5mdWriter::reopen(path, n, bad, species, opt, 0, MPI_COMM_WORLD), Error);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   if (rank == 0) std::filesystem::remove(path);

@@ -51,7 +51,7 @@ class N2p2Reference : public ::testing::TestWithParam<vitrum::test::ReferenceCas
 TEST_P(N2p2Reference, DoublePrecisionMatchesN2p2) {
   const auto& c = GetParam();
   const auto pot = nnp::Potential::load_n2p2(c.potential);
-  const auto refs = read_structures(c.reference);
+  const auto refs = io::read_structures(c.reference);
   ASSERT_FALSE(refs.empty());
   const auto dev = compare(pot, refs, Precision::Double, c.has_forces);
   std::printf("[ %s ] %zu structure(s): max energy rel. dev. %.3e, max force dev. / max |F| %.3e\n",
@@ -63,7 +63,7 @@ TEST_P(N2p2Reference, DoublePrecisionMatchesN2p2) {
 TEST_P(N2p2Reference, MixedPrecisionErrorIsMeasured) {
   const auto& c = GetParam();
   const auto pot = nnp::Potential::load_n2p2(c.potential);
-  const auto refs = read_structures(c.reference);
+  const auto refs = io::read_structures(c.reference);
   const auto dev = compare(pot, refs, Precision::Mixed, c.has_forces);
   std::printf("[ %s ] mixed precision: energy rel. dev. %.3e, force dev. / max |F| %.3e\n",
               c.name.c_str(), dev.energy_rel, dev.force_rel);
@@ -89,7 +89,7 @@ TEST(N2p2Reference, LiquidWater8640Atoms) {
   const std::string dir = vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/liquid_8640";
   const std::string data = vitrum::test::gunzip_to_temp(dir + "/output.data.gz", "_8640.data");
   ASSERT_FALSE(data.empty());
-  const auto refs = read_structures(data);
+  const auto refs = io::read_structures(data);
   std::filesystem::remove(data);
   ASSERT_EQ(refs.size(), 1u);
   ASSERT_EQ(refs[0].size(), 8640u);
@@ -110,7 +110,7 @@ TEST(N2p2Reference, RawSymmetryFunctionsMatchFunctionData) {
   int checked = 0;
   for (const auto& d : fs::directory_iterator(vitrum::test::n2p2_dir() + "/synthetic")) {
     const auto pot = nnp::Potential::load_n2p2(d.path().string());
-    const auto structures = read_structures((d.path() / "input.data").string());
+    const auto structures = io::read_structures((d.path() / "input.data").string());
     std::vector<std::vector<std::vector<double>>> g;
     for (const auto& s : structures) g.push_back(nnp::raw_symmetry_functions(pot, s));
     std::ifstream fd(d.path() / "function.data");

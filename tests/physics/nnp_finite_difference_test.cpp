@@ -48,7 +48,7 @@ class NnpFiniteDifference : public ::testing::TestWithParam<FdCase> {};
 TEST_P(NnpFiniteDifference, ForcesAndVirialAreEnergyDerivatives) {
   const auto& c = GetParam();
   const auto pot = nnp::Potential::load_n2p2(c.potential);
-  Structure s = read_structures(c.structure).front();
+  Structure s = io::read_structures(c.structure).front();
   nnp::Evaluator ev(pot, {Backend::Cpu, Precision::Double, true});
   const auto r0 = ev.evaluate(s);
   double fmax = 0, eabs = 0;

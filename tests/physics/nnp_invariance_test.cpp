@@ -23,7 +23,7 @@ struct Fixture {
 Fixture water() {
   const std::string root = vitrum::test::n2p2_dir();
   return {nnp::Potential::load_n2p2(root + "/potentials/H2O_RPBE-D3"),
-          read_structures(root + "/outputs/H2O_RPBE-D3/dataset/input.data").front()};
+          io::read_structures(root + "/outputs/H2O_RPBE-D3/dataset/input.data").front()};
 }
 
 double max_abs(const std::vector<Vec3>& f) {

@@ -118,7 +118,7 @@ print("ok", T)
   EXPECT_NE(test::read_text(dir.file("restart.log")).find("reproduced bit for bit"),
             std::string::npos);
   EXPECT_EQ(read_checkpoint(out + "/checkpoint.h5").system.step, kSteps);
-  const auto frames = read_h5md(out + "/trajectory.h5");
+  const auto frames = io::read_h5md(out + "/trajectory.h5");
   std::vector<long> steps;
   for (const auto& fr : frames) steps.push_back(fr.step);
   EXPECT_EQ(steps, every_tenth(kSteps));
@@ -147,7 +147,7 @@ TEST(BatchCli, MaxWalltimeStopsWithinTheBudget) {
   EXPECT_GT(p.elapsed(), 0.5 * budget) << text;
   const Checkpoint ck = read_checkpoint(out + "/checkpoint.h5");
   EXPECT_GT(ck.system.step, 0);
-  EXPECT_EQ(read_h5md(out + "/trajectory.h5").back().step, ck.system.step / 10 * 10);
+  EXPECT_EQ(io::read_h5md(out + "/trajectory.h5").back().step, ck.system.step / 10 * 10);
 }
 
 TEST(BatchCli, CorruptCheckpointOrTrajectoryEndsWithStatusOneAndTheFileNamed) {
@@ -179,7 +179,7 @@ TEST(BatchCli, CorruptCheckpointOrTrajectoryEndsWithStatusOneAndTheFileNamed) {
   std::filesystem::rename(traj, dir.file("old.h5"));
   ASSERT_EQ(test::run_binary({"run", cfg, "--restart", ck}, dir.file("e")), 0)
       << test::read_text(dir.file("e"));
-  const auto frames = read_h5md(traj);
+  const auto frames = io::read_h5md(traj);
   ASSERT_EQ(frames.size(), 2u);  // steps 30 and 40
   EXPECT_EQ(frames.front().step, 30);
 }

@@ -223,7 +223,7 @@ TEST(CheckpointFile, TruncatedCorruptForeignAndNewerFilesGiveClearErrors) {
   // An H5MD trajectory passed as checkpoint.
   {
     const std::string traj = dir.file("traj.h5");
-    H5mdWriter w(traj, {14, 8}, H5mdOptions{});
+    io::H5mdWriter w(traj, {14, 8}, io::H5mdOptions{});
     Box box;
     box.periodic = true;
     box.h[0] = {5, 0, 0};
@@ -262,18 +262,18 @@ TEST(H5mdContinue, ReopenDropsFramesAfterTheCheckpointAndAppends) {
     return std::vector<Vec3>{{x, 0, 0}, {0, x, 0}, {0, 0, x}};
   };
   {
-    H5mdWriter w(path, species, H5mdOptions{});
+    io::H5mdWriter w(path, species, io::H5mdOptions{});
     for (long step = 0; step <= 50; step += 10)
       w.write_frame(step, 0.5 * step, box, ids, pos(step), pos(step), {});
   }
   {
-    auto w = H5mdWriter::reopen(path, species, H5mdOptions{}, 30);  // checkpoint at step 30
+    auto w = io::H5mdWriter::reopen(path, species, io::H5mdOptions{}, 30);  // checkpoint at step 30
     EXPECT_EQ(w->frames_dropped(), 2);
     EXPECT_EQ(w->frames(), 4);
     for (long step = 40; step <= 60; step += 10)
       w->write_frame(step, 0.5 * step, box, ids, pos(step), pos(step), {});
   }
-  const auto frames = read_h5md(path);
+  const auto frames = io::read_h5md(path);
   ASSERT_EQ(frames.size(), 7u);
   for (long t = 0; t < 7; ++t) {
     EXPECT_EQ(frames[t].step, 10 * t);
@@ -282,17 +282,18 @@ TEST(H5mdContinue, ReopenDropsFramesAfterTheCheckpointAndAppends) {
   // Other atoms, other series, or a corrupt file: refused with the file's name.
   expect_error(
       [&] {
-        H5mdWriter::reopen(path, {14, 8}, H5mdOptions{}, 60);
+        io::H5mdWriter::reopen(path, {14, 8}, io::H5mdOptions{}, 60);
       },
       {path, "other atoms"}, "atom count");
   expect_error(
       [&] {
-        H5mdWriter::reopen(path, species, H5mdOptions{true, true, 4}, 60);
+        io::H5mdWriter::reopen(path, species, io::H5mdOptions{true, true, 4}, 60);
       },
       {path, "force"}, "series");
   std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
-  expect_error([&] { H5mdWriter::reopen(path, species, H5mdOptions{}, 60); }, {path}, "truncated");
-  expect_error([&] { read_h5md(path); }, {path}, "truncated read");
+  expect_error([&] { io::H5mdWriter::reopen(path, species, io::H5mdOptions{}, 60); }, {path},
+               "truncated");
+  expect_error([&] { io::read_h5md(path); }, {path}, "truncated read");
 }
 
 // Corrupt trajectories: bytes flipped anywhere give an error naming the file (checksummed
@@ -315,10 +316,10 @@ TEST(H5mdContinue, CorruptTrajectoriesGiveClearErrors) {
   box.h[1] = {0, 9, 0};
   box.h[2] = {0, 0, 9};
   {
-    H5mdWriter w(good, species, H5mdOptions{true, true, 4});
+    io::H5mdWriter w(good, species, io::H5mdOptions{true, true, 4});
     for (long t = 0; t < 5; ++t) w.write_frame(10 * t, 5.0 * t, box, ids, pos, vel, frc);
   }
-  const auto original = read_h5md(good);
+  const auto original = io::read_h5md(good);
   ASSERT_EQ(original.size(), 5u);
   EXPECT_NEAR(original[2].forces[7].y, -1.75, 1e-14);  // eV/Å back from kJ/(mol Å)
   const auto size = static_cast<long>(std::filesystem::file_size(good));
@@ -335,7 +336,7 @@ TEST(H5mdContinue, CorruptTrajectoriesGiveClearErrors) {
     }
     io.close();
     try {
-      const auto frames = read_h5md(bad);
+      const auto frames = io::read_h5md(bad);
       ASSERT_EQ(frames.size(), original.size()) << "trial " << trial;
       for (std::size_t t = 0; t < frames.size(); ++t) {
         EXPECT_EQ(frames[t].step, original[t].step);

@@ -69,7 +69,7 @@ inline void expect_same_state(const md::Checkpoint& a, const md::Checkpoint& b) 
 
 /// Expects two H5MD trajectories to hold the same frames, bit for bit.
 inline void expect_same_h5md(const std::string& a, const std::string& b, long expected_frames) {
-  const auto fa = read_h5md(a), fb = read_h5md(b);
+  const auto fa = io::read_h5md(a), fb = io::read_h5md(b);
   ASSERT_EQ(static_cast<long>(fa.size()), expected_frames) << a;
   ASSERT_EQ(fb.size(), fa.size()) << b;
   BitDiff d;

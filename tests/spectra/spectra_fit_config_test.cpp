@@ -153,7 +153,7 @@ TEST(SpectraFitConfig, BadValuesNameTheKey) {
   msg = error_of([] { sp::parse_fit_config("[peaks]\ncount = [3, 1]\n", "c.toml"); });
   EXPECT_NE(msg.find("count"), std::string::npos) << msg;
   msg = error_of([] { sp::parse_fit_config("[peaks]\nshape = \"lorentz\"\n", "c.toml"); });
-  EXPECT_NE(msg.find("'lorentz'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"lorentz\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("pseudo-voigt"), std::string::npos) << msg;
   msg = error_of([] { sp::parse_fit_config("[window]\nmin = 5\nmax = 1\n", "c.toml"); });
   EXPECT_NE(msg.find("min"), std::string::npos) << msg;

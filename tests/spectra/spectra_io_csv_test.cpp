@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../test_paths.hpp"
+#include "temporary_files.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -157,7 +158,7 @@ TEST(spectra_io_csv, FitCurvesCsvReadsBackAndPlots) {
   }
   const std::string out = (scratch() / "fit.csv").string();
   vs::write_spectrum_fit_csv(out, c, {"vitrum spectra fit", "file: test"});
-  EXPECT_FALSE(fs::exists(vs::detail::temp_path_for(out)));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(out));
   const auto back = vs::read_spectra(out);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].nx, 5);  // data, fit, background, 2 components

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../test_paths.hpp"
+#include "temporary_files.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -110,7 +111,7 @@ TEST(spectra_io_hdf5, RoundTripKeepsEverythingAndH5pySeesTheDualLayout) {
   const std::string out = (scratch() / "roundtrip.h5").string();
   vs::write_spectra_hdf5(out, imgs);
   EXPECT_EQ(open_hdf5_objects(), 0);
-  EXPECT_FALSE(fs::exists(vs::detail::temp_path_for(out)));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(out));
   const auto back = vs::read_spectra(out);
   ASSERT_EQ(back.size(), imgs.size());
   for (size_t k = 0; k < imgs.size(); ++k) {
@@ -344,7 +345,7 @@ TEST(spectra_io_hdf5, WritesAreAtomicAndValidated) {
   img.energy = {1, 2, 3};
   img.counts = {1, 2, 3};
   expect_error([&] { vs::write_spectrum_image_hdf5(bad, img); }, {bad});
-  EXPECT_FALSE(fs::exists(vs::detail::temp_path_for(bad)));
+  EXPECT_FALSE(vitrum::test::temporary_left_beside(bad));
   EXPECT_EQ(open_hdf5_objects(), 0);
   // Counts not matching the shape.
   img.counts = {1, 2};
@@ -355,5 +356,5 @@ TEST(spectra_io_hdf5, WritesAreAtomicAndValidated) {
   vs::write_spectrum_image_hdf5(out, img);
   EXPECT_EQ(vs::read_spectra(out).at(0).counts, img.counts);
   for (const auto& e : fs::directory_iterator(dir))
-    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << e.path();
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
 }

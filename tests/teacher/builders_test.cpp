@@ -15,8 +15,9 @@ namespace {
 
 /// Smallest distance per (Z_a, Z_b) pair over all periodic images (through a ghost shell).
 double min_pair_distance(const Structure& s, int za, int zb, double within) {
-  const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, within);
-  const NeighborList list = build_neighbor_list(shell, within, 0.0);
+  const neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(s.box, s.positions, s.species, within);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, within, 0.0);
   double best = INFINITY;
   for (int i = 0; i < shell.n_local; ++i)
     for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
@@ -80,29 +81,29 @@ TEST(Builders, TooDenseFailsClearly) {
 }
 
 TEST(Builders, BadSpecsFail) {
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = 100;  // not a multiple of 3
   spec.density = 2.2;
-  EXPECT_THROW(build_amorphous_cell(spec), Error);
+  EXPECT_THROW(io::build_amorphous_cell(spec), Error);
   spec.n_atoms = 99;
   spec.density = -1;
-  EXPECT_THROW(build_amorphous_cell(spec), Error);
+  EXPECT_THROW(io::build_amorphous_cell(spec), Error);
   spec.density = 2.2;
   spec.min_distances = {{"Si", "Na", 1.0}};
-  EXPECT_THROW(build_amorphous_cell(spec), Error);
+  EXPECT_THROW(io::build_amorphous_cell(spec), Error);
   spec.min_distances = {};
   spec.composition = {{"Qq", 1}};
-  EXPECT_THROW(build_amorphous_cell(spec), Error);
+  EXPECT_THROW(io::build_amorphous_cell(spec), Error);
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = 3;  // a cell thinner than the minimum distance
   spec.default_min_distance = 5.0;
-  EXPECT_THROW(build_amorphous_cell(spec), Error);
+  EXPECT_THROW(io::build_amorphous_cell(spec), Error);
 }
 
 TEST(Builders, ReplicationScalesTheEnergy) {
   const Structure s = test::sio2_cell(96, 2.2, 17, true);
-  const Structure r = replicate(s, 2, 1, 3);
+  const Structure r = io::replicate(s, 2, 1, 3);
   ASSERT_EQ(r.size(), 6 * s.size());
   EXPECT_NEAR(r.box.volume(), 6 * s.box.volume(), 1e-9 * r.box.volume());
   // Image (1, 0, 2) of atom 5: r + a + 2c, at index ((2 * 1 + 0) * 2 + 1) * n + 5.
@@ -120,8 +121,8 @@ TEST(Builders, ReplicationScalesTheEnergy) {
     for (int d = 0; d < 3; ++d) ASSERT_NEAR(e6.forces[i + 4 * s.size()][d], e1.forces[i][d], 1e-9);
   Structure open = s;
   open.box.periodic = false;
-  EXPECT_THROW(replicate(open, 2, 2, 2), Error);
-  EXPECT_THROW(replicate(s, 0, 1, 1), Error);
+  EXPECT_THROW(io::replicate(open, 2, 2, 2), Error);
+  EXPECT_THROW(io::replicate(s, 0, 1, 1), Error);
 }
 
 }  // namespace

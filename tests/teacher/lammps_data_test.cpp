@@ -26,10 +26,10 @@ void expect_same_atoms(const Structure& a, const Structure& b) {
   EXPECT_EQ(a.box.periodic, b.box.periodic);
 }
 
-Structure round_trip(const Structure& s, const LammpsDataOptions& opt = {}) {
+Structure round_trip(const Structure& s, const io::LammpsDataOptions& opt = {}) {
   std::ostringstream os;
-  write_lammps_data(os, s, opt);
-  return parse_lammps_data(os.str(), "rt.lmp", opt);
+  io::write_lammps_data(os, s, opt);
+  return io::parse_lammps_data(os.str(), "rt.lmp", opt);
 }
 
 TEST(LammpsData, RoundTripsOrthogonalAndTriclinicExactly) {
@@ -50,11 +50,11 @@ TEST(LammpsData, RoundTripsChargesVelocitiesAndOrigin) {
   }
   s.info["lammps_origin"] = "-1.5 0.25 3";
   std::ostringstream os;
-  write_lammps_data(os, s);
+  io::write_lammps_data(os, s);
   EXPECT_NE(os.str().find("Atoms # charge"), std::string::npos);
   EXPECT_NE(os.str().find("-1.5 "), std::string::npos);
   EXPECT_NE(os.str().find("Velocities"), std::string::npos);
-  const Structure r = parse_lammps_data(os.str(), "rt.lmp");
+  const Structure r = io::parse_lammps_data(os.str(), "rt.lmp");
   expect_same_atoms(s, r);
   ASSERT_EQ(r.charges, s.charges);
   EXPECT_EQ(r.info.at("lammps_origin"), "-1.5 0.25 3");
@@ -63,7 +63,7 @@ TEST(LammpsData, RoundTripsChargesVelocitiesAndOrigin) {
     for (int d = 0; d < 3; ++d)
       EXPECT_NEAR(r.velocities[i][d], s.velocities[i][d], 1e-15 * std::abs(s.velocities[i][d]));
   // Without the metal conversion the file holds vitrum's numbers unchanged.
-  LammpsDataOptions raw;
+  io::LammpsDataOptions raw;
   raw.metal_velocities = false;
   const Structure r2 = round_trip(s, raw);
   for (size_t i = 0; i < s.size(); ++i)
@@ -74,12 +74,12 @@ TEST(LammpsData, ReadsByExtensionAndWritesThroughWriteStructures) {
   test::ScratchDir dir("lammps_data");
   const Structure s = test::sio2_cell(96, 2.2, 9, true);
   for (const char* name : {"cell.lmp", "cell.lammps"}) {
-    write_structures(dir.file(name), {s});
-    const auto r = read_structures(dir.file(name));
+    io::write_structures(dir.file(name), {s});
+    const auto r = io::read_structures(dir.file(name));
     ASSERT_EQ(r.size(), 1u);
     expect_same_atoms(s, r[0]);
   }
-  EXPECT_THROW(write_structures(dir.file("two.lmp"), {s, s}), Error);
+  EXPECT_THROW(io::write_structures(dir.file("two.lmp"), {s, s}), Error);
 }
 
 TEST(LammpsData, TypeElementsFromCommentsMassesOrOption) {
@@ -87,21 +87,21 @@ TEST(LammpsData, TypeElementsFromCommentsMassesOrOption) {
       "\n3 atoms\n2 atom types\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n\nMasses\n\n";
   const std::string atoms = "\nAtoms\n\n1 1 0 0 0\n2 2 1.6 0 0\n3 2 0 1.6 0 0 1 0\n";
   // Comments win over masses.
-  auto s = parse_lammps_data("t\n" + body + "1 28.0855 # Si\n2 99.0 # O oxygen\n" + atoms, "a");
+  auto s = io::parse_lammps_data("t\n" + body + "1 28.0855 # Si\n2 99.0 # O oxygen\n" + atoms, "a");
   EXPECT_EQ(s.species, (std::vector<int>{14, 8, 8}));
   // Image flags unwrap: atom 3 is at y = 1.6 + 10.
   EXPECT_EQ(s.positions[2].y, 11.6);
   // Standard masses without comments.
-  s = parse_lammps_data("t\n" + body + "1 28.0855\n2 15.999\n" + atoms, "b");
+  s = io::parse_lammps_data("t\n" + body + "1 28.0855\n2 15.999\n" + atoms, "b");
   EXPECT_EQ(s.species, (std::vector<int>{14, 8, 8}));
   // The option overrides both.
-  LammpsDataOptions opt;
+  io::LammpsDataOptions opt;
   opt.type_elements = {"Ge", "O"};
-  s = parse_lammps_data("t\n" + body + "1 28.0855 # Si\n2 15.999\n" + atoms, "c", opt);
+  s = io::parse_lammps_data("t\n" + body + "1 28.0855 # Si\n2 15.999\n" + atoms, "c", opt);
   EXPECT_EQ(s.species, (std::vector<int>{32, 8, 8}));
   // No way to tell: an error naming the Masses line.
   try {
-    parse_lammps_data("t\n" + body + "1 3.5\n2 15.999\n" + atoms, "d.lmp");
+    io::parse_lammps_data("t\n" + body + "1 3.5\n2 15.999\n" + atoms, "d.lmp");
     ADD_FAILURE();
   } catch (const InputError& e) {
     EXPECT_EQ(e.line(), 11);
@@ -109,13 +109,13 @@ TEST(LammpsData, TypeElementsFromCommentsMassesOrOption) {
   }
   // Writing numbers types by first appearance unless told; the Masses comments name them.
   std::ostringstream os;
-  write_lammps_data(os, s);
+  io::write_lammps_data(os, s);
   EXPECT_NE(os.str().find("1 72.63 # Ge"), std::string::npos) << os.str();
   opt.type_elements = {"O", "Ge"};
   std::ostringstream os2;
-  write_lammps_data(os2, s, opt);
+  io::write_lammps_data(os2, s, opt);
   EXPECT_NE(os2.str().find("1 15.999 # O"), std::string::npos) << os2.str();
-  EXPECT_EQ(parse_lammps_data(os2.str(), "e").species, s.species);
+  EXPECT_EQ(io::parse_lammps_data(os2.str(), "e").species, s.species);
 }
 
 TEST(LammpsData, RotatesGeneralCellsWithoutChangingPhysics) {
@@ -129,7 +129,7 @@ TEST(LammpsData, RotatesGeneralCellsWithoutChangingPhysics) {
   Structure g = s;
   for (auto& r : g.positions) r = rot(r);
   for (auto& h : g.box.h) h = rot(h);
-  const LammpsCell cell = lammps_cell(g.box);
+  const io::LammpsCell cell = io::lammps_cell(g.box);
   EXPECT_TRUE(cell.rotated);
   EXPECT_NEAR(cell.lx, s.box.h[0].x, 1e-12);
   EXPECT_NEAR(cell.xy, s.box.h[1].x, 1e-12);
@@ -145,15 +145,15 @@ TEST(LammpsData, RotatesGeneralCellsWithoutChangingPhysics) {
   Structure left = s;
   std::swap(left.box.h[0], left.box.h[1]);
   std::ostringstream os;
-  EXPECT_THROW(write_lammps_data(os, left), Error);
+  EXPECT_THROW(io::write_lammps_data(os, left), Error);
   Structure open = s;
   open.box.periodic = false;
-  EXPECT_THROW(write_lammps_data(os, open), Error);
+  EXPECT_THROW(io::write_lammps_data(os, open), Error);
 }
 
 void expect_read_error(const std::string& text, long line, const std::string& needle) {
   try {
-    parse_lammps_data(text, "bad.lmp");
+    io::parse_lammps_data(text, "bad.lmp");
     ADD_FAILURE() << text;
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), "bad.lmp");
@@ -167,7 +167,7 @@ TEST(LammpsData, ReaderErrorsNameFileAndLine) {
       "title\n\n2 atoms\n1 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n";
   const std::string masses = "\nMasses\n\n1 15.999\n";
   const std::string good_atoms = "\nAtoms # atomic\n\n1 1 0 0 0\n2 1 1 1 1\n";
-  EXPECT_NO_THROW(parse_lammps_data(head + masses + good_atoms, "ok.lmp"));
+  EXPECT_NO_THROW(io::parse_lammps_data(head + masses + good_atoms, "ok.lmp"));
   expect_read_error(head + "5 bonds\n" + masses + good_atoms, 8, "atomic and charge styles");
   expect_read_error(head + "3 frobs\n" + masses + good_atoms, 8, "unknown header line");
   expect_read_error(head + masses + "\nAtoms # full\n\n1 1 1 0 0 0 0\n2 1 1 0 1 1 1\n", 13,
@@ -184,7 +184,7 @@ TEST(LammpsData, ReaderErrorsNameFileAndLine) {
   expect_read_error(
       "t\n\n1 atom types\n0 1 xlo xhi\n0 1 ylo yhi\n0 1 zlo zhi\n" + masses + good_atoms, 0,
       "'N atoms'");
-  EXPECT_THROW(read_lammps_data("/nonexistent/cell.lmp"), InputError);
+  EXPECT_THROW(io::read_lammps_data("/nonexistent/cell.lmp"), InputError);
 }
 
 }  // namespace

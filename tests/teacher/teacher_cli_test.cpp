@@ -32,13 +32,13 @@ Run run(const std::string& args) {
 TEST(TeacherCli, PredictWithBksMatchesTheLibrary) {
   test::ScratchDir dir("teacher_cli");
   const Structure s = test::sio2_cell(192, 2.2, 77, true);
-  write_structures(dir.file("cell.lmp"), {s});
+  io::write_structures(dir.file("cell.lmp"), {s});
   const auto r = run("predict --potential " + test::bks_path() + " --input " +
                      dir.file("cell.lmp") + " --output " + dir.file("out.xyz"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("BKS"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("atoms/s"), std::string::npos) << r.output;
-  const auto got = read_structures(dir.file("out.xyz"));
+  const auto got = io::read_structures(dir.file("out.xyz"));
   ASSERT_EQ(got.size(), 1u);
   auto ff = teacher::load_teacher(test::bks_path(), Backend::Cpu);
   const auto ref = test::evaluate(*ff, s);
@@ -54,7 +54,7 @@ TEST(TeacherCli, PredictWithBksMatchesTheLibrary) {
 
 TEST(TeacherCli, UnitOptionsAreForHdnnps) {
   test::ScratchDir dir("teacher_cli");
-  write_structures(dir.file("cell.lmp"), {test::sio2_cell(48, 2.2, 1, false)});
+  io::write_structures(dir.file("cell.lmp"), {test::sio2_cell(48, 2.2, 1, false)});
   auto r = run("predict --potential " + test::bks_path() + " --input " + dir.file("cell.lmp") +
                " --output " + dir.file("o.xyz") + " --length-unit bohr");
   EXPECT_EQ(r.status, 1) << r.output;
@@ -66,7 +66,7 @@ TEST(TeacherCli, UnitOptionsAreForHdnnps) {
   // A structure with an element the teacher has no charge for.
   Structure h = test::sio2_cell(48, 2.2, 1, false);
   h.species[3] = 1;
-  write_structures(dir.file("h.lmp"), {h});
+  io::write_structures(dir.file("h.lmp"), {h});
   r = run("predict --potential " + test::bks_path() + " --input " + dir.file("h.lmp") +
           " --output " + dir.file("o.xyz"));
   EXPECT_EQ(r.status, 1) << r.output;

@@ -55,11 +55,11 @@ struct LammpsResult {
 LammpsResult run_lammps(const std::string& lmp, const test::ScratchDir& dir, const Structure& s,
                         const teacher::TeacherParams& params) {
   const std::vector<std::string> types = {"Si", "O"};
-  LammpsDataOptions opt;
+  io::LammpsDataOptions opt;
   opt.type_elements = types;
   {
     std::ofstream data(dir.file("cell.lmp"));
-    write_lammps_data(data, s, opt);
+    io::write_lammps_data(data, s, opt);
   }
   {
     std::ofstream in(dir.file("in.lmp"));
@@ -163,7 +163,7 @@ TEST_P(TeacherVsLammps, EnergyForcesAndVirialAgreeTo1e8) {
   EXPECT_LT(dwmax / wmax, 1e-8) << c.name;
 
   // LAMMPS's own data file (write_data) reads back as the same cell and atoms.
-  const Structure back = read_lammps_data(dir.file("written.lmp"));
+  const Structure back = io::read_lammps_data(dir.file("written.lmp"));
   ASSERT_EQ(back.size(), s.size());
   for (int r = 0; r < 3; ++r)
     for (int d = 0; d < 3; ++d) EXPECT_NEAR(back.box.h[r][d], s.box.h[r][d], 1e-12);

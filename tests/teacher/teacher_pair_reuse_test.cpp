@@ -17,14 +17,14 @@ using namespace vitrum;
 namespace {
 
 struct ShellAndList {
-  GhostShell shell;
-  NeighborList list;
+  neighbor::GhostShell shell;
+  neighbor::NeighborList list;
 };
 
 ShellAndList make_setup(const Structure& s, double cutoff, double skin) {
   ShellAndList u;
-  u.shell = build_ghost_shell(s.box, s.positions, s.species, cutoff + skin);
-  u.list = build_neighbor_list(u.shell, cutoff, skin);
+  u.shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, cutoff + skin);
+  u.list = neighbor::build_neighbor_list(u.shell, cutoff, skin);
   return u;
 }
 

@@ -22,8 +22,8 @@ namespace vitrum::test {
 /// Energy, forces and virial of a whole structure (ghosts and a skinless list at the cutoff).
 inline md::ForceResult evaluate(md::ForceField& ff, const Structure& s) {
   const double rc = ff.cutoff();
-  const GhostShell shell = build_ghost_shell(s.box, s.positions, s.species, rc);
-  const NeighborList list = build_neighbor_list(shell, rc, 0.0);
+  const neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, rc, 0.0);
   md::ForceResult r;
   ff.compute(shell, list, r);
   return r;
@@ -40,7 +40,7 @@ inline std::string ttam_path() {
 /// triclinic cell (tilts within LAMMPS's default limits).
 inline Structure sio2_cell(int n_atoms, double density, std::uint64_t seed, bool tilted,
                            double si_o = 1.5, double o_o = 2.2, double si_si = 2.8) {
-  AmorphousCellSpec spec;
+  io::AmorphousCellSpec spec;
   spec.composition = {{"Si", 1}, {"O", 2}};
   spec.n_atoms = n_atoms;
   spec.density = density;
@@ -51,7 +51,7 @@ inline Structure sio2_cell(int n_atoms, double density, std::uint64_t seed, bool
     spec.shape[1] = {0.3, 1.0, 0.0};
     spec.shape[2] = {-0.2, 0.25, 1.0};
   }
-  return build_amorphous_cell(spec);
+  return io::build_amorphous_cell(spec);
 }
 
 /// Largest absolute component of a set of vectors.

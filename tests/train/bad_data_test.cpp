@@ -17,7 +17,7 @@ namespace {
 std::string error_of(const std::string& name, const std::vector<Structure>& data,
                      const std::string& file = "data.data", const std::string& extra = "") {
   const std::string dir = test::fresh_dir("bad_" + name);
-  write_structures(dir + "/" + file, data);
+  io::write_structures(dir + "/" + file, data);
   std::ofstream(dir + "/t.toml") << "[data]\nfile = \"" << file << "\"\n"
                                  << extra
                                  << "\n[potential]\nhidden_nodes = [4]\n"
@@ -50,7 +50,7 @@ TEST(BadData, UnknownElement) {
   auto d = test::teacher_structures(3, 1);
   d[2].species[5] = 1;
   const std::string dir = test::fresh_dir("bad_element");
-  write_structures(dir + "/d.data", d);
+  io::write_structures(dir + "/d.data", d);
   std::ofstream(dir + "/t.toml")
       << "[data]\nfile = \"d.data\"\n[potential]\nelements = [\"O\", \"Si\"]\nhidden_nodes = [4]\n"
          "[output]\ndirectory = \""

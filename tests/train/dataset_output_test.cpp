@@ -75,7 +75,7 @@ std::string run(const std::string& name, double test_fraction) {
 
 TEST(DatasetOutput, FramesHoldTheTeachersEnergiesAndForcesAndASeededSplit) {
   const std::string dir = run("dataset_frames", 0.5);
-  const auto frames = read_n2p2_data(dir + "/dataset.data");
+  const auto frames = io::read_n2p2_data(dir + "/dataset.data");
   ASSERT_EQ(frames.size(), 4u);  // steps 15, 20, 25, 30 (none in the first stage)
   auto bks = teacher::load_teacher(test::bks_path(), Backend::Cpu);
   int n_test = 0;
@@ -115,7 +115,7 @@ TEST(DatasetOutput, RestartKeepsTheFramesUpToItsStep) {
   {
     md::DatasetWriter w(path, "c.toml", 77, 0.1, 22);  // a checkpoint at step 22
   }
-  const auto kept = read_n2p2_data(path);
+  const auto kept = io::read_n2p2_data(path);
   ASSERT_EQ(kept.size(), 2u);
   EXPECT_EQ(step_of(kept.back()), 20);
   // A new file without a restart.
@@ -145,7 +145,7 @@ TEST(DatasetOutput, ConfigKeysAreCheckedAndDocumented) {
 
 TEST(DatasetOutput, TrainingHonoursTheSplitAndTheUnitTags) {
   const std::string dir = run("dataset_train", 0.5);
-  const auto frames = read_n2p2_data(dir + "/dataset.data");
+  const auto frames = io::read_n2p2_data(dir + "/dataset.data");
   long n_test = 0;
   for (const auto& s : frames) n_test += s.set == "test";
   auto config = [&](const std::string& energy_unit, const std::string& out) {

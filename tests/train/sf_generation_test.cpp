@@ -95,7 +95,7 @@ class ScalingVsN2p2 : public ::testing::TestWithParam<std::string> {};
 TEST_P(ScalingVsN2p2, MinMaxMeanSigmaMatch) {
   const std::string dir = test::n2p2_dir() + "/synthetic/" + GetParam();
   const auto pot = nnp::Potential::load_n2p2(dir);
-  const auto structures = read_structures(dir + "/input.data");
+  const auto structures = io::read_structures(dir + "/input.data");
   const auto stats = sf_statistics(pot, structures);
   double worst = 0;
   for (int e = 0; e < pot.n_elements(); ++e) {
@@ -142,7 +142,8 @@ INSTANTIATE_TEST_SUITE_P(Synthetic, ScalingVsN2p2,
 TEST(Scaling, H2oDatasetMatchesNumpy) {
   const std::string pdir = test::n2p2_dir() + "/potentials/H2O_RPBE-D3";
   const auto pot = nnp::Potential::load_n2p2(pdir);
-  auto structures = read_structures(test::n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data");
+  auto structures =
+      io::read_structures(test::n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data");
   structures.resize(5);  // 960 atoms keep the test fast
   const auto stats = sf_statistics(pot, structures);
   const std::string dir = test::fresh_dir("scaling_numpy");

@@ -42,7 +42,7 @@ TEST(TrainCli, SchemaRunAndErrors) {
   EXPECT_NE(r.output.find("early_stopping_patience"), std::string::npos);
 
   const std::string dir = test::fresh_dir("cli");
-  write_structures(dir + "/t.data", test::teacher_structures(8, 2));
+  io::write_structures(dir + "/t.data", test::teacher_structures(8, 2));
   std::ofstream(dir + "/t.toml") << "[data]\nfile = \"t.data\"\n[potential]\nhidden_nodes = [6]\n"
                                     "[symmetry_functions]\ncutoff = 4.5\n"
                                     "[symmetry_functions.angular]\nn = 1\nzetas = [1]\n"

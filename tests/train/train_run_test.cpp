@@ -23,7 +23,7 @@ std::string slurp(const std::string& path) {
 /// Writes the teacher data and a config into `dir`; returns the config path.
 std::string write_case(const std::string& dir, const std::string& extra_training,
                        const std::string& out) {
-  write_structures(dir + "/teacher.data", test::teacher_structures(16, 5));
+  io::write_structures(dir + "/teacher.data", test::teacher_structures(16, 5));
   const std::string cfg = dir + "/train.toml";
   std::ofstream(cfg) << R"(
 [data]
@@ -124,7 +124,7 @@ TEST(TrainRun, EnergyOnlyTrainingNeedsNoForces) {
   const std::string dir = test::fresh_dir("run_energy_only");
   auto data = test::teacher_structures(10, 9);
   for (auto& s : data) s.forces.clear();
-  write_structures(dir + "/e.xyz", data);
+  io::write_structures(dir + "/e.xyz", data);
   std::ofstream(dir + "/t.toml") << R"(
 [data]
 file = "e.xyz"

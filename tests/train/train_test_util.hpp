@@ -13,7 +13,7 @@
 
 #include "../test_paths.hpp"
 #include "vitrum/core/elements.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/nnp/potential.hpp"
 #include "vitrum/train/n2p2_writer.hpp"
 #include "vitrum/train/sf_generation.hpp"

@@ -49,7 +49,7 @@ Vec3 lattice_shift(const Box& box, const std::array<int, 3>& n) {
 
 /// Checks the invariants of a shell and that every image within `width` of some local atom is
 /// present (brute force over all images in a generous range).
-void check_shell(const Box& box, const std::vector<Vec3>& input, const GhostShell& sh) {
+void check_shell(const Box& box, const std::vector<Vec3>& input, const neighbor::GhostShell& sh) {
   const int n = sh.n_local;
   ASSERT_EQ(n, static_cast<int>(input.size()));
   ASSERT_EQ(sh.species.size(), sh.positions.size());
@@ -116,7 +116,7 @@ void check_shell(const Box& box, const std::vector<Vec3>& input, const GhostShel
 TEST(Ghosts, NonPeriodicBoxHasNoGhostsAndKeepsPositions) {
   Box open;
   const std::vector<Vec3> r = {{-50, 0, 3}, {100, 2, 1}};
-  const auto sh = build_ghost_shell(open, r, {6, 1}, 10.0);
+  const auto sh = neighbor::build_ghost_shell(open, r, {6, 1}, 10.0);
   EXPECT_EQ(sh.n_local, 2);
   EXPECT_EQ(sh.n_ghost(), 0);
   EXPECT_EQ(sh.positions[0].x, -50.0);
@@ -129,11 +129,11 @@ TEST(Ghosts, OrthorhombicCountMatchesSlabVolume) {
   {
     // Small sample: brute-force completeness as well.
     const auto few = random_positions(box, 60, -0.5, 1.5, 2);
-    check_shell(box, few, build_ghost_shell(box, few, std::vector<int>(60, 14), 3.0));
+    check_shell(box, few, neighbor::build_ghost_shell(box, few, std::vector<int>(60, 14), 3.0));
   }
   const double w = 3.0;
   const auto r = random_positions(box, n, -0.5, 1.5, 1);
-  const auto sh = build_ghost_shell(box, r, std::vector<int>(n, 14), w);
+  const auto sh = neighbor::build_ghost_shell(box, r, std::vector<int>(n, 14), w);
   check_shell(box, r, sh);
   // Uniform density: ghosts fill the shell volume (20+6)(22+6)(24+6) - 20*22*24.
   const double expected = n * ((26.0 * 28.0 * 30.0) / (20.0 * 22.0 * 24.0) - 1.0);
@@ -143,7 +143,7 @@ TEST(Ghosts, OrthorhombicCountMatchesSlabVolume) {
 TEST(Ghosts, TriclinicCellSmallerThanTheShell) {
   const Box box = make_box({3.0, 0.0, 0.0}, {2.4, 1.3, 0.0}, {-1.9, 0.8, 1.6});
   const auto r = random_positions(box, 5, -2.0, 3.0, 7);
-  const auto sh = build_ghost_shell(box, r, {8, 14, 8, 8, 14}, 7.5);
+  const auto sh = neighbor::build_ghost_shell(box, r, {8, 14, 8, 8, 14}, 7.5);
   check_shell(box, r, sh);
   EXPECT_GT(sh.n_ghost(), 1000);
 }
@@ -152,7 +152,7 @@ TEST(Ghosts, TwoAtomCellWithTwelveAngstromShell) {
   // fcc primitive cell (a = 3.6 Å) with a 2-atom basis: far smaller than the cutoff.
   const Box box = make_box({0, 1.8, 1.8}, {1.8, 0, 1.8}, {1.8, 1.8, 0});
   const std::vector<Vec3> r = {{0, 0, 0}, {0.9, 0.9, 0.9}};
-  const auto sh = build_ghost_shell(box, r, {29, 29}, 12.0);
+  const auto sh = neighbor::build_ghost_shell(box, r, {29, 29}, 12.0);
   check_shell(box, r, sh);
   // At least every image in the 12 Å sphere: 2 atoms / 11.664 Å^3 * 4/3 pi 12^3.
   EXPECT_GT(sh.n_ghost(), static_cast<int>(2.0 / 11.664 * 4.0 / 3.0 * M_PI * 1728.0));
@@ -162,8 +162,8 @@ TEST(Ghosts, DeterministicLayerOrderAndUpdate) {
   const Box box = make_box({9, 0, 0}, {1, 8, 0}, {0.5, -0.7, 10});
   const auto r = random_positions(box, 50, -0.2, 1.2, 3);
   const std::vector<int> z(50, 8);
-  const auto a = build_ghost_shell(box, r, z, 4.0);
-  const auto b = build_ghost_shell(box, r, z, 4.0);
+  const auto a = neighbor::build_ghost_shell(box, r, z, 4.0);
+  const auto b = neighbor::build_ghost_shell(box, r, z, 4.0);
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(a.owner, b.owner);
   for (int g = 0; g < a.size(); ++g) {
@@ -182,23 +182,23 @@ TEST(Ghosts, DeterministicLayerOrderAndUpdate) {
     }
   }
 
-  GhostShell moved = a;
+  neighbor::GhostShell moved = a;
   std::vector<Vec3> locals(a.positions.begin(), a.positions.begin() + a.n_local);
   for (auto& p : locals) p += Vec3{0.1, -0.05, 0.2};
-  update_ghost_positions(moved, locals);
+  neighbor::update_ghost_positions(moved, locals);
   for (int g = 0; g < moved.size(); ++g) {
     const Vec3 expect = g < moved.n_local ? locals[g] : locals[moved.owner[g]] + moved.shift[g];
     EXPECT_EQ(moved.positions[g].x, expect.x);
     EXPECT_EQ(moved.positions[g].z, expect.z);
   }
   locals.pop_back();
-  EXPECT_THROW(update_ghost_positions(moved, locals), Error);
+  EXPECT_THROW(neighbor::update_ghost_positions(moved, locals), Error);
 }
 
 TEST(Ghosts, RejectsBadInput) {
   const Box box = make_box({5, 0, 0}, {0, 5, 0}, {0, 0, 5});
-  EXPECT_THROW(build_ghost_shell(box, {{0, 0, 0}}, {1, 1}, 2.0), Error);
-  EXPECT_THROW(build_ghost_shell(box, {{0, 0, 0}}, {1}, -1.0), Error);
+  EXPECT_THROW(neighbor::build_ghost_shell(box, {{0, 0, 0}}, {1, 1}, 2.0), Error);
+  EXPECT_THROW(neighbor::build_ghost_shell(box, {{0, 0, 0}}, {1}, -1.0), Error);
   const Box flat = make_box({5, 0, 0}, {0, 5, 0}, {5, 5, 0});
-  EXPECT_THROW(build_ghost_shell(flat, {{0, 0, 0}}, {1}, 2.0), Error);
+  EXPECT_THROW(neighbor::build_ghost_shell(flat, {{0, 0, 0}}, {1}, 2.0), Error);
 }

@@ -61,7 +61,7 @@ TEST(H5md, WritesAndReadsBackExactly) {
   const auto s = sample(50, 4);
   const std::string path = temp_path("traj.h5");
   {
-    H5mdWriter w(path, s.species, H5mdOptions{});
+    io::H5mdWriter w(path, s.species, io::H5mdOptions{});
     std::vector<int> ids(50);
     for (int i = 0; i < 50; ++i) ids[i] = i;
     for (int t = 0; t < 4; ++t)
@@ -69,7 +69,7 @@ TEST(H5md, WritesAndReadsBackExactly) {
     EXPECT_EQ(w.frames(), 4);
   }
   std::vector<int> species;
-  const auto frames = read_h5md(path, &species);
+  const auto frames = io::read_h5md(path, &species);
   ASSERT_EQ(frames.size(), 4u);
   EXPECT_EQ(species, s.species);
   for (int t = 0; t < 4; ++t) {
@@ -90,7 +90,7 @@ TEST(H5md, ScatteredIdsLandInTheirRows) {
   const auto s = sample(20, 1);
   const std::string path = temp_path("scatter.h5");
   {
-    H5mdWriter w(path, s.species, H5mdOptions{false, false, 0});
+    io::H5mdWriter w(path, s.species, io::H5mdOptions{false, false, 0});
     std::vector<int> ids;
     std::vector<Vec3> p;
     for (int i = 19; i >= 0; i -= 1) {  // reversed order
@@ -99,7 +99,7 @@ TEST(H5md, ScatteredIdsLandInTheirRows) {
     }
     w.write_frame(0, 0.0, s.box, ids, p, {}, {});
   }
-  const auto frames = read_h5md(path);
+  const auto frames = io::read_h5md(path);
   ASSERT_EQ(frames.size(), 1u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(frames[0].positions[i].x, s.pos[0][i].x);
   EXPECT_TRUE(frames[0].velocities.empty());
@@ -110,7 +110,7 @@ TEST(H5md, ReadableByH5pyAndMDAnalysis) {
   const auto s = sample(30, 3);
   const std::string path = temp_path("mda.h5");
   {
-    H5mdWriter w(path, s.species, H5mdOptions{});
+    io::H5mdWriter w(path, s.species, io::H5mdOptions{});
     std::vector<int> ids(30);
     for (int i = 0; i < 30; ++i) ids[i] = i;
     for (int t = 0; t < 3; ++t) w.write_frame(10 * t, 5.0 * t, s.box, ids, s.pos[t], s.vel[t], {});
@@ -143,21 +143,21 @@ TEST(H5md, TruncatedOrForeignFilesGiveClearErrors) {
   const auto s = sample(40, 3);
   const std::string path = temp_path("trunc.h5");
   {
-    H5mdWriter w(path, s.species, H5mdOptions{});
+    io::H5mdWriter w(path, s.species, io::H5mdOptions{});
     std::vector<int> ids(40);
     for (int i = 0; i < 40; ++i) ids[i] = i;
     for (int t = 0; t < 3; ++t) w.write_frame(t, t, s.box, ids, s.pos[t], s.vel[t], {});
   }
   fs::resize_file(path, fs::file_size(path) / 2);
   try {
-    read_h5md(path);
+    io::read_h5md(path);
     FAIL() << "a truncated file was read";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   std::ofstream(path) << "not hdf5\n";
   try {
-    read_h5md(path);
+    io::read_h5md(path);
     FAIL() << "a text file was read";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos) << e.what();
@@ -171,7 +171,7 @@ TEST(H5md, AnalysisReadsH5mdTrajectories) {
   const auto s = sample(30, 3);
   const std::string path = temp_path("ana.h5");
   {
-    H5mdWriter w(path, s.species, H5mdOptions{});
+    io::H5mdWriter w(path, s.species, io::H5mdOptions{});
     std::vector<int> ids(30);
     for (int i = 0; i < 30; ++i) ids[i] = i;
     for (int t = 0; t < 3; ++t) w.write_frame(10 * t, 5.0 * t, s.box, ids, s.pos[t], s.vel[t], {});

@@ -41,7 +41,7 @@ Vec3 lattice_shift(const Box& box, int a, int b, int c) {
 
 /// O(N^2 * images) reference over the (wrapped) local positions of the shell: every pair (i, j,
 /// image n) with |r_j + n h - r_i| < r, except j == i with n == 0.
-PairMap brute_force(const Box& box, const GhostShell& sh, double r) {
+PairMap brute_force(const Box& box, const neighbor::GhostShell& sh, double r) {
   PairMap out;
   const int n = sh.n_local;
   int m[3] = {0, 0, 0};
@@ -71,7 +71,8 @@ PairMap brute_force(const Box& box, const GhostShell& sh, double r) {
 }
 
 /// The same pairs read from a neighbor list; also checks the CSR invariants.
-PairMap from_list(const Box& box, const GhostShell& sh, const NeighborList& list) {
+PairMap from_list(const Box& box, const neighbor::GhostShell& sh,
+                  const neighbor::NeighborList& list) {
   PairMap out;
   EXPECT_EQ(list.n_local(), sh.n_local);
   EXPECT_EQ(list.offsets.front(), 0);
@@ -97,8 +98,8 @@ PairMap from_list(const Box& box, const GhostShell& sh, const NeighborList& list
 
 void expect_matches_brute_force(const Box& box, const std::vector<Vec3>& r,
                                 const std::vector<int>& z, double cutoff, double skin) {
-  const GhostShell sh = build_ghost_shell(box, r, z, cutoff + skin);
-  const NeighborList list = build_neighbor_list(sh, cutoff, skin);
+  const neighbor::GhostShell sh = neighbor::build_ghost_shell(box, r, z, cutoff + skin);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(sh, cutoff, skin);
   const PairMap expect = brute_force(box, sh, cutoff + skin);
   const PairMap got = from_list(box, sh, list);
   EXPECT_EQ(got.size(), expect.size());
@@ -137,7 +138,7 @@ std::vector<Vec3> random_fractional(const Box& box, int n, double lo, double hi,
 TEST(NeighborList, WaterBoxMatchesBruteForce) {
   const std::string path = test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
-  const Structure s = read_structures(path).at(0);
+  const Structure s = io::read_structures(path).at(0);
   ASSERT_TRUE(s.box.periodic);
   expect_matches_brute_force(s.box, s.positions, s.species, 12.0, 0.0);  // bohr
   expect_matches_brute_force(s.box, s.positions, s.species, 11.0, 1.5);
@@ -170,7 +171,7 @@ TEST(NeighborList, MonoclinicCu2SLikeCell) {
 TEST(NeighborList, IsolatedMolecule) {
   const std::string path = test::n2p2_dir() + "/outputs/DMABN_SCAN/input.data";
   if (std::filesystem::exists(path)) {
-    const Structure s = read_structures(path).at(0);
+    const Structure s = io::read_structures(path).at(0);
     ASSERT_FALSE(s.box.periodic);
     expect_matches_brute_force(s.box, s.positions, s.species, 6.0, 0.0);
   }
@@ -187,12 +188,13 @@ TEST(NeighborList, IsolatedMolecule) {
 TEST(NeighborList, FullListIsSymmetricAndThreadCountIndependent) {
   const Box box = make_box({30, 0, 0}, {4, 28, 0}, {-3, 2, 32});
   const auto r = random_fractional(box, 3000, 0.0, 1.0, 21);
-  const GhostShell sh = build_ghost_shell(box, r, std::vector<int>(3000, 14), 6.0);
+  const neighbor::GhostShell sh =
+      neighbor::build_ghost_shell(box, r, std::vector<int>(3000, 14), 6.0);
   const int saved = omp_get_max_threads();
   omp_set_num_threads(1);
-  const NeighborList one = build_neighbor_list(sh, 5.0, 1.0);
+  const neighbor::NeighborList one = neighbor::build_neighbor_list(sh, 5.0, 1.0);
   omp_set_num_threads(std::max(2, saved));
-  const NeighborList many = build_neighbor_list(sh, 5.0, 1.0);
+  const neighbor::NeighborList many = neighbor::build_neighbor_list(sh, 5.0, 1.0);
   omp_set_num_threads(saved);
   EXPECT_EQ(one.offsets, many.offsets);
   EXPECT_EQ(one.neighbors, many.neighbors);
@@ -210,24 +212,25 @@ TEST(NeighborList, FullListIsSymmetricAndThreadCountIndependent) {
 TEST(NeighborList, NeedsRebuildAfterHalfSkin) {
   const Box box = make_box({12, 0, 0}, {0, 12, 0}, {0, 0, 12});
   const auto r = random_fractional(box, 100, 0.0, 1.0, 4);
-  const GhostShell sh = build_ghost_shell(box, r, std::vector<int>(100, 8), 5.0);
-  const NeighborList list = build_neighbor_list(sh, 4.0, 1.0);
+  const neighbor::GhostShell sh =
+      neighbor::build_ghost_shell(box, r, std::vector<int>(100, 8), 5.0);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(sh, 4.0, 1.0);
   std::vector<Vec3> now(sh.positions.begin(), sh.positions.begin() + sh.n_local);
-  EXPECT_FALSE(needs_rebuild(list, now));
+  EXPECT_FALSE(neighbor::needs_rebuild(list, now));
   now[37] += Vec3{0.3, 0.3, -0.2};  // |d| = 0.469 < 0.5
-  EXPECT_FALSE(needs_rebuild(list, now));
+  EXPECT_FALSE(neighbor::needs_rebuild(list, now));
   now[37] += Vec3{0.0, 0.0, -0.1};  // |d| = 0.5196 > 0.5
-  EXPECT_TRUE(needs_rebuild(list, now));
+  EXPECT_TRUE(neighbor::needs_rebuild(list, now));
   now.pop_back();
-  EXPECT_TRUE(needs_rebuild(list, now));
+  EXPECT_TRUE(neighbor::needs_rebuild(list, now));
 }
 
 TEST(NeighborList, RejectsShellNarrowerThanCutoffPlusSkin) {
   const Box box = make_box({12, 0, 0}, {0, 12, 0}, {0, 0, 12});
-  const GhostShell sh = build_ghost_shell(box, {{1, 2, 3}}, {8}, 5.0);
-  EXPECT_THROW(build_neighbor_list(sh, 4.5, 1.0), Error);
-  EXPECT_THROW(build_neighbor_list(sh, 0.0, 1.0), Error);
-  EXPECT_NO_THROW(build_neighbor_list(sh, 4.0, 1.0));
+  const neighbor::GhostShell sh = neighbor::build_ghost_shell(box, {{1, 2, 3}}, {8}, 5.0);
+  EXPECT_THROW(neighbor::build_neighbor_list(sh, 4.5, 1.0), Error);
+  EXPECT_THROW(neighbor::build_neighbor_list(sh, 0.0, 1.0), Error);
+  EXPECT_NO_THROW(neighbor::build_neighbor_list(sh, 4.0, 1.0));
 }
 
 TEST(CellList, BinningIsACsrSortedByCellKey) {
@@ -235,8 +238,8 @@ TEST(CellList, BinningIsACsrSortedByCellKey) {
   std::uniform_real_distribution<double> u(-5.0, 17.0);
   std::vector<Vec3> r(5000);
   for (auto& p : r) p = {u(rng), u(rng) * 0.5, u(rng) * 2.0};
-  const CellBinning b = bin_atoms(r, 3.0);
-  const CellGrid& g = b.grid;
+  const neighbor::CellBinning b = neighbor::bin_atoms(r, 3.0);
+  const neighbor::CellGrid& g = b.grid;
   ASSERT_EQ(static_cast<int>(b.cell_start.size()), g.n_cells() + 1);
   EXPECT_EQ(b.cell_start.back(), 5000);
   for (int d = 0; d < 3; ++d) {
@@ -259,9 +262,10 @@ TEST(NeighborList, LargeBoxBuildsQuickly) {
   const double length = std::cbrt(100000 / 0.066);
   const Box box = make_box({length, 0, 0}, {0, length, 0}, {0, 0, length});
   const auto r = random_fractional(box, 100000, 0.0, 1.0, 8);
-  const GhostShell sh = build_ghost_shell(box, r, std::vector<int>(100000, 14), 7.0);
+  const neighbor::GhostShell sh =
+      neighbor::build_ghost_shell(box, r, std::vector<int>(100000, 14), 7.0);
   const auto t0 = std::chrono::steady_clock::now();
-  const NeighborList list = build_neighbor_list(sh, 6.0, 1.0);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(sh, 6.0, 1.0);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("[ info ] 100k atoms + %d ghosts: neighbor list %.3f s (%d threads), %zu pairs\n",

@@ -139,7 +139,8 @@ class BadStructure : public ::testing::Test {
   BadStructure()
       : pot_(nnp::Potential::load_n2p2(vitrum::test::source_dir() +
                                        "/configs/potentials/H2O_RPBE-D3")),
-        water_(read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data")
+        water_(io::read_structures(vitrum::test::n2p2_dir() +
+                                   "/outputs/H2O_RPBE-D3/dataset/input.data")
                    .front()) {}
   std::string eval_error(const Structure& s) {
     nnp::Evaluator ev(pot_, {});

@@ -13,7 +13,7 @@
 #include "../test_paths.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 using namespace vitrum;
 namespace fs = std::filesystem;
@@ -199,8 +199,8 @@ TEST(Box, VolumeHeightsAndFractionalCoordinates) {
 TEST(N2p2Data, RoundTripKeepsFullPrecision) {
   const auto structures = random_structures(false);
   std::ostringstream os;
-  write_n2p2_data(os, structures);
-  const auto back = parse_n2p2_data(os.str(), "memory");
+  io::write_n2p2_data(os, structures);
+  const auto back = io::parse_n2p2_data(os.str(), "memory");
   ASSERT_EQ(back.size(), structures.size());
   for (std::size_t k = 0; k < back.size(); ++k) expect_same_structure(structures[k], back[k]);
 }
@@ -210,7 +210,7 @@ TEST(N2p2Data, WriterReproducesN2p2OutputByteForByte) {
     const std::string path = test::n2p2_dir() + "/outputs/" + name + "/output.data";
     if (!fs::exists(path)) GTEST_SKIP() << "missing " << path;
     std::ostringstream os;
-    write_n2p2_data(os, read_n2p2_data(path));
+    io::write_n2p2_data(os, io::read_n2p2_data(path));
     EXPECT_EQ(os.str(), slurp(path)) << path;
   }
 }
@@ -224,7 +224,7 @@ TEST(N2p2Data, ReadsEveryReferenceInputData) {
     if (name != "input.data" && name != "input.data.gz") continue;
     const std::string path = entry.path().string();
     SCOPED_TRACE(path);
-    const auto structures = read_structures(path);
+    const auto structures = io::read_structures(path);
     if (name == "input.data") {
       const BlockCounts c = count_blocks(slurp(path));
       ASSERT_EQ(structures.size(), c.atoms.size());
@@ -244,7 +244,7 @@ TEST(N2p2Data, ReadsEveryReferenceInputData) {
   }
   EXPECT_GE(files, 20);
 
-  const auto water = read_n2p2_data(test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data");
+  const auto water = io::read_n2p2_data(test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data");
   ASSERT_EQ(water.size(), 1u);
   EXPECT_EQ(water[0].size(), 1080u);
   EXPECT_EQ(water[0].species[0], 8);
@@ -254,7 +254,7 @@ TEST(N2p2Data, ReadsEveryReferenceInputData) {
   EXPECT_EQ(water[0].comment, "Generated from -, TIMESTEP: 20000000");
 
   // LJ example: `comment` after `energy`, 8-digit numbers, no lattice.
-  const auto lj = read_n2p2_data(test::n2p2_dir() + "/outputs/LJ_Ne/input.data");
+  const auto lj = io::read_n2p2_data(test::n2p2_dir() + "/outputs/LJ_Ne/input.data");
   ASSERT_EQ(lj.size(), 1u);
   EXPECT_FALSE(lj[0].box.periodic);
   EXPECT_EQ(lj[0].forces[1].y, 1.38564065E+01);
@@ -278,7 +278,7 @@ TEST(N2p2Data, AcceptsAnyOrderLeadingWhitespaceAndSets) {
       "begin\n"
       "atom 0 0 0 H 0 0 0 0 0\n"
       "end\n";
-  const auto s = parse_n2p2_data(text, "t.data");
+  const auto s = io::parse_n2p2_data(text, "t.data");
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0].set, "test");
   EXPECT_EQ(s[0].comment, "  hello   world  ");  // as n2p2: only one separator is removed
@@ -299,7 +299,7 @@ TEST(N2p2Data, AcceptsAnyOrderLeadingWhitespaceAndSets) {
 TEST(N2p2Data, MalformedInputsNameTheLine) {
   const std::string ok_atom = "atom 0 0 0 H 0 0 0 0 0\n";
   auto parse = [](const std::string& text) {
-    return [text] { parse_n2p2_data(text, "bad.data"); };
+    return [text] { io::parse_n2p2_data(text, "bad.data"); };
   };
   expect_input_error(parse("begin\natom 1 2 3 H 0 0\nend\n"), 2,
                      "atom line needs 10 tokens: x y z element charge n fx fy fz, got 7");
@@ -330,9 +330,9 @@ TEST(N2p2Data, MalformedInputsNameTheLine) {
                      "second `energy`");
 
   TempDir dir;
-  expect_input_error([&] { read_n2p2_data(dir.file("missing.data")); }, 0, "cannot open file");
+  expect_input_error([&] { io::read_n2p2_data(dir.file("missing.data")); }, 0, "cannot open file");
   try {
-    read_structures(dir.file("missing.data"));
+    io::read_structures(dir.file("missing.data"));
     ADD_FAILURE();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("missing.data"), std::string::npos);
@@ -340,7 +340,7 @@ TEST(N2p2Data, MalformedInputsNameTheLine) {
   const std::string bad = dir.file("bad.data");
   std::ofstream(bad) << "begin\n" << ok_atom << ok_atom << "atom 1 2 3 H\nend\n";
   try {
-    read_structures(bad);
+    io::read_structures(bad);
     ADD_FAILURE();
   } catch (const InputError& e) {
     EXPECT_EQ(e.file(), bad);
@@ -362,8 +362,8 @@ TEST(ExtXyz, RoundTripKeepsFullPrecisionAndInfo) {
     for (int c = 0; c < 3; ++c) structures[1].virial[r][c] = 0.1 * (3 * r + c) + 1e-17;
   }
   std::ostringstream os;
-  write_extxyz(os, structures);
-  const auto back = parse_extxyz(os.str(), "memory.xyz");
+  io::write_extxyz(os, structures);
+  const auto back = io::parse_extxyz(os.str(), "memory.xyz");
   ASSERT_EQ(back.size(), structures.size());
   for (std::size_t k = 0; k < back.size(); ++k) expect_same_structure(structures[k], back[k]);
 }
@@ -381,7 +381,7 @@ TEST(ExtXyz, ReadsAseStyleFrames) {
       "just a plain xyz comment\n"
       "H 0 0 0\n"
       "H 0 0 0.74\n";
-  const auto s = parse_extxyz(text, "ase.xyz");
+  const auto s = io::parse_extxyz(text, "ase.xyz");
   ASSERT_EQ(s.size(), 2u);
   EXPECT_TRUE(s[0].box.periodic);
   EXPECT_EQ(s[0].box.h[1].x, 1.0);
@@ -401,7 +401,9 @@ TEST(ExtXyz, ReadsAseStyleFrames) {
 }
 
 TEST(ExtXyz, MalformedInputsNameTheLine) {
-  auto parse = [](const std::string& text) { return [text] { parse_extxyz(text, "bad.xyz"); }; };
+  auto parse = [](const std::string& text) {
+    return [text] { io::parse_extxyz(text, "bad.xyz"); };
+  };
   const std::string hdr =
       "Lattice=\"5 0 0 0 5 0 0 0 5\" Properties=species:S:1:pos:R:3 pbc=\"T T T\"\n";
   expect_input_error(parse("2\n" + hdr + "H 0 0 0\nH 0 0\n"), 4, "atom line needs 4 columns");
@@ -421,21 +423,21 @@ TEST(ExtXyz, MalformedInputsNameTheLine) {
 // ------------------------------------------------------------------------------------ files
 
 TEST(StructureFiles, FormatFromExtension) {
-  EXPECT_EQ(structure_format_from_path("a/input.data"), StructureFormat::N2p2);
-  EXPECT_EQ(structure_format_from_path("input.data.gz"), StructureFormat::N2p2);
-  EXPECT_EQ(structure_format_from_path("x.xyz"), StructureFormat::ExtXyz);
-  EXPECT_EQ(structure_format_from_path("x.EXTXYZ"), StructureFormat::ExtXyz);
-  EXPECT_EQ(structure_format_from_path("cell.lmp"), StructureFormat::LammpsData);
-  EXPECT_THROW(structure_format_from_path("x.pdb"), Error);
-  EXPECT_THROW(structure_format_from_path("dir.data/noext"), Error);
+  EXPECT_EQ(io::structure_format_from_path("a/input.data"), io::StructureFormat::N2p2);
+  EXPECT_EQ(io::structure_format_from_path("input.data.gz"), io::StructureFormat::N2p2);
+  EXPECT_EQ(io::structure_format_from_path("x.xyz"), io::StructureFormat::ExtXyz);
+  EXPECT_EQ(io::structure_format_from_path("x.EXTXYZ"), io::StructureFormat::ExtXyz);
+  EXPECT_EQ(io::structure_format_from_path("cell.lmp"), io::StructureFormat::LammpsData);
+  EXPECT_THROW(io::structure_format_from_path("x.pdb"), Error);
+  EXPECT_THROW(io::structure_format_from_path("dir.data/noext"), Error);
   // LAMMPS data files dispatch to their reader: a missing file is named in the error.
   try {
-    read_structures("cell.lmp");
+    io::read_structures("cell.lmp");
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cell.lmp"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(write_structures("cell.lammps", {}), Error);  // nothing to write
+  EXPECT_THROW(io::write_structures("cell.lammps", {}), Error);  // nothing to write
 }
 
 TEST(StructureFiles, WriteIsAtomicAndRoundTripsThroughBothFormats) {
@@ -443,14 +445,14 @@ TEST(StructureFiles, WriteIsAtomicAndRoundTripsThroughBothFormats) {
   const auto structures = random_structures(false);
   for (const char* name : {"out.data", "out.xyz", "out.extxyz"}) {
     const std::string path = dir.file(name);
-    write_structures(path, structures);
-    write_structures(path, structures);  // overwriting an existing file
-    const auto back = read_structures(path);
+    io::write_structures(path, structures);
+    io::write_structures(path, structures);  // overwriting an existing file
+    const auto back = io::read_structures(path);
     ASSERT_EQ(back.size(), structures.size());
     for (std::size_t k = 0; k < back.size(); ++k) expect_same_structure(structures[k], back[k]);
   }
   EXPECT_EQ(dir.count(), 3u);  // no temporary files left behind
-  EXPECT_THROW(write_structures(dir.file("no/such/dir/out.data"), structures), Error);
+  EXPECT_THROW(io::write_structures(dir.file("no/such/dir/out.data"), structures), Error);
   EXPECT_EQ(dir.count(), 3u);
 }
 
@@ -458,11 +460,11 @@ TEST(StructureFiles, ReferenceWaterRoundTripsExactly) {
   const std::string path = test::n2p2_dir() + "/outputs/H2O_RPBE-D3/dataset/input.data";
   if (!fs::exists(path)) GTEST_SKIP() << "missing " << path;
   TempDir dir;
-  const auto original = read_structures(path);
+  const auto original = io::read_structures(path);
   ASSERT_EQ(original.size(), 20u);
   for (const char* name : {"w.data", "w.xyz"}) {
-    write_structures(dir.file(name), original);
-    const auto back = read_structures(dir.file(name));
+    io::write_structures(dir.file(name), original);
+    const auto back = io::read_structures(dir.file(name));
     ASSERT_EQ(back.size(), original.size());
     for (std::size_t k = 0; k < back.size(); ++k) expect_same_structure(original[k], back[k]);
   }

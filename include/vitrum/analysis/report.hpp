@@ -16,10 +16,6 @@
 
 namespace vitrum::analysis {
 
-/// Writes `text` to `path` through a temporary file and rename; throws vitrum::Error naming the
-/// file and the system error.
-void write_file_atomic(const std::string& path, const std::string& text);
-
 /// rdf.csv: r_A, g_total, g_A-B per unordered pair (a <= b in first-appearance order), then
 /// N_A-B per ordered pair: running coordination at the upper bin edge r + Δr/2.
 std::string rdf_csv(const RdfResult& rdf);

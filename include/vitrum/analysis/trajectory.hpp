@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 
 namespace vitrum::analysis {
 

@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 /// Smallest allowed distance between atoms of elements a and b (Å), in either order.
 struct MinDistance {
@@ -50,4 +50,4 @@ Structure build_amorphous_cell(const AmorphousCellSpec& spec);
 /// total charge and virial (extensive) multiplied by n_a n_b n_c.
 Structure replicate(const Structure& s, int n_a, int n_b, int n_c);
 
-}  // namespace vitrum
+}  // namespace vitrum::io

@@ -25,13 +25,13 @@
 #include <string>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 #ifdef VITRUM_HAVE_MPI
 #include <mpi.h>
 #endif
 
-namespace vitrum {
+namespace vitrum::io {
 
 /// True when the HDF5 library vitrum is built with is parallel (MPI-IO), so that several ranks
 /// can write one trajectory collectively.
@@ -123,4 +123,4 @@ struct H5mdFrame {
 /// missing or inconsistent item for a truncated or foreign file.
 std::vector<H5mdFrame> read_h5md(const std::string& path, std::vector<int>* species = nullptr);
 
-}  // namespace vitrum
+}  // namespace vitrum::io

@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 /// Options of the LAMMPS data reader and writer.
 struct LammpsDataOptions {
@@ -61,4 +61,4 @@ struct LammpsCell {
 /// Computes the LAMMPS orientation of a periodic cell (see LammpsCell).
 LammpsCell lammps_cell(const Box& box);
 
-}  // namespace vitrum
+}  // namespace vitrum::io

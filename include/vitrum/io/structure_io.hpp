@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
-namespace vitrum {
+namespace vitrum::io {
 
 enum class StructureFormat { N2p2, ExtXyz, LammpsData };
 
@@ -43,8 +43,4 @@ std::vector<Structure> parse_extxyz(std::string_view text, const std::string& fi
 /// Writes extended XYZ frames (ASE dialect) with shortest exact number formatting.
 void write_extxyz(std::ostream& os, const std::vector<Structure>& structures);
 
-/// Validates a structure for evaluation: finite coordinates, known species; throws naming the
-/// source (file and structure index) and the first offending atom.
-void validate_structure(const Structure& s, const std::string& where);
-
-}  // namespace vitrum
+}  // namespace vitrum::io

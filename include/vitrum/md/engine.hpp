@@ -186,8 +186,8 @@ class Engine {
   MdSystem sys_;
   ForceField& ff_;
   EngineOptions opt_;
-  GhostShell shell_;
-  NeighborList list_;
+  neighbor::GhostShell shell_;
+  neighbor::NeighborList list_;
   ForceResult result_;
   std::vector<std::array<int, 3>> ghost_image_;  ///< integer image indices of each ghost
   Box ref_box_;                                  ///< cell at the last rebuild

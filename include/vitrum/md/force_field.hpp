@@ -22,7 +22,8 @@ class ForceField {
   /// Energy, forces on the locals, virial. The list holds every pair within cutoff (+ skin).
   /// When shell.fold_ghosts is false (MPI domain decomposition) and has_ghost_forces(), the
   /// forces on ghosts are returned in out.ghost_forces instead of being added to their owners.
-  virtual void compute(const GhostShell& shell, const NeighborList& list, ForceResult& out) = 0;
+  virtual void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                       ForceResult& out) = 0;
   /// True when compute() leaves forces on ghost atoms that belong to their owners (a many-body
   /// potential such as the HDNNP, where E_i moves its neighbors); false when every local force is
   /// complete from the local's own neighbor list (a pair potential summed over a full list, such
@@ -38,7 +39,7 @@ class ForceField {
   /// (their own share) and on ghosts are written to `d_forces` and out.forces is left empty;
   /// otherwise out.forces holds the locals' complete forces on the host and `d_forces` is not
   /// written. Energy, virial and per-atom energies as compute(). Throws unless device_resident().
-  virtual void compute_device(const GhostShell& shell, const NeighborList& list,
+  virtual void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                               const Vec3* d_positions, Vec3* d_forces, ForceResult& out);
   /// One line for logs: kind, file, units.
   virtual std::string describe() const = 0;

@@ -65,12 +65,19 @@ struct StructureConfig {
 };
 
 /// [potential]
+struct PotentialTable;  // a copy of the [potential] table (md/force_field_registry.hpp)
+
 struct PotentialConfig {
+  /// Registered force-field kind (md/force_field_registry.hpp); empty: from the path.
+  std::string kind;
   std::string path;          ///< resolved path: n2p2 directory or teacher *.toml
   double length_unit = 1.0;  ///< Å per potential length unit (n2p2)
   double energy_unit = 1.0;  ///< eV per potential energy unit (n2p2)
   Backend backend = Backend::Cpu;
   Precision precision = Precision::Double;
+  /// The [potential] table as written (the kind reads its own keys from it); null when the
+  /// configuration did not come from a file.
+  std::shared_ptr<const PotentialTable> table;
 };
 
 /// [velocities]

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 
 namespace vitrum::md {
 

@@ -11,7 +11,7 @@
 #include "vitrum/core/hd.hpp"
 #include "vitrum/core/vec3.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 
 /// Regular grid over a bounding box. Cell key = ix + nx * (iy + ny * iz) (x fastest).
 struct CellGrid {
@@ -55,4 +55,4 @@ CellBinning bin_atoms(const std::vector<Vec3>& positions, const CellGrid& grid);
 /// make_cell_grid followed by bin_atoms.
 CellBinning bin_atoms(const std::vector<Vec3>& positions, double min_edge);
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

@@ -7,10 +7,10 @@
 
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 
 /// Local atoms [0, n_local) followed by ghosts [n_local, size()).
 struct GhostShell {
@@ -42,4 +42,4 @@ GhostShell build_ghost_shell(const Box& box, const std::vector<Vec3>& positions,
 /// positions[g] = positions[owner[g]] + shift[g]. `local_positions` has n_local entries.
 void update_ghost_positions(GhostShell& shell, const std::vector<Vec3>& local_positions);
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

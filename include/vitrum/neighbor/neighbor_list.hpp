@@ -12,7 +12,7 @@
 
 #include "vitrum/neighbor/ghosts.hpp"
 
-namespace vitrum {
+namespace vitrum::neighbor {
 
 struct NeighborList {
   double cutoff = 0.0;
@@ -34,4 +34,4 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
 /// True when any local atom moved more than skin/2 since the list was built.
 bool needs_rebuild(const NeighborList& list, const std::vector<Vec3>& local_positions);
 
-}  // namespace vitrum
+}  // namespace vitrum::neighbor

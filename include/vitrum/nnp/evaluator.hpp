@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "vitrum/core/backend.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/nnp/potential.hpp"
@@ -64,7 +64,8 @@ class Evaluator {
 
   /// Evaluates with a prebuilt ghost shell and neighbor list (MD, benchmarks). The list's cutoff
   /// must be at least the potential's cutoff (in caller units: cutoff() below).
-  void compute(const GhostShell& shell, const NeighborList& list, EvalResult& result);
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               EvalResult& result);
 
   /// compute() on device arrays (the CUDA backend; the device halo of a domain-decomposed run):
   /// positions of the shell's locals and ghosts read from `d_positions`, forces on locals and
@@ -72,8 +73,8 @@ class Evaluator {
   /// device memory. result gets the energy, virial, atom energies and min_distance; its forces
   /// stay empty. The host shell supplies species and counts (its positions only bound the
   /// neighbor bins). Throws for the CPU backend.
-  void compute_device(const GhostShell& shell, const NeighborList& list, const Vec3* d_positions,
-                      Vec3* d_forces, EvalResult& result);
+  void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                      const Vec3* d_positions, Vec3* d_forces, EvalResult& result);
 
   const Potential& potential() const { return *potential_; }
   /// Working memory held by the backend after the last evaluation (bytes; device memory for

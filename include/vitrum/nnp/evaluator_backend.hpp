@@ -11,18 +11,18 @@ namespace vitrum::nnp {
 
 /// Lookup of element index by atomic number for every shell entry; throws naming the atom when
 /// a local atom's element is not in the potential.
-std::vector<int> element_indices(const Potential& pot, const GhostShell& shell);
+std::vector<int> element_indices(const Potential& pot, const neighbor::GhostShell& shell);
 
 class EvaluatorBackend {
  public:
   virtual ~EvaluatorBackend() = default;
-  virtual void compute(const GhostShell& shell, const NeighborList& list, bool forces,
-                       EvalResult& result) = 0;
+  virtual void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                       bool forces, EvalResult& result) = 0;
   /// compute() with the positions of locals and ghosts read from device memory and the forces on
   /// locals and ghosts (unfolded, times `force_scale`) written to `d_forces` (device, shell
   /// size); result.forces and ghost_forces are left empty. The CUDA backend only.
-  virtual void compute_device(const GhostShell& shell, const Vec3* d_positions, bool forces,
-                              double force_scale, Vec3* d_forces, EvalResult& result);
+  virtual void compute_device(const neighbor::GhostShell& shell, const Vec3* d_positions,
+                              bool forces, double force_scale, Vec3* d_forces, EvalResult& result);
   /// Bytes of working memory the backend holds (host for CPU, device for CUDA).
   virtual size_t memory_bytes() const = 0;
 };

@@ -47,9 +47,9 @@ struct NeighborScratch {
 /// Collects the neighbors of atom i within its element's largest cutoff, sorted by element
 /// (stable: list order within an element), into the scratch; returns their number.
 template <typename T>
-int gather_neighbors(const SfPlanView& p, const GhostShell& shell, const NeighborList& list,
-                     const std::vector<int>& elem, double inv_length, int i, NeighborScratch<T>& s,
-                     double& dmin) {
+int gather_neighbors(const SfPlanView& p, const neighbor::GhostShell& shell,
+                     const neighbor::NeighborList& list, const std::vector<int>& elem,
+                     double inv_length, int i, NeighborScratch<T>& s, double& dmin) {
   const int e = elem[i];
   const double rmax = p.elem_rmax[e];
   const int b = list.offsets[i], end = list.offsets[i + 1];

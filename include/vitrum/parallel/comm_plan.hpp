@@ -29,8 +29,8 @@
 #include <array>
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/parallel/domain.hpp"
 
@@ -57,7 +57,7 @@ class HaloPlan {
   /// the ghosts to all three (shell positions/species, owner = -1 and shift = 0 for ghosts,
   /// fold_ghosts = false, width set). ghost image = source image + swap image along its
   /// direction, i.e. the integer cell vectors between the ghost and the atom it is an image of.
-  void build(const Domain& domain, const Box& box, double width, GhostShell& shell,
+  void build(const Domain& domain, const Box& box, double width, neighbor::GhostShell& shell,
              std::vector<int>& ids, std::vector<std::array<int, 3>>& images);
 
   /// Sets the ghost positions from the locals' (positions[0, n_local) current, size n_local +

@@ -17,8 +17,8 @@
 #include <cmath>
 #include <string>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 #include "vitrum/parallel/comm.hpp"
 
 namespace vitrum::parallel {

@@ -22,8 +22,8 @@
 
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 #include "vitrum/parallel/comm.hpp"
 #include "vitrum/parallel/comm_plan.hpp"
 

@@ -16,8 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 #include "vitrum/parallel/domain.hpp"
 
 namespace vitrum::parallel {

@@ -179,12 +179,4 @@ struct FitCurves {
 void write_spectrum_fit_csv(const std::string& path, const FitCurves& curves,
                             const std::vector<std::string>& comments = {});
 
-namespace detail {
-/// Temporary name used by the atomic writers for `path`: "<path>.tmp-<pid>" in the same folder.
-std::string temp_path_for(const std::string& path);
-/// Renames `tmp` onto `path` (atomic on POSIX within one file system); removes `tmp` and throws
-/// Error naming both on failure.
-void commit_temp(const std::string& tmp, const std::string& path);
-}  // namespace detail
-
 }  // namespace vitrum::spectra

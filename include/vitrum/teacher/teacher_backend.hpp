@@ -43,11 +43,11 @@ class TeacherBackend {
   /// shell entry (locals and ghosts). Energy and force are atom i's; of the virial and min_r2
   /// only the sum and the minimum over atoms are used, and a backend may split them otherwise
   /// (the CPU backend gives each local–local pair's whole virial to its lower-index atom).
-  virtual void compute(const GhostShell& shell, const NeighborList& list,
+  virtual void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                        const std::vector<int>& types, std::vector<AtomTerms>& terms) = 0;
   /// compute() with the positions of locals and ghosts read from device memory (shell.size()
   /// entries; the device halo of a domain-decomposed run). The CUDA backend only.
-  virtual void compute_device(const GhostShell& shell, const NeighborList& list,
+  virtual void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                               const std::vector<int>& types, const Vec3* d_positions,
                               std::vector<AtomTerms>& terms);
 };

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/nnp/potential.hpp"
 
 namespace vitrum::train {

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/core/structure.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
 #include "vitrum/nnp/potential.hpp"
 
 namespace vitrum::train {

@@ -1,13 +1,19 @@
 #pragma once
-/// \file hdf5_handle.hpp
+/// \file hdf5.hpp
+/// The one set of HDF5 helpers of vitrum (H5MD trajectories, checkpoints, spectrum images):
 /// RAII ownership of HDF5 identifiers, so every file, group, dataset, space, type and property
 /// list is closed on every exit path (exceptions included; see AbandonOnUnwind for the exception
-/// to that under MPI), and a guard that silences HDF5's
-/// automatic error printing while vitrum reports errors itself.
+/// to that under MPI), a guard that silences HDF5's automatic error printing while vitrum
+/// reports errors itself, and attribute writers and readers for numbers and strings. Writers
+/// return false on failure and readers std::nullopt, so each caller words its own message.
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <exception>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace vitrum::h5 {
 
@@ -99,5 +105,51 @@ class QuietErrors {
   H5E_auto2_t func_ = nullptr;
   void* data_ = nullptr;
 };
+
+/// The innermost message of the current HDF5 error stack ("HDF5 error" when it is empty).
+std::string error_message();
+
+// ---------------------------------------------------------------- writing attributes
+
+/// A string type: fixed-length of `size` bytes (NULLPAD; size 0 is stored as 1), or
+/// variable-length when `variable`. Fixed-length strings live in the object header, which the
+/// HDF5 1.8+ format checksums; variable-length ones (what h5py returns as str) in the global heap.
+Handle string_type(std::size_t size, bool variable, H5T_cset_t cset = H5T_CSET_UTF8);
+
+/// Creates attribute `name` on `obj` (dims empty: scalar) and writes `data` in `mem_type`.
+bool write_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* data,
+                const std::vector<hsize_t>& dims = {});
+
+/// An attribute with a null dataspace (an empty array: a zero-size space cannot hold one).
+bool write_empty_attr(hid_t obj, const char* name, hid_t file_type);
+
+/// A scalar string attribute: fixed-length (checksummed) or variable-length (h5py str).
+bool write_string_attr(hid_t obj, const char* name, const std::string& value, bool variable,
+                       H5T_cset_t cset = H5T_CSET_UTF8);
+
+/// A 1-D array of variable-length UTF-8 strings.
+bool write_string_array_attr(hid_t obj, const char* name, const std::vector<std::string>& values);
+
+// ---------------------------------------------------------------- reading attributes
+
+/// Number of points of an attribute's dataspace (0 for a null dataspace, < 0 on error).
+hssize_t attr_points(hid_t attr);
+
+/// How read_string_attrs treats the stored strings.
+struct StringRead {
+  bool allow_variable = true;  ///< false: variable-length strings are refused (unchecksummed)
+  bool trim_spaces = true;     ///< cut trailing blanks of fixed-length strings (space padding)
+};
+
+/// The strings of attribute `name` (scalar or array, fixed- or variable-length); nullopt when it
+/// is missing, is not a string, cannot be read, or is larger than 16 MiB per string.
+std::optional<std::vector<std::string>> read_string_attrs(hid_t obj, const char* name,
+                                                          StringRead how = {});
+
+/// The first string of attribute `name` (nullopt as above, or when it holds none).
+std::optional<std::string> read_string_attr(hid_t obj, const char* name, StringRead how = {});
+
+/// A numeric scalar attribute (any integer or float type) as double.
+std::optional<double> read_number_attr(hid_t obj, const char* name);
 
 }  // namespace vitrum::h5

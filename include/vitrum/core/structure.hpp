@@ -1,7 +1,9 @@
 #pragma once
 /// \file structure.hpp
-/// An atomic configuration as read from / written to n2p2 input.data, extended XYZ and LAMMPS
-/// data files. Units are whatever the file holds (vitrum's own convention: Å, eV).
+/// The simulation cell and an atomic configuration: core types that every area shares (io reads
+/// and writes them from n2p2 input.data, extended XYZ and LAMMPS data files; neighbor, parallel,
+/// md, nnp, teacher, train and analysis compute on them). Units are whatever the file holds
+/// (vitrum's own convention: Å, eV).
 
 #include <map>
 #include <string>
@@ -49,5 +51,9 @@ struct Structure {
 
   std::size_t size() const { return positions.size(); }
 };
+
+/// Validates a structure for evaluation: finite coordinates, known species; throws naming the
+/// source (file and structure index) and the first offending atom.
+void validate_structure(const Structure& s, const std::string& where);
 
 }  // namespace vitrum
