@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# An error raised on one rank only ends the whole job promptly: under `mpiexec -n 2 vitrum run`
-# with a collective (parallel HDF5) H5MD trajectory, rank 0 alone writes the text outputs, and
-# here one of them fails mid-run with "No space left on device" (it points at /dev/full, as a
-# full file system would): the extended-XYZ trajectory at its first snapshot (step 20), and in a
-# second run the training-set file at its first frame. Rank 1 meanwhile goes on to the next
-# collective call; rank 0 must not run collective calls while it unwinds (closing the parallel
-# H5MD file is one) but reach main's MPI_Abort. Each run must exit non-zero well within its
-# timeout (status 124 = hung) with the failure, the file and the rank on stderr; the H5MD frames
-# written before the failure stay readable. Run by ctest as mpi.one_rank_failure.
+# Outputs pointed at /dev/full (the extended-XYZ trajectory; in a second run the training-set
+# file) under `mpiexec -n 2 vitrum run`. This test used to make rank 0 alone fail mid-run with "No
+# space left on device"; since output safety (docs/output-safety.md) a character device is refused
+# as an output before the run starts, on every rank. The job must end at once (status != 0, not
+# 124 = hung) naming the path and the rank. The mid-run one-rank failure it covered needs another
+# trigger (open: e.g. a file-size limit on rank 0 alone). Run by ctest as mpi.one_rank_failure.
 #
 #   tests/mpi/one_rank_failure.sh VITRUM_BINARY MPIEXEC SOURCE_DIR
 #   (ONE_RANK_FAILURE_TIMEOUT: seconds per run before it counts as hung, default 300)
