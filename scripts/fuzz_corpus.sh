@@ -83,7 +83,7 @@ TOML
   cp "$tmp/run/checkpoint.h5" "$out/checkpoint/run.h5"
   cp "$tmp/run/trajectory.h5" "$out/h5md/run.h5"
   cp "$tmp/run/trajectory.xyz" "$out/extxyz/run.xyz"
-  "$vitrum" predict -p configs/potentials/SiO2-BKS.toml -i "$tmp/run/final.xyz" \
+  "$vitrum" predict --overwrite -p configs/potentials/SiO2-BKS.toml -i "$tmp/run/final.xyz" \
     -o "$out/lammps_data/run.lmp" >/dev/null
   "$vitrum" spectra synth -o "$tmp/s.h5" --nx 2 --ny 2 >/dev/null
   cp "$tmp/s.h5" "$out/hdf5_spectrum/synth.h5"

@@ -344,8 +344,8 @@ TEST(spectra_io_hdf5, WritesAreAtomicAndValidated) {
   img.name = "s";
   img.energy = {1, 2, 3};
   img.counts = {1, 2, 3};
-  expect_error([&] { vs::write_spectrum_image_hdf5(bad, img); }, {bad});
-  EXPECT_FALSE(vitrum::test::temporary_left_beside(bad));
+  expect_error([&] { vs::write_spectrum_image_hdf5(bad, img); }, {bad, "does not exist"});
+  EXPECT_FALSE(fs::exists(dir / "no_such_dir"));  // refused before any temporary file
   EXPECT_EQ(open_hdf5_objects(), 0);
   // Counts not matching the shape.
   img.counts = {1, 2};

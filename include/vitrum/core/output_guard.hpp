@@ -33,9 +33,10 @@ std::string checked_output_target(const std::string& path);
 void check_output_directory(const std::string& dir);
 
 /// Refuses (throws vitrum::Error) when any of `outputs` exists already (a file, or the existing
-/// target of a link; a dangling link holds no data) and `overwrite` is false: the error lists them and says how to proceed (`hint`, e.g. "--overwrite to replace
-/// them"). Every path is also checked with checked_output_target(), overwrite or not, so a
-/// directory or special file among them is reported before anything is written.
+/// target of a link; a dangling link holds no data) and `overwrite` is false: the error lists
+/// them and says how to proceed (`hint`, e.g. "give --overwrite to replace them"). Every path is
+/// also checked with checked_output_target(), overwrite or not, so a directory or special file
+/// among them is reported before anything is written.
 void guard_existing_outputs(const std::vector<std::string>& outputs, bool overwrite,
                             const std::string& hint);
 
