@@ -69,7 +69,7 @@ analysis::Trajectory frames_with_velocities(const Structure& s, int n_frames) {
 int main(int argc, char** argv) {
   const int max_k = argc > 1 ? std::atoi(argv[1]) : 12;
   const Structure glass =
-      read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
+      io::read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
           .front();
   fmt::print("glass analyses, {} OpenMP thread(s); per-atom time relative to 648 atoms\n",
              omp_get_max_threads());
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   if (max_k > 4) ks.push_back(4);
   if (max_k > 1) ks.push_back(max_k);
   for (int k : ks) {
-    const Structure s = replicate(glass, k, k, k);
+    const Structure s = io::replicate(glass, k, k, k);
     const double n = static_cast<double>(s.size());
     Timing t[3];
     std::size_t rings = 0;

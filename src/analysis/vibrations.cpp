@@ -93,8 +93,8 @@ ForceConstants finite_difference_force_constants(md::ForceField& ff, const Box& 
   if (n == 0 || species.size() != positions.size())
     fail("force constants: no atoms or bad species");
   const double skin = 4.0 * delta;
-  GhostShell shell = build_ghost_shell(box, positions, species, ff.cutoff() + skin);
-  const NeighborList list = build_neighbor_list(shell, ff.cutoff(), skin);
+  neighbor::GhostShell shell = neighbor::build_ghost_shell(box, positions, species, ff.cutoff() + skin);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, ff.cutoff(), skin);
   std::vector<Vec3> base(shell.positions.begin(), shell.positions.begin() + n);
   ForceConstants fc;
   fc.n_atoms = n;
@@ -105,10 +105,10 @@ ForceConstants finite_difference_force_constants(md::ForceField& ff, const Box& 
   for (int i = 0; i < n; ++i) {
     for (int a = 0; a < 3; ++a) {
       moved[i][a] = base[i][a] + delta;
-      update_ghost_positions(shell, moved);
+      neighbor::update_ghost_positions(shell, moved);
       ff.compute(shell, list, plus);
       moved[i][a] = base[i][a] - delta;
-      update_ghost_positions(shell, moved);
+      neighbor::update_ghost_positions(shell, moved);
       ff.compute(shell, list, minus);
       moved[i][a] = base[i][a];
       double* row = &fc.phi[static_cast<std::size_t>(3 * i + a) * dim];

@@ -144,7 +144,7 @@ void DeviceEngine::rebuild() {
   std::vector<Vec3>& pos = positions_.host(Access::ReadWrite);
   rebuild_positions_ = pos;  // for RebuildRecord (checkpoint/restart)
   const double width = ff_.cutoff() + opt_.skin;
-  shell_ = build_ghost_shell(sys_.box, pos, sys_.species, width);
+  shell_ = neighbor::build_ghost_shell(sys_.box, pos, sys_.species, width);
   const int n = static_cast<int>(pos.size());
   if (sys_.box.periodic) {
     for (int i = 0; i < n; ++i) {
@@ -164,7 +164,7 @@ void DeviceEngine::rebuild() {
     }
   }
   ref_box_ = sys_.box;
-  list_ = build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
+  list_ = neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
   // Up again: the shell as built, its owners, shifts and image counts, the reference positions.
   const std::size_t n_all = static_cast<std::size_t>(shell_.size());
   shell_positions_.upload(shell_.positions.data(), n_all, "rebuild:shell");

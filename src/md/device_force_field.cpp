@@ -13,7 +13,7 @@ class EmulatedForceField final : public DeviceForceField {
   EmulatedForceField(ForceField& ff, exec::Space& space) : ff_(ff), space_(space) {}
   double cutoff() const override { return ff_.cutoff(); }
   double min_distance() const override { return ff_.min_distance(); }
-  void rebuild(const GhostShell& shell, const NeighborList& list) override {
+  void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) override {
     if (!shell.fold_ghosts)
       fail("{}: the emulated device force field needs a serial ghost shell", ff_.describe());
     shell_ = shell;
@@ -38,8 +38,8 @@ class EmulatedForceField final : public DeviceForceField {
  private:
   ForceField& ff_;
   exec::Space& space_;
-  GhostShell shell_;
-  const NeighborList* list_ = nullptr;
+  neighbor::GhostShell shell_;
+  const neighbor::NeighborList* list_ = nullptr;
   ForceResult result_;
 };
 

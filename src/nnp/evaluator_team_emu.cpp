@@ -17,7 +17,7 @@ namespace {
 
 /// The transposed neighbor list (entries sorted by target, ascending within a target), as the
 /// device neighbor builder provides it.
-void transpose(const NeighborList& list, int n_total, std::vector<int>& toff,
+void transpose(const neighbor::NeighborList& list, int n_total, std::vector<int>& toff,
                std::vector<int>& tent) {
   toff.assign(n_total + 1, 0);
   for (int j : list.neighbors) ++toff[j + 1];
@@ -48,7 +48,7 @@ class TeamEmulatorBackend final : public EvaluatorBackend {
     }
   }
 
-  void compute(const GhostShell& shell, const NeighborList& list, bool forces,
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, bool forces,
                EvalResult& res) override {
     const int n = shell.n_local, ne = pot_.n_elements();
     const std::vector<int> elem = element_indices(pot_, shell);

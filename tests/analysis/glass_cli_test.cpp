@@ -66,9 +66,9 @@ double rings_value(const std::string& csv, int size, const std::string& name) {
 TEST(GlassCli, RingsQnSqOnTheShippedGlassAndTwoFramesAverage) {
   const fs::path d = fresh_dir("rings");
   // Two frames: the glass and the same glass in a sheared cell (same rings): averages = each.
-  const auto frames = read_structures(kGlass);
+  const auto frames = io::read_structures(kGlass);
   const fs::path two = d / "two.xyz";
-  write_structures(two.string(), {frames.front(), test::sheared_copy(frames.front())});
+  io::write_structures(two.string(), {frames.front(), test::sheared_copy(frames.front())});
   ASSERT_EQ(run(kBin + " analyze " + two.string() + " -o " + (d / "out").string() +
                 " -c Si-O:2.0 --rings --qn --sq --sq-direct-qmax 4 --ring-max 8 > " +
                 (d / "log").string() + " 2>&1"),

@@ -244,7 +244,7 @@ TEST(Rings, AlphaQuartzIsTheQtzNet) {
 
 TEST(Rings, SameRingsForAnyThreadCount) {
   const Structure s =
-      read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
+      io::read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
           .front();
   const BondGraph g = build_bond_graph(s.box, s.positions, s.species, {{14, 8, 2.0}});
   RingParams p;

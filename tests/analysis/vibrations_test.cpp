@@ -27,7 +27,7 @@ class Springs : public md::ForceField {
   double cutoff() const override { return rc_; }
   bool has_ghost_forces() const override { return false; }
   std::string describe() const override { return "springs"; }
-  void compute(const GhostShell& shell, const NeighborList& list, md::ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, md::ForceResult& out) override {
     out.forces.assign(shell.n_local, Vec3{0, 0, 0});
     out.energy = 0.0;
     for (int i = 0; i < shell.n_local; ++i) {
@@ -201,8 +201,8 @@ Trajectory low_temperature_run(const Structure& s, md::ForceField& ff, int steps
   for (const Vec3& vi : v) drift += vi;
   for (Vec3& vi : v) vi -= (1.0 / n) * drift;
   const double dt = 1.0, acc = 0.0096485332 / m;  // eV/Å/amu -> Å/fs²
-  GhostShell shell = build_ghost_shell(s.box, x, s.species, ff.cutoff() + 1.0);
-  const NeighborList list = build_neighbor_list(shell, ff.cutoff(), 1.0);
+  neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, x, s.species, ff.cutoff() + 1.0);
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, ff.cutoff(), 1.0);
   md::ForceResult f;
   ff.compute(shell, list, f);
   for (int step = 0; step <= steps; ++step) {
@@ -218,7 +218,7 @@ Trajectory low_temperature_run(const Structure& s, md::ForceField& ff, int steps
       v[i] += (0.5 * dt * acc) * f.forces[i];
       x[i] += dt * v[i];
     }
-    update_ghost_positions(shell, x);
+    neighbor::update_ghost_positions(shell, x);
     ff.compute(shell, list, f);
     for (int i = 0; i < n; ++i) v[i] += (0.5 * dt * acc) * f.forces[i];
   }

@@ -132,7 +132,7 @@ TEST(OutputSafety, RestartStillContinuesItsOwnFiles) {
   ASSERT_EQ(first.status, 75) << first.output;
   const auto second = vitrum_cli("run -q --restart " + out + "/checkpoint.h5 " + s.file("c.toml"));
   ASSERT_EQ(second.status, 0) << second.output;
-  EXPECT_EQ(read_structures(out + "/trajectory.xyz").size(), 6u);
+  EXPECT_EQ(io::read_structures(out + "/trajectory.xyz").size(), 6u);
 }
 
 TEST(OutputSafety, SymlinksAreWrittenThroughSpecialFilesRefused) {
@@ -150,12 +150,12 @@ TEST(OutputSafety, SymlinksAreWrittenThroughSpecialFilesRefused) {
   const auto through = vitrum_cli(predict + " --overwrite -o " + s.file("link.xyz"));
   ASSERT_EQ(through.status, 0) << through.output;
   EXPECT_TRUE(fs::is_symlink(s.file("link.xyz")));
-  EXPECT_EQ(read_structures(s.file("elsewhere/target.xyz")).size(), 1u);
+  EXPECT_EQ(io::read_structures(s.file("elsewhere/target.xyz")).size(), 1u);
   // A dangling link: its target is created.
   fs::create_symlink(s.file("elsewhere/new.xyz"), s.file("dangling.xyz"));
   ASSERT_EQ(vitrum_cli(predict + " -o " + s.file("dangling.xyz")).status, 0);
   EXPECT_TRUE(fs::is_symlink(s.file("dangling.xyz")));
-  EXPECT_EQ(read_structures(s.file("elsewhere/new.xyz")).size(), 1u);
+  EXPECT_EQ(io::read_structures(s.file("elsewhere/new.xyz")).size(), 1u);
   // Character device, FIFO, directory: refused by name, nothing replaced.
   const auto dev = vitrum_cli(predict + " --overwrite -o /dev/null");
   EXPECT_EQ(dev.status, 1);
@@ -244,18 +244,18 @@ TEST(OutputSafety, MessagesNameFrameAtomsAndEscapeBinary) {
   put(s.file("c.toml"), campaign(s.file("out")));
   ASSERT_EQ(vitrum_cli("run -q " + s.file("c.toml")).status, 0);
   // NaN in the second frame of a trajectory: file, frame and atom named.
-  auto frames = read_structures(s.file("out/trajectory.xyz"));
+  auto frames = io::read_structures(s.file("out/trajectory.xyz"));
   ASSERT_GE(frames.size(), 2u);
   frames[1].positions[7].y = std::nan("");
-  write_structures(s.file("nan.xyz"), frames);
+  io::write_structures(s.file("nan.xyz"), frames);
   const auto nan = vitrum_cli("analyze " + s.file("nan.xyz") + " -o " + s.file("an"));
   EXPECT_EQ(nan.status, 1);
   EXPECT_NE(nan.output.find("nan.xyz frame 1: atom 7"), std::string::npos) << nan.output;
   // Two atoms on the same spot in a run's start structure: caught by the minimum-distance
   // check with their ids (not a NaN energy).
-  Structure start = read_structures(s.file("out/final.xyz")).front();
+  Structure start = io::read_structures(s.file("out/final.xyz")).front();
   start.positions[3] = start.positions[11];
-  write_structures(s.file("overlap.xyz"), {start});
+  io::write_structures(s.file("overlap.xyz"), {start});
   put(s.file("o.toml"), "[structure]\nfile = \"" + s.file("overlap.xyz") +
                             "\"\n[potential]\npath = \"" + test::source_dir() +
                             "/configs/potentials/SiO2-BKS.toml\"\n[output]\ndirectory = \"" +

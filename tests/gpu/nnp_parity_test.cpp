@@ -85,7 +85,7 @@ TEST(NnpParity, TeamKernelsMatchLegacyKernels) {
   for (const char* name : {"H2O_RPBE-D3", "Ethylbenzene_SCAN"}) {
     const std::string dir = vitrum::test::n2p2_dir();
     const auto pot = nnp::Potential::load_n2p2(dir + "/potentials/" + name);
-    const auto s = read_structures(dir + "/outputs/" + name + "/input.data").front();
+    const auto s = io::read_structures(dir + "/outputs/" + name + "/input.data").front();
     setenv("VITRUM_NNP_KERNELS", "legacy", 1);
     nnp::Evaluator legacy(pot, {Backend::Cuda, Precision::Double, true});
     unsetenv("VITRUM_NNP_KERNELS");

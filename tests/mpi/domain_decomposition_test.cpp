@@ -538,7 +538,7 @@ TEST(HaloExec, SpaceHaloOnTheEmulatedDeviceGivesThePlansBits) {
     Domain domain(world(), s.box, g);
     BuiltHalo h;
     build_halo(domain, s, 7.5, h);
-    const GhostShell& shell = h.shell;
+    const neighbor::GhostShell& shell = h.shell;
     const std::vector<int>& ids = h.ids;
     parallel::HaloPlan& plan = h.plan;
     Box moved_box = s.box;

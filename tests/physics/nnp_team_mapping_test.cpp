@@ -21,14 +21,14 @@ using namespace vitrum::nnp;
 namespace {
 
 struct TeamSetup {
-  GhostShell shell;
-  NeighborList list;
+  neighbor::GhostShell shell;
+  neighbor::NeighborList list;
   std::vector<int> elem;
   std::vector<double> z, ang;
   TeamInputs in;
   TeamSetup(const Potential& pot, const Structure& s) {
-    shell = build_ghost_shell(s.box, s.positions, s.species, pot.cutoff());
-    list = build_neighbor_list(shell, pot.cutoff(), 0.0);
+    shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, pot.cutoff());
+    list = neighbor::build_neighbor_list(shell, pot.cutoff(), 0.0);
     elem = element_indices(pot, shell);
     z.assign(shell.species.begin(), shell.species.end());
     ang = angular_rmax(pot.plan().view());
@@ -58,7 +58,7 @@ class TeamReference : public ::testing::TestWithParam<vitrum::test::ReferenceCas
 TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
   const auto& c = GetParam();
   const auto pot = Potential::load_n2p2(c.potential);
-  const auto refs = read_structures(c.reference);
+  const auto refs = io::read_structures(c.reference);
   ASSERT_FALSE(refs.empty());
   for (int team : {32, 8, 1}) {
     auto backend = make_team_emulator_backend(pot, Precision::Double, 1.0, team);
@@ -66,8 +66,8 @@ TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
     const size_t count = team == 32 ? refs.size() : 1;
     for (size_t k = 0; k < count; ++k) {
       const Structure& ref = refs[k];
-      const GhostShell shell = build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
-      const NeighborList list = build_neighbor_list(shell, pot.cutoff(), 0.0);
+      const neighbor::GhostShell shell = neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
+      const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, pot.cutoff(), 0.0);
       EvalResult r;
       backend->compute(shell, list, c.has_forces, r);
       erel = std::max(erel, std::abs(r.energy - ref.energy) / std::abs(ref.energy));
@@ -93,10 +93,10 @@ TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
 TEST_P(TeamReference, EmulatedWarpKernelsMixedPrecisionError) {
   const auto& c = GetParam();
   const auto pot = Potential::load_n2p2(c.potential);
-  const Structure ref = read_structures(c.reference).front();
+  const Structure ref = io::read_structures(c.reference).front();
   auto backend = make_team_emulator_backend(pot, Precision::Mixed, 1.0, 32);
-  const GhostShell shell = build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
-  const NeighborList list = build_neighbor_list(shell, pot.cutoff(), 0.0);
+  const neighbor::GhostShell shell = neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
+  const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, pot.cutoff(), 0.0);
   EvalResult r;
   backend->compute(shell, list, c.has_forces, r);
   const double erel = std::abs(r.energy - ref.energy) / std::abs(ref.energy);
@@ -211,7 +211,7 @@ TEST(TeamMapping, GradientRoundsAreConflictFreeAndComplete) {
 TEST(TeamMapping, GatherStagesEveryNeighborOnce) {
   const auto pot = Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
-      read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
+      io::read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
   TeamSetup st(pot, s);
   const SfPlanView p = pot.plan().view();
   int odd = 0, even = 0;
@@ -252,7 +252,7 @@ TEST(TeamMapping, GatherStagesEveryNeighborOnce) {
 TEST(TeamMapping, GradientIsIndependentOfTeamSize) {
   const auto pot = Potential::load_n2p2(vitrum::test::n2p2_dir() + "/potentials/H2O_RPBE-D3");
   const auto s =
-      read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
+      io::read_structures(vitrum::test::n2p2_dir() + "/outputs/H2O_RPBE-D3/input.data").front();
   TeamSetup st(pot, s);
   const SfPlanView p = pot.plan().view();
   const int nsf = *std::max_element(p.elem_n_sf, p.elem_n_sf + p.n_elements);

@@ -230,7 +230,7 @@ TEST(MemoryEstimates, ImageShellOfATinyCellIsRefusedBeforeAllocating) {
   box.h[1] = Vec3{0, 0.001, 0};
   box.h[2] = Vec3{0, 0, 0.001};
   const std::string msg = error_of([&] {
-    build_ghost_shell(box, {Vec3{0, 0, 0}, Vec3{0.0005, 0.0005, 0.0005}}, {8, 14}, 10.0);
+    neighbor::build_ghost_shell(box, {Vec3{0, 0, 0}, Vec3{0.0005, 0.0005, 0.0005}}, {8, 14}, 10.0);
   });
   expect_has(msg, {"periodic images of a cell with heights 0.001, 0.001, 0.001", "GiB of memory"});
 }
@@ -245,12 +245,12 @@ TEST(MemoryEstimates, NeighborListOfAHugeCutoffIsRefused) {
     pos.push_back(Vec3{(i % 10) * 1.0, (i / 10 % 10) * 1.0, (i / 100) * 1.0});
     species.push_back(8);
   }
-  const GhostShell shell = build_ghost_shell(box, pos, species, 50.0);  // not periodic
+  const neighbor::GhostShell shell = neighbor::build_ghost_shell(box, pos, species, 50.0);  // not periodic
   ::setenv("VITRUM_MEMORY_LIMIT_BYTES", "100000", 1);
-  expect_has(error_of([&] { build_neighbor_list(shell, 50.0, 0.0); }),
+  expect_has(error_of([&] { neighbor::build_neighbor_list(shell, 50.0, 0.0); }),
              {"the neighbor list of 1000 atoms within 50", "pairs", "GiB of memory"});
   ::unsetenv("VITRUM_MEMORY_LIMIT_BYTES");
-  EXPECT_EQ(build_neighbor_list(shell, 1.5, 0.0).offsets.size(), 1001u);
+  EXPECT_EQ(neighbor::build_neighbor_list(shell, 1.5, 0.0).offsets.size(), 1001u);
 }
 
 TEST(MemoryEstimates, BudgetFromTheEnvironment) {
@@ -330,9 +330,9 @@ TEST(OutputGuard, TargetsOfLinksSpecialFilesAndDirectories) {
   Structure s;
   s.species = {8};
   s.positions = {Vec3{0, 0, 0}};
-  write_structures((d / "chain.xyz").string(), {s});
+  io::write_structures((d / "chain.xyz").string(), {s});
   EXPECT_TRUE(fs::is_symlink(d / "chain.xyz"));
-  EXPECT_EQ(read_structures((d / "real.xyz").string()).size(), 1u);
+  EXPECT_EQ(io::read_structures((d / "real.xyz").string()).size(), 1u);
   fs::remove_all(d);
 }
 

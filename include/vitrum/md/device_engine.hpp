@@ -50,7 +50,7 @@ class DeviceForceField {
   /// Rebuild hook, once per neighbor-list rebuild: the host shell (species, owners, counts and
   /// the positions of that moment) and the list every later compute() uses (both outlive the
   /// next rebuild call).
-  virtual void rebuild(const GhostShell& shell, const NeighborList& list) = 0;
+  virtual void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) = 0;
   /// Forces on the shell's locals, complete (ghost contributions folded onto their owners), into
   /// `d_forces` (n_local entries), from `d_positions` (locals then ghosts in the rebuild's shell
   /// order); energy and virial into `out`. Both pointers are device memory of the space.
@@ -127,8 +127,8 @@ class DeviceEngine {
   exec::DeviceBuffer<Vec3> shell_positions_, shift_, reference_;
   exec::DeviceBuffer<int> owner_;
   exec::DeviceBuffer<std::array<int, 3>> ghost_image_;
-  GhostShell shell_;
-  NeighborList list_;
+  neighbor::GhostShell shell_;
+  neighbor::NeighborList list_;
   std::vector<std::array<int, 3>> host_ghost_image_;
   std::array<int, 3> max_image_{0, 0, 0};
   Box ref_box_;

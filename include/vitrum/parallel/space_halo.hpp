@@ -17,7 +17,7 @@
 
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/vec3.hpp"
-#include "vitrum/io/structure.hpp"
+#include "vitrum/core/structure.hpp"
 #include "vitrum/parallel/comm.hpp"
 #include "vitrum/parallel/comm_plan.hpp"
 

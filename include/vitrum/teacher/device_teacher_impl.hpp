@@ -70,7 +70,7 @@ class DeviceTeacher final : public md::DeviceForceField {
   double min_distance() const override { return 1e-6 * cutoff(); }
   std::string describe() const override { return describe_; }
 
-  void rebuild(const GhostShell& shell, const NeighborList& list) override {
+  void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) override {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å",
            list.cutoff + list.skin, cutoff());
