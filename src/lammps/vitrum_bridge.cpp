@@ -114,8 +114,8 @@ class FfModel : public Model {
   std::vector<int> type_z_;
   std::vector<std::string> elements_;
   std::unique_ptr<md::ForceField> ff_;
-  GhostShell shell_;
-  NeighborList list_;
+  neighbor::GhostShell shell_;
+  neighbor::NeighborList list_;
 };
 
 class NnpModel final : public FfModel {

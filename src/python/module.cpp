@@ -91,8 +91,10 @@ class Model {
       const std::lock_guard<std::mutex> one_at_a_time(mutex_);  // the evaluator's buffers
       vitrum::validate_structure(s, where);
       const double rc = ff_->cutoff();
-      const vitrum::GhostShell shell = vitrum::build_ghost_shell(s.box, s.positions, s.species, rc);
-      const vitrum::NeighborList list = vitrum::build_neighbor_list(shell, rc, 0.0);
+      const vitrum::neighbor::GhostShell shell =
+          vitrum::neighbor::build_ghost_shell(s.box, s.positions, s.species, rc);
+      const vitrum::neighbor::NeighborList list =
+          vitrum::neighbor::build_neighbor_list(shell, rc, 0.0);
       try {
         ff_->compute(shell, list, r);
       } catch (const vitrum::Error& e) {
@@ -157,7 +159,7 @@ std::vector<nb::dict> read_structures(const std::string& path) {
   std::vector<vitrum::Structure> all;
   {
     nb::gil_scoped_release unlocked;
-    all = vitrum::read_structures(path);
+    all = vitrum::io::read_structures(path);
   }
   std::vector<nb::dict> out;
   for (auto& s : all) out.push_back(structure_to_dict(std::move(s)));
@@ -168,7 +170,7 @@ std::vector<nb::dict> read_structures(const std::string& path) {
 nb::dict amorphous_cell(const std::vector<std::pair<std::string, int>>& composition, int n_atoms,
                         double density, const std::map<std::string, double>& min_distances,
                         double default_min_distance, std::uint64_t seed) {
-  vitrum::AmorphousCellSpec spec;
+  vitrum::io::AmorphousCellSpec spec;
   spec.composition = composition;
   spec.n_atoms = n_atoms;
   spec.density = density;
@@ -180,7 +182,7 @@ nb::dict amorphous_cell(const std::vector<std::pair<std::string, int>>& composit
   }
   spec.default_min_distance = default_min_distance;
   spec.seed = seed;
-  return structure_to_dict(vitrum::build_amorphous_cell(spec));
+  return structure_to_dict(vitrum::io::build_amorphous_cell(spec));
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -108,7 +108,8 @@ TEST(GlassCli, RingsQnSqOnTheShippedGlassAndTwoFramesAverage) {
 
 TEST(GlassCli, ErrorsNameWhatIsMissing) {
   const fs::path d = fresh_dir("errors");
-  const std::string out = " -o " + (d / "out").string() + " > " + (d / "log").string() + " 2>&1";
+  const std::string out =
+      " --overwrite -o " + (d / "out").string() + " > " + (d / "log").string() + " 2>&1";
   EXPECT_NE(run(kBin + " analyze " + kGlass + " --rings" + out), 0);
   EXPECT_NE(slurp(d / "log").find("--rings needs bonds"), std::string::npos) << slurp(d / "log");
   EXPECT_NE(run(kBin + " analyze " + kGlass + " --phonons" + out), 0);
