@@ -233,7 +233,7 @@ double read_stage_temperature(TableReader& r, const RunConfig& c, StageConfig& s
                               const std::string& ens) {
   double ramp_rate = 0.0;
   if (!s.thermostatted()) {
-    forbid(r, "temperature", ens, "it has no thermostat");
+    forbid(r, "temperature", ens, (ens + " has no thermostat").c_str());
   } else if (const toml::node* n = r.get("temperature")) {
     if (n->is_table()) {
       TableReader tr(*n->as_table(), r.file(), "stage.temperature");
@@ -302,7 +302,7 @@ void read_stage_coupling(TableReader& r, const RunConfig& c, StageConfig& s,
   if (thermostat) {
     s.integrator.tdamp = r.positive("tdamp_fs", 100.0 * dt);
   } else {
-    forbid(r, "tdamp_fs", ens, "it has no thermostat");
+    forbid(r, "tdamp_fs", ens, (ens + " has no thermostat").c_str());
   }
   if (chain) {
     s.integrator.chain_length = static_cast<int>(r.integer("chain_length", 3, 1, 10));
