@@ -5,6 +5,6 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   const std::string path = vitrum::fuzz::write_scratch("traj.h5", bytes);
-  vitrum::fuzz::expect_clean([&] { vitrum::read_h5md(path); });
+  vitrum::fuzz::expect_clean([&] { vitrum::io::read_h5md(path); });
   return 0;
 }

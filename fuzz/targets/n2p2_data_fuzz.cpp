@@ -5,6 +5,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  vitrum::fuzz::expect_clean([&] { vitrum::parse_n2p2_data(bytes, "input.data"); });
+  vitrum::fuzz::expect_clean([&] { vitrum::io::parse_n2p2_data(bytes, "input.data"); });
   return 0;
 }
