@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
     # while iterating a damaged group) is the library's: reported, kept in fuzz/known/, and not a
     # failure unless FUZZ_STRICT=1.
     if [ "${FUZZ_STRICT:-0}" != 1 ] &&
-      grep -m 1 -A 4 'ERROR: AddressSanitizer' "$log" | grep -q 'libhdf5'; then
+      grep -m 1 -A 8 'ERROR: AddressSanitizer' "$log" | grep -q 'libhdf5'; then
       result="in libhdf5 (not vitrum's): $result"
     elif [ "${FUZZ_FINDINGS_FATAL:-1}" = 1 ]; then
       status=1

@@ -77,7 +77,8 @@ void throw_unknown_key(const std::string& file, const toml::key& k, const std::s
 
 void reject_unknown_keys(const std::string& file, const toml::table& t, const std::string& where,
                          std::initializer_list<const char*> allowed) {
-  for (auto&& [k, v] : t) {
+  for (auto&& entry : t) {
+    const toml::key& k = entry.first;  // a named reference: lambdas may not capture bindings
     const bool ok =
         std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k.str() == a; });
     if (!ok) throw_unknown_key(file, k, where, join(allowed, ""));
