@@ -68,9 +68,9 @@ analysis::Trajectory frames_with_velocities(const Structure& s, int n_frames) {
 
 int main(int argc, char** argv) {
   const int max_k = argc > 1 ? std::atoi(argv[1]) : 12;
-  const Structure glass =
-      io::read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
-          .front();
+  const Structure glass = io::read_structures(std::string(VITRUM_SOURCE_DIR) +
+                                              "/tests/analysis/data/sio2_glass_648.xyz")
+                              .front();
   fmt::print("glass analyses, {} OpenMP thread(s); per-atom time relative to 648 atoms\n",
              omp_get_max_threads());
   fmt::print("{:>9} {:<8} {:>10} {:>14} {:>12} {:>14}\n", "atoms", "analysis", "time_s",

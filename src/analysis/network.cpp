@@ -38,7 +38,8 @@ BondGraph build_bond_graph(const Box& box, const std::vector<Vec3>& positions,
   const int n = static_cast<int>(species.size());
   g.offsets.assign(n + 1, 0);
   if (n == 0) return g;
-  const neighbor::GhostShell shell = neighbor::build_ghost_shell(box, positions, species, max_cutoff);
+  const neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(box, positions, species, max_cutoff);
   const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, max_cutoff, 0.0);
   // Per-pair squared cutoffs in a dense table over the species present.
   std::vector<int> types;

@@ -93,7 +93,8 @@ ForceConstants finite_difference_force_constants(md::ForceField& ff, const Box& 
   if (n == 0 || species.size() != positions.size())
     fail("force constants: no atoms or bad species");
   const double skin = 4.0 * delta;
-  neighbor::GhostShell shell = neighbor::build_ghost_shell(box, positions, species, ff.cutoff() + skin);
+  neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(box, positions, species, ff.cutoff() + skin);
   const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, ff.cutoff(), skin);
   std::vector<Vec3> base(shell.positions.begin(), shell.positions.begin() + n);
   ForceConstants fc;

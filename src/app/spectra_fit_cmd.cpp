@@ -113,7 +113,8 @@ void run_fit(const FitArgs& a) {
   ro.rate_to_counts = cfg.rate_to_counts;
   const auto images = spectra::read_spectra(a.input, ro);
   if (images.empty()) fail("{}: no spectra found", a.input);
-  const auto blocks = spectra::select_blocks(images, cfg, a.blocks.empty() ? cfg.blocks : a.blocks, a.input);
+  const auto blocks =
+      spectra::select_blocks(images, cfg, a.blocks.empty() ? cfg.blocks : a.blocks, a.input);
   {  // output safety (vitrum/core/output_guard.hpp): the result file and the single-spectrum CSVs
     std::vector<std::string> outputs = {a.output};
     for (const SpectrumImage* im : blocks)

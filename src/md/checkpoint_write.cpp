@@ -18,8 +18,8 @@
 #include "checkpoint_format.hpp"
 #include "vitrum/core/atomic_file.hpp"
 #include "vitrum/core/error.hpp"
-#include "vitrum/core/output_guard.hpp"
 #include "vitrum/core/hdf5.hpp"
+#include "vitrum/core/output_guard.hpp"
 #include "vitrum/md/checkpoint.hpp"
 
 namespace vitrum::md {

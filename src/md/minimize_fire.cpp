@@ -18,8 +18,8 @@
 #include <cmath>
 
 #include "integrate_cpu.hpp"
-#include "vitrum/core/error.hpp"
 #include "integrators_impl.hpp"
+#include "vitrum/core/error.hpp"
 
 namespace vitrum::md::detail {
 namespace {
@@ -35,7 +35,8 @@ class Fire final : public Integrator {
   void first_half(MdSystem& sys, AtomOps& atoms, const StepContext&) override {
     // FIRE's power and norms are sums over the host arrays: the minimizer runs on the host engine.
     if (dynamic_cast<HostAtomOps*>(&atoms) == nullptr)
-      vitrum::fail("minimize_fire: the FIRE stage runs on the host engine only (not device-resident)");
+      vitrum::fail(
+          "minimize_fire: the FIRE stage runs on the host engine only (not device-resident)");
     const int n = sys.size();
     double sums[3] = {0.0, 0.0, 0.0};  // F·v, |v|², |F|²
     for (int i = 0; i < n; ++i) {

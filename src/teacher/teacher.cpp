@@ -255,7 +255,9 @@ namespace {
 class TeacherForceField final : public md::ForceField {
  public:
   TeacherForceField(TeacherParams params, Backend backend)
-      : params_(std::move(params)), tables_(compile_teacher_tables(params_)), backend_kind_(backend) {
+      : params_(std::move(params)),
+        tables_(compile_teacher_tables(params_)),
+        backend_kind_(backend) {
     require_backend(backend);
     switch (backend) {
       case Backend::Cpu:

@@ -243,9 +243,9 @@ TEST(Rings, AlphaQuartzIsTheQtzNet) {
 }
 
 TEST(Rings, SameRingsForAnyThreadCount) {
-  const Structure s =
-      io::read_structures(std::string(VITRUM_SOURCE_DIR) + "/tests/analysis/data/sio2_glass_648.xyz")
-          .front();
+  const Structure s = io::read_structures(std::string(VITRUM_SOURCE_DIR) +
+                                          "/tests/analysis/data/sio2_glass_648.xyz")
+                          .front();
   const BondGraph g = build_bond_graph(s.box, s.positions, s.species, {{14, 8, 2.0}});
   RingParams p;
   p.max_size = 9;

@@ -27,7 +27,8 @@ class Springs : public md::ForceField {
   double cutoff() const override { return rc_; }
   bool has_ghost_forces() const override { return false; }
   std::string describe() const override { return "springs"; }
-  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, md::ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               md::ForceResult& out) override {
     out.forces.assign(shell.n_local, Vec3{0, 0, 0});
     out.energy = 0.0;
     for (int i = 0; i < shell.n_local; ++i) {

@@ -21,7 +21,8 @@ class Springs : public ForceField {
   double cutoff() const override { return 3.4; }
   bool has_ghost_forces() const override { return false; }
   std::string describe() const override { return "springs"; }
-  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, ForceResult& out) override {
+  void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               ForceResult& out) override {
     const double r0 = 4.0 / std::sqrt(2.0), k = 2.0;
     out.forces.assign(shell.n_local, Vec3{0, 0, 0});
     out.energy = 0.0;
@@ -43,7 +44,8 @@ TEST(MinimizeFire, RelaxesADistortedCrystalToItsMinimum) {
   test::jiggle(s, 0.15, rng);
   MdSystem sys = make_system(s, assign_masses(s.species, {}));
   Springs ff;
-  neighbor::GhostShell shell = neighbor::build_ghost_shell(sys.box, sys.positions, sys.species, ff.cutoff() + 1.0);
+  neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(sys.box, sys.positions, sys.species, ff.cutoff() + 1.0);
   neighbor::NeighborList list = neighbor::build_neighbor_list(shell, ff.cutoff(), 1.0);
   auto evaluate = [&] {
     if (neighbor::needs_rebuild(list, sys.positions)) {

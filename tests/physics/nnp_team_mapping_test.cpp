@@ -66,7 +66,8 @@ TEST_P(TeamReference, EmulatedWarpKernelsMatchN2p2) {
     const size_t count = team == 32 ? refs.size() : 1;
     for (size_t k = 0; k < count; ++k) {
       const Structure& ref = refs[k];
-      const neighbor::GhostShell shell = neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
+      const neighbor::GhostShell shell =
+          neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
       const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, pot.cutoff(), 0.0);
       EvalResult r;
       backend->compute(shell, list, c.has_forces, r);
@@ -95,7 +96,8 @@ TEST_P(TeamReference, EmulatedWarpKernelsMixedPrecisionError) {
   const auto pot = Potential::load_n2p2(c.potential);
   const Structure ref = io::read_structures(c.reference).front();
   auto backend = make_team_emulator_backend(pot, Precision::Mixed, 1.0, 32);
-  const neighbor::GhostShell shell = neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
+  const neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(ref.box, ref.positions, ref.species, pot.cutoff());
   const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, pot.cutoff(), 0.0);
   EvalResult r;
   backend->compute(shell, list, c.has_forces, r);

@@ -32,8 +32,9 @@ struct CountingPair {
 /// team_atom_terms (emulated team) against atom_terms with the same pair term, every atom;
 /// every slot visited once. Returns the number of atoms with an odd neighbor count.
 template <class Pair>
-int check_team(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, const std::vector<int>& type,
-               const TeacherView& v, const Pair& pair, int team, const std::string& what) {
+int check_team(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+               const std::vector<int>& type, const TeacherView& v, const Pair& pair, int team,
+               const std::string& what) {
   std::vector<int> visits(list.neighbors.size(), 0);
   int odd = 0;
   for (int i = 0; i < shell.n_local; ++i) {
@@ -70,7 +71,8 @@ TEST(TeacherTeam, EmulatedWarpMatchesAtomTermsAndVisitsEverySlotOnce) {
     const TeacherParams params = read_teacher_params(path);
     const TeacherTables tables = compile_teacher_tables(params);
     const Structure s = test::sio2_cell(195, 2.2, 11, true);  // odd counts of neighbors occur
-    const neighbor::GhostShell shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, tables.cutoff);
+    const neighbor::GhostShell shell =
+        neighbor::build_ghost_shell(s.box, s.positions, s.species, tables.cutoff);
     const neighbor::NeighborList list = neighbor::build_neighbor_list(shell, tables.cutoff, 0.0);
     std::vector<int> type(shell.size());
     for (int k = 0; k < shell.size(); ++k) type[k] = tables.type_of_z[shell.species[k]];

@@ -245,7 +245,8 @@ TEST(MemoryEstimates, NeighborListOfAHugeCutoffIsRefused) {
     pos.push_back(Vec3{(i % 10) * 1.0, (i / 10 % 10) * 1.0, (i / 100) * 1.0});
     species.push_back(8);
   }
-  const neighbor::GhostShell shell = neighbor::build_ghost_shell(box, pos, species, 50.0);  // not periodic
+  const neighbor::GhostShell shell =
+      neighbor::build_ghost_shell(box, pos, species, 50.0);  // not periodic
   ::setenv("VITRUM_MEMORY_LIMIT_BYTES", "100000", 1);
   expect_has(error_of([&] { neighbor::build_neighbor_list(shell, 50.0, 0.0); }),
              {"the neighbor list of 1000 atoms within 50", "pairs", "GiB of memory"});

@@ -16,8 +16,8 @@
 #include <memory>
 
 #include "vitrum/core/exec_space.hpp"
-#include "vitrum/core/vec3.hpp"
 #include "vitrum/core/structure.hpp"
+#include "vitrum/core/vec3.hpp"
 #include "vitrum/parallel/comm.hpp"
 #include "vitrum/parallel/comm_plan.hpp"
 
