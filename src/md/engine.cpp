@@ -191,23 +191,27 @@ void Engine::step(Integrator& integrator, StepContext ctx) {
   sys_.step = ctx.step;
   sys_.time_fs += integrator.timestep();
   const Kinetic k = kinetic(sys_);
-  const double ndof = sys_.degrees_of_freedom();
-  const double temperature = ndof > 0 ? 2.0 * k.energy / (ndof * units::kBoltzmann) : 0.0;
   timers_.integrate += seconds_since(t0);
-  if (!std::isfinite(sys_.potential_energy) || !std::isfinite(k.energy)) {
+  check_dynamics(sys_, k.energy, opt_.max_temperature);
+}
+
+void check_dynamics(const MdSystem& sys, double kinetic_energy, double max_temperature) {
+  const double ndof = sys.degrees_of_freedom();
+  const double temperature = ndof > 0 ? 2.0 * kinetic_energy / (ndof * units::kBoltzmann) : 0.0;
+  if (!std::isfinite(sys.potential_energy) || !std::isfinite(kinetic_energy)) {
     throw UnstableDynamics(fmt::format(
         "step {}: the {} is not finite (potential energy {} eV, kinetic energy {} eV); the "
         "dynamics blew up — reduce the time step, check the starting structure for overlapping "
         "atoms, or check the potential",
-        sys_.step, std::isfinite(sys_.potential_energy) ? "kinetic energy" : "potential energy",
-        sys_.potential_energy, k.energy));
+        sys.step, std::isfinite(sys.potential_energy) ? "kinetic energy" : "potential energy",
+        sys.potential_energy, kinetic_energy));
   }
-  if (temperature > opt_.max_temperature) {
+  if (temperature > max_temperature) {
     throw UnstableDynamics(fmt::format(
         "step {}: temperature {:.6g} K exceeds max_temperature = {:.6g} K; the dynamics is "
         "exploding — reduce the time step or check the structure and potential (raise "
         "[md] max_temperature if such temperatures are intended)",
-        sys_.step, temperature, opt_.max_temperature));
+        sys.step, temperature, max_temperature));
   }
 }
 

@@ -72,6 +72,10 @@ class UnstableDynamics : public Error {
   explicit UnstableDynamics(const std::string& msg) : Error(msg) {}
 };
 
+/// The health check after every step (host and device engines): throws UnstableDynamics when the
+/// potential or kinetic energy is not finite or the temperature exceeds `max_temperature` (K).
+void check_dynamics(const MdSystem& sys, double kinetic_energy, double max_temperature);
+
 /// The inputs of the last neighbor-list rebuild. Replaying that rebuild (Engine::restore) gives
 /// the same ghosts and list, hence the same forces bit for bit, so a checkpoint never perturbs
 /// the trajectory: atoms are wrapped and the list's reference positions are taken at rebuilds,
