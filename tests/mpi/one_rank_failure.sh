@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Outputs pointed at /dev/full (the extended-XYZ trajectory; in a second run the training-set
-# file) under `mpiexec -n 2 vitrum run`. This test used to make rank 0 alone fail mid-run with "No
-# space left on device"; since output safety (docs/output-safety.md) a character device is refused
-# as an output before the run starts, on every rank. The job must end at once (status != 0, not
-# 124 = hung) naming the path and the rank. The mid-run one-rank failure it covered needs another
-# trigger (open: e.g. a file-size limit on rank 0 alone). Run by ctest as mpi.one_rank_failure.
+# Failing outputs under `mpiexec -n 2 vitrum run`; every time the job must end at once (status != 0,
+# not 124 = hung) with a message naming the path and the rank.
+# 1. A write failure on rank 0 ALONE in the middle of a run: rank 0 (and only rank 0) runs under a
+#    file-size limit (ulimit -f, SIGXFSZ ignored, so write() fails with EFBIG) that its extended-XYZ
+#    trajectory outgrows after a few frames, while rank 1 is inside the step's collectives.
+# 2. Outputs pointed at /dev/full (the trajectory; in a second run the training-set file): output
+#    safety (docs/output-safety.md) refuses a character device before the run starts, on every rank.
+# Run by ctest as mpi.one_rank_failure.
 #
 #   tests/mpi/one_rank_failure.sh VITRUM_BINARY MPIEXEC SOURCE_DIR
 #   (ONE_RANK_FAILURE_TIMEOUT: seconds per run before it counts as hung, default 300)
@@ -21,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
   exit 0
 }
 
-# $1 = name, $2 = extra [output] lines
+# $1 = name, $2 = extra [output] lines, $3 = steps (default 60)
 write_config() {
   {
     bks_config_head 192 5 "$src"
@@ -32,7 +34,6 @@ temperature = 2000.0
 [output]
 thermo_every = 10
 progress = false
-h5md = { every = 10, forces = true }
 $2
 
 [checkpoint]
@@ -43,16 +44,21 @@ name = "nvt"
 ensemble = "nvt_langevin"
 temperature = 2000.0
 tdamp_fs = 50.0
-steps = 60
+steps = ${3:-60}
 EOF
   } >"$tmp/$1.toml"
 }
 
-# $1 = name, $2 = the failing file's description in the message
+# $1 = name, $2 = the failing file's description in the message, $3 = the expected stderr text,
+# $4 = a file-size limit (KiB) for rank 0 alone, or empty
 run_failing() {
-  local name=$1 what=$2 rc=0 t0 t1
+  local name=$1 what=$2 expect=$3 limit=${4:-} rc=0 t0 t1
+  # Rank 0 only: the limit must not touch the launcher's or rank 1's shared-memory files.
+  local wrapper='if [ -n "$VITRUM_TEST_FSIZE" ] && [ "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-}}" = 0 ]; then
+    trap "" XFSZ; ulimit -f "$VITRUM_TEST_FSIZE"; fi; exec "$0" "$@"'
   t0=$(date +%s)
-  timeout "${ONE_RANK_FAILURE_TIMEOUT:-300}" "$mpiexec" -n 2 --oversubscribe "$vitrum" run "$tmp/$name.toml" -o "$tmp/$name" -q \
+  VITRUM_TEST_FSIZE=$limit timeout "${ONE_RANK_FAILURE_TIMEOUT:-300}" "$mpiexec" -n 2 --oversubscribe \
+    -x VITRUM_TEST_FSIZE bash -c "$wrapper" "$vitrum" run "$tmp/$name.toml" -o "$tmp/$name" -q \
     >"$tmp/$name.out" 2>"$tmp/$name.err" || rc=$?
   t1=$(date +%s)
   echo "$name: exit status $rc after $((t1 - t0)) s"
@@ -65,23 +71,38 @@ run_failing() {
     echo "FAIL: $name: exit status 0 although rank 0 could not write $what"
     exit 1
   fi
-  # Output safety (docs/output-safety.md) refuses a character device as an output before the
-  # run starts, on every rank: "vitrum: error (rank 0 of 2): /dev/full is a character device".
-  # (A write failure on rank 0 alone in the middle of a run needs another trigger now.)
-  if ! grep -q "vitrum: error (rank 0 of 2): /dev/full is a character device" "$tmp/$name.err"; then
-    echo "FAIL: $name: stderr does not name the refused output ($what) and the rank"
+  if ! grep -qF "$expect" "$tmp/$name.err"; then
+    echo "FAIL: $name: stderr does not say: $expect"
     exit 1
   fi
 }
 
+# 1. Mid-run, rank 0 alone: 192 atoms are ~15 KiB a frame, a frame every 20 steps of 400, so a
+#    60 KiB limit is reached at the fourth or fifth frame.
+write_config midrun 'trajectory_every = 20
+trajectory = "traj.xyz"' 400
+run_failing midrun "the extended-XYZ trajectory" \
+  "vitrum: error (rank 0 of 2): $tmp/midrun/traj.xyz: write failed: File too large" 60
+frames=$(grep -c '^192$' "$tmp/midrun/traj.xyz" || true)
+if [[ $frames -lt 2 ]]; then
+  echo "FAIL: midrun: the run failed before it wrote two frames ($frames): not a mid-run failure"
+  exit 1
+fi
+echo "midrun: $frames frames written before the failure"
+
+# 2. Character devices, refused before the run starts on every rank.
+refused="vitrum: error (rank 0 of 2): /dev/full is a character device"
+
 # The extended-XYZ trajectory (rank 0 only), first snapshot at step 20.
-write_config xyz 'trajectory_every = 20
+write_config xyz 'h5md = { every = 10, forces = true }
+trajectory_every = 20
 trajectory = "/dev/full"'
-run_failing xyz "the extended-XYZ trajectory"
+run_failing xyz "the extended-XYZ trajectory" "$refused"
 
 # The training-set file (rank 0 only; gathered on rank 0 at every frame), first frame at step 20.
-write_config dataset 'dataset_every = 20
+write_config dataset 'h5md = { every = 10, forces = true }
+dataset_every = 20
 dataset = "/dev/full"'
-run_failing dataset "the training-set file"
+run_failing dataset "the training-set file" "$refused"
 
-echo "a refused output ends the 2-rank job at once with the error message and status != 0"
+echo "a write failure on rank 0 alone mid-run, and a refused output, end the 2-rank job at once with the error message and status != 0"
