@@ -5,6 +5,7 @@
 #include "vitrum/analysis/structure_factor.hpp"
 
 #include <omp.h>
+#include <xraylib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,16 +20,8 @@ namespace vitrum::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct CromerMann {
-  int z;
-  double a[4], b[4], c;
-};
-// International Tables for Crystallography Vol. C (2006), Table 6.1.1.4, neutral atoms.
-constexpr CromerMann kCromerMann[] = {
-    {8, {3.0485, 2.2868, 1.5463, 0.8670}, {13.2771, 5.7011, 0.3239, 32.9089}, 0.2508},
-    {14, {6.2915, 3.0353, 1.9891, 1.5410}, {2.4386, 32.3337, 0.6785, 81.6937}, 1.1407},
-};
+// xraylib's FF_Rayl tabulates the neutral atoms up to californium.
+constexpr int kXrayMaxZ = 98;
 
 struct Length {
   int z;
@@ -60,10 +53,7 @@ void finish(SqResult& s) {
     mean_b += s.conc[a] * b[a];
   }
   bool have_xray = true;
-  for (int z : s.types) {
-    have_xray &= std::any_of(std::begin(kCromerMann), std::end(kCromerMann),
-                             [z](const CromerMann& c) { return c.z == z; });
-  }
+  for (int z : s.types) have_xray &= z >= 1 && z <= kXrayMaxZ;
   s.neutron_f.assign(nq, 0.0);
   s.neutron.assign(nq, 0.0);
   s.xray.assign(nq, kNaN);
@@ -158,14 +148,22 @@ double neutron_scattering_length(int z) {
 }
 
 double xray_form_factor(int z, double q) {
-  for (const CromerMann& c : kCromerMann) {
-    if (c.z != z) continue;
-    const double s2 = (q / (4.0 * kPi)) * (q / (4.0 * kPi));
-    double f = c.c;
-    for (int i = 0; i < 4; ++i) f += c.a[i] * std::exp(-c.b[i] * s2);
-    return f;
+  if (z < 1 || z > kXrayMaxZ) {
+    fail("X-ray S(q): no form factor for Z = {} (xraylib tabulates Z = 1..{})", z, kXrayMaxZ);
   }
-  fail("X-ray S(q): no form factor for {} in vitrum's table (O, Si)", element_symbol(z));
+  if (!(q >= 0.0) || !std::isfinite(q)) {
+    fail("X-ray S(q): form factor of {} asked at q = {} Å⁻¹ (need a finite q >= 0)",
+         element_symbol(z), q);
+  }
+  xrl_error* err = nullptr;
+  const double f = FF_Rayl(z, q / (4.0 * kPi), &err);
+  if (err != nullptr) {
+    const std::string msg = err->message;
+    xrl_clear_error(&err);
+    fail("X-ray S(q): xraylib has no form factor for {} at q = {} Å⁻¹: {}", element_symbol(z), q,
+         msg);
+  }
+  return f;
 }
 
 int SqResult::pair_index(int a, int b) const {

@@ -133,8 +133,8 @@ void run_qn(const GlassContext& c) {
 std::string sq_csv(const an::SqResult& s, const std::string& how) {
   std::string out = fmt::format(
       "# vitrum analyze: structure factors ({}); Faber-Ziman partials S_A-B, neutron F_N (barn "
-      "per atom, coherent lengths of Sears 1992) and S_N = 1 + F_N/<b>^2, X-ray S_X (Cromer-Mann "
-      "form factors){}; density {} atoms/A^3\nq_per_A",
+      "per atom, coherent lengths of Sears 1992) and S_N = 1 + F_N/<b>^2, X-ray S_X (xraylib "
+      "form factors, Z = 1..98){}; density {} atoms/A^3\nq_per_A",
       how, s.n_types() == 2 ? ", Bhatia-Thornton S_NN, S_NC, S_CC" : "", num(s.density));
   for (int a = 0; a < s.n_types(); ++a) {
     for (int b = a; b < s.n_types(); ++b) {

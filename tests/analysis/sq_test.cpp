@@ -193,7 +193,9 @@ TEST(StructureFactor, TablesAndBhatiaThorntonLimits) {
   EXPECT_LT(xray_form_factor(14, 25.0), 2.5);  // core electrons only at high q
   EXPECT_DOUBLE_EQ(neutron_scattering_length(14), 4.1491);
   EXPECT_THROW(neutron_scattering_length(92), Error);
-  EXPECT_THROW(xray_form_factor(92, 1.0), Error);
+  EXPECT_THROW(xray_form_factor(0, 1.0), Error);
+  EXPECT_THROW(xray_form_factor(99, 1.0), Error);
+  EXPECT_THROW(xray_form_factor(14, -1.0), Error);
   // Uncorrelated binary mixture (ideal gas g = 1): S_ab = 1, S_NN = 1, S_NC = 0, S_CC = c1 c2.
   RdfResult rdf;
   rdf.types = {14, 8};

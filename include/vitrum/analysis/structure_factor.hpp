@@ -34,10 +34,11 @@ namespace vitrum::analysis {
 /// 26 (1992) (NIST table). Throws vitrum::Error for an element not in the table.
 double neutron_scattering_length(int z);
 
-/// X-ray atomic form factor (electrons) of the neutral atom at momentum transfer q (Å⁻¹),
-/// f(q) = Σ_{i=1..4} a_i exp(-b_i (q/4π)²) + c, Cromer–Mann coefficients of International Tables
-/// for Crystallography Vol. C, Table 6.1.1.4 (valid to q = 25 Å⁻¹). Throws for elements not in
-/// the table.
+/// X-ray atomic form factor (electrons) of the neutral atom Z = 1..98 at momentum transfer
+/// q = 4π sin θ / λ (Å⁻¹, q >= 0): xraylib's FF_Rayl(Z, q/4π) (the relativistic Hartree–Fock
+/// tabulation of Hubbell et al., J. Phys. Chem. Ref. Data 4, 471 (1975), interpolated; within
+/// 1.5% of Z of the Cromer–Mann fits of International Tables Vol. C up to q = 25 Å⁻¹). Throws
+/// vitrum::Error for an element or a q outside that range.
 double xray_form_factor(int z, double q);
 
 /// Grid and window of the structure factors.
