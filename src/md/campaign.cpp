@@ -367,7 +367,10 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
         if (c.remove_drift_every > 0 && step % c.remove_drift_every == 0) {
           remove_drift(engine.system());
         }
-        const bool thermo = (thermo_every > 0 && step % thermo_every == 0) || k == st.steps;
+        // A minimizer that met its tolerance ends its stage here (the same on every rank).
+        const bool converged = integ->converged();
+        const bool stage_end = k == st.steps || converged;
+        const bool thermo = (thermo_every > 0 && step % thermo_every == 0) || stage_end;
         const bool snap = traj_every > 0 && step % traj_every == 0;
         const bool h5frame = h5md_every > 0 && step % h5md_every == 0;
         if (thermo || snap || h5frame) {
@@ -393,7 +396,7 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
                      st.name, ctx.temperature);
         // ---- checkpoints and batch-job stops (the last step ends the campaign normally)
         ++steps_run;
-        const bool last = si + 1 == c.stages.size() && k == st.steps;
+        const bool last = si + 1 == c.stages.size() && stage_end;
         const BatchControl::Decision d = batch.after_step(step);
         if (!last && (d.checkpoint || d.stop != StopReason::None)) write_checkpoint_now(si, k);
         if (!last && d.stop != StopReason::None) {
@@ -401,6 +404,16 @@ RunSummary run_campaign(const RunConfig& c, const RunOptions& options) {
           break;
         }
         // ----
+        if (converged) {
+          done += st.steps - k;  // the progress counts the stage as complete
+          if (!o.quiet) {
+            out.clear_progress();
+            std::fprintf(o.out, "stage %zu/%zu \"%s\": converged after %ld of %ld steps (%s)\n",
+                         si + 1, c.stages.size(), st.name.c_str(), k, st.steps,
+                         integ->describe().c_str());
+          }
+          break;
+        }
       }
       if (stopped != StopReason::None) break;
     }

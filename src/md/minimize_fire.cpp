@@ -10,7 +10,9 @@
 /// with Δt_0 = the stage's timestep_fs, Δt_max = 10 Δt_0, Δt_min = 0.02 Δt_0. The velocities are
 /// the minimizer's (their "temperature" in the thermo output is not a physical one); the energy
 /// decreases towards a local minimum of the potential energy. The conserved-energy column is
-/// meaningless during the stage (extended energy 0).
+/// meaningless during the stage (extended energy 0). With fmax > 0 (eV/Å) the stage ends at the
+/// first step whose starting forces all have |F_i| < fmax (max over all atoms and ranks): that
+/// step leaves the atoms where they are, and the next stage starts from the relaxed structure.
 
 #include <fmt/format.h>
 
@@ -39,12 +41,22 @@ class Fire final : public Integrator {
           "minimize_fire: the FIRE stage runs on the host engine only (not device-resident)");
     const int n = sys.size();
     double sums[3] = {0.0, 0.0, 0.0};  // F·v, |v|², |F|²
+    double f2_max = 0.0;
     for (int i = 0; i < n; ++i) {
       sums[0] += dot(sys.forces[i], sys.velocities[i]);
       sums[1] += dot(sys.velocities[i], sys.velocities[i]);
-      sums[2] += dot(sys.forces[i], sys.forces[i]);
+      const double f2 = dot(sys.forces[i], sys.forces[i]);
+      sums[2] += f2;
+      f2_max = std::max(f2_max, f2);
     }
     sys.comm.sum(sums, 3);
+    sys.comm.max(&f2_max, 1);
+    max_force_ = std::sqrt(f2_max);
+    if (p_.fmax > 0.0 && max_force_ < p_.fmax) {
+      converged_ = true;
+      std::fill(sys.velocities.begin(), sys.velocities.end(), Vec3{0, 0, 0});
+      return;
+    }
     if (sums[0] > 0.0) {
       if (++n_positive_ > kDelay) {
         dt_ = std::min(dt_ * 1.1, 10.0 * p_.dt);
@@ -70,11 +82,13 @@ class Fire final : public Integrator {
     atoms.drift(dt_);
   }
   void second_half(MdSystem&, AtomOps&, const StepContext&) override {}
+  bool converged() const override { return converged_; }
   double extended_energy(const MdSystem&) const override { return 0.0; }
   double timestep() const override { return p_.dt; }
   std::string describe() const override {
-    return fmt::format("FIRE 2.0 energy minimization at fixed cell, dt {} fs (max {} fs)", p_.dt,
-                       10 * p_.dt);
+    return fmt::format("FIRE 2.0 energy minimization at fixed cell, dt {} fs (max {} fs){}", p_.dt,
+                       10 * p_.dt,
+                       p_.fmax > 0 ? fmt::format(", until max |F| < {} eV/Å", p_.fmax) : "");
   }
   IntegratorState save_state() const override {
     return {{"fire", {dt_, alpha_, static_cast<double>(n_positive_)}}};
@@ -93,6 +107,8 @@ class Fire final : public Integrator {
   double dt_;
   double alpha_ = kAlpha0;
   int n_positive_ = 0;
+  double max_force_ = 0.0;
+  bool converged_ = false;
 };
 
 }  // namespace

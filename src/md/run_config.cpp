@@ -340,14 +340,19 @@ void read_stage(TableReader& r, RunConfig& c, int index) {
   const double ramp_rate = read_stage_temperature(r, c, s, ens);
   read_stage_duration(r, s, ramp_rate);
   read_stage_coupling(r, c, s, ens);
+  if (s.integrator.ensemble == Ensemble::MinimizeFire) {
+    s.integrator.fmax = r.non_negative("fmax", 0.0, "eV/Å");
+  } else {
+    forbid(r, "fmax", ens, "only minimize_fire has a force tolerance");
+  }
   s.thermo_every = r.integer("thermo_every", -1, 0, kMaxLong);
   s.trajectory_every = r.integer("trajectory_every", -1, 0, kMaxLong);
   s.h5md_every = r.integer("h5md_every", -1, 0, kMaxLong);
   s.dataset_every = r.integer("dataset_every", -1, 0, kMaxLong);
   r.check_unknown(
       "name, ensemble, timestep_fs, steps, time_ps, temperature, pressure, barostat, tdamp_fs, "
-      "pdamp_fs, chain_length, chain_loops, sy_order, seed, thermo_every, trajectory_every, "
-      "h5md_every, dataset_every");
+      "pdamp_fs, chain_length, chain_loops, sy_order, seed, fmax, thermo_every, "
+      "trajectory_every, h5md_every, dataset_every");
   c.stages.push_back(std::move(s));
 }
 
@@ -526,6 +531,8 @@ against the config file's directory, the output directory against the working di
   name = "stage <k>"
   ensemble = "..."       nve | nvt_nose_hoover | nvt_langevin | npt_mtk | minimize_fire
                          (FIRE 2.0 energy minimization at fixed cell, timestep_fs = initial step)
+  fmax = 0.0             minimize_fire: end the stage once every |F_i| < fmax (eV/Å); steps is
+                         then the most it may take (0: always all steps)
   timestep_fs = [md] timestep_fs   this stage's time step (fs)
   steps = <n>  or  time_ps = <ps>
   temperature = <K>  or  temperature = { from = <K>, to = <K>, rate = <K/ps> }   (not nve)

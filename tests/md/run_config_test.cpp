@@ -168,6 +168,15 @@ TEST(RunConfig, BadValuesNameTheKey) {
                    "steps = 1\n",
                {"sy_order"});
   expect_error(kHead + "[[stage]]\nensemble = \"nve\"\nsteps = 0\n", {"steps", "1.."});
+  expect_error(kHead + "[[stage]]\nensemble = \"nve\"\nsteps = 5\nfmax = 0.01\n",
+               {"fmax", "only minimize_fire has a force tolerance"});
+  expect_error(kHead + "[[stage]]\nensemble = \"minimize_fire\"\nsteps = 5\nfmax = -1\n",
+               {"[[stage]] fmax", ">= 0 (eV/Å)"});
+  EXPECT_DOUBLE_EQ(
+      parse(kHead + "[[stage]]\nensemble = \"minimize_fire\"\nsteps = 5\nfmax = 0.01\n")
+          .stages[0]
+          .integrator.fmax,
+      0.01);
   expect_error(kHead + "[potential]\npath = \"x\"\n" + stage, {"TOML"});
   expect_error("[potential]\npath = \"p\"\n" + stage, {"missing [structure]"});
   expect_error("[structure]\nfile = \"a.xyz\"\n" + stage, {"missing [potential]"});

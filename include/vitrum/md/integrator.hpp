@@ -54,6 +54,7 @@ struct IntegratorParams {
   int sy_order = 3;       ///< Suzuki–Yoshida order (1, 3, 5, 7)
   BarostatCoupling coupling = BarostatCoupling::Isotropic;
   std::uint64_t seed = 0;  ///< Langevin noise seed
+  double fmax = 0.0;       ///< minimize_fire: converged when max_i |F_i| < fmax (eV/Å); 0 = never
 };
 
 /// What the integrator needs to know about the step being taken.
@@ -119,6 +120,9 @@ class Integrator {
   virtual double timestep() const = 0;
   /// True when first_half may change the cell.
   virtual bool changes_box() const { return false; }
+  /// True once a minimizer has met its tolerance: the step that found it left the atoms where
+  /// they were, and the stage ends after it (collective: the same on every rank).
+  virtual bool converged() const { return false; }
   /// One line for logs.
   virtual std::string describe() const = 0;
   /// The state a checkpoint must hold to continue this integrator (empty for velocity Verlet;
