@@ -247,3 +247,15 @@ TEST(CasaLineShape, ErrorsNameTheTextAndWhatWasExpected) {
   EXPECT_NE(message("GL(30").find("missing ')'"), std::string::npos);
   EXPECT_NE(message("LA(1,2,3,4,5)").find("file.vms line 41"), std::string::npos);
 }
+
+TEST(PeakShapes, FaddeevaFarFromTheOriginFollowsTheAsymptoticSeries) {
+  // |z| > 15: Re w ≈ y/(√π |z|²)·(1 + O(1/|z|²)); on both sides of the switch the two
+  // approximations agree (continuity of the Voigt profile's far tail).
+  for (double y : {1e-6, 1e-3, 0.5}) {
+    const double below = sm::faddeeva_w(std::sqrt(225.0 - y * y) - 1e-9, y).re;
+    const double above = sm::faddeeva_w(std::sqrt(225.0 - y * y) + 1e-9, y).re;
+    EXPECT_NEAR(above / below, 1.0, 1e-8) << y;
+    const double x = 1e4, d = x * x + y * y;
+    EXPECT_NEAR(sm::faddeeva_w(x, y).re / (0.5641895835477563 * y / d), 1.0, 1e-7) << y;
+  }
+}
