@@ -148,11 +148,11 @@ void expected_pixel(const SynthConfig& c, const CasaLineShape& shape,
   const int nch = static_cast<int>(energy.size());
   const double dx = c.energy_step;
   const math::ShapeParams prm = shape.params(0.0, c.fwhm, 1.0);
+  const auto prep = math::prepare_shape<double>(shape.kind, c.fwhm, prm.p);
   for (int i = 0; i < nch; ++i) {
     double s = 0;
     for (int j = 0; j < npk; ++j)
-      s += area[j] * dx *
-           math::shape_unit_value<double>(shape.kind, energy[i] - x0[j], c.fwhm, prm.p);
+      s += area[j] * dx * math::prepared_unit_value(prep, energy[i] - x0[j]);
     sig[i] = s;
   }
   if (c.background_kind == SynthBackground::Tougaard) {

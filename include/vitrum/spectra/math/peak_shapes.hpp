@@ -107,30 +107,84 @@ VITRUM_HD bool shape_params_valid(ShapeKind kind, const ShapeParams& s) {
   }
 }
 
+/// A unit-area profile with its per-component constants computed once (normalisations, the
+/// LA/DS cores, σ of the convolution), for evaluating many channels: prepare_shape() then
+/// prepared_unit_value() per offset. shape_value() is exactly these two calls.
+template <typename T>
+struct PreparedShape {
+  ShapeKind kind;
+  T fwhm;
+  T p0;        ///< η (PV), M = m/100 (GL, SGL)
+  T sigma;     ///< Gaussian σ (Voigt, convolutions; ≤ 0: no convolution)
+  T gamma;     ///< Voigt HWHM
+  T inv_norm;  ///< GL, SGL: 1/(F · area per F of the height profile)
+  LaCore<T> la;
+  DsCore<T> ds;
+};
+
+template <typename T>
+VITRUM_HD PreparedShape<T> prepare_shape(ShapeKind kind, T F, const T p[4]) {
+  PreparedShape<T> r{};
+  r.kind = kind;
+  r.fwhm = F;
+  r.p0 = p[0];
+  switch (kind) {
+    case ShapeKind::Voigt:
+      r.sigma = sigma_from_fwhm(F);
+      r.gamma = T(0.5) * p[0];
+      break;
+    case ShapeKind::GL:
+      r.p0 = p[0] / T(100);
+      r.inv_norm = T(1) / (F * gl_area_per_fwhm(r.p0));
+      break;
+    case ShapeKind::SGL:
+      r.p0 = p[0] / T(100);
+      r.inv_norm = T(1) / (F * sgl_area_per_fwhm(r.p0));
+      break;
+    case ShapeKind::DoniachSunjicGauss:
+      r.ds = ds_core(F, p[0]);
+      r.sigma = sigma_from_fwhm(p[1]);
+      break;
+    case ShapeKind::LA:
+    case ShapeKind::LA4:
+      r.la = la_core(F, p[0], p[1], kind == ShapeKind::LA4 ? p[3] : T(0));
+      r.sigma = sigma_from_fwhm(p[2] * F / T(100));
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+/// Unit-area profile of a prepared shape at offset u = x − x0 (1/eV).
+template <typename T>
+VITRUM_HD T prepared_unit_value(const PreparedShape<T>& c, T u) {
+  switch (c.kind) {
+    case ShapeKind::Gaussian:
+      return gaussian_pdf_fwhm(u, T(0), c.fwhm);
+    case ShapeKind::Lorentzian:
+      return lorentzian_pdf_fwhm(u, T(0), c.fwhm);
+    case ShapeKind::PseudoVoigt:
+      return pseudo_voigt_pdf(u, T(0), c.fwhm, c.p0);
+    case ShapeKind::Voigt:
+      return voigt_pdf(u, c.sigma, c.gamma);
+    case ShapeKind::GL:
+      return gl_height_profile(u, c.fwhm, c.p0) * c.inv_norm;
+    case ShapeKind::SGL:
+      return sgl_height_profile(u, c.fwhm, c.p0) * c.inv_norm;
+    case ShapeKind::DoniachSunjicGauss:
+      return gauss_convolve(c.ds, u, c.sigma, c.fwhm);
+    case ShapeKind::LA:
+    case ShapeKind::LA4:
+      return gauss_convolve(c.la, u, c.sigma, c.fwhm);
+  }
+  return T(NAN);
+}
+
 /// Unit-area profile of `kind` at offset u = x − x0 (1/eV), in T = float or double.
 template <typename T>
 VITRUM_HD T shape_unit_value(ShapeKind kind, T u, T F, const T p[4]) {
-  switch (kind) {
-    case ShapeKind::Gaussian:
-      return gaussian_pdf_fwhm(u, T(0), F);
-    case ShapeKind::Lorentzian:
-      return lorentzian_pdf_fwhm(u, T(0), F);
-    case ShapeKind::PseudoVoigt:
-      return pseudo_voigt_pdf(u, T(0), F, p[0]);
-    case ShapeKind::Voigt:
-      return voigt_pdf(u, sigma_from_fwhm(F), T(0.5) * p[0]);
-    case ShapeKind::GL:
-      return gl_pdf(u, F, p[0]);
-    case ShapeKind::SGL:
-      return sgl_pdf(u, F, p[0]);
-    case ShapeKind::DoniachSunjicGauss:
-      return ds_gauss_pdf(u, F, p[0], p[1]);
-    case ShapeKind::LA:
-      return la_pdf(u, F, p[0], p[1], p[2], T(0));
-    case ShapeKind::LA4:
-      return la_pdf(u, F, p[0], p[1], p[2], p[3]);
-  }
-  return T(NAN);
+  return prepared_unit_value(prepare_shape(kind, F, p), u);
 }
 
 /// Value of a component at x (counts/eV): A · profile(x − x0).
