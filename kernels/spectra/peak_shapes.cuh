@@ -15,4 +15,8 @@ namespace vitrum::spectra {
 std::vector<double> evaluate_shape_cuda(math::ShapeKind kind, const math::ShapeParams& params,
                                         const std::vector<double>& x, bool single);
 
+/// Gradients (shape_value_and_grad) at the energies x: kShapeGradSize values per energy.
+std::vector<double> evaluate_shape_grad_cuda(math::ShapeKind kind, const math::ShapeParams& params,
+                                             const std::vector<double>& x);
+
 }  // namespace vitrum::spectra

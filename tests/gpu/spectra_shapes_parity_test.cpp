@@ -1,6 +1,7 @@
 // CPU/GPU parity of the single-source line shapes (vitrum/spectra/math/peak_shapes.hpp): every
 // kind evaluated in a CUDA kernel (kernels/spectra/peak_shapes.cu) against the host, in double
-// (1e-12 relative: the device libm differs by a few ulps) and in float (1e-5).
+// (1e-12 relative: the device libm differs by a few ulps), in float (1e-5), and their gradients
+// (1e-6: the finite-difference ones amplify ulp differences).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -38,6 +39,7 @@ TEST(SpectraShapesParity, EveryKindOnTheDeviceMatchesTheHost) {
   for (const Case& c : cases) {
     const auto d = vitrum::spectra::evaluate_shape_cuda(c.kind, c.s, x, false);
     const auto f = vitrum::spectra::evaluate_shape_cuda(c.kind, c.s, x, true);
+    const auto g = vitrum::spectra::evaluate_shape_grad_cuda(c.kind, c.s, x);
     double top = 0;
     for (double v : x) top = std::max(top, sm::shape_value(c.kind, c.s, v));
     for (size_t i = 0; i < x.size(); ++i) {
@@ -48,6 +50,13 @@ TEST(SpectraShapesParity, EveryKindOnTheDeviceMatchesTheHost) {
           << static_cast<int>(c.kind) << " at " << x[i];
       EXPECT_NEAR(f[i], hf, 1e-5 * std::max(std::fabs(hf), floor))
           << static_cast<int>(c.kind) << " (float) at " << x[i];
+      double gh[sm::kShapeGradSize];
+      sm::shape_value_and_grad(c.kind, c.s, x[i], gh);
+      // Finite-difference gradients amplify the ulp differences by value/step (~1e5).
+      for (int k = 0; k < sm::kShapeGradSize; ++k)
+        EXPECT_NEAR(g[i * sm::kShapeGradSize + k], gh[k],
+                    1e-6 * std::max(std::fabs(gh[k]), floor / c.s.fwhm))
+            << static_cast<int>(c.kind) << " gradient " << k << " at " << x[i];
     }
   }
 #endif

@@ -193,6 +193,7 @@ VITRUM_HD T conv_segment(const F& f, T u, T sigma, T scale, T a, T b) {
     if ((e - b) * dir > T(0)) e = b;
     const T mid = T(0.5) * (s + e), half = T(0.5) * (e - s);
     T part = T(0);
+    VITRUM_SPECTRA_UNROLL
     for (int k = 0; k < 5; ++k) {
       double xn, wn;
       gauss_legendre10(k, xn, wn);

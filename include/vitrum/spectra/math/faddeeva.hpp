@@ -17,6 +17,13 @@
 
 #include "vitrum/core/hd.hpp"
 
+// Full unrolling in device code turns the coefficient tables below into immediates.
+#if defined(__CUDA_ARCH__)
+#define VITRUM_SPECTRA_UNROLL _Pragma("unroll")
+#else
+#define VITRUM_SPECTRA_UNROLL
+#endif
+
 namespace vitrum::spectra::math {
 
 /// Minimal complex number usable in device code (std::complex is host-only under nvcc).
@@ -93,6 +100,7 @@ VITRUM_HD Cplx<T> faddeeva_w(T x, T y) {
   const Cplx<T> lp{L - y, x};
   const Cplx<T> Z = cdiv(lp, lm);
   Cplx<T> p{T(weideman_coefficient(0)), T(0)};
+  VITRUM_SPECTRA_UNROLL
   for (int k = 1; k < kWeidemanN; ++k) {
     p = cmul(p, Z);
     p.re += T(weideman_coefficient(k));
