@@ -114,6 +114,10 @@ TEST(SynthShapes, TomlKeysForLineShapeAndBackground) {
             std::string::npos);
   EXPECT_NE(error_of("[background]\nB = 1\nE = 2\n").find("unknown key 'E'"), std::string::npos);
   fs::remove_all(dir);
+  const auto w4f = vs::load_synth_config(std::string(VITRUM_SOURCE_DIR) +
+                                         "/configs/spectra/synth_w4f_la_tougaard.toml");
+  EXPECT_EQ(w4f.line_shape, "LA(1.1,4,30)");
+  EXPECT_EQ(w4f.background_kind, vs::SynthBackground::Tougaard);
   vs::SynthConfig bad = asymmetric_tougaard();
   bad.line_shape = "LA(1.2,0.3,40)";
   EXPECT_THROW(vs::synthesize(bad), vitrum::Error);
