@@ -23,6 +23,7 @@ struct SynthArgs {
   std::string config, output, truth;
   spectra::SynthConfig c;
   std::string shape = "gaussian";
+  std::string background_kind = "shirley_step", cross_section = "u2";
   std::string shift_pattern = "gradient_x", ratio_pattern = "radial";
   bool no_noise = false;
   bool with_expected = false;
@@ -59,8 +60,8 @@ void run_synth(SynthArgs& a) {
       "vitrum spectra synth: %d × %d pixels × %d channels (%.3f–%.3f eV binding, step %g eV), "
       "%s peaks, %s, seed %llu, generated in %.3f s\n",
       c.ny, c.nx, r.image.channels(), r.image.energy.front(), r.image.energy.back(), c.energy_step,
-      c.shape == spectra::SynthShape::Gaussian ? "Gaussian" : "pseudo-Voigt",
-      c.noise ? "Poisson noise" : "no noise", static_cast<unsigned long long>(c.seed), secs);
+      r.image.metadata.at("synth.line_shape").c_str(), c.noise ? "Poisson noise" : "no noise",
+      static_cast<unsigned long long>(c.seed), secs);
   std::printf("wrote %s (image /Experiments/%s/data) and %s (truth maps)\n", a.output.c_str(),
               r.image.name.c_str(), truth.c_str());
 }
@@ -74,11 +75,13 @@ void register_spectra_synth(CLI::App& spectra) {
       "synth",
       "Synthetic XPS spectrum image with known truth: one core level in two chemical states A "
       "and B (B shifted by a spatial map of chemical shifts, holding a spatial map of intensity "
-      "fractions), Gaussian or pseudo-Voigt peaks, optional spin–orbit doublets, a flat "
-      "background plus a Shirley-like step, and Poisson noise at a chosen count level. Writes "
+      "fractions), peaks of any line shape (Gaussian, pseudo-Voigt, Voigt, CasaXPS GL/SGL/LA, "
+      "Doniach–Šunjić), optional spin–orbit doublets, a flat background plus a Shirley-like "
+      "step or a Tougaard loss background, and Poisson noise at a chosen count level. Writes "
       "the image (HDF5, HyperSpy/NeXus layout, binding energy ascending) and a truth file of "
       "maps (shift, ratio, per-peak position/FWHM/eta/area). Settings come from a TOML file "
-      "(--config, sections [image] [energy] [peak] [shift] [ratio] [counts] with the keys "
+      "(--config, sections [image] [energy] [peak] [shift] [ratio] [counts] [background] with "
+      "the keys "
       "named like the options below) and are overridden by options given here. Deterministic "
       "for a seed.");
   cmd->add_option("--config,-c", a->config, "TOML configuration file")->check(CLI::ExistingFile);
@@ -112,6 +115,11 @@ void register_spectra_synth(CLI::App& spectra) {
                                           : spectra::SynthShape::PseudoVoigt;
     });
   }
+  num("--line-shape",
+      "[peak] line_shape: any line shape, replacing --shape/--eta: GL(m), SGL(m), LA(a,b,m), "
+      "LA(a,b,m,n), DS(alpha,n), Voigt(fwhm_lorentz), PV(eta), Gaussian, Lorentzian "
+      "(docs/xps-lineshapes.md); empty = --shape",
+      &C::line_shape, d.line_shape);
   num("--position", "[peak] position: binding energy of state A (eV)", &C::position, d.position);
   num("--fwhm", "[peak] fwhm: FWHM of every peak (eV)", &C::fwhm, d.fwhm);
   num("--eta", "[peak] eta: Lorentzian area fraction of the pseudo-Voigt (0–1)", &C::eta, d.eta);
@@ -159,6 +167,40 @@ void register_spectra_synth(CLI::App& spectra) {
       "[counts] shirley: Shirley-like step height as a fraction of peak_counts (counts per "
       "channel per peak count)",
       &C::shirley, d.shirley);
+  {
+    auto* opt = cmd->add_option("--background-kind", a->background_kind,
+                                "[background] kind: shirley_step (the --shirley step) or tougaard "
+                                "(loss background of the peaks, universal cross-section)")
+                    ->capture_default_str()
+                    ->check(CLI::IsMember({"shirley_step", "tougaard"}));
+    a->overrides.emplace_back(opt, [args](C& c) {
+      c.background_kind = args->background_kind == "tougaard"
+                              ? spectra::SynthBackground::Tougaard
+                              : spectra::SynthBackground::ShirleyStep;
+    });
+    auto* cs = cmd->add_option("--tougaard-cross-section", a->cross_section,
+                               "[background] cross_section: u2 (B T/(C+T²)², C = 1643) or u3 (B "
+                               "T/((C−T²)²+D T²), C = 551, D = 436); sets C and D")
+                   ->capture_default_str()
+                   ->check(CLI::IsMember({"u2", "u3"}));
+    a->overrides.emplace_back(cs, [args](C& c) {
+      c.tougaard = args->cross_section == "u3"
+                       ? vitrum::spectra::math::TougaardCrossSection{c.tougaard.B, 551.0, 436.0, 1}
+                       : vitrum::spectra::math::TougaardCrossSection{c.tougaard.B, 1643.0, 0.0, 0};
+    });
+    auto tg = [&](const char* flag, const char* help,
+                  double spectra::math::TougaardCrossSection::*f, double def) {
+      auto* o =
+          cmd->add_option(flag, a->c.tougaard.*f, help)->default_val(def)->capture_default_str();
+      a->overrides.emplace_back(o, [args, f](C& c) { c.tougaard.*f = args->c.tougaard.*f; });
+    };
+    tg("--tougaard-B", "[background] B: cross-section scale (eV²)",
+       &spectra::math::TougaardCrossSection::B, d.tougaard.B);
+    tg("--tougaard-C", "[background] C (eV²)", &spectra::math::TougaardCrossSection::C,
+       d.tougaard.C);
+    tg("--tougaard-D", "[background] D (eV², u3 only)", &spectra::math::TougaardCrossSection::D,
+       d.tougaard.D);
+  }
   {
     auto* opt = cmd->add_flag("--no-noise", a->no_noise,
                               "[counts] noise = false: write the expected counts, no Poisson "

@@ -10,7 +10,10 @@
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/toml.hpp"
+#include "vitrum/spectra/casa_lineshape.hpp"
+#include "vitrum/spectra/math/backgrounds.hpp"
 #include "vitrum/spectra/math/lineshapes.hpp"
+#include "vitrum/spectra/math/peak_shapes.hpp"
 
 namespace vitrum::spectra {
 namespace {
@@ -73,12 +76,95 @@ void validate(const SynthConfig& c) {
        fmt::format("peak counts {} must be ≥ 0", c.peak_counts));
   need(c.background >= 0, fmt::format("background {} counts/channel must be ≥ 0", c.background));
   need(c.shirley >= 0, fmt::format("shirley step {} must be ≥ 0", c.shirley));
+  const auto& t = c.tougaard;
+  need(t.C > 0 && t.D >= 0 && t.B >= 0 && std::isfinite(t.B) && std::isfinite(t.C) &&
+           std::isfinite(t.D),
+       fmt::format("Tougaard cross-section B = {}, C = {}, D = {}: need B ≥ 0, C > 0, D ≥ 0", t.B,
+                   t.C, t.D));
   const double lo = c.position + std::min(0.0, c.shift.min);
   const double hi = c.position + std::max(0.0, c.shift.max) + c.doublet_splitting;
   need(lo >= c.energy_min && hi <= c.energy_max,
        fmt::format("peaks span [{}, {}] eV (position, shift range, doublet splitting) but the "
                    "energy window is [{}, {}] eV: widen the window or move the peaks",
                    lo, hi, c.energy_min, c.energy_max));
+}
+
+// The peak shape of every synthetic peak: `line_shape` when given, else shape/eta.
+CasaLineShape synth_line_shape(const SynthConfig& c) {
+  if (!c.line_shape.empty()) {
+    CasaLineShape s = parse_casa_lineshape(c.line_shape, "spectra synth: [peak] line_shape");
+    math::ShapeParams p = s.params(c.position, c.fwhm, 1.0);
+    if (!math::shape_params_valid(s.kind, p))
+      throw Error(
+          fmt::format("spectra synth: [peak] line_shape '{}' with FWHM {} eV is outside "
+                      "its parameter domain",
+                      c.line_shape, c.fwhm));
+    return s;
+  }
+  CasaLineShape s;
+  s.kind =
+      c.shape == SynthShape::Gaussian ? math::ShapeKind::Gaussian : math::ShapeKind::PseudoVoigt;
+  s.p[0] = c.shape == SynthShape::Gaussian ? 0.0 : c.eta;
+  s.text = c.shape == SynthShape::Gaussian ? "Gaussian" : fmt::format("PV({})", c.eta);
+  return s;
+}
+
+// Weights of the Tougaard integral of a piecewise-linear signal on a uniform grid of spacing δ:
+// channel j contributes s_j·(left[i−j] + right[i−j]) to channel i (left: the half hat below x_j,
+// right: above; the end channels of the window have one half only). Gauss–Legendre 10 on each
+// half hat, as math::tougaard_integral does on each interval; B = 1.
+void tougaard_weights(math::TougaardCrossSection k, double delta, int n, std::vector<double>& left,
+                      std::vector<double>& right) {
+  k.B = 1.0;  // B scales the result in expected_pixel
+  left.assign(n, 0.0);
+  right.assign(n, 0.0);
+  for (int d = 0; d < n; ++d)
+    for (int q = 0; q < 5; ++q)
+      for (int sg = -1; sg <= 1; sg += 2) {
+        double xn, wn;
+        math::gauss_legendre10(q, xn, wn);
+        const double t = 0.5 * delta * (1.0 + sg * xn), w = 0.5 * delta * wn * (1.0 - t / delta);
+        left[d] += w * math::tougaard_kernel(k, d * delta + t);
+        right[d] += w * math::tougaard_kernel(k, d * delta - t);
+      }
+}
+
+// Tougaard background of one pixel's peak signal s (counts per channel).
+void tougaard_pixel(const std::vector<double>& left, const std::vector<double>& right,
+                    const double* s, int n, double* out) {
+  for (int i = 0; i < n; ++i) {
+    double b = i > 0 ? s[0] * right[i] + s[i] * left[0] : 0.0;
+    for (int j = 1; j < i; ++j) b += s[j] * (left[i - j] + right[i - j]);
+    out[i] = b;
+  }
+}
+
+// Expected counts of one pixel: peaks (per channel: area · δ · profile) plus the flat part and
+// the Shirley-like step or the Tougaard background. sig receives the peak signal.
+void expected_pixel(const SynthConfig& c, const CasaLineShape& shape,
+                    const std::vector<double>& energy, const double* x0, const double* area,
+                    int npk, const std::vector<double>& tg_left,
+                    const std::vector<double>& tg_right, double* sig, double* mu) {
+  const int nch = static_cast<int>(energy.size());
+  const double dx = c.energy_step;
+  const math::ShapeParams prm = shape.params(0.0, c.fwhm, 1.0);
+  const auto prep = math::prepare_shape<double>(shape.kind, c.fwhm, prm.p);
+  for (int i = 0; i < nch; ++i) {
+    double s = 0;
+    for (int j = 0; j < npk; ++j)
+      s += area[j] * dx * math::prepared_unit_value(prep, energy[i] - x0[j]);
+    sig[i] = s;
+  }
+  if (c.background_kind == SynthBackground::Tougaard) {
+    tougaard_pixel(tg_left, tg_right, sig, nch, mu);
+    for (int i = 0; i < nch; ++i) mu[i] = c.background + c.tougaard.B * mu[i] + sig[i];
+    return;
+  }
+  double cum = 0;  // peak counts at lower binding energy
+  for (int i = 0; i < nch; ++i) {
+    mu[i] = c.background + c.shirley * (cum + 0.5 * sig[i]) + sig[i];
+    cum += sig[i];
+  }
 }
 
 }  // namespace
@@ -176,6 +262,10 @@ SynthResult synthesize(const SynthConfig& c) {
   const int per_state = doublet ? 2 : 1;
   const int npk = 2 * per_state;
   const long npix = static_cast<long>(c.ny) * c.nx;
+  const CasaLineShape shape = synth_line_shape(c);
+  const bool tougaard = c.background_kind == SynthBackground::Tougaard;
+  std::vector<double> tg_left, tg_right;
+  if (tougaard) tougaard_weights(c.tougaard, c.energy_step, nch, tg_left, tg_right);
 
   SynthResult r;
   SpectrumImage& img = r.image;
@@ -193,6 +283,12 @@ SynthResult synthesize(const SynthConfig& c) {
   auto& md = img.metadata;
   md["generator"] = "vitrum spectra synth";
   md["synth.shape"] = c.shape == SynthShape::Gaussian ? "gaussian" : "pseudo_voigt";
+  md["synth.line_shape"] = format_casa_lineshape(shape);
+  md["synth.background_kind"] = tougaard ? "tougaard" : "shirley_step";
+  if (tougaard)
+    md["synth.tougaard"] =
+        fmt::format("{} B = {} C = {} D = {}", c.tougaard.three_param ? "U 3" : "U 2", c.tougaard.B,
+                    c.tougaard.C, c.tougaard.D);
   md["synth.position_eV"] = fmt::format("{}", c.position);
   md["synth.fwhm_eV"] = fmt::format("{}", c.fwhm);
   md["synth.eta"] = fmt::format("{}", c.eta);
@@ -223,6 +319,7 @@ SynthResult synthesize(const SynthConfig& c) {
   Map pc{"peak_counts", "counts", "Peak counts", std::vector<float>(npix)};
   Map bg{"background", "counts", "Flat background per channel", std::vector<float>(npix)};
   Map step{"shirley_step", "counts", "Shirley step height per channel", std::vector<float>(npix)};
+  Map tb{"tougaard_B", "eV^2", "Tougaard cross-section scale B", std::vector<float>(npix)};
   std::vector<std::string> labels = {"A"};
   if (doublet) labels.push_back("A partner");
   labels.push_back("B");
@@ -242,7 +339,6 @@ SynthResult synthesize(const SynthConfig& c) {
   PeakStack et = stack("eta", "", "Lorentzian fraction");
   PeakStack ar = stack("area", "counts", "Peak area");
 
-  const double dx = c.energy_step;
 #pragma omp parallel for schedule(static)
   for (long p = 0; p < npix; ++p) {
     const int iy = static_cast<int>(p / c.nx), ix = static_cast<int>(p % c.nx);
@@ -265,28 +361,22 @@ SynthResult synthesize(const SynthConfig& c) {
         area[k++] = a;
       }
     }
-    const double eta = c.shape == SynthShape::Gaussian ? 0.0 : c.eta;
+    const double eta = shape.kind == math::ShapeKind::PseudoVoigt ? shape.p[0] : 0.0;
+    std::vector<double> m(nch), sig(nch);
+    expected_pixel(c, shape, energy, x0, area, npk, tg_left, tg_right, sig.data(), m.data());
     float* mu = r.expected.spectrum(p);
     float* obs = img.spectrum(p);
     PoissonStream rng(c.seed, static_cast<std::uint64_t>(p));
-    double cum = 0;  // peak counts at lower binding energy
     for (int i = 0; i < nch; ++i) {
-      double s = 0;
-      for (int j = 0; j < npk; ++j)
-        s += area[j] * dx *
-             (c.shape == SynthShape::Gaussian
-                  ? math::gaussian_pdf_fwhm(energy[i], x0[j], c.fwhm)
-                  : math::pseudo_voigt_pdf(energy[i], x0[j], c.fwhm, eta));
-      const double m = c.background + c.shirley * (cum + 0.5 * s) + s;
-      cum += s;
-      mu[i] = static_cast<float>(m);
-      obs[i] = static_cast<float>(c.noise ? rng.poisson(m) : m);
+      mu[i] = static_cast<float>(m[i]);
+      obs[i] = static_cast<float>(c.noise ? rng.poisson(m[i]) : m[i]);
     }
     shift.values[p] = static_cast<float>(d);
     ratio.values[p] = static_cast<float>(q);
     pc.values[p] = static_cast<float>(c.peak_counts);
     bg.values[p] = static_cast<float>(c.background);
-    step.values[p] = static_cast<float>(c.shirley * c.peak_counts);
+    step.values[p] = static_cast<float>(tougaard ? 0.0 : c.shirley * c.peak_counts);
+    tb.values[p] = static_cast<float>(tougaard ? c.tougaard.B : 0.0);
     for (int j = 0; j < npk; ++j) {
       pos.values[j * npix + p] = static_cast<float>(x0[j]);
       fw.values[j * npix + p] = static_cast<float>(c.fwhm);
@@ -294,7 +384,8 @@ SynthResult synthesize(const SynthConfig& c) {
       ar.values[j * npix + p] = static_cast<float>(area[j]);
     }
   }
-  t.maps = {std::move(shift), std::move(ratio), std::move(pc), std::move(bg), std::move(step)};
+  t.maps = {std::move(shift), std::move(ratio), std::move(pc),
+            std::move(bg),    std::move(step),  std::move(tb)};
   t.peak_stacks = {std::move(pos), std::move(fw), std::move(et), std::move(ar)};
   return r;
 }
@@ -320,7 +411,18 @@ void read_synth_map(TomlTable& s, SynthMap& m) {
 }
 
 void read_synth_peak(TomlTable& pk, SynthConfig& c) {
-  pk.reject_unknown({"shape", "position", "fwhm", "eta", "doublet_splitting", "doublet_ratio"});
+  pk.reject_unknown(
+      {"shape", "line_shape", "position", "fwhm", "eta", "doublet_splitting", "doublet_ratio"});
+  if (pk.has("line_shape")) {
+    c.line_shape = pk.string("line_shape", std::nullopt);
+    try {
+      parse_casa_lineshape(c.line_shape);
+    } catch (const InputError&) {
+      throw;
+    } catch (const Error& e) {
+      pk.error("line_shape", e.what());
+    }
+  }
   if (pk.has("shape")) {
     const std::string shape = pk.string("shape", std::nullopt);
     if (shape == "gaussian")
@@ -337,12 +439,38 @@ void read_synth_peak(TomlTable& pk, SynthConfig& c) {
   c.doublet_ratio = pk.number("doublet_ratio", c.doublet_ratio);
 }
 
+void read_synth_background(TomlTable& b, SynthConfig& c) {
+  b.reject_unknown({"kind", "cross_section", "B", "C", "D"});
+  if (b.has("kind")) {
+    const std::string kind = b.string("kind", std::nullopt);
+    if (kind == "shirley_step")
+      c.background_kind = SynthBackground::ShirleyStep;
+    else if (kind == "tougaard")
+      c.background_kind = SynthBackground::Tougaard;
+    else
+      b.error("kind", fmt::format("'{}': expected shirley_step or tougaard", kind));
+  }
+  if (b.has("cross_section")) {
+    const std::string cs = b.string("cross_section", std::nullopt);
+    if (cs == "u2") {
+      c.tougaard = {c.tougaard.B, 1643.0, 0.0, 0};
+    } else if (cs == "u3") {
+      c.tougaard = {c.tougaard.B, 551.0, 436.0, 1};
+    } else {
+      b.error("cross_section", fmt::format("'{}': expected u2 or u3", cs));
+    }
+  }
+  c.tougaard.B = b.number("B", c.tougaard.B, "eV^2");
+  c.tougaard.C = b.number("C", c.tougaard.C, "eV^2");
+  c.tougaard.D = b.number("D", c.tougaard.D, "eV^2");
+}
+
 }  // namespace
 
 SynthConfig load_synth_config(const std::string& path, const SynthConfig& base) {
   const toml::table root = parse_toml_file(path, "the synthesis configuration");
   TomlTable top(root, path, "");
-  top.reject_unknown({"image", "energy", "peak", "shift", "ratio", "counts"});
+  top.reject_unknown({"image", "energy", "peak", "shift", "ratio", "counts", "background"});
   SynthConfig c = base;
   TomlTable im = top.child("image");
   im.reject_unknown({"ny", "nx", "name"});
@@ -361,6 +489,8 @@ SynthConfig load_synth_config(const std::string& path, const SynthConfig& base) 
   read_synth_map(shift, c.shift);
   TomlTable ratio = top.child("ratio");
   read_synth_map(ratio, c.ratio);
+  TomlTable bgt = top.child("background");
+  read_synth_background(bgt, c);
   TomlTable ct = top.child("counts");
   ct.reject_unknown({"peak_counts", "background", "shirley", "noise", "seed"});
   c.peak_counts = ct.number("peak_counts", c.peak_counts);

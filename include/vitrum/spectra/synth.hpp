@@ -13,6 +13,13 @@
 ///   μ_i = b + k · Σ_{j<i} s_j + k · s_i / 2 + s_i,     s_i = δ Σ_peaks A f(E_i)
 /// i.e. a flat background b plus a Shirley-like step proportional to the peak intensity at lower
 /// binding energy (total step height k · P), and the observed counts are Poisson(μ_i). Each pixel
+/// With `background_kind = Tougaard` the step is replaced by an inelastic background computed
+/// from the peaks with a universal cross-section F (math/backgrounds.hpp):
+///   μ_i = b + ∫_{E_0}^{E_i} F(E_i − E') ŝ(E') dE' + s_i,   ŝ the linear interpolant of s,
+/// (B scales F; the "U 2" cross-section B T/(C + T²)² or "U 3" B T/((C − T²)² + D T²)).
+/// `line_shape` (any text parse_casa_lineshape accepts: GL(30), SGL(30), LA(1.5,3,20), DS(0.1,40),
+/// Voigt(0.3), PV(0.3), Gaussian, Lorentzian) replaces `shape`/`eta` when not empty; every peak
+/// then has that shape with FWHM parameter `fwhm` (peak_shapes.hpp). Each pixel
 /// has its own random stream (xoshiro256** seeded by splitmix64 of seed and pixel index), so the
 /// image is the same for a given seed on any thread count and platform.
 
@@ -20,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "vitrum/spectra/math/backgrounds.hpp"
 #include "vitrum/spectra/spectrum.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
@@ -27,6 +35,12 @@ namespace vitrum::spectra {
 
 /// Peak shape of the synthetic image.
 enum class SynthShape { Gaussian, PseudoVoigt };
+
+/// Background of the synthetic image besides the flat part.
+enum class SynthBackground {
+  ShirleyStep,  ///< k · (peak counts at lower binding energy), k = `shirley`
+  Tougaard,     ///< universal-cross-section loss background of the peaks (`tougaard`)
+};
 
 /// Spatial pattern p(y, x) ∈ [0, 1] of a synthetic map; the map is min + (max − min) · p.
 enum class SynthPattern {
@@ -60,13 +74,16 @@ struct SynthConfig {
   double doublet_ratio = 0.5;      ///< partner : main area ratio of a doublet
   SynthMap shift{SynthPattern::GradientX, 0.8, 2.0};  ///< chemical shift Δ of B vs A (eV)
   SynthMap ratio{SynthPattern::Radial, 0.1, 0.9};     ///< fraction r of the intensity in B
-  double peak_counts = 20000.0;    ///< P: expected counts in all peaks of one pixel
-  double background = 100.0;       ///< b: flat background (expected counts per channel)
-  double shirley = 0.005;          ///< k: step height / P (Shirley-like step)
-  bool noise = true;               ///< Poisson noise; false gives the expected counts
-  std::uint64_t seed = 1;          ///< random seed
-  double photon_energy = 1486.6;   ///< hν recorded in the image (Al Kα), for KE conversion
-  std::string name = "synthetic";  ///< image name
+  double peak_counts = 20000.0;  ///< P: expected counts in all peaks of one pixel
+  double background = 100.0;     ///< b: flat background (expected counts per channel)
+  double shirley = 0.005;        ///< k: step height / P (Shirley-like step)
+  std::string line_shape;        ///< any line shape (see above); empty: `shape` and `eta`
+  SynthBackground background_kind = SynthBackground::ShirleyStep;
+  math::TougaardCrossSection tougaard;  ///< B, C, D, three_param (Tougaard background)
+  bool noise = true;                    ///< Poisson noise; false gives the expected counts
+  std::uint64_t seed = 1;               ///< random seed
+  double photon_energy = 1486.6;        ///< hν recorded in the image (Al Kα), for KE conversion
+  std::string name = "synthetic";       ///< image name
 };
 
 /// Output of synthesize(): the image, its noise-free expectation and the truth maps.
@@ -74,7 +91,8 @@ struct SynthResult {
   SpectrumImage image;     ///< observed counts (Poisson if config.noise)
   SpectrumImage expected;  ///< μ, the noise-free expected counts, same shape
   /// Truth over the ny × nx grid: maps "shift" (eV), "ratio" (B fraction), "peak_counts",
-  /// "background", "shirley_step" (counts/channel); per-peak stacks "position" (eV), "fwhm" (eV),
+  /// "background", "shirley_step" (counts/channel), "tougaard_B" (eV², 0 without Tougaard);
+  /// per-peak stacks "position" (eV), "fwhm" (eV),
   /// "eta", "area" (counts, over the whole real line), peaks ordered A, [A partner], B, [B
   /// partner].
   MapSet truth;
