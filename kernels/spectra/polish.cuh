@@ -17,8 +17,8 @@ struct PolishPlan {
   PeakModel model;  ///< in counts
   math::ParamMap map;
   long channels = 0;
-  std::vector<double> x, w;  ///< channel energies and widths
-  std::vector<double> basis; ///< sum-1 bases of the non-curve terms, [term][channel]
+  std::vector<double> x, w;   ///< channel energies and widths
+  std::vector<double> basis;  ///< sum-1 bases of the non-curve terms, [term][channel]
   int n_curve = 0;
   long curve_stride = 0;  ///< values from one spectrum's curves to the next (0: shared)
 };
@@ -27,8 +27,7 @@ PolishPlan make_polish_plan(const PolishBatch& batch);
 /// Background of spectrum `fit`: [term][channel] in counts per unit coefficient.
 void spectrum_background(const PolishPlan& p, const PolishBatch& b, long fit, double* out);
 /// Counts y[channel] and start full[n_full] (counts) of spectrum `fit`; false for bad data.
-bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double* y,
-                    double* full);
+bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double* y, double* full);
 /// Result arrays sized for the batch.
 PolishResult empty_result(const PolishPlan& p, const PolishBatch& b, const PolishOptions& o);
 /// Status, iterations, deviance, reduced χ² of one spectrum.
@@ -41,8 +40,8 @@ void finish_result(const PolishPlan& p, const PolishBatch& b, const PolishOption
 
 /// CPU backend: OpenMP over spectra (dynamic schedule; each spectrum's arithmetic is serial, so
 /// the results do not depend on the thread count).
-void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b,
-                        const PolishOptions& o, PolishResult& r);
+void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const PolishOptions& o,
+                        PolishResult& r);
 
 /// CUDA backend: one warp per spectrum, lanes striding over channels, sums reduced with a
 /// butterfly of shuffles (every lane holds the same total, so the LM loop runs in lockstep).

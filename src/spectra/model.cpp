@@ -55,10 +55,10 @@ int resolve_link(const PeakModel& m, int c, int k, double& factor, double& offse
   for (int hops = 0; m.components[cur].param[k].link >= 0; ++hops) {
     const ParamSpec& s = m.components[cur].param[k];
     if (s.link >= static_cast<int>(m.components.size()))
-      model_error(m, fmt::format("component {} ('{}'): {} linked to component {}, but there are "
-                                 "only {} components",
-                                 cur, m.components[cur].name, kParamNames[k], s.link,
-                                 m.components.size()));
+      model_error(
+          m, fmt::format("component {} ('{}'): {} linked to component {}, but there are "
+                         "only {} components",
+                         cur, m.components[cur].name, kParamNames[k], s.link, m.components.size()));
     if (hops > static_cast<int>(m.components.size()))
       model_error(m, fmt::format("component {} ('{}'): the links of its {} form a cycle", c,
                                  m.components[c].name, kParamNames[k]));
@@ -106,8 +106,8 @@ math::ParamMap build_param_map(const PeakModel& model) {
   if (nc > math::kPolishMaxComponents)
     model_error(model, fmt::format("{} components; at most {}", nc, math::kPolishMaxComponents));
   if (nb > math::kPolishMaxBackground)
-    model_error(model, fmt::format("{} background terms; at most {}", nb,
-                                   math::kPolishMaxBackground));
+    model_error(model,
+                fmt::format("{} background terms; at most {}", nb, math::kPolishMaxBackground));
   m.n_comp = nc;
   m.n_bg = nb;
   m.n_full = model.n_full();
@@ -139,8 +139,8 @@ math::ParamMap build_param_map(const PeakModel& model) {
         model_error(model, fmt::format("{}: value {} is not finite", what, s.value));
       if (s.fixed) {
         if (s.value < lo || s.value > hi)
-          model_error(model, fmt::format("{}: fixed value {} outside [{}, {}]", what, s.value,
-                                         lo, hi));
+          model_error(model,
+                      fmt::format("{}: fixed value {} outside [{}, {}]", what, s.value, lo, hi));
         continue;
       }
       add_free(model, m, i, std::fmax(lo, s.lo), std::fmin(hi, s.hi), what);

@@ -19,9 +19,10 @@ ParamSpec read_param(TomlTable& t, const std::string& key, std::optional<double>
   ParamSpec s;
   const toml::node* n = t.get(key);
   if (n == nullptr) {
-    if (!def) t.error(key, fmt::format("missing (a number in {} or a table {{ value, min, max, "
-                                       "fixed, link, factor, offset }})",
-                                       unit));
+    if (!def)
+      t.error(key, fmt::format("missing (a number in {} or a table {{ value, min, max, "
+                               "fixed, link, factor, offset }})",
+                               unit));
     s.value = *def;
     return s;
   }
@@ -37,8 +38,7 @@ ParamSpec read_param(TomlTable& t, const std::string& key, std::optional<double>
   if (p.has("link")) {
     const std::string target = p.string("link", std::nullopt);
     const auto it = names.find(target);
-    if (it == names.end())
-      p.error("link", fmt::format("no earlier component named '{}'", target));
+    if (it == names.end()) p.error("link", fmt::format("no earlier component named '{}'", target));
     s.link = it->second;
     s.factor = p.number("factor", 1.0);
     s.offset = p.number("offset", 0.0, unit);
@@ -73,7 +73,8 @@ void read_component(TomlTable& t, PeakModel& m, std::map<std::string, int>& name
   if (names.count(c.name)) t.error("name", fmt::format("'{}' used twice", c.name));
   c.kind = read_shape(t, c);
   const bool shape_free = t.boolean("shape_free", false);
-  for (int i = 0; i < math::shape_param_count(c.kind); ++i) c.param[kShape0 + i].fixed = !shape_free;
+  for (int i = 0; i < math::shape_param_count(c.kind); ++i)
+    c.param[kShape0 + i].fixed = !shape_free;
   c.param[kPosition] = read_param(t, "position", std::nullopt, names, "eV");
   c.param[kFwhm] = read_param(t, "fwhm", std::nullopt, names, "eV");
   c.param[kArea] = read_param(t, "area", 1.0, names, "intensity·eV");

@@ -114,8 +114,8 @@ PolishPlan make_polish_plan(const PolishBatch& batch) {
   const long per = static_cast<long>(p.n_curve) * n;
   if (p.n_curve > 0 && batch.curves.size() != static_cast<size_t>(per) &&
       batch.curves.size() != static_cast<size_t>(per * batch.count))
-    fail("polish: {} background curves of {} channels need {} or {} values (got {})", p.n_curve,
-         n, per, per * batch.count, batch.curves.size());
+    fail("polish: {} background curves of {} channels need {} or {} values (got {})", p.n_curve, n,
+         per, per * batch.count, batch.curves.size());
   p.curve_stride = batch.curves.size() == static_cast<size_t>(per) ? 0 : per;
   p.basis = background_basis(batch.model, n);
   if (!batch.starts.empty() && batch.starts.size() != static_cast<size_t>(nf * batch.count))
@@ -141,8 +141,7 @@ void spectrum_background(const PolishPlan& p, const PolishBatch& b, long fit, do
 }
 
 /// Counts and start of spectrum `fit`; false when the data are invalid.
-bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double* y,
-                    double* full) {
+bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double* y, double* full) {
   const long n = p.channels;
   const float* s = b.spectra + fit * b.stride;
   double total = 0.0, floor = INFINITY;
@@ -156,8 +155,9 @@ bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double*
   const int nf = p.model.n_full();
   const std::vector<double> v = model_values(p.model);
   for (int i = 0; i < nf; ++i)
-    full[i] = b.starts.empty() ? v[i]
-                               : b.starts[fit * nf + i] * param_scale(b.model, i, b.intensity_scale);
+    full[i] = b.starts.empty()
+                  ? v[i]
+                  : b.starts[fit * nf + i] * param_scale(b.model, i, b.intensity_scale);
   const int b0 = static_cast<int>(p.model.components.size()) * kP;
   for (size_t t = 0; t < p.model.background.size(); ++t) {  // a free sum-1 term starting at 0
     const BackgroundTerm& bt = p.model.background[t];
@@ -170,8 +170,8 @@ bool spectrum_setup(const PolishPlan& p, const PolishBatch& b, long fit, double*
 
 }  // namespace detail
 
-void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b,
-                        const PolishOptions& o, PolishResult& r) {
+void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const PolishOptions& o,
+                        PolishResult& r) {
   const long n = p.channels;
   const int nf = p.map.n_full;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
@@ -182,8 +182,8 @@ void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b,
 #pragma omp for schedule(dynamic, 1)
     for (long f = 0; f < b.count; ++f) {
       double* full = r.params.data() + f * nf;
-      math::PolishOut out{full, r.se.data() + f * nf, NAN, NAN, 0, 0,
-                          math::PolishStatus::InvalidData};
+      math::PolishOut out{full, r.se.data() + f * nf,           NAN, NAN, 0,
+                          0,    math::PolishStatus::InvalidData};
       const bool ok = detail::spectrum_setup(p, b, f, y.data(), full);
       detail::spectrum_background(p, b, f, bg.data());
       if (ok) {
