@@ -47,8 +47,8 @@ std::string format_casa_components(const CasaTemplate& t, const PolishResult& r,
     out += fmt::format("CASA comp (*{}*) (*{}*)", ct.name, ct.lineshape);
     const char* names[3] = {"Area", "MFWHM", "Position"};
     for (int f = 0; f < 3; ++f)
-      out += fmt::format(" {} {:.8g} {:.8g} {:.8g} {} {:.8g}", names[f], values[f], ct.bounds[f][0],
-                         ct.bounds[f][1], ct.link[f], ct.link_value[f]);
+      out += fmt::format(" {} {:.12g} {:.12g} {:.12g} {} {:.12g}", names[f], values[f],
+                         ct.bounds[f][0], ct.bounds[f][1], ct.link[f], ct.link_value[f]);
     if (!ct.rest.empty()) out += " " + ct.rest;
     out += "\n";
   }
