@@ -64,17 +64,6 @@ const char* polish_status_name(PolishStatus s) {
   return "unknown";
 }
 
-std::vector<double> channel_widths(const std::vector<double>& e) {
-  const long n = static_cast<long>(e.size());
-  std::vector<double> w(n, 1.0);
-  if (n < 2) return w;
-  for (long i = 0; i < n; ++i) {
-    const double lo = e[i > 0 ? i - 1 : i], hi = e[i + 1 < n ? i + 1 : i];
-    w[i] = (hi - lo) / ((i > 0 && i + 1 < n) ? 2.0 : 1.0);
-  }
-  return w;
-}
-
 std::vector<double> background_basis(const PeakModel& model, long n) {
   std::vector<double> b;
   for (const BackgroundTerm& t : model.background) {
@@ -108,7 +97,7 @@ PolishPlan make_polish_plan(const PolishBatch& batch) {
   p.map = build_param_map(p.model);
   p.channels = n;
   p.x = batch.energy;
-  p.w = channel_widths(batch.energy);
+  p.w.assign(batch.energy.size(), 1.0);  // intensity of a channel = the model's value there
   p.n_curve = curve_count(batch.model);
   const long nf = p.model.n_full();
   const long per = static_cast<long>(p.n_curve) * n;

@@ -94,13 +94,11 @@ TEST(CasaTemplate, FitsASpectrumMadeFromItsModelAndWritesTheComponentsBack) {
   sp::math::polish_expand(map, theta.data(), full.data());
   // Data in the block's own (KE) channel order; the prepared image is ascending BE.
   std::mt19937_64 rng(1);
-  const std::vector<double> w = sp::channel_widths(prepared.energy);
   for (size_t i = 0; i < block.energy.size(); ++i) {
     const double be = kHv - block.energy[i];
     double lam = 200.0;
     for (int c = 0; c < 2; ++c)
-      lam +=
-          0.05 * sp::math::shape_value(map.kind[c], sp::math::polish_component(full.data(), c), be);
+      lam += sp::math::shape_value(map.kind[c], sp::math::polish_component(full.data(), c), be);
     block.counts[i] = static_cast<float>(std::poisson_distribution<long>(lam)(rng));
   }
   sp::PolishBatch batch = sp::casa_batch(t, block, prepared);

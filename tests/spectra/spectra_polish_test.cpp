@@ -55,7 +55,7 @@ std::vector<double> grid() {
 std::vector<double> expected_counts(const sp::PeakModel& m) {
   const sm::ParamMap map = sp::build_param_map(m);
   std::vector<double> full = sp::model_values(m);
-  const std::vector<double> e = grid(), w = sp::channel_widths(e);
+  const std::vector<double> e = grid(), w(e.size(), 1.0);
   const std::vector<double> bg = sp::background_basis(m, static_cast<long>(e.size()));
   std::vector<double> theta(map.n_free);
   for (int j = 0; j < map.n_free; ++j) theta[j] = full[map.full_of_free[j]];
@@ -91,7 +91,7 @@ Fixture make_fixture(sp::ShapeKind kind, bool y_equals_lambda) {
   f.model = doublet_model(kind);
   f.map = sp::build_param_map(f.model);
   f.e = grid();
-  f.w = sp::channel_widths(f.e);
+  f.w.assign(f.e.size(), 1.0);
   f.bg = sp::background_basis(f.model, static_cast<long>(f.e.size()));
   f.y = expected_counts(f.model);
   if (!y_equals_lambda)  // data from shifted truth: the gradient is far from zero

@@ -65,8 +65,6 @@ struct PolishResult {
   double error(long fit, int i) const { return se[fit * n_full + i]; }
 };
 
-/// Channel widths of a grid (half the distance between neighbours; ends: one spacing).
-std::vector<double> channel_widths(const std::vector<double>& energy);
 /// Basis curves of the non-Curve background terms over the channels ([term][channel]).
 std::vector<double> background_basis(const PeakModel& model, long channels);
 

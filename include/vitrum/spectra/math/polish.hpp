@@ -4,8 +4,10 @@
 /// a bounded Levenberg–Marquardt iteration on the Poisson deviance over the free parameters of a
 /// constrained peak model (vitrum/spectra/model.hpp builds the ParamMap).
 ///
-/// Model of channel n (energy x_n, width w_n, background basis b_{t,n}):
+/// Model of channel n (energy x_n, weight w_n, background basis b_{t,n}):
 ///   λ_n = w_n Σ_c shape_value(kind_c, params_c, x_n) + Σ_t c_t b_{t,n}
+/// The drivers use w_n = 1: a channel's intensity is the components' value at its energy, so an
+/// area A is intensity × eV, as CasaXPS and the EM (fit.hpp) define it.
 /// Full parameters: per component (x0, F, A, p[0..3]) in the gradient order of peak_shapes.hpp,
 /// then one coefficient per background term. Each full parameter is fixed, free (θ_j) or linked:
 ///   value = factor · value(target) + offset, the target a fixed or free parameter.
