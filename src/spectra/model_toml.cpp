@@ -30,7 +30,7 @@ ParamSpec read_param(TomlTable& t, const std::string& key, std::optional<double>
     s.value = t.number(key, std::nullopt, unit);
     return s;
   }
-  TomlTable p(*n->as_table(), t.file(), t.name() + "." + key);
+  TomlTable p(*n->as_table(), t.file(), "model.component." + key);
   p.reject_unknown({"value", "min", "max", "fixed", "link", "factor", "offset"});
   s.lo = p.number("min", -INFINITY, unit);
   s.hi = p.number("max", INFINITY, unit);

@@ -69,7 +69,9 @@ std::vector<double> em_curves(const FitResult& r, const std::vector<float>& data
   const long count = shirley ? static_cast<long>(pix.size()) : 1;
   std::vector<double> c(static_cast<size_t>(count) * nb * n, 0.0);
   BackgroundModel sh;
-  sh.parts.push_back(BackgroundSpec{BackgroundKind::Shirley});
+  BackgroundSpec shirley_spec;
+  shirley_spec.kind = BackgroundKind::Shirley;
+  sh.parts.push_back(shirley_spec);
   std::vector<double> y(n);
   for (long f = 0; f < count; ++f) {
     double* dst = c.data() + f * nb * n;
