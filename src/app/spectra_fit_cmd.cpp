@@ -142,8 +142,12 @@ void run_fit(const FitArgs& a) {
   {  // output safety (vitrum/core/output_guard.hpp): the result file and the single-spectrum CSVs
     std::vector<std::string> outputs = {a.output};
     for (const SpectrumImage* im : blocks)
-      if (im->pixels() == 1 && cfg.write_curves)
+      if (im->pixels() == 1 && cfg.write_curves) {
         outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) + ".csv");
+        if (cfg.polish)
+          outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) +
+                            "_polish.csv");
+      }
     guard_existing_outputs(outputs, a.overwrite, "give --overwrite to replace them");
   }
 
@@ -169,6 +173,13 @@ void run_fit(const FitArgs& a) {
       const spectra::PolishedBlock pb = spectra::polish_fitted_block(r, *im, cfg, po);
       spectra::add_polish_maps(pb, sets.back(), cubes);
       if (!a.quiet) print_polish_summary(pb);
+      if (im->pixels() == 1 && cfg.write_curves) {
+        std::vector<std::string> comments;
+        const spectra::FitCurves pc = spectra::polish_curves(pb, comments);
+        const std::string csv = stem + "_" + spectra::block_file_name(r.name) + "_polish.csv";
+        spectra::write_spectrum_fit_csv(csv, pc, comments);
+        csvs.push_back(csv);
+      }
     }
     if (r.fits == 1 && cfg.write_curves) {
       const std::string csv = stem + "_" + spectra::block_file_name(r.name) + ".csv";

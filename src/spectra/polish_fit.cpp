@@ -7,6 +7,7 @@
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/background.hpp"
+#include "vitrum/spectra/casa_lineshape.hpp"
 #include "vitrum/spectra/casa_template.hpp"
 
 namespace vitrum::spectra {
@@ -118,6 +119,7 @@ PolishedBlock polish_fitted_block(const FitResult& r, const SpectrumImage& im, c
   out.name = r.name;
   out.ny = r.ny;
   out.nx = r.nx;
+  out.energy_kind = cfg.polish_start == "casa" ? EnergyKind::Binding : r.energy_kind;
   const long n = static_cast<long>(r.energy.size());
   if (cfg.polish_start == "casa") {
     const CasaTemplate t = read_casa_template(im);
@@ -178,6 +180,44 @@ PolishedBlock polish_fitted_block(const FitResult& r, const SpectrumImage& im, c
     }
   }
   return out;
+}
+
+FitCurves polish_curves(const PolishedBlock& p, std::vector<std::string>& comments) {
+  if (p.results.size() != 1 || p.results[0].fits != 1)
+    fail("polish_curves: block '{}' is not a single polished spectrum", p.name);
+  const PolishBatch& b = p.batches[0];
+  const PolishResult& r = p.results[0];
+  FitCurves c;
+  c.energy = b.energy;
+  c.energy_kind = p.energy_kind;
+  const long n = static_cast<long>(b.energy.size());
+  for (long i = 0; i < n; ++i) c.data.push_back(b.spectra[i]);
+  c.fit = polish_model_curve(b, r, 0);
+  c.background = c.fit;
+  for (int k = 0; k < r.n_comp; ++k) {
+    std::vector<double> v = polish_model_curve(b, r, 0, k);
+    for (long i = 0; i < n; ++i) c.background[i] -= v[i];
+    c.components.emplace_back(b.model.components[k].name, std::move(v));
+  }
+  comments.push_back(
+      fmt::format("polish: status {}, reduced chi2 {:.4f}, deviance {:.3f}, {} "
+                  "iterations",
+                  polish_status_name(static_cast<PolishStatus>(r.status[0])), r.chi2_reduced[0],
+                  r.deviance[0], r.iterations[0]));
+  for (int k = 0; k < r.n_comp; ++k) {
+    const int i = k * kP;
+    CasaLineShape ls;  // the fitted shape parameters, in CasaXPS notation
+    ls.kind = b.model.components[k].kind;
+    for (int q = 0; q < 4; ++q) ls.p[q] = r.param(0, i + kShape0 + q);
+    ls.ds_gauss_percent = 100.0 * ls.p[1] / r.param(0, i + kFwhm);
+    comments.push_back(fmt::format(
+        "{} ({}): position {:.5f} +- {:.5f} eV, FWHM {:.5f} +- {:.5f} eV, area {:.6g} +- {:.3g} "
+        "({:.2f}%)",
+        b.model.components[k].name, format_casa_lineshape(ls), r.param(0, i), r.error(0, i),
+        r.param(0, i + kFwhm), r.error(0, i + kFwhm), r.param(0, i + kArea), r.error(0, i + kArea),
+        100.0 * r.area_fraction[k]));
+  }
+  return c;
 }
 
 void add_polish_maps(const PolishedBlock& p, MapSet& maps, std::vector<SpectrumImage>& cubes) {

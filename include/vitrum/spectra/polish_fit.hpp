@@ -28,9 +28,10 @@ namespace vitrum::spectra {
 struct PolishedBlock {
   std::vector<PolishBatch> batches;
   std::vector<PolishResult> results;
-  std::vector<std::vector<long>> pixels;  ///< [group][fit] → pixel of the block
-  std::vector<std::vector<float>> data;   ///< [group] spectra the batches point into
-  std::string name;                       ///< block name
+  std::vector<std::vector<long>> pixels;         ///< [group][fit] → pixel of the block
+  std::vector<std::vector<float>> data;          ///< [group] spectra the batches point into
+  std::string name;                              ///< block name
+  EnergyKind energy_kind = EnergyKind::Binding;  ///< axis of the batches' energies
   int ny = 1, nx = 1;
   int max_components = 0;
   std::vector<std::string> component_names;  ///< of the largest model
@@ -40,6 +41,11 @@ struct PolishedBlock {
 /// bad request (no template in the block, a model that does not fit the window).
 PolishedBlock polish_fitted_block(const FitResult& r, const SpectrumImage& im, const FitConfig& cfg,
                                   const PolishOptions& options);
+
+/// Curves of a polished single spectrum (the block's only fit): data, total model, background
+/// (the sum of its terms) and each component, for write_spectrum_fit_csv; and comment lines
+/// with the components ± standard errors and the CasaXPS-style line of each.
+FitCurves polish_curves(const PolishedBlock& p, std::vector<std::string>& comments);
 
 /// Adds the polish maps to `maps` and the residual cube to `cubes`.
 void add_polish_maps(const PolishedBlock& p, MapSet& maps, std::vector<SpectrumImage>& cubes);
