@@ -124,6 +124,43 @@ TEST(CasaTemplate, FitsASpectrumMadeFromItsModelAndWritesTheComponentsBack) {
                   1e-7 * std::fabs(r.param(0, c * kP + k)));
 }
 
+TEST(CasaTemplate, FitsEveryPixelOfAnImageWithTheTemplate) {
+  sp::SpectrumImage img = ke_block(pt_template());
+  img.ny = 2;
+  img.nx = 3;
+  const long n = img.channels();
+  img.counts.assign(static_cast<size_t>(img.pixels()) * n, 0.0f);
+  const sp::CasaTemplate t = sp::read_casa_template(img);
+  sp::PeakModel truth = t.model;
+  truth.background.clear();
+  const sp::math::ParamMap map = sp::build_param_map(truth);
+  std::vector<double> full = sp::model_values(truth);
+  std::mt19937_64 rng(9);
+  for (long p = 0; p < img.pixels(); ++p) {
+    full[sp::kPosition] = 71.0 + 0.05 * p;  // a shift across the map
+    full[kP + sp::kPosition] = full[sp::kPosition] + 3.33;
+    for (long i = 0; i < n; ++i) {
+      const double be = kHv - img.energy[i];
+      double lam = 150.0;
+      for (int c = 0; c < 2; ++c)
+        lam += sp::math::shape_value(map.kind[c], sp::math::polish_component(full.data(), c), be);
+      img.spectrum(p)[i] = static_cast<float>(std::poisson_distribution<long>(lam)(rng));
+    }
+  }
+  sp::SpectrumImage prepared;
+  const sp::PolishBatch b = sp::casa_batch(t, img, prepared);
+  ASSERT_EQ(b.count, 6);
+  sp::PolishOptions o;
+  o.residuals = true;
+  const sp::PolishResult r = sp::polish_spectra(b, o);
+  for (long p = 0; p < 6; ++p) {
+    EXPECT_EQ(r.status[p], static_cast<int>(sp::PolishStatus::Converged)) << p;
+    EXPECT_NEAR(r.param(p, sp::kPosition), 71.0 + 0.05 * p, 5 * r.error(p, sp::kPosition)) << p;
+    EXPECT_LT(r.chi2_reduced[p], 1.5) << p;
+  }
+  EXPECT_EQ(r.residuals.size(), static_cast<size_t>(6 * b.energy.size()));
+}
+
 TEST(CasaTemplate, BadTextNamesFileBlockAndCommentLine) {
   const std::string bad_number =
       error_of([] { sp::read_casa_template(ke_block(pt_template("3e"))); });
