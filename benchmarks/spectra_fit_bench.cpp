@@ -25,6 +25,7 @@
 #include "vitrum/core/backend.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/math/lineshapes.hpp"
+#include "vitrum/spectra/polish_fit.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 #include "vitrum/spectra/synth.hpp"
 
@@ -236,6 +237,44 @@ void bm_cpu_one_core(benchmark::State& st) {
   }
 }
 
+/// The same subset on one thread, EM + the maximum-likelihood polish (start = "em"); accuracy
+/// of the polished positions, FWHMs and areas.
+void bm_cpu_one_core_polish(benchmark::State& st) {
+  std::vector<long> index;
+  const long stride = std::max(1L, g_image->image.pixels() / g_opt.subset) | 1;
+  const auto sub =
+      subset(g_image->image, std::min(g_opt.subset, g_image->image.pixels()), stride, &index);
+  sp::FitConfig cfg = bench_config();
+  cfg.polish = true;
+  cfg.polish_residuals = false;
+  sp::FitOptions o;
+  o.threads = 1;
+  sp::PolishOptions po;
+  po.threads = 1;
+  po.control = cfg.polish_control;
+  for (auto _ : st) {
+    const double c0 = cpu_seconds();
+    sp::FitResult r = sp::fit_spectra(sub, cfg, o);
+    const sp::PolishedBlock pb = sp::polish_fitted_block(r, sub, cfg, po);
+    const double cpu = cpu_seconds() - c0;
+    double seconds = r.seconds;
+    for (size_t g = 0; g < pb.results.size(); ++g) {
+      const sp::PolishResult& q = pb.results[g];
+      seconds += q.seconds;
+      for (long f = 0; f < q.fits; ++f)
+        for (int c = 0; c < q.n_comp; ++c) {
+          const long i = pb.pixels[g][f] * r.max_peaks + c;
+          const int b = c * sp::math::kPolishParamsPerComponent;
+          r.position[i] = q.param(f, b + sp::kPosition);
+          r.fwhm[i] = q.param(f, b + sp::kFwhm);
+          r.area[i] = q.param(f, b + sp::kArea);
+        }
+    }
+    st.SetIterationTime(seconds);
+    report(st, "cpu-1+polish", r, index, 1, seconds, cpu);
+  }
+}
+
 void bm_image(benchmark::State& st, vitrum::Backend backend) {
   sp::FitOptions o;
   o.backend = backend;
@@ -274,6 +313,12 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark(
       ("spectra_fit/cpu/threads:1/spectra:" + std::to_string(g_opt.subset)).c_str(),
       bm_cpu_one_core)
+      ->UseManualTime()
+      ->Iterations(1)
+      ->Unit(benchmark::kSecond);
+  benchmark::RegisterBenchmark(
+      ("spectra_fit/cpu+polish/threads:1/spectra:" + std::to_string(g_opt.subset)).c_str(),
+      bm_cpu_one_core_polish)
       ->UseManualTime()
       ->Iterations(1)
       ->Unit(benchmark::kSecond);

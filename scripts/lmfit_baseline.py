@@ -116,6 +116,8 @@ def main():
     print()
     print("Spectra fit benchmark: 1000 channels, 1-4 pseudo-Voigt peaks per spectrum, Poisson noise")
     print("vitrum: no initial guesses, K in [1,4] by BIC, starts + SQUAREM-EM + standard errors")
+    print("cpu-1+polish: the same EM, then the maximum-likelihood polish (bounded Levenberg-Marquardt")
+    print("        on the Poisson deviance over every free parameter, errors from the Fisher information)")
     print("lmfit:  true K, started from the true values, leastsq (no model selection, no errors needed)")
     print("per core = spectra per CPU-second of the process (independent of other load on the machine)")
     print()

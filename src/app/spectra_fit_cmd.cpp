@@ -19,6 +19,7 @@
 #include "vitrum/core/output_guard.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/fit_output.hpp"
+#include "vitrum/spectra/polish_fit.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
 
 namespace vitrum::app {
@@ -100,6 +101,29 @@ void print_summary(const std::string& input, const FitResult& r, Backend backend
   }
 }
 
+void print_polish_summary(const spectra::PolishedBlock& p) {
+  long n = 0, converged = 0;
+  double seconds = 0.0;
+  for (const spectra::PolishResult& r : p.results) {
+    n += r.fits;
+    seconds += r.seconds;
+    for (int s : r.status) converged += s == static_cast<int>(spectra::PolishStatus::Converged);
+  }
+  std::printf("  polish: %ld spectra, %ld converged, %.3f s\n", n, converged, seconds);
+  if (n != 1) return;
+  const spectra::PolishResult& r = p.results[0];
+  std::printf("  polish: reduced chi2 %.3f, deviance %.2f, %d iterations\n", r.chi2_reduced[0],
+              r.deviance[0], r.iterations[0]);
+  for (int c = 0; c < r.n_comp; ++c) {
+    const int i = c * spectra::math::kPolishParamsPerComponent;
+    std::printf(
+        "    %s: position %.4f ± %.4f eV, FWHM %.4f ± %.4f eV, area %.6g ± %.3g (%.1f%%)\n",
+        p.component_names.size() > static_cast<size_t>(c) ? p.component_names[c].c_str() : "?",
+        r.param(0, i), r.error(0, i), r.param(0, i + 1), r.error(0, i + 1), r.param(0, i + 2),
+        r.error(0, i + 2), 100.0 * r.area_fraction[c]);
+  }
+}
+
 void run_fit(const FitArgs& a) {
   const Backend backend = parse_backend(a.backend);
   require_backend(backend);
@@ -118,8 +142,12 @@ void run_fit(const FitArgs& a) {
   {  // output safety (vitrum/core/output_guard.hpp): the result file and the single-spectrum CSVs
     std::vector<std::string> outputs = {a.output};
     for (const SpectrumImage* im : blocks)
-      if (im->pixels() == 1 && cfg.write_curves)
+      if (im->pixels() == 1 && cfg.write_curves) {
         outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) + ".csv");
+        if (cfg.polish)
+          outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) +
+                            "_polish.csv");
+      }
     guard_existing_outputs(outputs, a.overwrite, "give --overwrite to replace them");
   }
 
@@ -127,6 +155,7 @@ void run_fit(const FitArgs& a) {
   opt.backend = backend;
   opt.threads = a.threads;
   std::vector<spectra::MapSet> sets;
+  std::vector<SpectrumImage> cubes;  // polish residuals
   std::vector<std::string> csvs;
   const std::string stem = stem_of(a.output);
   for (const SpectrumImage* im : blocks) {
@@ -135,13 +164,30 @@ void run_fit(const FitArgs& a) {
     const FitResult r = spectra::fit_spectra(*im, cfg, opt);
     if (!a.quiet) print_summary(a.input, r, backend);
     sets.push_back(spectra::result_maps(r, *im, cfg, to_string(backend)));
+    if (cfg.polish) {
+      spectra::PolishOptions po;
+      po.backend = backend;
+      po.threads = a.threads;
+      po.control = cfg.polish_control;
+      po.residuals = cfg.polish_residuals;
+      const spectra::PolishedBlock pb = spectra::polish_fitted_block(r, *im, cfg, po);
+      spectra::add_polish_maps(pb, sets.back(), cubes);
+      if (!a.quiet) print_polish_summary(pb);
+      if (im->pixels() == 1 && cfg.write_curves) {
+        std::vector<std::string> comments;
+        const spectra::FitCurves pc = spectra::polish_curves(pb, comments);
+        const std::string csv = stem + "_" + spectra::block_file_name(r.name) + "_polish.csv";
+        spectra::write_spectrum_fit_csv(csv, pc, comments);
+        csvs.push_back(csv);
+      }
+    }
     if (r.fits == 1 && cfg.write_curves) {
       const std::string csv = stem + "_" + spectra::block_file_name(r.name) + ".csv";
       spectra::write_single_fit_csv(csv, r, *im);
       csvs.push_back(csv);
     }
   }
-  spectra::write_maps_hdf5(a.output, sets);
+  spectra::write_maps_hdf5(a.output, sets, cubes);
   if (!a.quiet) std::printf("wrote %s\n", a.output.c_str());
   for (const auto& c : csvs)
     if (!a.quiet) std::printf("wrote %s\n", c.c_str());

@@ -138,6 +138,23 @@ void read_output(TomlTable& t, FitConfig& c) {
   c.write_png = t.boolean("png", c.write_png);
 }
 
+void read_polish(TomlTable& t, FitConfig& c) {
+  t.reject_unknown(
+      {"enabled", "start", "max_iterations", "tolerance", "abs_tolerance", "residuals"});
+  c.polish = t.boolean("enabled", true);
+  c.polish_start = t.choice("start", c.polish_start, {"em", "model", "casa"});
+  c.polish_control.max_iterations =
+      static_cast<int>(t.integer("max_iterations", c.polish_control.max_iterations, 1, 1000000));
+  c.polish_control.rel_tol = t.positive("tolerance", c.polish_control.rel_tol);
+  c.polish_control.abs_tol = t.positive("abs_tolerance", c.polish_control.abs_tol);
+  c.polish_residuals = t.boolean("residuals", c.polish_residuals);
+}
+
+void read_model(TomlTable& t, FitConfig& c) {
+  c.model = parse_peak_model(t);
+  c.has_model = true;
+}
+
 }  // namespace
 
 namespace {
@@ -146,15 +163,22 @@ FitConfig fit_config_of(const toml::table& root, const std::string& source) {
   FitConfig c;
   c.source = source;
   TomlTable top(root, source, "");
-  top.reject_unknown({"data", "window", "peaks", "background", "em", "output"});
+  top.reject_unknown({"data", "window", "peaks", "background", "em", "output", "polish", "model"});
   const std::pair<const char*, void (*)(TomlTable&, FitConfig&)> tables[] = {
-      {"data", read_data},   {"window", read_window},
-      {"peaks", read_peaks}, {"background", read_background},
-      {"em", read_em},       {"output", read_output}};
+      {"data", read_data},     {"window", read_window},
+      {"peaks", read_peaks},   {"background", read_background},
+      {"em", read_em},         {"output", read_output},
+      {"polish", read_polish}, {"model", read_model}};
   for (const auto& [name, read] : tables) {
     TomlTable t = top.child(name);
     if (t.present()) read(t, c);
   }
+  if (c.polish && c.polish_start == "model" && !c.has_model)
+    top.error("polish", "start = \"model\" needs a [model] table");
+  if (c.has_model && !(c.polish && c.polish_start == "model"))
+    top.error("model",
+              "a [model] is used by [polish] start = \"model\" only: add it or remove "
+              "the [model] table");
   return c;
 }
 
@@ -210,7 +234,17 @@ std::string fit_config_help() {
   [output]
     curves = true             single spectra: CSV of data, fit, components (+ PNG)
     png = true                PNG maps / plots when matplotlib is available
-)";
+  [polish]                    maximum-likelihood polish after the EM (default: off; the table
+                              turns it on)
+    enabled = true
+    start = "em"              "em": the EM's answer, spectra grouped by number of peaks;
+                              "model": the [model] table; "casa": the CasaXPS model in the
+                              block's comment lines (CASA region / CASA comp)
+    max_iterations = 200      Levenberg-Marquardt iterations per spectrum
+    tolerance = 1e-10         relative decrease of the deviance at convergence
+    abs_tolerance = 1e-7      plus this absolute decrease
+    residuals = true          Pearson residual cube "<block>_residual" in the result file
+)" + peak_model_help();
 }
 
 }  // namespace vitrum::spectra

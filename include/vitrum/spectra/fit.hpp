@@ -27,6 +27,7 @@
 
 #include "vitrum/core/backend.hpp"
 #include "vitrum/spectra/math/em_types.hpp"
+#include "vitrum/spectra/model.hpp"
 #include "vitrum/spectra/spectrum.hpp"
 
 namespace vitrum::spectra {
@@ -91,6 +92,16 @@ struct FitConfig {
   double smooth_fwhm = NAN;  ///< start detection smoothing (eV); NaN: fwhm_min
   double min_peak_fraction = 1e-6;
   bool uncertainties = true;
+
+  // [polish] (maximum-likelihood polish after the EM; polish_fit.hpp)
+  bool polish = false;
+  std::string polish_start = "em";  ///< em | model | casa
+  math::PolishControl polish_control;
+  bool polish_residuals = true;  ///< residual cube in the result file
+
+  // [model] (constrained model for polish start = "model")
+  bool has_model = false;
+  PeakModel model;
 
   // [output]
   bool write_curves = true;  ///< single spectra: CSV of data, fit and components (+ PNG)
