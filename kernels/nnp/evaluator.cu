@@ -6,12 +6,11 @@
 // deterministic gather of per-neighbor force contributions through the transposed neighbor list
 // and a fixed-order virial reduction on the device (no floating-point atomics). Atoms are
 // processed in chunks so the per-neighbor buffers stay bounded: dG/dr is never stored.
-#include <cublas_v2.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "core/cublas_lazy.cuh"
 #include "core/device_array.cuh"
 #include "neighbor/neighbor_list.cuh"
 #include "nnp/team_kernels.cuh"
@@ -41,27 +40,27 @@ inline int blocks(long n) {
 void gemm_forward(cublasHandle_t h, int n, int out, int in, const double* w, const double* x,
                   double* y) {
   const double one = 1, zero = 0;
-  VITRUM_CUBLAS_CHECK(
-      cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in, &zero, y, out));
+  VITRUM_CUBLAS_CHECK(cuda::blas::dgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in,
+                                        &zero, y, out));
 }
 void gemm_forward(cublasHandle_t h, int n, int out, int in, const float* w, const float* x,
                   float* y) {
   const float one = 1, zero = 0;
-  VITRUM_CUBLAS_CHECK(
-      cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in, &zero, y, out));
+  VITRUM_CUBLAS_CHECK(cuda::blas::sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in,
+                                        &zero, y, out));
 }
 // dY_prev(n x in) = delta(n x out) W(out x in), row-major.
 void gemm_backward(cublasHandle_t h, int n, int out, int in, const double* w, const double* delta,
                    double* dprev) {
   const double one = 1, zero = 0;
-  VITRUM_CUBLAS_CHECK(cublasDgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta, out,
-                                  &zero, dprev, in));
+  VITRUM_CUBLAS_CHECK(cuda::blas::dgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta,
+                                        out, &zero, dprev, in));
 }
 void gemm_backward(cublasHandle_t h, int n, int out, int in, const float* w, const float* delta,
                    float* dprev) {
   const float one = 1, zero = 0;
-  VITRUM_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta, out,
-                                  &zero, dprev, in));
+  VITRUM_CUBLAS_CHECK(cuda::blas::sgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, in, n, out, &one, w, in, delta,
+                                        out, &zero, dprev, in));
 }
 
 template <typename T>
@@ -239,7 +238,7 @@ class CudaBackend final : public EvaluatorBackend {
  public:
   CudaBackend(const Potential& pot, double inv_length)
       : pot_(pot), inv_length_(inv_length), kernels_(nnp_kernels_from_env()) {
-    VITRUM_CUBLAS_CHECK(cublasCreate(&blas_));
+    VITRUM_CUBLAS_CHECK(cuda::blas::create(&blas_));
     const SfPlan& p = pot.plan();
     ang_rmax_.upload(angular_rmax(p.view()));
     int dev = 0, optin = 0;
@@ -296,7 +295,7 @@ class CudaBackend final : public EvaluatorBackend {
     }
     extrapolations_.resize(1);
   }
-  ~CudaBackend() override { cublasDestroy(blas_); }
+  ~CudaBackend() override { cuda::blas::destroy(blas_); }
 
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList&, bool forces,
                EvalResult& res) override {

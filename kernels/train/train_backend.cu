@@ -10,10 +10,9 @@
 //
 // Kalman covariance: P lives on the device for the whole run; an update sends H (m x n) and K
 // (n x m) and returns X = P H^T (n x m). The m x m solve stays on the host (KalmanFilter).
-#include <cublas_v2.h>
-
 #include <algorithm>
 
+#include "core/cublas_lazy.cuh"
 #include "core/device_array.cuh"
 #include "vitrum/core/error.hpp"
 #include "vitrum/train/math/activation_d2.hpp"
@@ -34,8 +33,8 @@ void cublas_check(cublasStatus_t s, const char* what, int line) {
 /// One cuBLAS handle (RAII).
 class BlasHandle {
  public:
-  BlasHandle() { VITRUM_CUBLAS_CHECK(cublasCreate(&h_)); }
-  ~BlasHandle() { cublasDestroy(h_); }
+  BlasHandle() { VITRUM_CUBLAS_CHECK(cuda::blas::create(&h_)); }
+  ~BlasHandle() { cuda::blas::destroy(h_); }
   BlasHandle(const BlasHandle&) = delete;
   BlasHandle& operator=(const BlasHandle&) = delete;
   cublasHandle_t get() const { return h_; }
@@ -54,8 +53,9 @@ inline int n_blocks(long n) {
 void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, double alpha, const double* a,
           int lda, const double* b, int ldb, double beta, double* c, int ldc) {
   if (m == 0 || n == 0) return;
-  VITRUM_CUBLAS_CHECK(cublasDgemm(h, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                  n, m, k, &alpha, b, ldb, a, lda, &beta, c, ldc));
+  VITRUM_CUBLAS_CHECK(cuda::blas::dgemm(h, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                        ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b, ldb, a,
+                                        lda, &beta, c, ldc));
 }
 
 /// y = f((y + b) c), d1 = f', d2 = f'' for an n x nout batch (y holds W y^{l-1} on entry).

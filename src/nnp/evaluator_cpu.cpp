@@ -59,6 +59,8 @@ class CpuBackend final : public EvaluatorBackend {
       scratch_.resize(omp_get_max_threads());
 
     // ---- symmetry functions
+    res.stage_seconds = {};
+    const double t0 = omp_get_wtime();
     double dmin = INFINITY;
 #pragma omp parallel reduction(min : dmin)
     {
@@ -75,6 +77,8 @@ class CpuBackend final : public EvaluatorBackend {
       }
     }
     res.min_distance = dmin;
+    const double t1 = omp_get_wtime();
+    res.stage_seconds.symmetry = t1 - t0;
 
     // ---- scaling, extrapolation count, networks
     long extrapolations = 0;
@@ -95,6 +99,7 @@ class CpuBackend final : public EvaluatorBackend {
                      forces ? dedg_[e].data() : nullptr);
     }
     res.extrapolations = extrapolations;
+    res.stage_seconds.network = omp_get_wtime() - t1;
 
     // ---- energy: E = sum_i [E_i^NN / c_E + mean + offset] in atom order
     const double inv_ce = pot_.normalized() ? 1.0 / pot_.conv_energy() : 1.0;
@@ -112,6 +117,7 @@ class CpuBackend final : public EvaluatorBackend {
     for (auto& row : res.virial)
       for (double& v : row) v = 0.0;
     if (!forces) return;
+    const double t2 = omp_get_wtime();
 
     // dE/dG(raw) = dE/dG_s * scale / c_E
     for (int e = 0; e < ne; ++e) {
@@ -177,6 +183,7 @@ class CpuBackend final : public EvaluatorBackend {
     }
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
+    res.stage_seconds.forces = omp_get_wtime() - t2;
   }
 
   size_t memory_bytes() const override {

@@ -15,6 +15,18 @@
 
 namespace vitrum::nnp::n2p2_detail {
 
+void split_tokens(std::string_view text, std::vector<std::string>& tokens) {
+  tokens.clear();
+  const auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && space(text[i])) ++i;
+    const size_t b = i;
+    while (i < text.size() && !space(text[i])) ++i;
+    if (i > b) tokens.emplace_back(text.substr(b, i - b));
+  }
+}
+
 std::vector<Line> read_lines(const std::string& path, bool bang_comments) {
   std::ifstream in(path);
   if (!in) throw InputError(path, 0, "cannot open file (is the potential directory complete?)");
@@ -26,23 +38,26 @@ std::vector<Line> read_lines(const std::string& path, bool bang_comments) {
     auto cut = text.find('#');
     if (bang_comments) cut = std::min(cut, text.find('!'));
     if (cut != std::string::npos) text.resize(cut);
-    std::istringstream ss(text);
     Line l{n, {}};
-    std::string tok;
-    while (ss >> tok) l.tokens.push_back(tok);
+    split_tokens(text, l.tokens);
     if (!l.tokens.empty()) lines.push_back(std::move(l));
   }
   return lines;
 }
 
 double to_double(const std::string& file, long line, const std::string& tok, const char* what) {
-  std::string t = tok;
-  // Fortran-style exponents (1.0d0) as RuNNer writes them.
-  for (char& c : t)
-    if (c == 'd' || c == 'D') c = 'e';
+  // Fortran-style exponents (1.0d0) as RuNNer writes them; a copy only for those.
+  std::string fortran;
+  const char* t = tok.c_str();
+  if (tok.find_first_of("dD") != std::string::npos) {
+    fortran = tok;
+    for (char& c : fortran)
+      if (c == 'd' || c == 'D') c = 'e';
+    t = fortran.c_str();
+  }
   char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end == t.c_str() || *end != '\0')
+  const double v = std::strtod(t, &end);
+  if (end == t || *end != '\0')
     throw InputError(file, line,
                      fmt::format("expected a number for {}, got '{}'", what, printable(tok)));
   return v;

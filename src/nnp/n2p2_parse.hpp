@@ -3,6 +3,7 @@
 // tokens with comments cut, numbers with file:line errors (binary echoed escaped), activation
 // and compact-core codes, and n2p2's symmetry-function sort order.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vitrum/nnp/potential.hpp"
@@ -14,6 +15,8 @@ struct Line {
   std::vector<std::string> tokens;
 };
 
+/// Splits `text` at whitespace into `tokens` (cleared first).
+void split_tokens(std::string_view text, std::vector<std::string>& tokens);
 /// The non-empty lines of `path` with comments ('#', and '!' when `bang_comments`) cut.
 std::vector<Line> read_lines(const std::string& path, bool bang_comments);
 /// A number (Fortran exponents 1.0d0 accepted); InputError naming `what` otherwise.

@@ -482,13 +482,11 @@ void PotentialBuilder::read_scaling() {
   long ln = 0;
   int e = 0;
   size_t s = 0;
+  std::vector<std::string> tok;
   while (e < pot_.n_elements() && std::getline(in, text)) {
     ++ln;
     if (text.empty() || text[0] == '#') continue;
-    std::istringstream ss(text);
-    std::vector<std::string> tok;
-    std::string x;
-    while (ss >> x) tok.push_back(x);
+    split_tokens(text, tok);
     if (tok.empty()) continue;
     if (tok.size() < 5)
       throw InputError(path, ln,
@@ -570,13 +568,14 @@ void PotentialBuilder::read_weights(Element& el) const {
                                  el.symbol, expected));
   std::vector<double> values;
   values.reserve(expected);
-  std::string text;
+  std::string text, tok;
   long ln = 0;
   while (std::getline(in, text)) {
     ++ln;
-    std::istringstream ss(text);
-    std::string tok;
-    if (!(ss >> tok) || tok[0] == '#') continue;
+    // The first token of the line (n2p2 writes one value per line, then comments).
+    size_t b = text.find_first_not_of(" \t\r\v\f");
+    if (b == std::string::npos || text[b] == '#') continue;
+    tok.assign(text, b, text.find_first_of(" \t\r\v\f", b) - b);
     const double v = to_double(el.weights_file, ln, tok, "a weight");
     if (!std::isfinite(v))
       throw InputError(el.weights_file, ln,

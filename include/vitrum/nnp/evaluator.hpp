@@ -46,6 +46,12 @@ struct EvalResult {
   std::vector<double> atom_energy;  ///< E_i^NN / conv_energy (n2p2's nnatoms.out convention)
   long extrapolations = 0;          ///< number of (atom, SF) values outside [Gmin, Gmax]
   double min_distance = 0.0;        ///< smallest interatomic distance seen
+  /// Wall seconds of the last evaluation's stages on the CPU backend (zero on CUDA): symmetry
+  /// functions (neighbor gather, distance functions, SFs), networks (scaling, extrapolation
+  /// count, forward and reverse passes), forces (dG/dr recomputed and contracted, accumulation).
+  struct StageSeconds {
+    double symmetry = 0.0, network = 0.0, forces = 0.0;
+  } stage_seconds;
 };
 
 class EvaluatorBackend;  // CPU or CUDA implementation (internal)

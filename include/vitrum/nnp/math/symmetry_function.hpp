@@ -103,14 +103,14 @@ struct AtomNeighbors {
 };
 
 /// Workspace length (in T) per atom with n neighbors: c, rjk, fc, dfc, ak, ajk, ac, ones, zeros,
-/// sr, then jk values and derivatives (max_jk rows each).
+/// sr, th, sq, then jk values and derivatives (max_jk rows each).
 VITRUM_HD long sf_workspace_size(const SfPlanView& p, int n) {
-  return static_cast<long>(n) * (10 + 2 * (p.max_jk > 0 ? p.max_jk : 1));
+  return static_cast<long>(n) * (12 + 2 * (p.max_jk > 0 ? p.max_jk : 1));
 }
 
 template <typename T>
 struct Workspace {
-  T *c, *rjk, *fc, *dfc, *ak, *ajk, *ac, *ones, *zeros, *sr, *jkv, *jkd;
+  T *c, *rjk, *fc, *dfc, *ak, *ajk, *ac, *ones, *zeros, *sr, *th, *sq, *jkv, *jkd;
   int stride;
   VITRUM_HD Workspace(const SfPlanView&, int n, T* w) : stride(n) {
     c = w;
@@ -123,7 +123,9 @@ struct Workspace {
     ones = w + 7 * n;
     zeros = w + 8 * n;
     sr = w + 9 * n;
-    jkv = w + 10 * n;
+    th = w + 10 * n;
+    sq = w + 11 * n;
+    jkv = w + 12 * n;
   }
   VITRUM_HD void set_jk_rows(int max_jk) { jkd = jkv + static_cast<long>(max_jk) * stride; }
 };
@@ -289,7 +291,26 @@ struct PowAngle {
     a = pos ? prefactor * p * sb : T(0);
     da = pos ? prefactor * zeta * lambda * p : T(0);
   }
+  /// Pair k of a block (compact_angles layout; this factor reads the cosine only).
+  VITRUM_HD void block(const T* c, const T*, const T*, int k, T& a, T& da) const {
+    (*this)(c[k], a, da);
+  }
 };
+
+/// theta = acos(cos) and sqrt(1 - cos^2) of the pairs [k0, k1) of a block, shared by every compact
+/// angular term of the pair group (one acos per pair instead of one per pair and term). Collinear
+/// pairs (|cos| >= 1) get theta = -1 (CompactAngle::block reads that as "skip") and sq = 1.
+template <typename T>
+VITRUM_HD void compact_angles(int k0, int k1, const T* c, T* th, T* sq) {
+  VITRUM_SIMD
+  for (int k = k0; k < k1; ++k) {
+    const bool ok = (c[k] > T(-1)) & (c[k] < T(1));
+    const T cc = ok ? c[k] : T(0);
+    const T theta = acos(cc);
+    th[k] = ok ? theta : T(-1);
+    sq[k] = sqrt(T(1) - cc * cc);
+  }
+}
 
 /// Compact angular window C(theta; theta_l, theta_r), theta = acos(cos); skipped when collinear.
 template <typename T, int CORE>
@@ -303,6 +324,15 @@ struct CompactAngle {
     compact_function<T>(theta, left, right, CORE, false, f, df);
     a = ok ? f : T(0);
     da = ok ? -df / sqrt(T(1) - cc * cc) : T(0);  // dtheta/dcos = -1/sin
+  }
+  /// Pair k of a block from compact_angles' theta and sqrt(1 - cos^2): the same arithmetic as
+  /// operator() above, so both give the same bits.
+  VITRUM_HD void block(const T*, const T* th, const T* sq, int k, T& a, T& da) const {
+    const bool ok = th[k] >= T(0);
+    T f, df;
+    compact_function<T>(th[k], left, right, CORE, false, f, df);
+    a = ok ? f : T(0);
+    da = ok ? -df / sq[k] : T(0);
   }
 };
 
@@ -420,11 +450,17 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
       const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
       if (k0 >= k1) continue;
       pair_block_geometry<T, false>(p, g, nb, j, k0, k1, ws);
+      bool angles = false;  // compact_angles done for this block
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
         const T* v = val + (at.slot - s0) * stride;
         const T vj = v[j];
         if (vj == T(0)) continue;
+        if (at.kind == 1 && !angles) {
+          compact_angles<T>(k0, k1, ws.c, ws.th, ws.sq);
+          angles = true;
+        }
+        const T *cb = ws.c, *thb = ws.th, *sqb = ws.sq;
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
         const T* wz = at.weighted ? nb.z : ws.ones;
         T sum = T(0);
@@ -432,7 +468,7 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
           VITRUM_SIMD_SUM(sum)
           for (int k = k0; k < k1; ++k) {
             T a, da;
-            ang(ws.c[k], a, da);
+            ang.block(cb, thb, sqb, k, a, da);
             sum += a * v[k] * jv[k] * wz[k];
           }
         });
@@ -493,6 +529,7 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
         ws.ac[k] = T(0);
       }
       T aj = T(0);
+      bool angles = false;  // compact_angles done for this block
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
         const T wt = w[at.sf];
@@ -502,6 +539,11 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
         const T* dv = der + row;
         const T vj = v[j], dvj = dv[j];
         if (vj == T(0) && dvj == T(0)) continue;
+        if (at.kind == 1 && !angles) {
+          compact_angles<T>(k0, k1, ws.c, ws.th, ws.sq);
+          angles = true;
+        }
+        const T *cb = ws.c, *thb = ws.th, *sqb = ws.sq;
         const T F = wt * (at.weighted ? nb.z[j] : T(1));
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
         const T* jd = at.jk >= 0 ? ws.jkd + static_cast<long>(at.jk) * stride : ws.zeros;
@@ -511,7 +553,7 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
           VITRUM_SIMD_SUM(ajs)
           for (int k = k0; k < k1; ++k) {
             T a, da;
-            ang(ws.c[k], a, da);
+            ang.block(cb, thb, sqb, k, a, da);
             const T W = F * wz[k];
             const T avj = a * vj * W;
             ajs += a * v[k] * jv[k] * W;
