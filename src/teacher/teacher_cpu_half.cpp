@@ -17,17 +17,128 @@ namespace {
 /// Number of blocks the rows are cut into (fixed: the result must not depend on the threads).
 constexpr int kBlocks = 16;
 
+/// What a row's pairs add to its atom: force, energy share, virial (Voigt), closest pair.
+struct RowSums {
+  double fx = 0, fy = 0, fz = 0, e = 0, w[6] = {0, 0, 0, 0, 0, 0}, min_r2 = INFINITY;
+};
+
+/// One row's neighbors (slots), the slot arrays, the row atom, and the per-pair buffers
+/// (f d and ½ e of each pair, for the scatter).
+struct RowInput {
+  const int* js;
+  const double *x, *y, *z;
+  const int* type;
+  int tb;  ///< type of the row atom × n_types
+  double xi, yi, zi;
+  double *bx, *by, *bz, *be;
+};
+
+struct NearTerm {
+  void operator()(double r2, int k, const PairSoAView& t, double& e, double& f) const {
+    pair_energy_force_simd(r2, k, t, e, f);
+  }
+};
+struct FarTerm {
+  void operator()(double r2, int k, const PairSoAView& t, double& e, double& f) const {
+    pair_coulomb_simd(r2, k, t, e, f);
+  }
+};
+
+/// Pairs [begin, end) of a row in one vectorised loop; adds their sums to `sum`.
+template <class Term>
+inline void row_pairs(int begin, int end, const RowInput& in, const PairSoAView& t,
+                      const Term& term, RowSums& sum) {
+  const int* js = in.js;
+  const double *x = in.x, *y = in.y, *z = in.z;
+  const int* type = in.type;
+  double *bx = in.bx, *by = in.by, *bz = in.bz, *be = in.be;
+  const double xi = in.xi, yi = in.yi, zi = in.zi;
+  const int tb = in.tb;
+  double fx = 0, fy = 0, fz = 0, ei = 0, w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0;
+  double min_r2 = sum.min_r2;
+#pragma omp simd reduction(+ : fx, fy, fz, ei, w0, w1, w2, w3, w4, w5) reduction(min : min_r2)
+  for (int s = begin; s < end; ++s) {
+    const int j = js[s];
+    const double dx = xi - x[j], dy = yi - y[j], dz = zi - z[j];
+    const double r2 = dx * dx + dy * dy + dz * dz;
+    min_r2 = r2 < min_r2 ? r2 : min_r2;
+    double e, f;
+    term(r2, tb + type[j], t, e, f);
+    const double fdx = f * dx, fdy = f * dy, fdz = f * dz, he = 0.5 * e;
+    bx[s] = fdx;
+    by[s] = fdy;
+    bz[s] = fdz;
+    be[s] = he;
+    fx += fdx;
+    fy += fdy;
+    fz += fdz;
+    ei += he;
+    w0 += fdx * dx;
+    w1 += fdy * dy;
+    w2 += fdz * dz;
+    w3 += fdx * dy;
+    w4 += fdx * dz;
+    w5 += fdy * dz;
+  }
+  sum.fx += fx;
+  sum.fy += fy;
+  sum.fz += fz;
+  sum.e += ei;
+  const double w[6] = {w0, w1, w2, w3, w4, w5};
+  for (int c = 0; c < 6; ++c) sum.w[c] += w[c];
+  sum.min_r2 = min_r2;
+}
+
 }  // namespace
 
-void HalfListKernel::plan(const neighbor::NeighborList& list, int n_local, int n_all) {
+void HalfListKernel::split_rows(const neighbor::NeighborList& list, int n_local, int n_types) {
+  // Every pair distance stays within skin of its value when the list was built. Split at the
+  // build positions (the engine's case: the list is used first where it was built), a pair is
+  // far for the list's life when it starts beyond the short-range cutoff + skin; split later
+  // (the atoms moved since), the margin is 2 skin.
+  bool at_build = list.reference_positions.size() == static_cast<std::size_t>(n_local);
+  for (int r = 0; r < n_local && at_build; ++r) {
+    const Vec3& ref = list.reference_positions[list.order[r]];
+    at_build = ref.x == x_[r] && ref.y == y_[r] && ref.z == z_[r];
+  }
+  const double margin = at_build ? list.skin : 2.0 * list.skin;
+  // Near cutoff per type pair: the largest of the short-range cutoff and the wall, + margin.
+  const PairSoAView t = table_.view();
+  std::vector<double> near2(static_cast<std::size_t>(n_types) * n_types);
+  for (std::size_t k = 0; k < near2.size(); ++k) {
+    const double rc = std::max(std::sqrt(t.rc_sr2[k]), t.wall_r[k]);
+    near2[k] = rc > 0.0 ? (rc + margin) * (rc + margin) : 0.0;
+  }
+  nbr_.resize(list.neighbors.size());
+  near_end_.resize(n_local);
+  const int* off = list.offsets.data();
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < n_local; ++r) {
+    int lo = off[r], hi = off[r + 1];
+    const int tb = type_[r] * n_types;
+    for (int q = off[r]; q < off[r + 1]; ++q) {  // near from the front, far from the back
+      const int j = list.neighbors[q];
+      const double dx = x_[r] - x_[j], dy = y_[r] - y_[j], dz = z_[r] - z_[j];
+      if (dx * dx + dy * dy + dz * dz < near2[tb + type_[j]])
+        nbr_[lo++] = j;
+      else
+        nbr_[--hi] = j;
+    }
+    near_end_[r] = lo;
+  }
+}
+
+void HalfListKernel::plan(const neighbor::NeighborList& list, int n_local, int n_all,
+                          int n_types) {
   if (list.build_id != 0 && list.build_id == plan_id_ && list.neighbors.size() == plan_entries_ &&
       n_all == plan_n_all_)
     return;
   plan_id_ = list.build_id;
   plan_entries_ = list.neighbors.size();
   plan_n_all_ = n_all;
+  split_rows(list, n_local, n_types);
   const int* off = list.offsets.data();
-  const int* nbr = list.neighbors.data();
+  const int* nbr = nbr_.data();
   // Blocks of about equal work (pairs + 1 per row), from the list alone.
   const long total = static_cast<long>(off[n_local]) + n_local;
   const int nb = std::max(1, std::min(kBlocks, n_local));
@@ -64,7 +175,7 @@ void HalfListKernel::plan(const neighbor::NeighborList& list, int n_local, int n
     base += b.size();
   }
   acc_.resize(base);
-  target_.resize(list.neighbors.size());
+  target_.resize(nbr_.size());
 #pragma omp parallel for schedule(dynamic, 1)
   for (int k = 0; k < static_cast<int>(blocks_.size()); ++k) {
     const Block& b = blocks_[k];
@@ -98,7 +209,7 @@ void HalfListKernel::run_block(const Block& b, const neighbor::NeighborList& lis
   Acc* acc = acc_.data();
   std::fill(acc + b.base, acc + b.base + b.size(), Acc{0.0, 0.0, 0.0, 0.0});
   const int* off = list.offsets.data();
-  const int* nbr = list.neighbors.data();
+  const int* nbr = nbr_.data();
   const int* tgt = target_.data();
   const double* x = x_.data();
   const double* y = y_.data();
@@ -118,32 +229,12 @@ void HalfListKernel::run_block(const Block& b, const neighbor::NeighborList& lis
     const int tb = type[r] * n_types;
     const int* js = nbr + off[r];
     const int m = off[r + 1] - off[r];
-    double fx = 0, fy = 0, fz = 0, ei = 0, w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0;
-    double min_r2 = INFINITY;
-#pragma omp simd reduction(+ : fx, fy, fz, ei, w0, w1, w2, w3, w4, w5) reduction(min : min_r2)
-    for (int s = 0; s < m; ++s) {
-      const int j = js[s];
-      const double dx = xi - x[j], dy = yi - y[j], dz = zi - z[j];
-      const double r2 = dx * dx + dy * dy + dz * dz;
-      min_r2 = r2 < min_r2 ? r2 : min_r2;
-      double e, f;
-      pair_energy_force_simd(r2, tb + type[j], t, e, f);
-      const double fdx = f * dx, fdy = f * dy, fdz = f * dz, he = 0.5 * e;
-      bx[s] = fdx;
-      by[s] = fdy;
-      bz[s] = fdz;
-      be[s] = he;
-      fx += fdx;
-      fy += fdy;
-      fz += fdz;
-      ei += he;
-      w0 += fdx * dx;
-      w1 += fdy * dy;
-      w2 += fdz * dz;
-      w3 += fdx * dy;
-      w4 += fdx * dz;
-      w5 += fdy * dz;
-    }
+    const int m_near = near_end_[r] - off[r];
+    // Near pairs: the whole pair term; far pairs: Coulomb only.
+    RowSums sum;
+    const RowInput in{js, x, y, z, type, tb, xi, yi, zi, bx, by, bz, be};
+    row_pairs(0, m_near, in, t, NearTerm{}, sum);
+    row_pairs(m_near, m, in, t, FarTerm{}, sum);
     const int* ts = tgt + off[r];
     for (int s = 0; s < m; ++s) {
       Acc& a = acc[ts[s]];
@@ -153,18 +244,13 @@ void HalfListKernel::run_block(const Block& b, const neighbor::NeighborList& lis
       a.e += be[s];
     }
     Acc& self = acc[b.index(r, n_local)];
-    self.fx += fx;
-    self.fy += fy;
-    self.fz += fz;
-    self.e += ei;
+    self.fx += sum.fx;
+    self.fy += sum.fy;
+    self.fz += sum.fz;
+    self.e += sum.e;
     AtomTerms& at = terms[list.order[r]];
-    at.virial[0] = w0;
-    at.virial[1] = w1;
-    at.virial[2] = w2;
-    at.virial[3] = w3;
-    at.virial[4] = w4;
-    at.virial[5] = w5;
-    at.min_r2 = min_r2;
+    for (int c = 0; c < 6; ++c) at.virial[c] = sum.w[c];
+    at.min_r2 = sum.min_r2;
   }
 }
 
@@ -219,8 +305,8 @@ void HalfListKernel::compute(const neighbor::GhostShell& shell,
     fail("teacher: the half-list kernel needs a half list of this serial ghost shell");
   terms.resize(n_local);
   if (n_local == 0) return;
-  plan(list, n_local, n_all);
   gather(shell, list, types);
+  plan(list, n_local, n_all, n_types);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int k = 0; k < static_cast<int>(blocks_.size()); ++k)
     run_block(blocks_[k], list, n_types, terms);

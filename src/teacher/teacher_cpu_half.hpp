@@ -16,6 +16,10 @@ namespace vitrum::teacher {
 /// block adds to its own accumulator windows (the local slots and the ghost slots its pairs
 /// touch, found once per list), and the windows are summed per slot in block order, then the
 /// ghosts' sums are folded onto their owners in slot order: the same bits for any thread count.
+/// At each new list every row is split, by the distances at build time, into *near* pairs (that
+/// may come within a short-range or wall cutoff before the next rebuild: closer than that cutoff
+/// + skin) and *far* pairs (Coulomb only), so the far majority skips the Buckingham exponential
+/// and the wall in its own vectorised loop.
 class HalfListKernel {
  public:
   explicit HalfListKernel(const PairTableSoA& table) : table_(table) {}
@@ -41,7 +45,8 @@ class HalfListKernel {
     }
   };
 
-  void plan(const neighbor::NeighborList& list, int n_local, int n_all);
+  void plan(const neighbor::NeighborList& list, int n_local, int n_all, int n_types);
+  void split_rows(const neighbor::NeighborList& list, int n_local, int n_types);
   void gather(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
               const std::vector<int>& types);
   void run_block(const Block& b, const neighbor::NeighborList& list, int n_types,
@@ -55,7 +60,9 @@ class HalfListKernel {
   std::size_t plan_entries_ = 0;
   int plan_n_all_ = -1;
   std::vector<Block> blocks_;
-  std::vector<int> target_;  ///< per list entry: its accumulator in acc_
+  std::vector<int> nbr_;       ///< the list's rows, each reordered: near pairs, then far ones
+  std::vector<int> near_end_;  ///< per row: end of its near pairs in nbr_
+  std::vector<int> target_;    ///< per entry of nbr_: its accumulator in acc_
   std::vector<Acc> acc_;
   std::vector<double> x_, y_, z_;  ///< positions by slot
   std::vector<int> type_;          ///< type index by slot

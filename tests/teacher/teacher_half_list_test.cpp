@@ -155,3 +155,34 @@ TEST(TeacherHalfList, PermutedAtomsGiveThePermutedForces) {
   }
   expect_close(back, a, 1e-13);
 }
+
+TEST(TeacherHalfList, ListReusedAfterAtomsMovedWithinHalfTheSkin) {
+  // The near/far split of each row is made once per list: pairs that move into the short-range
+  // cutoff before the next rebuild must still be near. Moves of up to 0.49 skin per atom, with
+  // the split made at the build positions and (second force field) after the move.
+  const double skin = 1.0;
+  auto ff = teacher::load_teacher(test::bks_path(), Backend::Cpu);
+  auto late = teacher::load_teacher(test::bks_path(), Backend::Cpu);
+  const Structure s = test::sio2_cell(648, 2.2, 23, true);
+  auto shell = neighbor::build_ghost_shell(s.box, s.positions, s.species, ff->cutoff() + skin);
+  const auto list = neighbor::build_half_neighbor_list(shell, ff->cutoff(), skin);
+  md::ForceResult first;
+  ff->compute(shell, list, first);
+  std::mt19937 rng(3);
+  std::normal_distribution<double> g(0.0, 1.0);
+  std::vector<Vec3> moved(shell.positions.begin(), shell.positions.begin() + shell.n_local);
+  for (auto& r : moved) {
+    Vec3 d{g(rng), g(rng), g(rng)};
+    r += (0.49 * skin / std::sqrt(dot(d, d))) * d;
+  }
+  neighbor::update_ghost_positions(shell, moved);
+  ASSERT_FALSE(neighbor::needs_rebuild(list, moved));
+  md::ForceResult reused, split_late, fresh;
+  ff->compute(shell, list, reused);
+  late->compute(shell, list, split_late);
+  Structure m = s;
+  m.positions = moved;
+  fresh = run(*ff, m, false);
+  expect_close(reused, fresh, 1e-13);
+  expect_close(split_late, fresh, 1e-13);
+}

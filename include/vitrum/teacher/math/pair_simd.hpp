@@ -156,4 +156,21 @@ inline void pair_energy_force_simd(double r2, int k, const PairSoAView& t, doubl
   f = in ? fr * inv_r2 : 0.0;
 }
 
+/// The DSF Coulomb part of pair_energy_force_simd alone: e and f of a pair known to be beyond
+/// its short-range cutoff and wall (0 beyond the Coulomb cutoff).
+inline void pair_coulomb_simd(double r2, int k, const PairSoAView& t, double& e, double& f) {
+  const DsfCoeffs& d = t.dsf;
+  const bool in_c = r2 < d.rc2;
+  const double rr2 = in_c ? r2 : 1.0;
+  const double r = std::sqrt(rr2);
+  const double inv_r = 1.0 / r;
+  const double erfcd = exp_simd(-d.alpha * d.alpha * rr2);
+  const double erfcc = t.erfc(d.alpha * r, erfcd);
+  const double pre = t.qq[k] * inv_r;
+  const double e_c = pre * (erfcc - r * d.e_shift - rr2 * d.f_shift);
+  const double fr_c = pre * (erfcc + (kTwoOverSqrtPi * d.alpha * erfcd + r * d.f_shift) * r);
+  e = in_c ? e_c : 0.0;
+  f = in_c ? fr_c * inv_r * inv_r : 0.0;
+}
+
 }  // namespace vitrum::teacher
