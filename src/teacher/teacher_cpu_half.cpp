@@ -33,21 +33,11 @@ struct RowInput {
   double *bx, *by, *bz, *be;
 };
 
-struct NearTerm {
-  void operator()(double r2, int k, const PairSoAView& t, double& e, double& f) const {
-    pair_energy_force_simd(r2, k, t, e, f);
-  }
-};
-struct FarTerm {
-  void operator()(double r2, int k, const PairSoAView& t, double& e, double& f) const {
-    pair_coulomb_simd(r2, k, t, e, f);
-  }
-};
-
 /// Pairs [begin, end) of a row in one vectorised loop; adds their sums to `sum`.
-template <class Term>
+/// kNear: the whole pair term; else the Coulomb term alone.
+template <bool kNear>
 inline void row_pairs(int begin, int end, const RowInput& in, const PairSoAView& t,
-                      const Term& term, RowSums& sum) {
+                      RowSums& sum) {
   const int* js = in.js;
   const double *x = in.x, *y = in.y, *z = in.z;
   const int* type = in.type;
@@ -63,7 +53,10 @@ inline void row_pairs(int begin, int end, const RowInput& in, const PairSoAView&
     const double r2 = dx * dx + dy * dy + dz * dz;
     min_r2 = r2 < min_r2 ? r2 : min_r2;
     double e, f;
-    term(r2, tb + type[j], t, e, f);
+    if constexpr (kNear)
+      pair_energy_force_simd(r2, tb + type[j], t, e, f);
+    else
+      pair_coulomb_simd(r2, tb + type[j], t, e, f);
     const double fdx = f * dx, fdy = f * dy, fdz = f * dz, he = 0.5 * e;
     bx[s] = fdx;
     by[s] = fdy;
@@ -233,8 +226,8 @@ void HalfListKernel::run_block(const Block& b, const neighbor::NeighborList& lis
     // Near pairs: the whole pair term; far pairs: Coulomb only.
     RowSums sum;
     const RowInput in{js, x, y, z, type, tb, xi, yi, zi, bx, by, bz, be};
-    row_pairs(0, m_near, in, t, NearTerm{}, sum);
-    row_pairs(m_near, m, in, t, FarTerm{}, sum);
+    row_pairs<true>(0, m_near, in, t, sum);
+    row_pairs<false>(m_near, m, in, t, sum);
     const int* ts = tgt + off[r];
     for (int s = 0; s < m; ++s) {
       Acc& a = acc[ts[s]];
