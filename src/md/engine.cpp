@@ -78,7 +78,9 @@ void Engine::rebuild() {
     }
   }
   ref_box_ = sys_.box;
-  list_ = neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
+  list_ = ff_.wants_half_list()
+              ? neighbor::build_half_neighbor_list(shell_, ff_.cutoff(), opt_.skin)
+              : neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
   ++rebuilds_;
   timers_.neighbor += seconds_since(t0);
 }
@@ -224,7 +226,7 @@ double Engine::closest_pair(int* id_i, int* id_j, int* z_i, int* z_j) const {
     device_halo_->download_positions(current);
     d = min_pair_distance(current, list_.offsets, list_.neighbors, &a, &b);
   } else {
-    d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
+    d = neighbor::closest_listed_pair(shell_, list_, &a, &b);
   }
   int pair[4] = {-1, -1, 0, 0};  // ids and species of the pair
   if (a >= 0) {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "list_memory.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/resource_guard.hpp"
 #include "vitrum/neighbor/cell_list.hpp"
@@ -26,11 +27,9 @@ int NeighborList::max_neighbors() const {
   return m;
 }
 
-namespace {
+namespace detail {
 
-/// The pairs of a list within `r_list`, estimated from the mean density of the shell's bounding
-/// box, against the machine's memory: before a large cutoff on a dense system allocates them.
-void check_pair_memory(const GhostShell& shell, double r_list) {
+void check_pair_memory(const GhostShell& shell, double r_list, double fraction) {
   Vec3 lo = shell.positions[0], hi = lo;
   for (const Vec3& r : shell.positions) {
     lo = Vec3{std::min(lo.x, r.x), std::min(lo.y, r.y), std::min(lo.z, r.z)};
@@ -40,16 +39,14 @@ void check_pair_memory(const GhostShell& shell, double r_list) {
   double volume = 1.0;
   for (double e : {hi.x - lo.x, hi.y - lo.y, hi.z - lo.z}) volume *= std::max(e, r_list);
   const double sphere = 4.18879020478639 * r_list * r_list * r_list;
-  const double pairs = static_cast<double>(shell.n_local) *
+  const double pairs = fraction * static_cast<double>(shell.n_local) *
                        std::min(static_cast<double>(shell.size()), shell.size() / volume * sphere);
   check_memory(2.0 * sizeof(int) * pairs,
                fmt::format("the neighbor list of {} atoms within {:.4g} Å (about {:.3g} pairs)",
                            shell.n_local, r_list, pairs));
 }
 
-}  // namespace
-
-NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double skin) {
+double check_list_request(const GhostShell& shell, double cutoff, double skin) {
   if (!(cutoff > 0.0) || !(skin >= 0.0) || !std::isfinite(cutoff + skin)) {
     fail("build_neighbor_list: need cutoff > 0 and skin >= 0, got cutoff {} and skin {}", cutoff,
          skin);
@@ -61,6 +58,13 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
         "rebuild the shell with width >= cutoff + skin",
         shell.width, r_list);
   }
+  return r_list;
+}
+
+}  // namespace detail
+
+NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double skin) {
+  const double r_list = detail::check_list_request(shell, cutoff, skin);
   const int n_local = shell.n_local;
   NeighborList list;
   list.cutoff = cutoff;
@@ -71,7 +75,7 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
   list.offsets.assign(n_local + 1, 0);
   if (n_local == 0) return list;
 
-  check_pair_memory(shell, r_list);
+  detail::check_pair_memory(shell, r_list, 1.0);
   // Slightly larger edges so that rounding in the cell index can never separate two atoms closer
   // than r_list by more than one cell.
   const CellBinning bins = bin_atoms(shell.positions, r_list * (1.0 + 1e-9));

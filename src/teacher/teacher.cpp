@@ -274,6 +274,8 @@ class TeacherForceField final : public md::ForceField {
   // local atom sums its own pairs with ghosts (half their energy and virial); serially the CPU
   // backend evaluates a pair with an image once and adds the image's force to its owner.
   bool has_ghost_forces() const override { return false; }
+  // The CPU backend sums each pair once on a half list, in its vectorised loop.
+  bool wants_half_list() const override { return backend_->half_list(); }
 
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                md::ForceResult& out) override {
@@ -299,6 +301,9 @@ class TeacherForceField final : public md::ForceField {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å ({})",
            list.cutoff + list.skin, cutoff(), source());
+    if (list.half && !backend_->half_list())
+      fail("the {} backend of the teacher potential needs a full neighbor list ({})",
+           to_string(backend_kind_), source());
     if (list.n_local() != shell.n_local)
       fail("neighbor list has {} atoms but the ghost shell {} local atoms", list.n_local(),
            shell.n_local);

@@ -1,4 +1,6 @@
-// The CPU backend of the teacher potential: OpenMP over local atoms with the single-source pair
+// The CPU backend of the teacher potential. On a half list (what the serial engine builds for
+// it: wants_half_list) the vectorised loop of teacher_cpu_half.cpp; on a full list (domain
+// decomposition, the LAMMPS bridge, lists built by hand) the loop below: OpenMP over local atoms with the single-source pair
 // math of teacher/math/born_dsf.hpp, each pair of local atoms evaluated once (Newton's third law).
 //
 // Half list on the engine's full list: the list is sorted by neighbor index, so the neighbors
@@ -30,6 +32,7 @@
 #include <cstdint>
 
 #include "vitrum/core/error.hpp"
+#include "teacher_cpu_half.hpp"
 #include "vitrum/teacher/math/erfc_table.hpp"
 #include "vitrum/teacher/teacher_backend.hpp"
 
@@ -75,10 +78,20 @@ constexpr int kBlocks = 32;
 class CpuTeacher final : public TeacherBackend {
  public:
   explicit CpuTeacher(const TeacherTables& tables)
-      : tables_(tables), erfc_(tables.dsf.alpha * std::sqrt(tables.dsf.rc2)) {}
+      : tables_(tables),
+        erfc_(tables.dsf.alpha * std::sqrt(tables.dsf.rc2)),
+        soa_(tables.host_view(), erfc_.view()),
+        half_(soa_) {}
+
+  bool half_list() const override { return erfc_.usable(); }
 
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                const std::vector<int>& types, std::vector<AtomTerms>& terms) override {
+    if (list.half) {
+      if (!half_list()) fail("teacher: a half neighbor list needs the tabulated erfc");
+      half_.compute(shell, list, types, tables_.self_energy, tables_.n_types, terms);
+      return;
+    }
     if (erfc_.usable())
       compute_with(shell, list, types, terms, TableErfc{&erfc_});
     else
@@ -240,6 +253,8 @@ class CpuTeacher final : public TeacherBackend {
 
   const TeacherTables& tables_;
   ErfcTable erfc_;
+  PairTableSoA soa_;     ///< the pair coefficients for the vectorised half-list loop
+  HalfListKernel half_;  ///< the pair loop on a half list
   std::vector<Scatter> scatter_;  ///< kBlocks × n: what each block adds to each atom
   std::vector<int> upper_;        ///< per atom: first slot with a neighbor index > i
   std::vector<int> local_end_;    ///< per atom: first slot with a ghost neighbor

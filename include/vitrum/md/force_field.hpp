@@ -29,6 +29,11 @@ class ForceField {
   /// complete from the local's own neighbor list (a pair potential summed over a full list, such
   /// as the teacher), so that no reverse halo exchange is needed.
   virtual bool has_ghost_forces() const { return true; }
+  /// True when compute() wants, from the serial host engine, a half list
+  /// (neighbor::build_half_neighbor_list: each pair once, in the list's own slot order) instead
+  /// of the full list. Engines that build other lists (domain decomposition, the device engine)
+  /// ignore it, so compute() must still accept a full list.
+  virtual bool wants_half_list() const { return false; }
   /// True when the force field runs on the GPU and offers compute_device(): positions read from,
   /// and forces left in, device memory, so that a domain-decomposed run keeps its halo on the
   /// device (parallel/device_halo.hpp).

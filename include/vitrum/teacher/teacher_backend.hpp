@@ -45,6 +45,8 @@ class TeacherBackend {
   /// (the CPU backend gives each local–local pair's whole virial to its lower-index atom).
   virtual void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                        const std::vector<int>& types, std::vector<AtomTerms>& terms) = 0;
+  /// True when compute() accepts a half list (neighbor::build_half_neighbor_list).
+  virtual bool half_list() const { return false; }
   /// compute() with the positions of locals and ghosts read from device memory (shell.size()
   /// entries; the device halo of a domain-decomposed run). The CUDA backend only.
   virtual void compute_device(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
