@@ -254,8 +254,7 @@ void DeviceEngine::check_overlaps() {
   const neighbor::DeviceShellView sh = nl_->shell();
   const neighbor::DeviceListView l = nl_->list();
   std::vector<Vec3> pos(sh.n_all);
-  std::vector<int> species(sh.n_all), owner(sh.n_all), offsets(l.n_local + 1),
-      neighbors(l.entries);
+  std::vector<int> species(sh.n_all), owner(sh.n_all), offsets(l.n_local + 1), neighbors(l.entries);
   space_.to_host(pos.data(), sh.positions, pos.size() * sizeof(Vec3), "error:overlap");
   space_.to_host(species.data(), sh.species, species.size() * sizeof(int), "error:overlap");
   space_.to_host(owner.data(), sh.owner, owner.size() * sizeof(int), "error:overlap");

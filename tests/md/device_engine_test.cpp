@@ -1,11 +1,12 @@
 // The device-resident engine on the emulated device against the host engine: 100 steps of NVE,
 // Nosé–Hoover chain, Langevin and anisotropic MTK NPT with the BKS teacher (orthogonal and
 // triclinic cells) give the same bits without the space-filling-curve reorder (the device
-// neighbor list then equals the host's entry for entry), and agree to rounding with it (the integrators are the same classes, the per-atom
-// formulas and the fixed-order sums the same functions, the force field the same code reading
-// the emulated device's positions). The transfer ledger shows that between rebuilds a step moves
-// only scalars between host and device, the same bytes for 192 and 648 atoms, and that the host
-// copy of the atoms is made only when system() asks for it.
+// neighbor list then equals the host's entry for entry), and agree to rounding with it (the
+// integrators are the same classes, the per-atom formulas and the fixed-order sums the same
+// functions, the force field the same code reading the emulated device's positions). The transfer
+// ledger shows that between rebuilds a step moves only scalars between host and device, the same
+// bytes for 192 and 648 atoms, and that the host copy of the atoms is made only when system() asks
+// for it.
 #include "vitrum/md/device_engine.hpp"
 
 #include <gtest/gtest.h>

@@ -67,8 +67,8 @@ bool same_bits(const std::vector<Vec3>& a, const std::vector<Vec3>& b) {
 TEST(DeviceNeighbor, EqualsTheHostBuildEntryForEntry) {
   for (const Cell& c : cells()) {
     auto space = exec::make_emulated_space();
-    const DeviceBuild d = device_build(*space, c.s.box, c.s.positions, c.s.species, c.cutoff,
-                                       c.skin, false);
+    const DeviceBuild d =
+        device_build(*space, c.s.box, c.s.positions, c.s.species, c.cutoff, c.skin, false);
     const neighbor::GhostShell h =
         neighbor::build_ghost_shell(c.s.box, c.s.positions, c.s.species, c.cutoff + c.skin);
     const neighbor::NeighborList hl = neighbor::build_neighbor_list(h, c.cutoff, c.skin);
@@ -103,8 +103,8 @@ TEST(DeviceNeighbor, EqualsTheHostBuildEntryForEntry) {
 TEST(DeviceNeighbor, ReorderKeepsThePairsAndImprovesLocality) {
   for (const Cell& c : cells()) {
     auto space = exec::make_emulated_space();
-    const DeviceBuild d = device_build(*space, c.s.box, c.s.positions, c.s.species, c.cutoff,
-                                       c.skin, true);
+    const DeviceBuild d =
+        device_build(*space, c.s.box, c.s.positions, c.s.species, c.cutoff, c.skin, true);
     const neighbor::GhostShell h =
         neighbor::build_ghost_shell(c.s.box, c.s.positions, c.s.species, c.cutoff + c.skin);
     const neighbor::NeighborList hl = neighbor::build_neighbor_list(h, c.cutoff, c.skin);
@@ -122,9 +122,10 @@ TEST(DeviceNeighbor, ReorderKeepsThePairsAndImprovesLocality) {
   const DeviceBuild plain = device_build(*space, s.box, s.positions, s.species, 5.0, 0.5, false);
   const DeviceBuild sfc = device_build(*space, s.box, s.positions, s.species, 5.0, 0.5, true);
   const double before = mean_index_distance(plain.list), after = mean_index_distance(sfc.list);
-  std::printf("[device list] mean |i - j| of neighbours, 3000 atoms: %.1f input order, %.1f "
-              "Morton order (%.1fx closer)\n",
-              before, after, before / after);
+  std::printf(
+      "[device list] mean |i - j| of neighbours, 3000 atoms: %.1f input order, %.1f "
+      "Morton order (%.1fx closer)\n",
+      before, after, before / after);
   EXPECT_LT(after, 0.25 * before);
 }
 
@@ -196,9 +197,10 @@ void follow_host(const char* what, const Structure& cell, double t, double dt, i
   EXPECT_LT(df, 1e-8) << what;
   EXPECT_LT(worst_e, 1e-12) << what;
   EXPECT_EQ(host.system().image, dev.system().image) << what;
-  std::printf("[device engine, reordered] %s: %d steps, %ld rebuilds, max |Δr| %.2g Å, "
-              "max |ΔF| %.2g eV/Å, max relative ΔE %.2g\n",
-              what, steps, dev.rebuilds(), dr, df, worst_e);
+  std::printf(
+      "[device engine, reordered] %s: %d steps, %ld rebuilds, max |Δr| %.2g Å, "
+      "max |ΔF| %.2g eV/Å, max relative ΔE %.2g\n",
+      what, steps, dev.rebuilds(), dr, df, worst_e);
 }
 
 TEST(DeviceEngineReordered, FollowsTheHostEngineLennardJones) {
@@ -212,8 +214,8 @@ TEST(DeviceEngineReordered, FollowsTheHostEngineBks) {
     const Structure cell = sio2_random_cell(192, 21, triclinic);
     follow_host(triclinic ? "BKS triclinic" : "BKS cubic", cell, 3000.0, 1.0, 100,
                 md::EngineOptions{1.0, 1e5, 0.5}, [] {
-                  return md::load_force_field(bks_potential_path(), Backend::Cpu,
-                                              Precision::Double, 1.0, 1.0);
+                  return md::load_force_field(bks_potential_path(), Backend::Cpu, Precision::Double,
+                                              1.0, 1.0);
                 });
   }
 }
@@ -289,9 +291,10 @@ TEST(DeviceEngineReordered, RebuildStepsMoveOnlyScalars) {
     ASSERT_GE(bytes.size(), 3u) << n << " atoms: too few rebuilds";
     const std::size_t worst = *std::max_element(bytes.begin(), bytes.end());
     EXPECT_LE(worst, 2048u) << n << " atoms";
-    std::printf("[device ledger] %d atoms: %zu rebuild steps, at most %zu B each (one position array: "
-                "%zu B)\n",
-                n, bytes.size(), worst, sizeof(Vec3) * n);
+    std::printf(
+        "[device ledger] %d atoms: %zu rebuild steps, at most %zu B each (one position array: "
+        "%zu B)\n",
+        n, bytes.size(), worst, sizeof(Vec3) * n);
   }
 }
 

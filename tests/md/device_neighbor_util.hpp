@@ -17,9 +17,9 @@
 namespace vitrum::test {
 
 struct DeviceBuild {
-  std::vector<Vec3> wrapped;            ///< locals after the wrap (device order)
+  std::vector<Vec3> wrapped;              ///< locals after the wrap (device order)
   std::vector<std::array<int, 3>> image;  ///< image counts after the wrap (device order)
-  std::vector<int> origin;              ///< input index of each device slot
+  std::vector<int> origin;                ///< input index of each device slot
   neighbor::GhostShell shell;
   std::vector<std::array<int, 3>> ghost_image;
   neighbor::NeighborList list;

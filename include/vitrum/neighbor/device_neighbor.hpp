@@ -53,10 +53,10 @@ struct DeviceListView {
   double cutoff = 0.0;
   double skin = 0.0;
   int n_local = 0;
-  long entries = 0;        ///< pairs (each from both sides)
-  int max_neighbors = 0;   ///< longest row
-  long stride = 0;         ///< padded layout: neighbor k of atom i at padded[k * stride + i]
-  int capacity = 0;        ///< rows of the padded array
+  long entries = 0;       ///< pairs (each from both sides)
+  int max_neighbors = 0;  ///< longest row
+  long stride = 0;        ///< padded layout: neighbor k of atom i at padded[k * stride + i]
+  int capacity = 0;       ///< rows of the padded array
   const int* count = nullptr;
   const int* padded = nullptr;
   const int* offsets = nullptr;    ///< CSR, n_local + 1

@@ -40,12 +40,35 @@ template <class Launcher, class Prim>
 class Builder final : public DeviceNeighbor {
  public:
   explicit Builder(exec::Space& space)
-      : space_(space), launch_{&space}, red_a_(space), red_b_(space), range_(space), bad_(space),
-        images_(space), image_shift_(space), flag_(space), slot_(space), pos_(space),
-        species_(space), owner_(space), shift_(space), ghost_image_(space), key_(space),
-        index_(space), sorted_pos_(space), cell_start_(space),
-        padded_(space), count_(space), offsets_(space), neighbors_(space), sfc_key_(space),
-        order_(space), tmp_v_(space), tmp_d_(space), tmp_i_(space), tmp_img_(space),
+      : space_(space),
+        launch_{&space},
+        red_a_(space),
+        red_b_(space),
+        range_(space),
+        bad_(space),
+        images_(space),
+        image_shift_(space),
+        flag_(space),
+        slot_(space),
+        pos_(space),
+        species_(space),
+        owner_(space),
+        shift_(space),
+        ghost_image_(space),
+        key_(space),
+        index_(space),
+        sorted_pos_(space),
+        cell_start_(space),
+        padded_(space),
+        count_(space),
+        offsets_(space),
+        neighbors_(space),
+        sfc_key_(space),
+        order_(space),
+        tmp_v_(space),
+        tmp_d_(space),
+        tmp_i_(space),
+        tmp_img_(space),
         tmp_r_(space) {}
 
   void wrap(const Box& box, double width, long n, Vec3* pos, std::array<int, 3>* image) override {
@@ -73,8 +96,8 @@ class Builder final : public DeviceNeighbor {
         dims[d] = static_cast<int>(std::clamp(std::floor(height[d] / cell_edge), 1.0, 1024.0));
     }
     sfc_key_.resize(static_cast<std::size_t>(n));
-    launch_.for_each(n, SfcKey{pos, origin, g, {dims[0], dims[1], dims[2]}, sfc_key_.data(),
-                               order_.data()});
+    launch_.for_each(
+        n, SfcKey{pos, origin, g, {dims[0], dims[1], dims[2]}, sfc_key_.data(), order_.data()});
     Prim::sort_pairs(sfc_key_.data(), order_.data(), n);
     ++stats_.reorders;
     if (n_wrapped_ == n && box.periodic) permute_with(range_.data(), tmp_r_);
@@ -110,20 +133,19 @@ class Builder final : public DeviceNeighbor {
   Vec3* shifts() override { return shift_.data(); }
   double min_pair_distance() override {
     if (list_.entries == 0) return HUGE_VAL;
-    const double m = reduce<1>(list_.n_local,
-                               MinDistanceTerm{pos_.data(), offsets_.data(), neighbors_.data()},
-                               "reduce:min_distance")[0];
+    const double m =
+        reduce<1>(list_.n_local, MinDistanceTerm{pos_.data(), offsets_.data(), neighbors_.data()},
+                  "reduce:min_distance")[0];
     return std::sqrt(-m);
   }
   const DeviceNeighborStats& stats() const override { return stats_; }
   std::size_t device_bytes() const override {
     return red_a_.bytes() + red_b_.bytes() + range_.bytes() + bad_.bytes() + images_.bytes() +
-           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() +
-           species_.bytes() + owner_.bytes() + shift_.bytes() + ghost_image_.bytes() +
-           key_.bytes() + index_.bytes() + sorted_pos_.bytes() +
-           cell_start_.bytes() + padded_.bytes() + count_.bytes() + offsets_.bytes() +
-           neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() + tmp_v_.bytes() +
-           tmp_d_.bytes() + tmp_i_.bytes() + tmp_img_.bytes() + tmp_r_.bytes();
+           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() + species_.bytes() +
+           owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
+           sorted_pos_.bytes() + cell_start_.bytes() + padded_.bytes() + count_.bytes() +
+           offsets_.bytes() + neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() +
+           tmp_v_.bytes() + tmp_d_.bytes() + tmp_i_.bytes() + tmp_img_.bytes() + tmp_r_.bytes();
   }
 
  private:
@@ -170,7 +192,8 @@ class Builder final : public DeviceNeighbor {
     max_image_ = {0, 0, 0};
     std::vector<std::array<int, 3>> images;
     if (box.periodic && n > 0) {
-      if (n_wrapped_ != n) fail("device neighbor list: build() of {} atoms after wrap() of {}", n, n_wrapped_);
+      if (n_wrapped_ != n)
+        fail("device neighbor list: build() of {} atoms after wrap() of {}", n, n_wrapped_);
       const auto ext = reduce<6>(n, RangeTerm{reinterpret_cast<const int*>(range_.data())},
                                  "reduce:image_range");
       int lo[3], hi[3];
@@ -254,11 +277,11 @@ class Builder final : public DeviceNeighbor {
     for (;;) {
       if (capacity_ < 1) capacity_ = 32;
       padded_.resize(static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(stride));
-      launch_.for_each(n, Search{pos_.data(), sorted_pos_.data(), index_.data(),
-                                 cell_start_.data(), grid_, r_list * r_list, capacity_, stride,
-                                 padded_.data(), count_.data()});
-      const int longest = static_cast<int>(
-          reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
+      launch_.for_each(
+          n, Search{pos_.data(), sorted_pos_.data(), index_.data(), cell_start_.data(), grid_,
+                    r_list * r_list, capacity_, stride, padded_.data(), count_.data()});
+      const int longest =
+          static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
       list_.max_neighbors = longest;
       if (longest <= capacity_) break;
       capacity_ = longest + longest / 8 + 8;  // overflow: grow and search again

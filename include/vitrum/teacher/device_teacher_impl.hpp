@@ -98,15 +98,13 @@ class DeviceTeacher final : public md::DeviceForceField {
     const long n_all = shell.n_all;
     n_local_ = shell.n_local;
     type_.resize(static_cast<std::size_t>(std::max(n_all, 1L)));
-    const std::size_t need =
-        (vitrum::math::reduce_blocks(std::max<long>(n_all, n_local_)) + 1) * 7;
+    const std::size_t need = (vitrum::math::reduce_blocks(std::max<long>(n_all, n_local_)) + 1) * 7;
     a_.resize(need);
     b_.resize(need);
     launch_.for_each(n_all, TypeKernel{shell.species, type_of_z_.data(), type_.data()});
     double first = 0.0;
-    launch_.template reduce<1>(n_all, UnknownTypeTerm{type_.data(), n_all},
-                               vitrum::math::MaxOp{}, a_.data(), b_.data(), &first,
-                               "reduce:types");
+    launch_.template reduce<1>(n_all, UnknownTypeTerm{type_.data(), n_all}, vitrum::math::MaxOp{},
+                               a_.data(), b_.data(), &first, "reduce:types");
     if (n_all > 0 && first > 0.0) {
       const long i = n_all - static_cast<long>(first);
       int z = 0;
@@ -145,7 +143,7 @@ class DeviceTeacher final : public md::DeviceForceField {
   exec::DeviceBuffer<PairCoeffs> pair_;
   exec::DeviceBuffer<double> self_;
   exec::DeviceBuffer<int> type_of_z_, type_;
-  const int* offsets_ = nullptr;    ///< the device list's CSR (valid until the next rebuild)
+  const int* offsets_ = nullptr;  ///< the device list's CSR (valid until the next rebuild)
   const int* neighbors_ = nullptr;
   exec::DeviceBuffer<AtomTerms> terms_;
   exec::DeviceBuffer<double> a_, b_;
