@@ -256,6 +256,35 @@ TEST(DeviceEngineReordered, RepeatsItsOwnBits) {
   EXPECT_TRUE(same_bits(v[0], v[1]));
 }
 
+TEST(DeviceEngineReordered, SortEveryAndItsRange) {
+  const Structure cell = fcc_argon(3, 0.0213);
+  md::MdSystem sys = md::make_system(cell, md::assign_masses(cell.species, {}));
+  md::maxwell_boltzmann(sys, 600.0, 3, true);
+  auto lj = argon_lj();
+  auto space = exec::make_emulated_space();
+  auto ff = md::emulate_force_field(lj, *space);
+  const md::EngineOptions opt{0.4, 1e5, 0.5};
+  EXPECT_THROW(md::DeviceEngine(sys, *ff, *space, opt, md::DeviceEngineOptions{-1}), Error);
+  md::DeviceEngine dev(sys, *ff, *space, opt, md::DeviceEngineOptions{3});
+  auto integ = md::make_integrator(nve(2.0), sys);
+  for (int s = 0; s < 150; ++s) dev.step(*integ, md::StepContext{});
+  ASSERT_GE(dev.rebuilds(), 6);
+  EXPECT_EQ(dev.neighbors().stats().reorders, (dev.rebuilds() + 2) / 3);
+  // The atoms come back in the input order: the run without reorder (the host engine's bits)
+  // agrees to rounding atom by atom.
+  auto space0 = exec::make_emulated_space();
+  auto ff0 = md::emulate_force_field(lj, *space0);
+  md::DeviceEngine plain(sys, *ff0, *space0, opt, md::DeviceEngineOptions{0});
+  auto integ0 = md::make_integrator(nve(2.0), sys);
+  for (int s = 0; s < 150; ++s) plain.step(*integ0, md::StepContext{});
+  EXPECT_EQ(plain.neighbors().stats().reorders, 0);
+  EXPECT_LT(max_difference(plain.system().positions, dev.system().positions), 1e-10);
+  EXPECT_EQ(plain.system().image, dev.system().image);
+  std::vector<int> origin = dev.slot_origins();
+  std::sort(origin.begin(), origin.end());
+  for (std::size_t i = 0; i < origin.size(); ++i) ASSERT_EQ(origin[i], static_cast<int>(i));
+}
+
 /// Bytes moved by each rebuild step of a 40-step device-teacher NVE run, with the check that
 /// no per-atom array moved on it.
 std::vector<std::size_t> rebuild_step_bytes(int n_atoms) {
