@@ -21,6 +21,8 @@
 #include "md_test_util.hpp"
 #include "vitrum/md/device_engine.hpp"
 #include "vitrum/md/engine.hpp"
+#include "vitrum/parallel/comm_plan.hpp"
+#include "vitrum/parallel/domain.hpp"
 #include "vitrum/teacher/device_teacher.hpp"
 
 namespace vitrum::test {
@@ -127,6 +129,40 @@ TEST(DeviceNeighbor, ReorderKeepsThePairsAndImprovesLocality) {
       "Morton order (%.1fx closer)\n",
       before, after, before / after);
   EXPECT_LT(after, 0.25 * before);
+}
+
+// The serial device shell holds exactly the ghosts of the halo plan of a one-rank domain (the
+// MPI path's ghosts: parallel::HaloPlan), as (atom, integer cell vector) sets: the two
+// selections are the same slab test, staged or not. (The device engine builds them in the host
+// shell's order, owner + shift per ghost, not through the plan's swaps.)
+TEST(DeviceNeighbor, GhostsAreThoseOfTheOneRankHaloPlan) {
+  for (const Cell& c : cells()) {
+    if (!c.s.box.periodic) continue;
+    auto space = exec::make_emulated_space();
+    const DeviceBuild d =
+        device_build(*space, c.s.box, c.s.positions, c.s.species, c.cutoff, c.skin, false);
+    using Ghost = std::tuple<int, int, int, int>;
+    std::vector<Ghost> dev;
+    for (int g = d.shell.n_local; g < d.shell.size(); ++g) {
+      const auto& img = d.ghost_image[g - d.shell.n_local];
+      dev.emplace_back(d.shell.owner[g], img[0], img[1], img[2]);
+    }
+    parallel::Domain domain(parallel::Comm(), c.s.box);
+    neighbor::GhostShell shell;
+    shell.positions = d.wrapped;
+    shell.species = c.s.species;
+    std::vector<int> ids(d.wrapped.size());
+    std::iota(ids.begin(), ids.end(), 0);
+    std::vector<std::array<int, 3>> images(d.wrapped.size(), {0, 0, 0});
+    parallel::HaloPlan plan;
+    plan.build(domain, c.s.box, c.cutoff + c.skin, shell, ids, images);
+    std::vector<Ghost> planned;
+    for (int g = plan.n_local(); g < plan.n_local() + plan.n_ghost(); ++g)
+      planned.emplace_back(ids[g], images[g][0], images[g][1], images[g][2]);
+    std::sort(dev.begin(), dev.end());
+    std::sort(planned.begin(), planned.end());
+    EXPECT_EQ(dev, planned) << c.name;
+  }
 }
 
 TEST(DeviceNeighbor, OverflowRegrowsNeverTruncates) {

@@ -98,8 +98,9 @@ class DeviceEngine {
 
   /// The state with its host copy brought up to date (copies only what is stale on the host).
   const MdSystem& system();
-  /// The scalars of the state (cell, step, time, energy, virial, masses, image counts) without
-  /// any copy: the positions, velocities and forces in it are those of the last system() call.
+  /// The scalars of the state (cell, step, time, energy, virial; masses, species and ids in the
+  /// input order) without any copy: the positions, velocities, forces and image counts in it
+  /// are those of the last system() call.
   /// For what needs only scalars, e.g. Integrator::extended_energy.
   const MdSystem& scalars() const { return sys_; }
   /// What restore() needs to rebuild the current neighbor list exactly (as Engine's).
