@@ -19,7 +19,9 @@
 // ratio and the time split of each (LAMMPS: Neigh + Comm = neighbor, Pair = potential,
 // Modify + Other = integrate, Output = output).
 // A second table (md_device_rows.hpp) compares the device-resident engine with the previous one
-// per backend (emulated device everywhere, CUDA with a device), with host<->device bytes per step.
+// per backend (emulated device everywhere, CUDA with a device), with host<->device bytes per step,
+// and a third the neighbor-list rebuild on the host against the device build (neighbor/
+// device_neighbor.hpp; the emulated device's timing is labelled as such).
 // Run: build/md_bench [--benchmark_filter=bks] (--benchmark_filter=^$: the device table only);
 // VITRUM_LMP names another LAMMPS binary, VITRUM_LMP_LAUNCHER another launcher for more than one
 // rank ("" for a single rank).
@@ -409,5 +411,10 @@ int main(int argc, char** argv) {
       "(ratio = vitrum / LAMMPS, > 1: vitrum faster; splits are %% of the step: neighbor list and "
       "ghosts, potential, integration, output; a CUDA row's CPU rate counts host CPU only)\n");
   print_device_rows(device_rows());
+  std::vector<md_bench::NeighborRow> nl_rows;
+  for (auto kind : {exec::SpaceKind::Emulated, exec::SpaceKind::Cuda})
+    for (int replicas : {1, 2})
+      nl_rows.push_back(md_bench::neighbor_row(bks_start(replicas), kind, 5));
+  md_bench::print_neighbor_rows(nl_rows);
   return 0;
 }

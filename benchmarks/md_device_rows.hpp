@@ -22,6 +22,9 @@
 #include "vitrum/core/units.hpp"
 #include "vitrum/md/device_engine.hpp"
 #include "vitrum/md/engine.hpp"
+#include "vitrum/neighbor/device_neighbor.hpp"
+#include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/teacher/device_teacher.hpp"
 
 namespace md_bench {
@@ -130,9 +133,101 @@ inline void print_device_rows(const std::vector<DeviceRow>& rows) {
   }
   std::printf(
       "(ratio = resident / previous; B/step (all): host<->device bytes per step over the timed "
-      "run, rebuilds (host-built list) and snapshots included; B/step (quiet): a step without "
+      "run, rebuilds (device-built list) and snapshots included; B/step (quiet): a step without "
       "rebuild or output. The emulated device's memory is host memory: its rows measure the "
       "engine, not a GPU)\n");
+}
+
+/// One row of the neighbor-list build table.
+struct NeighborRow {
+  std::string name;
+  int atoms = 0;
+  double host_us = 0;          ///< host build (build_ghost_shell + build_neighbor_list), µs
+  double device_us = 0;        ///< device build (wrap, Morton reorder, shell, cells, list), µs
+  double bytes_per_build = 0;  ///< ledger bytes per device build
+  long pairs = 0;
+  std::string note;
+};
+
+/// The neighbor-list rebuild of `start` (cutoff + skin as the BKS rows) on the host and on the
+/// device of `kind`, `repeats` times each, from positions already in place (host vectors /
+/// device memory): what a rebuild step of each engine costs.
+inline NeighborRow neighbor_row(const Structure& start, exec::SpaceKind kind, int repeats) {
+  NeighborRow row;
+  row.atoms = static_cast<int>(start.size());
+  row.name = fmt::format("{}/nlist/{}atoms", to_string(kind), row.atoms);
+  if (kind == exec::SpaceKind::Cuda && cuda_device_count() == 0) {
+    row.note = "skipped: no CUDA device";
+    return row;
+  }
+  const double cutoff = 10.0, skin = 0.3;  // the shipped BKS cutoff, md_bench's skin
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  for (int r = 0; r < repeats; ++r) {
+    const auto shell =
+        neighbor::build_ghost_shell(start.box, start.positions, start.species, cutoff + skin);
+    const auto list = neighbor::build_neighbor_list(shell, cutoff, skin);
+    row.pairs = static_cast<long>(list.neighbors.size());
+  }
+  row.host_us = 1e6 * std::chrono::duration<double>(Clock::now() - t0).count() / repeats;
+  auto space = exec::make_space(kind);
+  auto nl = neighbor::make_device_neighbor(*space);
+  const long n = row.atoms;
+  exec::DeviceBuffer<Vec3> pos(*space);
+  exec::DeviceBuffer<int> species(*space), origin(*space);
+  exec::DeviceBuffer<std::array<int, 3>> image(*space);
+  std::vector<int> iota(start.size());
+  for (std::size_t i = 0; i < iota.size(); ++i) iota[i] = static_cast<int>(i);
+  const std::vector<std::array<int, 3>> zero(start.size(), {0, 0, 0});
+  species.upload(start.species.data(), start.size(), "setup");
+  origin.upload(iota.data(), iota.size(), "setup");
+  image.upload(zero.data(), zero.size(), "setup");
+  neighbor::DeviceRebuildInput in{start.box, cutoff, skin, true};
+  std::size_t bytes = 0;
+  double wall = 0;
+  for (int r = 0; r <= repeats; ++r) {  // the first build (allocation, regrow) is not timed
+    pos.upload(start.positions.data(), start.size(), "setup");
+    space->synchronize();
+    const std::size_t b0 = space->ledger().total_bytes();
+    t0 = Clock::now();
+    nl->wrap(start.box, cutoff + skin, n, pos.data(), image.data());
+    nl->sort_order(start.box, cutoff + skin, n, pos.data(), origin.data());
+    nl->permute(pos.data());
+    nl->permute(species.data());
+    nl->build(in, n, pos.data(), species.data());
+    space->synchronize();
+    if (r > 0) {
+      wall += std::chrono::duration<double>(Clock::now() - t0).count();
+      bytes += space->ledger().total_bytes() - b0;
+    }
+    // back to the input order for the next repeat
+    species.upload(start.species.data(), start.size(), "setup");
+  }
+  row.device_us = 1e6 * wall / repeats;
+  row.bytes_per_build = static_cast<double>(bytes) / repeats;
+  if (nl->list().entries != row.pairs)
+    row.note = fmt::format("MISMATCH: device list has {} pairs, host list {}", nl->list().entries,
+                           row.pairs);
+  return row;
+}
+
+inline void print_neighbor_rows(const std::vector<NeighborRow>& rows) {
+  std::printf(
+      "\nNeighbor-list rebuild, host build vs device build (BKS cutoff 10 Å + skin 0.3 Å, "
+      "microseconds per build)\n%-30s %7s %9s %12s %12s %7s %12s\n",
+      "case", "atoms", "pairs", "host us", "device us", "ratio", "B/build");
+  for (const NeighborRow& r : rows) {
+    if (!r.note.empty() && r.device_us == 0) {
+      std::printf("%-30s %7d  %s\n", r.name.c_str(), r.atoms, r.note.c_str());
+      continue;
+    }
+    std::printf("%-30s %7d %9ld %12.1f %12.1f %7.2f %12.0f %s\n", r.name.c_str(), r.atoms, r.pairs,
+                r.host_us, r.device_us, r.host_us / r.device_us, r.bytes_per_build, r.note.c_str());
+  }
+  std::printf(
+      "(ratio = host / device, > 1: the device build is faster; B/build: host<->device bytes of "
+      "one device build (scalars and the image list). EMULATED rows run the device kernels as "
+      "host loops in host memory: an emulation timing, not a GPU's; CUDA rows need a device)\n");
 }
 
 }  // namespace md_bench

@@ -47,32 +47,38 @@ class DeviceEngine::Ops final : public AtomOps {
 };
 
 DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec::Space& space,
-                           EngineOptions options)
+                           EngineOptions options, DeviceEngineOptions device)
     : sys_(std::move(system)),
       ff_(force_field),
       space_(space),
       opt_(options),
+      dopt_(device),
       kernels_(make_device_md_kernels(space)),
+      nl_(neighbor::make_device_neighbor(space)),
       ops_(std::make_unique<Ops>(*this)),
       positions_(space, "positions"),
       velocities_(space, "velocities"),
       forces_(space, "forces"),
       mass_(space, "mass"),
       id_(space, "id"),
-      shell_positions_(space),
-      shift_(space),
+      species_(space, "species"),
+      origin_(space, "origin"),
+      image_(space, "image"),
       reference_(space),
-      owner_(space),
-      ghost_image_(space) {
+      rebuild_positions_(space) {
   if (sys_.comm.size() > 1)
     fail("the device-resident engine runs one rank; this run has {}", sys_.comm.size());
   if (!(opt_.skin >= 0.0) || !std::isfinite(opt_.skin))
     fail("neighbor skin must be finite and >= 0 Å, got {}", opt_.skin);
+  if (dopt_.sort_every < 0)
+    fail("device engine: sort_every must be >= 0 (0: never reorder), got {}", dopt_.sort_every);
   const std::size_t n = sys_.positions.size();
   if (sys_.velocities.size() != n || sys_.mass.size() != n || sys_.species.size() != n)
     fail("device engine: inconsistent system ({} positions, {} velocities, {} masses, {} species)",
          n, sys_.velocities.size(), sys_.mass.size(), sys_.species.size());
   if (sys_.image.size() != n) sys_.image.assign(n, {0, 0, 0});
+  if (!sys_.id.empty() && sys_.id.size() != n)
+    fail("device engine: {} ids for {} atoms", sys_.id.size(), n);
   load_atoms(sys_);
   rebuild();
   compute_forces();
@@ -91,12 +97,20 @@ void DeviceEngine::load_atoms(const MdSystem& sys) {
   positions_.assign(sys.positions);
   velocities_.assign(sys.velocities);
   forces_.assign(std::vector<Vec3>(n, Vec3{0, 0, 0}));
-  mass_.assign(sys.mass);  // the host copy stays current (masses never change)
-  id_.assign(sys.id);
+  mass_.assign(sys.mass);
+  std::vector<int> iota(n);
+  for (std::size_t i = 0; i < n; ++i) iota[i] = static_cast<int>(i);
+  // Langevin noise is keyed by id (atom i is id i without ids): the key moves with the atom.
+  id_.assign(sys.id.empty() ? iota : sys.id);
+  species_.assign(sys.species);
+  image_.assign(sys.image);
+  origin_.assign(std::move(iota));
 }
 
 RebuildRecord DeviceEngine::last_rebuild() const {
-  return RebuildRecord{rebuild_positions_, ref_box_, rebuilds_};
+  std::vector<Vec3> pos(positions_.size());
+  rebuild_positions_.download(pos.data(), pos.size(), "rebuild:record");
+  return RebuildRecord{std::move(pos), ref_box_, rebuilds_};
 }
 
 void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
@@ -109,15 +123,17 @@ void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
         n, system.velocities.size(), system.image.size(), record.positions.size());
   if (system.comm.size() > 1)
     fail("the device-resident engine runs one rank; this run has {}", system.comm.size());
-  // Replay the rebuild from its own inputs; what it does to positions and image counts is
-  // discarded (the checkpointed state already holds the result).
+  // Replay the rebuild from its own inputs (in the input order, so the same reorder follows);
+  // what it does to positions and image counts is discarded (the checkpoint holds the result).
   sys_ = system;
   sys_.positions = record.positions;
   sys_.box = record.box;
   load_atoms(sys_);
+  rebuilds_ = std::max(0L, record.rebuilds - 1);
   rebuild();
   sys_ = std::move(system);
   load_atoms(sys_);
+  if (reordered_) reorder();  // the replayed order (the sort's permutation is still held)
   rebuilds_ = record.rebuilds;
   update_ghosts();
   compute_forces();
@@ -130,7 +146,7 @@ DeviceAtoms DeviceEngine::device_atoms() {
   a.velocities = velocities_.device(Access::ReadWrite);
   a.forces = forces_.device_read();
   a.mass = mass_.device_read();
-  a.id = id_.size() > 0 ? id_.device_read() : nullptr;
+  a.id = id_.device_read();
   return a;
 }
 
@@ -138,42 +154,42 @@ AtomOps& DeviceEngine::atoms() {
   return *ops_;
 }
 
+void DeviceEngine::reorder() {
+  nl_->permute(positions_.device(Access::ReadWrite));
+  nl_->permute(velocities_.device(Access::ReadWrite));
+  nl_->permute(forces_.device(Access::ReadWrite));
+  nl_->permute(mass_.device(Access::ReadWrite));
+  nl_->permute(id_.device(Access::ReadWrite));
+  nl_->permute(species_.device(Access::ReadWrite));
+  nl_->permute(image_.device(Access::ReadWrite));
+  nl_->permute(origin_.device(Access::ReadWrite));
+}
+
 void DeviceEngine::rebuild() {
   const auto t0 = Clock::now();
-  // The host builds the shell and list (engine.cpp's serial rebuild): positions come down.
-  std::vector<Vec3>& pos = positions_.host(Access::ReadWrite);
-  rebuild_positions_ = pos;  // for RebuildRecord (checkpoint/restart)
+  const long n = static_cast<long>(positions_.size());
   const double width = ff_.cutoff() + opt_.skin;
-  shell_ = neighbor::build_ghost_shell(sys_.box, pos, sys_.species, width);
-  const int n = static_cast<int>(pos.size());
-  if (sys_.box.periodic) {
-    for (int i = 0; i < n; ++i) {
-      const Vec3 d = sys_.box.to_fractional(pos[i] - shell_.positions[i]);
-      for (int a = 0; a < 3; ++a) sys_.image[i][a] += static_cast<int>(std::lround(d[a]));
-      pos[i] = shell_.positions[i];
-    }
+  // The positions given to this rebuild, in the input order (RebuildRecord: restart).
+  rebuild_positions_.resize(static_cast<std::size_t>(std::max(n, 1L)));
+  nl_->unpermute(positions_.device_read(), origin_.device_read(), n, rebuild_positions_.data());
+  nl_->wrap(sys_.box, width, n, positions_.device(Access::ReadWrite),
+            image_.device(Access::ReadWrite));
+  reordered_ = dopt_.sort_every > 0 && rebuilds_ % dopt_.sort_every == 0;
+  if (reordered_) {
+    nl_->sort_order(sys_.box, width, n, positions_.device_read(), origin_.device_read());
+    reorder();
   }
-  host_ghost_image_.resize(shell_.n_ghost());
-  max_image_ = {0, 0, 0};
-  for (int g = shell_.n_local; g < shell_.size(); ++g) {
-    const Vec3 s = sys_.box.to_fractional(shell_.shift[g]);
-    auto& img = host_ghost_image_[g - shell_.n_local];
-    for (int a = 0; a < 3; ++a) {
-      img[a] = static_cast<int>(std::lround(s[a]));
-      max_image_[a] = std::max(max_image_[a], std::abs(img[a]));
-    }
-  }
+  neighbor::DeviceRebuildInput in;
+  in.box = sys_.box;
+  in.cutoff = ff_.cutoff();
+  in.skin = opt_.skin;
+  nl_->build(in, n, positions_.device_read(), species_.device_read());
+  reference_.resize(static_cast<std::size_t>(std::max(n, 1L)));
+  space_.copy_on_device(reference_.data(), positions_.device_read(), n * sizeof(Vec3));
+  max_image_ = nl_->max_image();
   ref_box_ = sys_.box;
-  list_ = neighbor::build_neighbor_list(shell_, ff_.cutoff(), opt_.skin);
-  // Up again: the shell as built, its owners, shifts and image counts, the reference positions.
-  const std::size_t n_all = static_cast<std::size_t>(shell_.size());
-  shell_positions_.upload(shell_.positions.data(), n_all, "rebuild:shell");
-  owner_.upload(shell_.owner.data(), n_all, "rebuild:owner");
-  shift_.upload(shell_.shift.data(), n_all, "rebuild:shift");
-  ghost_image_.upload(host_ghost_image_.data(), host_ghost_image_.size(), "rebuild:image");
-  reference_.upload(list_.reference_positions.data(), list_.reference_positions.size(),
-                    "rebuild:reference");
-  ff_.rebuild(shell_, list_);
+  min_distance_ = nl_->min_pair_distance();
+  ff_.rebuild(nl_->shell(), nl_->list());
   ++rebuilds_;
   timers_.neighbor += seconds_since(t0);
 }
@@ -208,22 +224,24 @@ void DeviceEngine::update_ghosts() {
     return;
   }
   const long n = static_cast<long>(positions_.size());
-  const long n_all = shell_.size();
-  space_.copy_on_device(shell_positions_.data(), positions_.device_read(), n * sizeof(Vec3));
+  const neighbor::DeviceShellView sh = nl_->shell();
+  const long n_all = sh.n_all;
+  Vec3* pos = nl_->shell_positions();
+  space_.copy_on_device(pos, positions_.device_read(), n * sizeof(Vec3));
   bool same_box = true;
   for (int d = 0; d < 3; ++d) {
     const Vec3 dh = sys_.box.h[d] - ref_box_.h[d];
     if (dh.x != 0.0 || dh.y != 0.0 || dh.z != 0.0) same_box = false;
   }
-  if (!same_box) kernels_->ghost_shifts(n, n_all, shift_.data(), ghost_image_.data(), sys_.box.h);
-  kernels_->update_ghosts(n, n_all, shell_positions_.data(), owner_.data(), shift_.data());
+  if (!same_box) kernels_->ghost_shifts(n, n_all, nl_->shifts(), sh.ghost_image, sys_.box.h);
+  kernels_->update_ghosts(n, n_all, pos, sh.owner, nl_->shifts());
   timers_.neighbor += seconds_since(t0);
 }
 
 void DeviceEngine::compute_forces() {
   const auto t0 = Clock::now();
   ForceScalars out;
-  ff_.compute(shell_positions_.data(), forces_.device(Access::Overwrite), out);
+  ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
   sys_.potential_energy = out.energy;
   for (int a = 0; a < 3; ++a)
     for (int b = 0; b < 3; ++b) sys_.virial[a][b] = out.virial[a][b];
@@ -231,20 +249,30 @@ void DeviceEngine::compute_forces() {
 }
 
 void DeviceEngine::check_overlaps() {
-  // At a rebuild the host holds the shell positions just built: no transfer.
+  if (!(min_distance_ < opt_.min_distance)) return;
+  // The error path: the shell and list come to the host to name the pair.
+  const neighbor::DeviceShellView sh = nl_->shell();
+  const neighbor::DeviceListView l = nl_->list();
+  std::vector<Vec3> pos(sh.n_all);
+  std::vector<int> species(sh.n_all), owner(sh.n_all), offsets(l.n_local + 1), neighbors(l.entries);
+  space_.to_host(pos.data(), sh.positions, pos.size() * sizeof(Vec3), "error:overlap");
+  space_.to_host(species.data(), sh.species, species.size() * sizeof(int), "error:overlap");
+  space_.to_host(owner.data(), sh.owner, owner.size() * sizeof(int), "error:overlap");
+  space_.to_host(offsets.data(), l.offsets, offsets.size() * sizeof(int), "error:overlap");
+  space_.to_host(neighbors.data(), l.neighbors, neighbors.size() * sizeof(int), "error:overlap");
+  const std::vector<int> origin = slot_origins();
   int a = -1, b = -1;
-  const double d = min_pair_distance(shell_.positions, list_.offsets, list_.neighbors, &a, &b);
-  if (d < opt_.min_distance) {
-    throw UnstableDynamics(fmt::format(
-        "step {}: atoms {} ({}) and {} ({}) are {:.4g} Å apart, closer than min_distance = {} Å "
-        "(overlapping atoms); check the starting structure, the time step and the potential",
-        sys_.step, a, element_symbol(shell_.species[a]), shell_.owner[b],
-        element_symbol(shell_.species[b]), d, opt_.min_distance));
-  }
+  const double d = min_pair_distance(pos, offsets, neighbors, &a, &b);
+  const int ia = a >= 0 ? origin[a] : a, ib = b >= 0 ? origin[owner[b]] : b;
+  throw UnstableDynamics(fmt::format(
+      "step {}: atoms {} ({}) and {} ({}) are {:.4g} Å apart, closer than min_distance = {} Å "
+      "(overlapping atoms); check the starting structure, the time step and the potential",
+      sys_.step, ia, element_symbol(species[a]), ib, element_symbol(species[b]), d,
+      opt_.min_distance));
 }
 
 double DeviceEngine::min_distance_at_rebuild() const {
-  return min_pair_distance(shell_.positions, list_.offsets, list_.neighbors);
+  return min_distance_;
 }
 
 void DeviceEngine::step(Integrator& integrator, StepContext ctx) {
@@ -276,17 +304,32 @@ void DeviceEngine::remove_drift() {
   kernels_->subtract_velocity(a, drift_velocity(pm.data(), sys_.comm));
 }
 
+std::vector<int> DeviceEngine::slot_origins() {
+  return origin_.host_read();
+}
+
+template <class T>
+void DeviceEngine::to_input_order(exec::MirroredArray<T>& a, const std::vector<int>& origin,
+                                  std::vector<T>& out) {
+  const std::vector<T>& dev = a.host_read();
+  out.resize(dev.size());
+  for (std::size_t k = 0; k < dev.size(); ++k) out[static_cast<std::size_t>(origin[k])] = dev[k];
+}
+
 const MdSystem& DeviceEngine::system() {
-  sys_.positions = positions_.host_read();
-  sys_.velocities = velocities_.host_read();
-  sys_.forces = forces_.host_read();
+  const std::vector<int>& origin = origin_.host_read();
+  to_input_order(positions_, origin, sys_.positions);
+  to_input_order(velocities_, origin, sys_.velocities);
+  to_input_order(forces_, origin, sys_.forces);
+  to_input_order(image_, origin, sys_.image);
   return sys_;
 }
 
 std::size_t DeviceEngine::device_bytes() const {
   return positions_.device_bytes() + velocities_.device_bytes() + forces_.device_bytes() +
-         mass_.device_bytes() + id_.device_bytes() + shell_positions_.bytes() + shift_.bytes() +
-         reference_.bytes() + owner_.bytes() + ghost_image_.bytes();
+         mass_.device_bytes() + id_.device_bytes() + species_.device_bytes() +
+         origin_.device_bytes() + image_.device_bytes() + reference_.bytes() +
+         rebuild_positions_.bytes() + nl_->device_bytes();
 }
 
 }  // namespace vitrum::md

@@ -13,17 +13,31 @@ class EmulatedForceField final : public DeviceForceField {
   EmulatedForceField(ForceField& ff, exec::Space& space) : ff_(ff), space_(space) {}
   double cutoff() const override { return ff_.cutoff(); }
   double min_distance() const override { return ff_.min_distance(); }
-  void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) override {
-    if (!shell.fold_ghosts)
-      fail("{}: the emulated device force field needs a serial ghost shell", ff_.describe());
-    shell_ = shell;
-    list_ = &list;
+  void rebuild(const neighbor::DeviceShellView& shell,
+               const neighbor::DeviceListView& list) override {
+    // Emulated device memory is host memory: the host force field reads the device shell and
+    // list in place (device-local in emulation, so not in the ledger).
+    shell_ = neighbor::GhostShell{};
+    shell_.n_local = shell.n_local;
+    shell_.width = shell.width;
+    shell_.positions.assign(shell.positions, shell.positions + shell.n_all);
+    shell_.species.assign(shell.species, shell.species + shell.n_all);
+    shell_.owner.assign(shell.owner, shell.owner + shell.n_all);
+    shell_.shift.assign(shell.shift, shell.shift + shell.n_all);
+    shell_.fold_ghosts = true;
+    list_.cutoff = list.cutoff;
+    list_.skin = list.skin;
+    list_.build_id = list.build_id;
+    list_.offsets.assign(list.offsets, list.offsets + list.n_local + 1);
+    list_.neighbors.assign(list.neighbors, list.neighbors + list.entries);
+    list_.reference_positions.assign(shell.positions, shell.positions + shell.n_local);
+    built_ = true;
   }
   void compute(const Vec3* d_positions, Vec3* d_forces, ForceScalars& out) override {
-    if (list_ == nullptr) fail("{}: compute() before rebuild()", ff_.describe());
+    if (!built_) fail("{}: compute() before rebuild()", ff_.describe());
     // Emulated device memory is host memory: these copies stay on the "device".
     std::copy(d_positions, d_positions + shell_.size(), shell_.positions.begin());
-    ff_.compute(shell_, *list_, result_);
+    ff_.compute(shell_, list_, result_);
     if (static_cast<int>(result_.forces.size()) != shell_.n_local)
       fail("force field returned {} forces for {} atoms", result_.forces.size(), shell_.n_local);
     std::copy(result_.forces.begin(), result_.forces.end(), d_forces);
@@ -39,7 +53,8 @@ class EmulatedForceField final : public DeviceForceField {
   ForceField& ff_;
   exec::Space& space_;
   neighbor::GhostShell shell_;
-  const neighbor::NeighborList* list_ = nullptr;
+  neighbor::NeighborList list_;
+  bool built_ = false;
   ForceResult result_;
 };
 

@@ -14,10 +14,12 @@
 /// rebuild criterion, the ghost shifts under a changing cell and the sums are the same functions
 /// in the same order, so with the same force-field arithmetic the trajectories agree bit for bit.
 ///
-/// Not yet on the device: the neighbor-list rebuild itself. At a rebuild the positions come to
-/// the host, the ghost shell and list are built there (engine.hpp's procedure), and the wrapped
-/// positions, the shell and the list's reference positions go back up: O(N) traffic per rebuild,
-/// none between rebuilds. Serial runs only (one rank).
+/// The neighbor-list rebuild runs on the device too (neighbor/device_neighbor.hpp): wrapping, the
+/// ghost shell, the cell list and the Verlet list are built from device positions, and at a
+/// rebuild the atoms are reordered along a space-filling curve (every `sort_every` rebuilds;
+/// every per-atom array is permuted on the device and the original order is kept in `origin`,
+/// so system() returns the atoms in their original order). A rebuild sends only scalars and the
+/// short image list (independent of N). Serial runs only (one rank).
 
 #include <array>
 #include <memory>
@@ -31,6 +33,7 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/md/integrator.hpp"
 #include "vitrum/md/system.hpp"
+#include "vitrum/neighbor/device_neighbor.hpp"
 
 namespace vitrum::md {
 
@@ -47,10 +50,11 @@ class DeviceForceField {
   virtual double cutoff() const = 0;
   /// Smallest interatomic distance (Å) the force field accepts.
   virtual double min_distance() const = 0;
-  /// Rebuild hook, once per neighbor-list rebuild: the host shell (species, owners, counts and
-  /// the positions of that moment) and the list every later compute() uses (both outlive the
-  /// next rebuild call).
-  virtual void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) = 0;
+  /// Rebuild hook, once per neighbor-list rebuild: the shell (species, owners, the positions of
+  /// that moment) and the list every later compute() uses, in device memory of the space (valid
+  /// until the next rebuild call).
+  virtual void rebuild(const neighbor::DeviceShellView& shell,
+                       const neighbor::DeviceListView& list) = 0;
   /// Forces on the shell's locals, complete (ghost contributions folded onto their owners), into
   /// `d_forces` (n_local entries), from `d_positions` (locals then ghosts in the rebuild's shell
   /// order); energy and virial into `out`. Both pointers are device memory of the space.
@@ -65,12 +69,20 @@ class DeviceForceField {
 /// one. The force field must outlive it.
 std::unique_ptr<DeviceForceField> emulate_force_field(ForceField& ff, exec::Space& space);
 
+/// Options of the device-resident engine beyond EngineOptions.
+struct DeviceEngineOptions {
+  /// Reorder the atoms along the space-filling curve every this many neighbor-list rebuilds
+  /// (1: every rebuild, the default; 0: never, which keeps the input order and makes the list
+  /// equal the host engine's entry for entry). A restart continues bit for bit for 0 and 1.
+  int sort_every = 1;
+};
+
 class DeviceEngine {
  public:
   /// `system` is the whole system (serial run); the force field and space must outlive the
   /// engine. Builds the ghosts and list and evaluates the forces (as Engine::setup).
   DeviceEngine(MdSystem system, DeviceForceField& force_field, exec::Space& space,
-               EngineOptions options);
+               EngineOptions options, DeviceEngineOptions device = {});
   ~DeviceEngine();
   DeviceEngine(const DeviceEngine&) = delete;
   DeviceEngine& operator=(const DeviceEngine&) = delete;
@@ -86,8 +98,9 @@ class DeviceEngine {
 
   /// The state with its host copy brought up to date (copies only what is stale on the host).
   const MdSystem& system();
-  /// The scalars of the state (cell, step, time, energy, virial, masses, image counts) without
-  /// any copy: the positions, velocities and forces in it are those of the last system() call.
+  /// The scalars of the state (cell, step, time, energy, virial; masses, species and ids in the
+  /// input order) without any copy: the positions, velocities, forces and image counts in it
+  /// are those of the last system() call.
   /// For what needs only scalars, e.g. Integrator::extended_energy.
   const MdSystem& scalars() const { return sys_; }
   /// What restore() needs to rebuild the current neighbor list exactly (as Engine's).
@@ -99,6 +112,10 @@ class DeviceEngine {
   /// Smallest pair distance (Å) in the list at the last rebuild's positions.
   double min_distance_at_rebuild() const;
   long rebuilds() const { return rebuilds_; }
+  /// The device neighbor list (its shell and list views, build statistics).
+  neighbor::DeviceNeighbor& neighbors() { return *nl_; }
+  /// The original index of the atom in each device slot (device order -> input order).
+  std::vector<int> slot_origins();
   const StepTimers& timers() const { return timers_; }
   exec::Space& space() { return space_; }
   const exec::TransferLedger& ledger() const { return space_.ledger(); }
@@ -109,30 +126,33 @@ class DeviceEngine {
   class Ops;
   DeviceAtoms device_atoms();
   void rebuild();
+  void reorder();
   bool rebuild_needed();
   void update_ghosts();
   void compute_forces();
   void check_overlaps();
   void load_atoms(const MdSystem& sys);
+  template <class T>
+  void to_input_order(exec::MirroredArray<T>& a, const std::vector<int>& origin,
+                      std::vector<T>& out);
 
   MdSystem sys_;  ///< scalars; the per-atom vectors are the host copy made by system()
   DeviceForceField& ff_;
   exec::Space& space_;
   EngineOptions opt_;
+  DeviceEngineOptions dopt_;
   std::unique_ptr<DeviceMdKernels> kernels_;
+  std::unique_ptr<neighbor::DeviceNeighbor> nl_;
   std::unique_ptr<Ops> ops_;
   exec::MirroredArray<Vec3> positions_, velocities_, forces_;
   exec::MirroredArray<double> mass_;
-  exec::MirroredArray<int> id_;
-  exec::DeviceBuffer<Vec3> shell_positions_, shift_, reference_;
-  exec::DeviceBuffer<int> owner_;
-  exec::DeviceBuffer<std::array<int, 3>> ghost_image_;
-  neighbor::GhostShell shell_;
-  neighbor::NeighborList list_;
-  std::vector<std::array<int, 3>> host_ghost_image_;
+  exec::MirroredArray<int> id_, species_, origin_;
+  exec::MirroredArray<std::array<int, 3>> image_;
+  exec::DeviceBuffer<Vec3> reference_, rebuild_positions_;
   std::array<int, 3> max_image_{0, 0, 0};
   Box ref_box_;
-  std::vector<Vec3> rebuild_positions_;  ///< positions given to the last rebuild, before wrapping
+  double min_distance_ = 0.0;  ///< smallest pair distance at the last rebuild
+  bool reordered_ = false;     ///< the last rebuild reordered the atoms
   long rebuilds_ = 0;
   StepTimers timers_;
 };

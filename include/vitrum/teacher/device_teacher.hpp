@@ -5,7 +5,8 @@
 /// math/born_dsf.hpp's atom_terms over the full neighbor list (each pair from both sides, as the
 /// CUDA backend of the host force field does), writes the atom's force into the engine's device
 /// force array, and a fixed-order block reduction sums energy and virial; only those 7 doubles
-/// reach the host per step. The types and the list go up once per rebuild (the rebuild hook).
+/// reach the host per step. At a rebuild the types are set on the device from the species and
+/// the kernel reads the device neighbor list in place (the rebuild hook).
 
 #include <memory>
 #include <string>

@@ -37,6 +37,26 @@ struct AtomKernel {
   }
 };
 
+/// type[i] = the teacher type of atom i's element (-1: unknown to the potential).
+struct TypeKernel {
+  const int* species;
+  const int* type_of_z;  ///< 128 entries
+  int* type;
+  VITRUM_HD void operator()(long i) const {
+    const int z = species[i];
+    type[i] = (z > 0 && z < 128) ? type_of_z[z] : -1;
+  }
+};
+
+/// n - i for an atom of unknown type, else 0 (max-reduced: n - the first such atom).
+struct UnknownTypeTerm {
+  const int* type;
+  long n;
+  VITRUM_HD void operator()(long i, double* out) const {
+    out[0] = type[i] < 0 ? static_cast<double>(n - i) : 0.0;
+  }
+};
+
 /// Energy and the six virial components (xx, yy, zz, xy, xz, yz) of one atom.
 struct EnergyVirialTerm {
   const AtomTerms* terms;
@@ -56,49 +76,53 @@ class DeviceTeacher final : public md::DeviceForceField {
         launch_{&space},
         pair_(space),
         self_(space),
+        type_of_z_(space),
         type_(space),
-        offsets_(space),
-        neighbors_(space),
         terms_(space),
         a_(space),
         b_(space) {
     pair_.upload(tables_.pair.data(), tables_.pair.size(), "teacher:tables");
     self_.upload(tables_.self_energy.data(), tables_.self_energy.size(), "teacher:tables");
+    type_of_z_.upload(tables_.type_of_z.data(), tables_.type_of_z.size(), "teacher:tables");
   }
 
   double cutoff() const override { return tables_.cutoff; }
   double min_distance() const override { return 1e-6 * cutoff(); }
   std::string describe() const override { return describe_; }
 
-  void rebuild(const neighbor::GhostShell& shell, const neighbor::NeighborList& list) override {
+  void rebuild(const neighbor::DeviceShellView& shell,
+               const neighbor::DeviceListView& list) override {
     if (list.cutoff + list.skin < cutoff() * (1 - 1e-12))
       fail("neighbor list cutoff {} Å is shorter than the teacher potential's cutoff {} Å",
            list.cutoff + list.skin, cutoff());
-    std::vector<int> types(shell.size());
-    for (int i = 0; i < shell.size(); ++i) {
-      const int z = shell.species[i];
-      types[i] = (z > 0 && z < 128) ? tables_.type_of_z[z] : -1;
-      if (types[i] < 0)
-        fail(
-            "atom {} has atomic number {} ({}), an element the teacher potential has no charge "
-            "for ({})",
-            i, z, (z >= 1 && z <= 118) ? element_symbol(z) : std::string("?"), describe_);
-    }
+    const long n_all = shell.n_all;
     n_local_ = shell.n_local;
-    type_.upload(types.data(), types.size(), "rebuild:types");
-    offsets_.upload(list.offsets.data(), list.offsets.size(), "rebuild:list");
-    neighbors_.resize(std::max<std::size_t>(1, list.neighbors.size()));
-    neighbors_.upload(list.neighbors.data(), list.neighbors.size(), "rebuild:list");
-    terms_.resize(std::max(n_local_, 1));
-    const std::size_t need = (vitrum::math::reduce_blocks(n_local_) + 1) * 7;
+    type_.resize(static_cast<std::size_t>(std::max(n_all, 1L)));
+    const std::size_t need = (vitrum::math::reduce_blocks(std::max<long>(n_all, n_local_)) + 1) * 7;
     a_.resize(need);
     b_.resize(need);
+    launch_.for_each(n_all, TypeKernel{shell.species, type_of_z_.data(), type_.data()});
+    double first = 0.0;
+    launch_.template reduce<1>(n_all, UnknownTypeTerm{type_.data(), n_all}, vitrum::math::MaxOp{},
+                               a_.data(), b_.data(), &first, "reduce:types");
+    if (n_all > 0 && first > 0.0) {
+      const long i = n_all - static_cast<long>(first);
+      int z = 0;
+      space_.to_host(&z, shell.species + i, sizeof(int), "error:types");
+      fail(
+          "atom {} has atomic number {} ({}), an element the teacher potential has no charge "
+          "for ({})",
+          i, z, (z >= 1 && z <= 118) ? element_symbol(z) : std::string("?"), describe_);
+    }
+    offsets_ = list.offsets;
+    neighbors_ = list.neighbors;
+    terms_.resize(std::max(n_local_, 1));
   }
 
   void compute(const Vec3* d_positions, Vec3* d_forces, md::ForceScalars& out) override {
     const TeacherView view{tables_.n_types, pair_.data(), self_.data(), tables_.dsf};
-    launch_.for_each(n_local_, AtomKernel{d_positions, type_.data(), offsets_.data(),
-                                          neighbors_.data(), view, terms_.data(), d_forces});
+    launch_.for_each(n_local_, AtomKernel{d_positions, type_.data(), offsets_, neighbors_, view,
+                                          terms_.data(), d_forces});
     double s[7];
     launch_.template reduce<7>(n_local_, EnergyVirialTerm{terms_.data()}, vitrum::math::SumOp{},
                                a_.data(), b_.data(), s, "reduce:energy+virial");
@@ -118,7 +142,9 @@ class DeviceTeacher final : public md::DeviceForceField {
   Launcher launch_;
   exec::DeviceBuffer<PairCoeffs> pair_;
   exec::DeviceBuffer<double> self_;
-  exec::DeviceBuffer<int> type_, offsets_, neighbors_;
+  exec::DeviceBuffer<int> type_of_z_, type_;
+  const int* offsets_ = nullptr;  ///< the device list's CSR (valid until the next rebuild)
+  const int* neighbors_ = nullptr;
   exec::DeviceBuffer<AtomTerms> terms_;
   exec::DeviceBuffer<double> a_, b_;
   int n_local_ = 0;

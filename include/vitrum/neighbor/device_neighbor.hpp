@@ -1,0 +1,135 @@
+#pragma once
+/// \file device_neighbor.hpp
+/// The ghost shell and Verlet list of a serial periodic (or open) cell built in the memory of a
+/// device space (exec::Space: a CUDA GPU or the emulated device of CPU CI) from device
+/// positions, with only scalars reaching the host:
+///
+///   wrap       the locals into the cell, their image counts updated (one thread per atom);
+///   reorder    (optional, every few rebuilds) the locals along a Morton curve over cells of the
+///              cell, keyed by (cell code, original index): the caller permutes its per-atom
+///              arrays with permute() (gathers on the device);
+///   ghosts     every periodic image within the shell width: per-atom slab ranges, their extent
+///              (a max reduction, 48 bytes), the image list of that extent (layer by layer, as
+///              neighbor::build_ghost_shell orders it; a few hundred bytes up, independent of N),
+///              flags per (image, atom), an exclusive scan and a fill: the host shell's order;
+///   cells      bounding box (a reduction), cell keys, a stable sort by key (CUB/Thrust radix
+///              sort on CUDA, std::stable_sort on the emulated device), cell starts by binary
+///              search;
+///   list       one thread per local scans the 27 cells, writes neighbour-major into a padded
+///              array (padded[k * stride + i]) and sorts its row by shell index; the longest row
+///              (a max reduction) above the capacity means overflow: the capacity grows and the
+///              search runs again (never truncated); then per-atom counts, CSR offsets (scan) and
+///              the CSR copy.
+///
+/// Without the reorder the shell and list equal neighbor::build_ghost_shell and
+/// neighbor::build_neighbor_list entry for entry (tests/md/device_neighbor_test.cpp).
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "vitrum/core/exec_space.hpp"
+#include "vitrum/core/structure.hpp"
+#include "vitrum/core/vec3.hpp"
+#include "vitrum/neighbor/cell_list.hpp"
+
+namespace vitrum::neighbor {
+
+/// The shell in device memory: locals [0, n_local), ghosts [n_local, n_all).
+struct DeviceShellView {
+  int n_local = 0;
+  int n_all = 0;
+  double width = 0.0;
+  const Vec3* positions = nullptr;
+  const int* species = nullptr;
+  const int* owner = nullptr;                       ///< n_all: the local each entry images
+  const Vec3* shift = nullptr;                      ///< n_all: positions[g] - positions[owner[g]]
+  const std::array<int, 3>* ghost_image = nullptr;  ///< n_all - n_local: cell vectors of ghosts
+};
+
+/// The Verlet list in device memory, in two layouts over the same pairs.
+struct DeviceListView {
+  double cutoff = 0.0;
+  double skin = 0.0;
+  int n_local = 0;
+  long entries = 0;       ///< pairs (each from both sides)
+  int max_neighbors = 0;  ///< longest row
+  long stride = 0;        ///< padded layout: neighbor k of atom i at padded[k * stride + i]
+  int capacity = 0;       ///< rows of the padded array
+  const int* count = nullptr;
+  const int* padded = nullptr;
+  const int* offsets = nullptr;    ///< CSR, n_local + 1
+  const int* neighbors = nullptr;  ///< CSR, entries
+  std::uint64_t build_id = 0;      ///< unique per build (never 0)
+};
+
+/// What one rebuild needs besides the positions.
+struct DeviceRebuildInput {
+  Box box;
+  double cutoff = 0.0;
+  double skin = 0.0;
+  bool reorder = false;  ///< sort the locals along the space-filling curve this time
+};
+
+/// Counters of the builds so far.
+struct DeviceNeighborStats {
+  long builds = 0;
+  long reorders = 0;
+  long regrows = 0;  ///< searches run again because a row overflowed the padded capacity
+};
+
+class DeviceNeighbor {
+ public:
+  virtual ~DeviceNeighbor() = default;
+
+  /// Wraps the n device positions `pos` into the box (periodic only) and updates `image`
+  /// (device, n entries). Throws vitrum::Error for a non-finite position.
+  virtual void wrap(const Box& box, double width, long n, Vec3* pos, std::array<int, 3>* image) = 0;
+  /// The space-filling-curve order of the n wrapped device positions: afterwards permute()
+  /// gathers any per-atom array into it (new slot k <- old slot order[k]). `origin` (device, n)
+  /// breaks ties, so the order is a function of the positions and origins alone.
+  virtual void sort_order(const Box& box, double cell_edge, long n, const Vec3* pos,
+                          const int* origin) = 0;
+  virtual void permute(Vec3* a) = 0;
+  virtual void permute(double* a) = 0;
+  virtual void permute(int* a) = 0;
+  virtual void permute(std::array<int, 3>* a) = 0;
+  /// The slot order of the last sort_order (device; n entries).
+  virtual const int* order() const = 0;
+  /// dst[origin[k]] = src[k] for k < n (device arrays): back to the original order.
+  virtual void unpermute(const Vec3* src, const int* origin, long n, Vec3* dst) = 0;
+
+  /// Builds the shell (width cutoff + skin) from the n wrapped device positions and species,
+  /// and the list of its locals within cutoff + skin.
+  virtual void build(const DeviceRebuildInput& in, long n, const Vec3* pos, const int* species) = 0;
+  virtual DeviceShellView shell() const = 0;
+  virtual DeviceListView list() const = 0;
+  /// Largest |image index| of a ghost per cell direction (for the rebuild criterion under a
+  /// changing cell).
+  virtual std::array<int, 3> max_image() const = 0;
+  /// The shell positions (device, n_all), for the caller's per-step ghost update.
+  virtual Vec3* shell_positions() = 0;
+  virtual Vec3* shifts() = 0;
+  /// Smallest pair distance (Å) in the list at the build's positions (a device reduction; +inf
+  /// without pairs).
+  virtual double min_pair_distance() = 0;
+  virtual const DeviceNeighborStats& stats() const = 0;
+  virtual std::size_t device_bytes() const = 0;
+};
+
+/// The builder of `space` (emulated or CUDA; the latter throws in a build without CUDA). The
+/// space must outlive it.
+std::unique_ptr<DeviceNeighbor> make_device_neighbor(exec::Space& space);
+/// The CUDA instantiation (kernels/neighbor/device_neighbor.cu).
+std::unique_ptr<DeviceNeighbor> make_cuda_device_neighbor(exec::Space& space);
+
+/// The ordered image list of build_ghost_shell for the extent [lo_d, hi_d] (origin excluded):
+/// layer by layer (Chebyshev norm), lexicographic within a layer.
+std::vector<std::array<int, 3>> ordered_images(const int lo[3], const int hi[3]);
+
+/// The cell grid of make_cell_grid for a bounding box [lo, hi] of n points (the same dims and
+/// scales); throws for non-finite bounds.
+CellGrid cell_grid_from_bounds(const Vec3& lo, const Vec3& hi, long n, double min_edge);
+
+}  // namespace vitrum::neighbor
