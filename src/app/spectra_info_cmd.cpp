@@ -31,6 +31,8 @@ const char* format_name(spectra::SpectrumFormat f) {
       return "HDF5";
     case spectra::SpectrumFormat::Csv:
       return "text";
+    case spectra::SpectrumFormat::NetCdf:
+      return "netCDF-4";
   }
   return "?";
 }
