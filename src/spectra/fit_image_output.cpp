@@ -96,10 +96,9 @@ MapSet template_result_maps(const TemplateFitResult& r, const SpectrumImage& im,
     return [&r, &v](long p, int k) { return v[p * r.K + k]; };
   };
   set.peak_stacks.push_back(component_stack(
-      r, "position", "eV", "Component position (" + kind + " energy; masked: not significant)",
-      masked(r.position)));
-  set.peak_stacks.push_back(component_stack(
-      r, "area", "intensity·eV", "Component area (masked: not significant)", masked(r.area)));
+      r, "position", "eV", "Component position (" + kind + " energy)", masked(r.position)));
+  set.peak_stacks.push_back(
+      component_stack(r, "area", "intensity·eV", "Component area", masked(r.area)));
   set.peak_stacks.push_back(
       component_stack(r, "position_all", "eV", "Component position (unmasked)", plain(r.position)));
   set.peak_stacks.push_back(
