@@ -130,8 +130,13 @@ TEST(SpectraFitImage, TemplateFitOfAFlakeOnASubstrate) {
     }
     if (t.oxide[p]) {
       ++oxide;
-      oxide_ok += r.significant[p * r.K + co] &&
-                  std::fabs(r.position[p * r.K + co] - t.oxide_pos[p]) <= 0.05;
+      const bool ok = r.significant[p * r.K + co] &&
+                      std::fabs(r.position[p * r.K + co] - t.oxide_pos[p]) <= 0.05;
+      oxide_ok += ok;
+      if (!ok)
+        std::printf("oxide pixel %ld: significant %d, D = %.2f, error %.4f eV\n", p,
+                    r.significant[p * r.K + co], r.lr_component[p * r.K + co],
+                    r.position[p * r.K + co] - t.oxide_pos[p]);
     } else if (t.flake[p]) {
       ++metal_only;
       metal_only_clean += !r.significant[p * r.K + co];

@@ -92,7 +92,7 @@ std::vector<SpectrumImage> read_spectra(const std::string& path, const ReadOptio
 /// ReadOptions::energy_kind, else the attribute `energy_axis` ("binding", "kinetic", "E-E_F")
 /// of the coordinate, the variable or the file, else the coordinate's name or long_name;
 /// hν from attrs `photon_energy`/`hv`, φ from `work_function`. See
-/// ../shared/formats/netcdf-spectra.md.
+/// docs/spectra-images.md.
 std::vector<SpectrumImage> read_spectrum_netcdf(const std::string& path,
                                                 const ReadOptions& options = {});
 
