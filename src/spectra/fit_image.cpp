@@ -168,6 +168,43 @@ void write_unfitted(TemplateFitResult& r, long p, FitStatus status, double total
   r.n_significant[p] = 0;
 }
 
+/// Leave-one-out refits of pixel p's fit `best`: D_k = 2 (ℓ − ℓ without k) against the χ²₂
+/// threshold; writes the per-component results and returns the number of significant ones.
+int test_components(ImageRun& run, long p, PixelScratch& scratch, const std::vector<double>& y,
+                    const EmState& best, const EmState& none, int& iterations) {
+  TemplateFitResult& r = run.r;
+  const TemplateModel& tm = run.su.tm;
+  const int K = r.K, nb = r.n_background();
+  double total = 0.0;
+  for (double v : y) total += v;
+  std::vector<double> bestmu(K), bestarea(K), bestbg(best.bg, best.bg + nb);
+  for (int k = 0; k < K; ++k) {
+    bestmu[k] = best.mu[k];
+    bestarea[k] = best.area[k];
+  }
+  int n_sig = 0;
+  for (int k = 0; k < K; ++k) {
+    double l_without = none.loglik;
+    if (K > 1) {
+      std::vector<int> rest;
+      for (int j = 0; j < K; ++j)
+        if (j != k) rest.push_back(j);
+      EmState w = make_state(tm, rest, bestarea.data(), bestmu.data(), bestbg.data());
+      detail::fit_template_state(tm, scratch, y.data(), total, rest.data(), w);
+      iterations += w.iterations;
+      l_without = std::max(w.loglik, none.loglik);
+    }
+    const double D = std::max(0.0, 2.0 * (best.loglik - l_without));
+    const long j = p * K + k;
+    r.lr_component[j] = D;
+    r.significant[j] = D > r.threshold ? 1 : 0;
+    n_sig += r.significant[j];
+    r.position[j] = best.mu[k];
+    r.area[j] = best.area[k] / run.su.scale;
+  }
+  return n_sig;
+}
+
 /// Fits pixel p: template and neighbour starts, background-only and leave-one-out refits.
 void fit_pixel(ImageRun& run, long p, PixelScratch& scratch, std::vector<double>& y) {
   TemplateFitResult& r = run.r;
@@ -218,33 +255,7 @@ void fit_pixel(ImageRun& run, long p, PixelScratch& scratch, std::vector<double>
   EmState none = make_state(tm, {}, nullptr, nullptr, bg0.data());
   detail::fit_template_state(tm, scratch, y.data(), total, nullptr, none);
   iterations += none.iterations;
-  // Leave-one-out refits: D_k = 2 (ℓ − ℓ without k).
-  std::vector<double> bestmu(K), bestarea(K), bestbg(best.bg, best.bg + nb);
-  for (int k = 0; k < K; ++k) {
-    bestmu[k] = best.mu[k];
-    bestarea[k] = best.area[k];
-  }
-  int n_sig = 0;
-  const double threshold = r.threshold;
-  for (int k = 0; k < K; ++k) {
-    double l_without = none.loglik;
-    if (K > 1) {
-      std::vector<int> rest;
-      for (int j = 0; j < K; ++j)
-        if (j != k) rest.push_back(j);
-      EmState w = make_state(tm, rest, bestarea.data(), bestmu.data(), bestbg.data());
-      detail::fit_template_state(tm, scratch, y.data(), total, rest.data(), w);
-      iterations += w.iterations;
-      l_without = std::max(w.loglik, none.loglik);
-    }
-    const double D = std::max(0.0, 2.0 * (best.loglik - l_without));
-    const long j = p * K + k;
-    r.lr_component[j] = D;
-    r.significant[j] = D > threshold ? 1 : 0;
-    n_sig += r.significant[j];
-    r.position[j] = best.mu[k];
-    r.area[j] = best.area[k] / run.su.scale;
-  }
+  const int n_sig = test_components(run, p, scratch, y, best, none, iterations);
   // Residuals and Pearson χ² of the full fit.
   std::vector<double> lam(n);
   detail::template_lambda(tm, scratch, y.data(), best, lam.data());

@@ -2,6 +2,8 @@
 // where a component is not significant, the residual cube, and the curves of one pixel.
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/fit_image.hpp"
@@ -56,6 +58,33 @@ math::EmModel curve_model(const FitResult& ref) {
   m.ratio = ref.doublet_ratio;
   m.shirley_rising = ref.energy_kind == EnergyKind::Binding ? 1 : 0;
   return m;
+}
+
+/// The fit's settings and template, for the result file's original_metadata.
+void describe(const TemplateFitResult& r, const FitConfig& cfg,
+              std::map<std::string, std::string>& md) {
+  const FitResult& ref = r.reference;
+  const std::string kind = energy_kind_name(ref.energy_kind);
+  md["fit.method"] =
+      "image template fit: sum spectrum by EM + BIC, then every pixel with the template "
+      "(fixed shapes, free areas, bounded shifts), neighbour starts, likelihood-ratio test";
+  md["fit.config"] = cfg.source.empty() ? "defaults" : cfg.source;
+  md["fit.max_shift_eV"] = fmt::format("{}", r.max_shift);
+  md["fit.level"] = fmt::format("{}", r.level);
+  md["fit.threshold"] =
+      fmt::format("2 dln L > {:.4f} (chi-square, 2 degrees of freedom)", r.threshold);
+  for (int k = 0; k < r.K; ++k)
+    md[fmt::format("fit.template.C{}", k + 1)] =
+        fmt::format("position {:.4f} eV, FWHM {:.4f} eV, eta {:.4f}, area in the sum {:.6g}",
+                    r.template_position[k], r.template_fwhm[k], r.template_eta[k], ref.area[k]);
+  if (ref.doublet)
+    md["fit.doublet"] = fmt::format("splitting {} eV, area ratio {}", std::fabs(ref.doublet_split),
+                                    ref.doublet_ratio);
+  md["fit.window_eV"] = fmt::format("[{}, {}] {} energy, {} channels", ref.energy.front(),
+                                    ref.energy.back(), kind, ref.energy.size());
+  md["fit.seconds"] = fmt::format("{:.3f}", r.seconds);
+  md["fit.status_codes"] =
+      "0 converged, 1 iteration-limit, 3 empty-spectrum, 4 invalid-values, 5 negative-values";
 }
 
 }  // namespace
@@ -123,27 +152,7 @@ MapSet template_result_maps(const TemplateFitResult& r, const SpectrumImage& im,
             static_cast<float>(r.background[p * nb + q]);
     set.peak_stacks.push_back(std::move(b));
   }
-  auto& md = set.metadata;
-  md["fit.method"] =
-      "image template fit: sum spectrum by EM + BIC, then every pixel with the template "
-      "(fixed shapes, free areas, bounded shifts), neighbour starts, likelihood-ratio test";
-  md["fit.config"] = cfg.source.empty() ? "defaults" : cfg.source;
-  md["fit.max_shift_eV"] = fmt::format("{}", r.max_shift);
-  md["fit.level"] = fmt::format("{}", r.level);
-  md["fit.threshold"] =
-      fmt::format("2 dln L > {:.4f} (chi-square, 2 degrees of freedom)", r.threshold);
-  for (int k = 0; k < r.K; ++k)
-    md[fmt::format("fit.template.C{}", k + 1)] =
-        fmt::format("position {:.4f} eV, FWHM {:.4f} eV, eta {:.4f}, area in the sum {:.6g}",
-                    r.template_position[k], r.template_fwhm[k], r.template_eta[k], ref.area[k]);
-  if (ref.doublet)
-    md["fit.doublet"] = fmt::format("splitting {} eV, area ratio {}", std::fabs(ref.doublet_split),
-                                    ref.doublet_ratio);
-  md["fit.window_eV"] = fmt::format("[{}, {}] {} energy, {} channels", ref.energy.front(),
-                                    ref.energy.back(), kind, ref.energy.size());
-  md["fit.seconds"] = fmt::format("{:.3f}", r.seconds);
-  md["fit.status_codes"] =
-      "0 converged, 1 iteration-limit, 3 empty-spectrum, 4 invalid-values, 5 negative-values";
+  describe(r, cfg, set.metadata);
   return set;
 }
 

@@ -234,6 +234,32 @@ double number_attr_any(hid_t var, hid_t root, std::initializer_list<const char*>
   return 0.0;
 }
 
+/// Reads the variable's values into img.counts as [y][x][energy] (img's shape and energy set),
+/// applying CF packing (scale_factor, add_offset) where present.
+void read_values(hid_t var, int rank, const hsize_t* sizes, int ie, const std::vector<int>& nav,
+                 const std::string& file, const std::string& vname, SpectrumImage& img) {
+  const long nch = img.channels();
+  std::vector<float> raw(static_cast<size_t>(img.pixels()) * nch);
+  if (H5Dread(var, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
+    throw InputError(
+        file, 0,
+        fmt::format("cannot read variable '{}' as numbers: {}", vname, h5::error_message()));
+  const double scale = h5::read_number_attr(var, "scale_factor").value_or(1.0);
+  const double offset = h5::read_number_attr(var, "add_offset").value_or(0.0);
+  long stride[3] = {1, 1, 1};  // stored strides by dimension
+  for (int i = rank - 2; i >= 0; --i) stride[i] = stride[i + 1] * static_cast<long>(sizes[i + 1]);
+  const long sy = nav.size() == 2 ? stride[nav[0]] : 0;
+  const long sx = nav.empty() ? 0 : stride[nav.back()];
+  const long se = stride[ie];
+  img.counts.resize(raw.size());
+  for (long y = 0; y < img.ny; ++y)
+    for (long x = 0; x < img.nx; ++x) {
+      float* out = img.spectrum(y * img.nx + x);
+      for (long c = 0; c < nch; ++c)
+        out[c] = static_cast<float>(raw[y * sy + x * sx + c * se] * scale + offset);
+    }
+}
+
 /// Reads variable `vname` of the root group into a SpectrumImage, energy last and ascending.
 SpectrumImage read_variable(hid_t root, const std::string& vname, const std::string& file,
                             const ReadOptions& o) {
@@ -271,28 +297,8 @@ SpectrumImage read_variable(hid_t root, const std::string& vname, const std::str
   img.nx = nav.empty() ? 1 : static_cast<int>(sizes[nav.back()]);
   for (int i : nav) img.navigation.push_back(nav_axis(dims[i], img));
 
-  std::vector<float> raw(static_cast<size_t>(img.pixels()) * nch);
-  if (H5Dread(var.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
-    throw InputError(
-        file, 0,
-        fmt::format("cannot read variable '{}' as numbers: {}", vname, h5::error_message()));
-  // CF packing (scale_factor, add_offset) where present.
-  const double scale = h5::read_number_attr(var.get(), "scale_factor").value_or(1.0);
-  const double offset = h5::read_number_attr(var.get(), "add_offset").value_or(0.0);
-  // Transpose to [y][x][energy]: stored strides by dimension.
-  long stride[3] = {1, 1, 1};
-  for (int i = rank - 2; i >= 0; --i) stride[i] = stride[i + 1] * static_cast<long>(sizes[i + 1]);
-  const long sy = nav.size() == 2 ? stride[nav[0]] : 0;
-  const long sx = nav.empty() ? 0 : stride[nav.back()];
-  const long se = stride[ie];
   img.energy = ed.coords;  // (sets channels() for spectrum())
-  img.counts.resize(raw.size());
-  for (long y = 0; y < img.ny; ++y)
-    for (long x = 0; x < img.nx; ++x) {
-      float* out = img.spectrum(y * img.nx + x);
-      for (long c = 0; c < nch; ++c)
-        out[c] = static_cast<float>(raw[y * sy + x * sx + c * se] * scale + offset);
-    }
+  read_values(var.get(), rank, sizes, ie, nav, file, vname, img);
 
   // Energy axis: kind, then E − E_F → binding (E_B = −(E − E_F)), ascending order.
   const EnergyDeclared kind = energy_kind_of(ed, var.get(), root, o, file, vname);

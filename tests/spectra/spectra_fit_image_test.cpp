@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "vitrum/core/error.hpp"
@@ -198,5 +200,36 @@ TEST(SpectraFitImage, NoPeakInTheSumIsAClearError) {
     ADD_FAILURE() << "no exception";
   } catch (const vitrum::Error& e) {
     EXPECT_NE(std::string(e.what()).find("sum spectrum"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SpectraFitImage, ImageTableKeys) {
+  const vs::FitConfig c = vs::parse_fit_config(
+      "[image]\nmode = \"template\"\nmax_shift = 0.2\nlevel = 0.01\nneighbor_starts = false\n",
+      "t.toml");
+  EXPECT_TRUE(c.image_template);
+  EXPECT_DOUBLE_EQ(c.image_max_shift, 0.2);
+  EXPECT_DOUBLE_EQ(c.image_level, 0.01);
+  EXPECT_FALSE(c.image_neighbors);
+  EXPECT_FALSE(vs::parse_fit_config("", "t.toml").image_template);
+  const vs::FitConfig d = vs::parse_fit_config(
+      "[data]\nenergy_kind = \"E-E_F\"\nenergy_dimension = \"eV\"\nwork_function = 4.3\n",
+      "d.toml");
+  EXPECT_EQ(d.energy_kind, vs::EnergyDeclared::RelativeToFermi);
+  EXPECT_EQ(d.energy_dimension, "eV");
+  EXPECT_DOUBLE_EQ(d.work_function, 4.3);
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"[image]\nlevel = 0.7\n", "level"},
+           {"[image]\nmode = \"tiles\"\n", "mode"},
+           {"[image]\nmax_shift = -1\n", "max_shift"},
+           {"[image]\nreference = \"cluster\"\n", "reference"},
+           {"[data]\nenergy_kind = \"fermi\"\n", "energy_kind"}}) {
+    try {
+      vs::parse_fit_config(text, "bad.toml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const vitrum::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("bad.toml"), std::string::npos) << e.what();
+    }
   }
 }
