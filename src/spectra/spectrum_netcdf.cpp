@@ -199,7 +199,8 @@ EnergyDeclared energy_kind_of(const Dim& e, hid_t var, hid_t root, const ReadOpt
                    fmt::format("variable '{}': the energy coordinate '{}' does not say whether it "
                                "is binding energy, kinetic energy or E - E_F: set its attribute "
                                "energy_axis = \"binding\" | \"kinetic\" | \"E-E_F\" (or on the "
-                               "variable or the file), or give [data] energy_kind",
+                               "variable or the file), or give [data] energy_kind (spectra fit) or "
+                               "--energy-kind (spectra info)",
                                vname, e.name));
 }
 
