@@ -2,7 +2,8 @@
 // item 6: a flake with a W 4f-like metal doublet (and an oxide doublet on half of it) on a strong
 // sloping background, a substrate with no W signal, Poisson noise. Acceptance: ≥ 98 % of signal
 // pixels get the doublet within 0.05 eV of the truth, component identities never swap, ≥ 98 % of
-// the no-signal pixels are reported as such.
+// the no-signal pixels are reported as such. Also: each pixel's fit is a likelihood maximum
+// (finite differences of ℓ), the shift bound, the [image] keys, and a sum without peaks.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -232,4 +233,76 @@ TEST(SpectraFitImage, ImageTableKeys) {
       EXPECT_NE(std::string(e.what()).find("bad.toml"), std::string::npos) << e.what();
     }
   }
+}
+
+namespace {
+
+/// Poisson ℓ = Σ y ln λ − λ of the data y with the model λ of pixel p of `r` (rebuilt from the
+/// result's parameters).
+double pixel_loglik(const vs::TemplateFitResult& r, const vs::SpectrumImage& im, long p,
+                    const std::vector<double>& y) {
+  const vs::FitCurves c = vs::template_fit_curves(r, im, p);
+  double l = 0.0;
+  for (size_t i = 0; i < c.fit.size(); ++i) l += y[i] * std::log(c.fit[i]) - c.fit[i];
+  return l;
+}
+
+}  // namespace
+
+// The per-pixel fit is a maximum of the likelihood over its free parameters: at every interior
+// position, area and background weight the Newton step from finite differences of ℓ (rebuilt
+// from the reported parameters) is negligible and the curvature negative.
+TEST(SpectraFitImage, PixelFitsAreLikelihoodMaxima) {
+  Truth t;
+  const vs::SpectrumImage full = make_map(t, 3);
+  vs::SpectrumImage im = full;  // rows 9..11, columns 8..11: metal and oxide
+  im.ny = 3;
+  im.nx = 4;
+  im.counts.clear();
+  for (int y = 9; y < 12; ++y)
+    for (int x = 8; x < 12; ++x)
+      im.counts.insert(im.counts.end(), full.spectrum(y * kNx + x),
+                       full.spectrum(y * kNx + x) + full.channels());
+  vs::FitConfig cfg = map_config();
+  cfg.tolerance = 1e-15;
+  cfg.abs_tolerance = 1e-9;
+  cfg.max_iterations = 20000;
+  const vs::TemplateFitResult r = vs::fit_image_template(im, cfg, {});
+  ASSERT_EQ(r.K, 2);
+  // |g / c| of ℓ along one parameter (finite differences with step h), c < 0 checked.
+  using Field = std::vector<double> vs::TemplateFitResult::*;
+  auto newton = [&](long p, Field field, long index, double h) {
+    vs::TemplateFitResult q = r;
+    double& v = (q.*field)[index];
+    const std::vector<double> y(im.spectrum(p), im.spectrum(p) + im.channels());
+    const double v0 = v, l0 = pixel_loglik(q, im, p, y);
+    v = v0 + h;
+    const double lp = pixel_loglik(q, im, p, y);
+    v = v0 - h;
+    const double lm = pixel_loglik(q, im, p, y);
+    const double g = (lp - lm) / (2 * h), c = (lp - 2 * l0 + lm) / (h * h);
+    EXPECT_LT(c, 0.0);
+    return std::fabs(g / c);
+  };
+  int checked = 0;
+  for (long p = 0; p < r.pixels(); ++p) {
+    for (int k = 0; k < r.K; ++k) {
+      const long j = p * r.K + k;
+      if (!r.significant[j]) continue;
+      if (std::fabs(r.position[j] - r.template_position[k]) < r.max_shift - 1e-3) {
+        EXPECT_LT(newton(p, &vs::TemplateFitResult::position, j, 1e-3), 1e-4)
+            << "pixel " << p << " C" << k + 1;
+        ++checked;
+      }
+      EXPECT_LT(newton(p, &vs::TemplateFitResult::area, j, 1e-3 * r.area[j]), 1e-4 * r.area[j])
+          << "pixel " << p;
+    }
+    for (int b = 0; b < r.n_background(); ++b) {
+      const long j = p * r.n_background() + b;
+      const double w = r.background[j];
+      if (w > 1e-3 * r.total_counts[p])
+        EXPECT_LT(newton(p, &vs::TemplateFitResult::background, j, 1e-3 * w), 1e-4 * w);
+    }
+  }
+  EXPECT_GE(checked, 12);
 }
