@@ -168,6 +168,62 @@ void write_unfitted(TemplateFitResult& r, long p, FitStatus status, double total
   r.n_significant[p] = 0;
 }
 
+/// Standard errors of the positions of pixel p's fit `best` from the Fisher information
+/// I_ab = Σ_n ∂_a λ_n ∂_b λ_n / λ_n over areas, positions and background weights (components
+/// with a negligible area and positions at a bound left out; a Shirley shape held fixed).
+void position_errors(ImageRun& run, long p, const EmState& best, const double* lam,
+                     const double* shirley) {
+  TemplateFitResult& r = run.r;
+  const TemplateModel& tm = run.su.tm;
+  const math::EmModel& m = tm.model;
+  const int K = r.K, n = tm.grid.n, nbf = m.n_bg_fixed, nb = m.n_bg();
+  double total = 0.0;
+  for (int c = 0; c < n; ++c) total += lam[c];
+  // Columns: ∂λ/∂A_k, ∂λ/∂μ_k (kept components), then ∂λ/∂c_b.
+  std::vector<std::vector<double>> cols;
+  std::vector<int> mu_col(K, -1);
+  for (int k = 0; k < K; ++k) {
+    if (!(best.area[k] * n > 1e-6 * total)) continue;
+    const double f = std::exp(best.t[k]), eta = best.eta[k], h = 1e-4 * f;
+    std::vector<double> da(n), dm(n);
+    for (int c = 0; c < n; ++c) {
+      const double x = tm.grid.x[c];
+      da[c] = math::peak_value(m, best.mu[k], f, eta, x);
+      dm[c] = best.area[k] *
+              (math::peak_value(m, best.mu[k] + h, f, eta, x) -
+               math::peak_value(m, best.mu[k] - h, f, eta, x)) /
+              (2.0 * h);
+    }
+    cols.push_back(std::move(da));
+    const bool interior = best.mu[k] > tm.lo[k] + 1e-9 && best.mu[k] < tm.hi[k] - 1e-9;
+    if (interior) {
+      mu_col[k] = static_cast<int>(cols.size());
+      cols.push_back(std::move(dm));
+    }
+  }
+  for (int b = 0; b < nb; ++b) {
+    std::vector<double> h(n);
+    for (int c = 0; c < n; ++c) h[c] = b < nbf ? tm.grid.bg[b * n + c] : shirley[c];
+    cols.push_back(std::move(h));
+  }
+  const int P = static_cast<int>(cols.size());
+  std::vector<double> info(static_cast<size_t>(P) * P, 0.0), work(P);
+  for (int a = 0; a < P; ++a)
+    for (int b = 0; b <= a; ++b) {
+      double v = 0.0;
+      for (int c = 0; c < n; ++c) v += cols[a][c] * cols[b][c] / std::max(lam[c], 1e-300);
+      info[a * P + b] = info[b * P + a] = v;
+    }
+  std::vector<int> keep(P, 1);
+  math::cholesky_dropping(P, info.data(), keep.data());
+  for (int k = 0; k < K; ++k) {
+    const int i = mu_col[k];
+    if (i >= 0 && keep[i])
+      r.position_se[p * K + k] =
+          std::sqrt(math::inverse_diagonal(P, info.data(), keep.data(), i, work.data()));
+  }
+}
+
 /// Leave-one-out refits of pixel p's fit `best`: D_k = 2 (ℓ − ℓ without k) against the χ²₂
 /// threshold; writes the per-component results and returns the number of significant ones.
 int test_components(ImageRun& run, long p, PixelScratch& scratch, const std::vector<double>& y,
@@ -266,6 +322,7 @@ void fit_pixel(ImageRun& run, long p, PixelScratch& scratch, std::vector<double>
   }
   const int params = 2 * K + nb;
   r.chi2_reduced[p] = n > params ? chi2 / (n - params) : kNaN;
+  position_errors(run, p, best, lam.data(), scratch.ws.shirley);
   for (int b = 0; b < nb; ++b) r.background[p * nb + b] = best.bg[b] / run.su.scale;
   r.log_likelihood[p] = best.loglik - lny;
   r.lr_total[p] = std::max(0.0, 2.0 * (best.loglik - none.loglik));
@@ -279,6 +336,7 @@ void fit_pixel(ImageRun& run, long p, PixelScratch& scratch, std::vector<double>
 void size_result(TemplateFitResult& r, int n) {
   const size_t P = static_cast<size_t>(r.pixels()), PK = P * r.K;
   r.position.assign(PK, kNaN);
+  r.position_se.assign(PK, kNaN);
   r.area.assign(PK, kNaN);
   r.lr_component.assign(PK, kNaN);
   r.significant.assign(PK, 0);

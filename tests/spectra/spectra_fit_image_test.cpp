@@ -153,6 +153,22 @@ TEST(SpectraFitImage, TemplateFitOfAFlakeOnASubstrate) {
   EXPECT_GE(oxide_ok, 0.98 * oxide);
   EXPECT_GE(sub_none, 0.98 * sub);
   EXPECT_GE(metal_only_clean, 0.98 * metal_only);
+  // Standard errors are calibrated: pulls (fit − truth) / se of the metal positions have a
+  // spread near 1 (the Fisher information is the Cramér–Rao bound of this model).
+  double pull2 = 0.0, err2 = 0.0, se2 = 0.0;
+  long npull = 0;
+  for (long p = 0; p < r.pixels(); ++p)
+    if (t.flake[p] && std::isfinite(r.position_se[p * r.K + cm])) {
+      const double e = r.position[p * r.K + cm] - t.metal_pos[p], se = r.position_se[p * r.K + cm];
+      pull2 += e * e / (se * se);
+      err2 += e * e;
+      se2 += se * se;
+      ++npull;
+    }
+  ASSERT_GE(npull, 0.98 * flake);
+  std::printf("metal position: RMS error %.4f eV, RMS standard error %.4f eV, pull RMS %.3f\n",
+              std::sqrt(err2 / npull), std::sqrt(se2 / npull), std::sqrt(pull2 / npull));
+  EXPECT_NEAR(std::sqrt(pull2 / npull), 1.0, 0.2);
   // The NaN pixel is reported, not fitted.
   EXPECT_EQ(r.status[kNx - 1], static_cast<int>(vs::FitStatus::InvalidValues));
   EXPECT_EQ(r.n_significant[kNx - 1], 0);

@@ -44,7 +44,10 @@ struct TemplateFitResult {
   double threshold = 0.0;     ///< −2 ln α: D_k above it is significant
   std::vector<double> template_position, template_fwhm, template_eta;  ///< [component]
   std::vector<double> position, area, lr_component;  ///< [pixel][K]; position/area unmasked
-  std::vector<int> significant;                      ///< [pixel][K] 0/1
+  /// [pixel][K] standard error of the position from the Fisher information (NaN: area ≈ 0 or at
+  /// the shift bound)
+  std::vector<double> position_se;
+  std::vector<int> significant;                               ///< [pixel][K] 0/1
   std::vector<int> n_significant, iterations, start, status;  ///< [pixel]; start 0 template, 1 nb
   std::vector<double> background;                             ///< [pixel][n_bg]
   std::vector<double> log_likelihood;                         ///< [pixel] Poisson ln L (with ln y!)
