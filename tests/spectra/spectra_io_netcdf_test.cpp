@@ -25,6 +25,14 @@ fs::path scratch() {
   return p;
 }
 
+/// Removes the scratch directory when the test program ends.
+struct RemoveScratch {
+  ~RemoveScratch() {
+    std::error_code ec;
+    fs::remove_all(scratch(), ec);
+  }
+} remove_scratch;
+
 /// Runs a script with Debian's python3 and xarray (scripts/setup.sh installs python3-xarray,
 /// -netcdf4, -h5netcdf); a missing module fails the test (exit 3) instead of skipping it.
 int run_xarray(const std::string& name, const std::string& body) {
