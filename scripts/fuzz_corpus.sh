@@ -89,4 +89,20 @@ TOML
   cp "$tmp/s.h5" "$out/hdf5_spectrum/synth.h5"
   cp "$tmp/s_truth.h5" "$out/hdf5_spectrum/truth.h5"
 fi
+# netCDF-4 files written by xarray (Debian's python3-xarray, both engines).
+if /usr/bin/python3 -c 'import xarray, netCDF4, h5netcdf' 2>/dev/null; then
+  mkdir -p "$out/netcdf_spectrum"
+  /usr/bin/python3 - "$out/netcdf_spectrum" <<'PY'
+import sys
+import numpy as np, xarray as xr
+d = sys.argv[1]
+da = xr.DataArray(np.arange(24, dtype='f4').reshape(2, 3, 4), dims=('energy', 'y', 'x'), name='W4f',
+                  coords={'energy': ('energy', [30.0, 30.5], {'units': 'eV', 'energy_axis': 'binding'}),
+                          'x': ('x', 0.5 * np.arange(4))})
+da.to_netcdf(f'{d}/nc4.nc', engine='netcdf4')
+da.to_netcdf(f'{d}/h5.nc', engine='h5netcdf')
+PY
+else
+  echo "fuzz_corpus: no xarray/netCDF4/h5netcdf in /usr/bin/python3; netcdf_spectrum unseeded"
+fi
 for d in "$out"/*/; do echo "$(basename "$d"): $(ls "$d" | wc -l) seed(s)"; done

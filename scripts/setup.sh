@@ -5,6 +5,7 @@ pkgs=(build-essential cmake pkg-config ninja-build libopenmpi-dev openmpi-bin li
       libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
       libopenblas-dev zlib1g-dev libxrl-dev python3 python3-numpy python3-h5py python3-matplotlib python3-lmfit
       python3-mdanalysis python3-periodictable python3-venv python3-pytest ccache clang-format lammps munge slurm-client
+      python3-xarray python3-netcdf4 python3-h5netcdf  # netCDF-4 spectra tests (xarray writes)
       slurmctld slurmd
       clang libclang-rt-14-dev libomp-dev)  # clang + compiler-rt: libFuzzer, ASan, UBSan (fuzz/)
 missing=()

@@ -18,6 +18,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/output_guard.hpp"
 #include "vitrum/spectra/fit.hpp"
+#include "vitrum/spectra/fit_image.hpp"
 #include "vitrum/spectra/fit_output.hpp"
 #include "vitrum/spectra/polish_fit.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
@@ -124,6 +125,46 @@ void print_polish_summary(const spectra::PolishedBlock& p) {
   }
 }
 
+/// `[image] mode = "template"`: the block as an image (fit_image.hpp); maps, the residual cube,
+/// and CSVs of the sum spectrum's fit and of the pixel with the strongest signal.
+void fit_as_image(const FitArgs& a, const FitConfig& cfg, const spectra::FitOptions& opt,
+                  const SpectrumImage& im, std::vector<spectra::MapSet>& sets,
+                  std::vector<SpectrumImage>& cubes, std::vector<std::string>& csvs) {
+  const spectra::TemplateFitResult r = spectra::fit_image_template(im, cfg, opt);
+  long none = 0, best = 0;
+  for (long p = 0; p < r.pixels(); ++p) {
+    none += r.n_significant[p] == 0;
+    if (r.lr_total[p] > r.lr_total[best] || std::isnan(r.lr_total[best])) best = p;
+  }
+  if (!a.quiet) {
+    std::printf(
+        "%s: block '%s', %ld pixels fitted as an image with a %d-component template "
+        "(max shift %.3f eV, level %g): %.3f s\n",
+        a.input.c_str(), im.name.c_str(), r.pixels(), r.K, r.max_shift, r.level, r.seconds);
+    for (int k = 0; k < r.K; ++k) {
+      long sig = 0;
+      for (long p = 0; p < r.pixels(); ++p) sig += r.significant[p * r.K + k];
+      std::printf("  C%d: template %.4f eV, FWHM %.4f eV; significant in %ld pixels\n", k + 1,
+                  r.template_position[k], r.template_fwhm[k], sig);
+    }
+    std::printf("  %ld pixels without a significant component\n", none);
+  }
+  sets.push_back(spectra::template_result_maps(r, im, cfg));
+  cubes.push_back(spectra::template_residual_cube(r, im));
+  if (cfg.write_curves) {
+    const std::string base = stem_of(a.output) + "_" + spectra::block_file_name(im.name);
+    spectra::write_single_fit_csv(base + "_sum.csv", r.reference, r.sum_image);
+    csvs.push_back(base + "_sum.csv");
+    const long y = best / r.nx, x = best % r.nx;
+    spectra::write_spectrum_fit_csv(
+        base + "_pixel.csv", spectra::template_fit_curves(r, im, best),
+        {fmt::format("template fit of {} block '{}', pixel y = {}, x = {}", a.input, im.name, y, x),
+         fmt::format("{} significant component(s), 2 dln L vs background = {:.2f}",
+                     r.n_significant[best], r.lr_total[best])});
+    csvs.push_back(base + "_pixel.csv");
+  }
+}
+
 void run_fit(const FitArgs& a) {
   const Backend backend = parse_backend(a.backend);
   require_backend(backend);
@@ -135,19 +176,26 @@ void run_fit(const FitArgs& a) {
   spectra::ReadOptions ro;
   ro.photon_energy = cfg.photon_energy;
   ro.rate_to_counts = cfg.rate_to_counts;
+  ro.work_function = cfg.work_function;
+  ro.energy_kind = cfg.energy_kind;
+  ro.energy_dimension = cfg.energy_dimension;
   const auto images = spectra::read_spectra(a.input, ro);
   if (images.empty()) fail("{}: no spectra found", a.input);
   const auto blocks =
       spectra::select_blocks(images, cfg, a.blocks.empty() ? cfg.blocks : a.blocks, a.input);
   {  // output safety (vitrum/core/output_guard.hpp): the result file and the single-spectrum CSVs
     std::vector<std::string> outputs = {a.output};
-    for (const SpectrumImage* im : blocks)
+    for (const SpectrumImage* im : blocks) {
+      const std::string base = stem_of(a.output) + "_" + spectra::block_file_name(im->name);
       if (im->pixels() == 1 && cfg.write_curves) {
-        outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) + ".csv");
-        if (cfg.polish)
-          outputs.push_back(stem_of(a.output) + "_" + spectra::block_file_name(im->name) +
-                            "_polish.csv");
+        outputs.push_back(base + ".csv");
+        if (cfg.polish) outputs.push_back(base + "_polish.csv");
       }
+      if (im->pixels() > 1 && cfg.image_template && cfg.write_curves) {
+        outputs.push_back(base + "_sum.csv");
+        outputs.push_back(base + "_pixel.csv");
+      }
+    }
     guard_existing_outputs(outputs, a.overwrite, "give --overwrite to replace them");
   }
 
@@ -155,12 +203,16 @@ void run_fit(const FitArgs& a) {
   opt.backend = backend;
   opt.threads = a.threads;
   std::vector<spectra::MapSet> sets;
-  std::vector<SpectrumImage> cubes;  // polish residuals
+  std::vector<SpectrumImage> cubes;  // residual cubes (polish, template image fits)
   std::vector<std::string> csvs;
   const std::string stem = stem_of(a.output);
   for (const SpectrumImage* im : blocks) {
     Progress progress(fmt::format("fit {}", im->name), a.quiet);
     opt.progress = [&progress](long d, long t) { progress(d, t); };
+    if (cfg.image_template && im->pixels() > 1) {
+      fit_as_image(a, cfg, opt, *im, sets, cubes, csvs);
+      continue;
+    }
     const FitResult r = spectra::fit_spectra(*im, cfg, opt);
     if (!a.quiet) print_summary(a.input, r, backend);
     sets.push_back(spectra::result_maps(r, *im, cfg, to_string(backend)));
@@ -217,7 +269,8 @@ void register_spectra_fit(CLI::App& spectra) {
       "HyperSpy/NeXus layout), PNG maps, and for single spectra a CSV (and PNG) of data, fit "
       "and components.\n\n" +
           spectra::fit_config_help());
-  cmd->add_option("input", a->input, "spectrum file (.vms/.npl, .h5/.hspy/.nxs, .csv/.txt)")
+  cmd->add_option("input", a->input,
+                  "spectrum file (.vms/.npl, .h5/.hspy/.nxs, .nc (xarray netCDF-4), .csv/.txt)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--config,-c", a->config, "TOML fit configuration (keys above)")

@@ -21,6 +21,9 @@ struct InfoArgs {
   bool rate_to_counts = false;
   bool no_assemble = false;
   bool metadata = false;
+  std::string energy_kind = "from-file";
+  std::string energy_dimension;
+  double work_function = 0;
 };
 
 const char* format_name(spectra::SpectrumFormat f) {
@@ -31,6 +34,8 @@ const char* format_name(spectra::SpectrumFormat f) {
       return "HDF5";
     case spectra::SpectrumFormat::Csv:
       return "text";
+    case spectra::SpectrumFormat::NetCdf:
+      return "netCDF-4";
   }
   return "?";
 }
@@ -46,6 +51,12 @@ void run_info(const InfoArgs& a) {
   opt.photon_energy = a.photon_energy;
   opt.rate_to_counts = a.rate_to_counts;
   opt.assemble_maps = !a.no_assemble;
+  opt.work_function = a.work_function;
+  opt.energy_dimension = a.energy_dimension;
+  opt.energy_kind = a.energy_kind == "binding"   ? spectra::EnergyDeclared::Binding
+                    : a.energy_kind == "kinetic" ? spectra::EnergyDeclared::Kinetic
+                    : a.energy_kind == "E-E_F"   ? spectra::EnergyDeclared::RelativeToFermi
+                                                 : spectra::EnergyDeclared::FromFile;
   for (const auto& path : a.files) {
     const auto fmt_kind = spectra::detect_spectrum_format(path);
     const auto images = spectra::read_spectra(path, opt);
@@ -92,8 +103,9 @@ void register_spectra_info(CLI::App& spectra) {
       "info",
       "Print what spectrum files hold: one line per spectrum set (VAMAS block, HDF5 image, text "
       "file) with its shape, channel count, energy axis (eV, always listed ascending), intensity "
-      "range and total, and excitation energy hν. Reads VAMAS (.vms .npl), HDF5 (.h5 .hspy .nxs) "
-      "and text (.csv .txt .dat .xy)");
+      "range and total, and excitation energy hν. Reads VAMAS (.vms .npl), HDF5 (.h5 .hspy .nxs), "
+      "netCDF-4 written by xarray (.nc; see docs/spectra-images.md) and text (.csv .txt .dat "
+      ".xy)");
   cmd->add_option("files", a->files, "spectrum files")->required()->check(CLI::ExistingFile);
   cmd->add_option("--energy", a->energy,
                   "energy axis to report: as-recorded, binding (E_B = hν − E_K) or kinetic "
@@ -102,6 +114,17 @@ void register_spectra_info(CLI::App& spectra) {
       ->check(CLI::IsMember({"as-recorded", "binding", "kinetic"}));
   cmd->add_option("--photon-energy", a->photon_energy,
                   "excitation energy hν in eV where the file gives none (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--energy-kind", a->energy_kind,
+                  "netCDF: what the stored energy axis is when the file does not say "
+                  "(attribute energy_axis): binding, kinetic or E-E_F (read as binding −(E − E_F))")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"from-file", "binding", "kinetic", "E-E_F"}));
+  cmd->add_option("--energy-dimension", a->energy_dimension,
+                  "netCDF: name of the energy dimension (default: the one named energy, "
+                  "binding_energy, kinetic_energy, eV..., or the only one in eV)");
+  cmd->add_option("--work-function", a->work_function,
+                  "work function φ in eV for E_B = hν − φ − E_K where the file gives none")
       ->capture_default_str();
   cmd->add_flag("--rate-to-counts", a->rate_to_counts,
                 "VAMAS: convert intensities in c/s to counts (× collection time × scans)");

@@ -14,13 +14,21 @@ namespace vitrum::spectra {
 namespace {
 
 void read_data(TomlTable& t, FitConfig& c) {
-  t.reject_unknown(
-      {"blocks", "energy", "photon_energy", "intensity_scale", "rate_to_counts", "negative"});
+  t.reject_unknown({"blocks", "energy", "photon_energy", "work_function", "energy_kind",
+                    "energy_dimension", "intensity_scale", "rate_to_counts", "negative"});
   c.blocks = t.strings("blocks");
   const std::string axis = t.choice("energy", "as-recorded", {"as-recorded", "binding", "kinetic"});
   c.axis = axis == "binding" ? FitAxis::Binding
                              : (axis == "kinetic" ? FitAxis::Kinetic : FitAxis::AsRecorded);
   c.photon_energy = t.number("photon_energy", c.photon_energy, "eV");
+  c.work_function = t.number("work_function", c.work_function, "eV");
+  const std::string kind =
+      t.choice("energy_kind", "from-file", {"from-file", "binding", "kinetic", "E-E_F"});
+  c.energy_kind = kind == "binding"   ? EnergyDeclared::Binding
+                  : kind == "kinetic" ? EnergyDeclared::Kinetic
+                  : kind == "E-E_F"   ? EnergyDeclared::RelativeToFermi
+                                      : EnergyDeclared::FromFile;
+  c.energy_dimension = t.string("energy_dimension", "");
   c.intensity_scale = t.positive("intensity_scale", c.intensity_scale);
   c.rate_to_counts = t.boolean("rate_to_counts", c.rate_to_counts);
   c.clip_negative = t.choice("negative", "reject", {"reject", "clip"}) == "clip";
@@ -132,6 +140,18 @@ void read_em(TomlTable& t, FitConfig& c) {
   c.uncertainties = t.boolean("uncertainties", c.uncertainties);
 }
 
+void read_image(TomlTable& t, FitConfig& c) {
+  t.reject_unknown({"mode", "reference", "max_shift", "level", "neighbor_starts"});
+  c.image_template = t.choice("mode", "pixels", {"pixels", "template"}) == "template";
+  t.choice("reference", "sum", {"sum"});
+  c.image_max_shift = t.positive("max_shift", c.image_max_shift, "eV");
+  c.image_level = t.positive("level", c.image_level);
+  if (!(c.image_level < 0.5))
+    t.error("level",
+            fmt::format("the significance level must lie in (0, 0.5); got {}", c.image_level));
+  c.image_neighbors = t.boolean("neighbor_starts", c.image_neighbors);
+}
+
 void read_output(TomlTable& t, FitConfig& c) {
   t.reject_unknown({"curves", "png"});
   c.write_curves = t.boolean("curves", c.write_curves);
@@ -163,12 +183,14 @@ FitConfig fit_config_of(const toml::table& root, const std::string& source) {
   FitConfig c;
   c.source = source;
   TomlTable top(root, source, "");
-  top.reject_unknown({"data", "window", "peaks", "background", "em", "output", "polish", "model"});
+  top.reject_unknown(
+      {"data", "window", "peaks", "background", "em", "image", "output", "polish", "model"});
   const std::pair<const char*, void (*)(TomlTable&, FitConfig&)> tables[] = {
       {"data", read_data},     {"window", read_window},
       {"peaks", read_peaks},   {"background", read_background},
-      {"em", read_em},         {"output", read_output},
-      {"polish", read_polish}, {"model", read_model}};
+      {"em", read_em},         {"image", read_image},
+      {"output", read_output}, {"polish", read_polish},
+      {"model", read_model}};
   for (const auto& [name, read] : tables) {
     TomlTable t = top.child(name);
     if (t.present()) read(t, c);
@@ -198,6 +220,13 @@ std::string fit_config_help() {
     blocks = ["Sn3d5"]        blocks/datasets to fit by name (default: all)
     energy = "as-recorded"    axis to fit on: "as-recorded" | "binding" | "kinetic"
     photon_energy = 0.0       hν (eV) for the conversion when the file gives none
+    work_function = 0.0       φ (eV) of a kinetic scale: E_B = hν − φ − E_K (when the file gives
+                              none)
+    energy_kind = "from-file" netCDF: what the stored energy axis is when the file does not say
+                              (attribute energy_axis): "binding" | "kinetic" | "E-E_F"
+                              (E − E_F is read as binding energy −(E − E_F))
+    energy_dimension = ""     netCDF: name of the energy dimension (default: the one named
+                              energy/binding_energy/kinetic_energy/eV, or the only one in eV)
     intensity_scale = 1.0     factor from stored intensities to Poisson counts
     rate_to_counts = false    VAMAS c/s → counts (collection time × scans)
     negative = "reject"       spectra with negative values: "reject" (status) | "clip" (to 0)
@@ -231,6 +260,19 @@ std::string fit_config_help() {
     smooth_fwhm = fwhm_min    smoothing (eV) for the start detection
     min_peak_fraction = 1e-6  peaks with less of the counts are degenerate
     uncertainties = true      standard errors from the observed information
+  [image]                     how images (and stacks) are fitted
+    mode = "pixels"           "pixels": every spectrum on its own (EM + BIC per pixel);
+                              "template": as an image: the sum spectrum is fitted first (EM +
+                              BIC), its components become a template applied to every pixel
+                              (fixed shapes, free areas, positions within ±max_shift), started
+                              from the fitted neighbours; each component keeps its identity
+                              (chemical state) over the map; a likelihood-ratio test per
+                              component (level) allows "no peak here" and masks the maps
+    reference = "sum"         spectrum the template comes from (the sum of all pixels)
+    max_shift = 0.3           eV; held below half the smallest component separation
+    level = 1e-3              significance level α: component significant when
+                              2 Δln L > −2 ln α (χ² with 2 degrees of freedom: area, shift)
+    neighbor_starts = true    also start each pixel from its fitted neighbours
   [output]
     curves = true             single spectra: CSV of data, fit, components (+ PNG)
     png = true                PNG maps / plots when matplotlib is available

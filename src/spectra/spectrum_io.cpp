@@ -75,6 +75,14 @@ SpectrumFormat detect_spectrum_format(const std::string& path) {
     if (hdf5) throw InputError(path, 0, "the extension says VAMAS but the content is an HDF5 file");
     return SpectrumFormat::Vamas;  // the VAMAS reader reports a wrong first line precisely
   }
+  if (is({"nc", "nc4", "netcdf", "cdf"})) {
+    if (!hdf5)
+      throw InputError(path, 0,
+                       "the extension says netCDF but the file is not netCDF-4/HDF5 (netCDF-3 "
+                       "classic files are not read: write with engine=\"netcdf4\" or "
+                       "\"h5netcdf\")");
+    return SpectrumFormat::NetCdf;
+  }
   if (is({"h5", "hdf5", "hdf", "he5", "hspy", "nxs", "nx5", "nxs5"})) {
     if (!hdf5)
       throw InputError(path, 0,
@@ -90,11 +98,12 @@ SpectrumFormat detect_spectrum_format(const std::string& path) {
   }
   if (hdf5) return SpectrumFormat::Hdf5;
   if (vamas) return SpectrumFormat::Vamas;
-  throw InputError(path, 0,
-                   fmt::format("unknown spectrum format: extension '{}' is not one of .vms .vamas "
-                               ".npl (VAMAS), .h5 .hdf5 .hspy .nxs (HDF5), .csv .txt .dat .xy "
-                               ".tsv (two-column text), and the content is neither HDF5 nor VAMAS",
-                               ext.empty() ? "(none)" : "." + ext));
+  throw InputError(
+      path, 0,
+      fmt::format("unknown spectrum format: extension '{}' is not one of .vms .vamas "
+                  ".npl (VAMAS), .h5 .hdf5 .hspy .nxs (HDF5), .nc (netCDF-4), .csv .txt .dat .xy "
+                  ".tsv (two-column text), and the content is neither HDF5 nor VAMAS",
+                  ext.empty() ? "(none)" : "." + ext));
 }
 
 std::vector<SpectrumImage> read_spectra(const std::string& path, const ReadOptions& options) {
@@ -104,7 +113,12 @@ std::vector<SpectrumImage> read_spectra(const std::string& path, const ReadOptio
       images = read_vamas(path, options);
       break;
     case SpectrumFormat::Hdf5:
-      images = read_spectrum_hdf5(path, options);
+      // xarray/netCDF-4 files saved under an HDF5 extension carry _NCProperties.
+      images = is_netcdf4(path) ? read_spectrum_netcdf(path, options)
+                                : read_spectrum_hdf5(path, options);
+      break;
+    case SpectrumFormat::NetCdf:
+      images = read_spectrum_netcdf(path, options);
       break;
     case SpectrumFormat::Csv:
       images = read_spectrum_csv(path, options);
@@ -144,15 +158,17 @@ void convert_energy(SpectrumImage& image, EnergyKind kind, double photon_energy)
         "{}: '{}': cannot convert {} to {} energy: the excitation energy hν is unknown (give it "
         "explicitly)",
         image.source, image.name, energy_kind_name(image.energy_kind), energy_kind_name(kind));
-  // E_B = hν − E_K and E_K = hν − E_B: the same reflection, which reverses the channel order.
-  for (auto& e : image.energy) e = hv - e;
+  // E_B = hν − φ − E_K and E_K = hν − φ − E_B: the same reflection, which reverses the order.
+  const double phi = image.work_function;
+  for (auto& e : image.energy) e = hv - phi - e;
   std::reverse(image.energy.begin(), image.energy.end());
   const int n = image.channels();
   for (long p = 0; p < image.pixels(); ++p) std::reverse(image.spectrum(p), image.spectrum(p) + n);
   image.energy_kind = kind;
   image.photon_energy = hv;
   image.metadata["energy_converted"] =
-      fmt::format("to {} with hν = {} eV", energy_kind_name(kind), hv);
+      phi != 0.0 ? fmt::format("to {} with hν = {} eV, φ = {} eV", energy_kind_name(kind), hv, phi)
+                 : fmt::format("to {} with hν = {} eV", energy_kind_name(kind), hv);
 }
 
 SpectrumImage select_window(const SpectrumImage& image, double lo, double hi, int min_channels) {

@@ -29,6 +29,7 @@
 #include "vitrum/spectra/math/em_types.hpp"
 #include "vitrum/spectra/model.hpp"
 #include "vitrum/spectra/spectrum.hpp"
+#include "vitrum/spectra/spectrum_io.hpp"
 
 namespace vitrum::spectra {
 
@@ -51,9 +52,13 @@ struct FitConfig {
   std::vector<std::string> blocks;     ///< blocks/datasets to fit by name; empty: every block
   FitAxis axis = FitAxis::AsRecorded;  ///< energy axis to fit on (converted with hν if needed)
   double photon_energy = 0.0;          ///< hν (eV) where the file gives none (0: none)
-  double intensity_scale = 1.0;        ///< factor from stored intensities to Poisson counts
-  bool rate_to_counts = false;         ///< VAMAS c/s → counts (collection time × scans)
-  bool clip_negative = false;          ///< negative = "clip" (set to 0) instead of "reject"
+  double work_function = 0.0;          ///< φ (eV) where the file gives none (0: none)
+  /// netCDF: kind of the stored energy axis when the file does not say it.
+  EnergyDeclared energy_kind = EnergyDeclared::FromFile;
+  std::string energy_dimension;  ///< netCDF: name of the energy dimension ("": detected)
+  double intensity_scale = 1.0;  ///< factor from stored intensities to Poisson counts
+  bool rate_to_counts = false;   ///< VAMAS c/s → counts (collection time × scans)
+  bool clip_negative = false;    ///< negative = "clip" (set to 0) instead of "reject"
 
   // [window]
   bool has_window = false;
@@ -102,6 +107,11 @@ struct FitConfig {
   // [model] (constrained model for polish start = "model")
   bool has_model = false;
   PeakModel model;
+  // [image]
+  bool image_template = false;   ///< mode = "template": fit images as images (fit_image.hpp)
+  double image_max_shift = 0.3;  ///< eV: bound on each component's shift from the template
+  double image_level = 1e-3;     ///< significance level α of the per-component test
+  bool image_neighbors = true;   ///< also start each pixel from its fitted neighbours
 
   // [output]
   bool write_curves = true;  ///< single spectra: CSV of data, fit and components (+ PNG)

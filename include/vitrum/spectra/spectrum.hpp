@@ -36,6 +36,9 @@ struct SpectrumImage {
   /// Excitation (photon) energy hν in eV, 0 when the file does not give it. Binding energy =
   /// hν − kinetic energy (no work-function term).
   double photon_energy = 0.0;
+  /// Work function φ (eV) of the kinetic-energy scale, 0 when unknown: with it the conversion is
+  /// E_B = hν − φ − E_K (set by readers whose files give it, e.g. netCDF attrs).
+  double work_function = 0.0;
   /// Navigation axes as stored, slowest first. Empty: the default, (y, x) pixel-index axes for
   /// an image, none for a single spectrum. One axis: a stack or line scan, stored with ny = 1,
   /// nx = axis length.

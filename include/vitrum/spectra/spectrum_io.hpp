@@ -42,7 +42,15 @@ enum class EnergyAxis {
 };
 
 /// File formats read_spectra understands.
-enum class SpectrumFormat { Vamas, Hdf5, Csv };
+enum class SpectrumFormat { Vamas, Hdf5, Csv, NetCdf };
+
+/// What a file's energy axis is, where the file may not say it (netCDF/xarray).
+enum class EnergyDeclared {
+  FromFile,         ///< from the file's attributes or coordinate name; an error if it says none
+  Binding,          ///< binding energy E_B (positive below the Fermi level)
+  Kinetic,          ///< kinetic energy E_K (converted with hν and φ when asked)
+  RelativeToFermi,  ///< E − E_F, stored as binding energy E_B = −(E − E_F)
+};
 
 /// Options of read_spectra. The defaults return the file's data unchanged apart from ordering.
 struct ReadOptions {
@@ -58,6 +66,13 @@ struct ReadOptions {
   /// VAMAS MAP/MAPDP: assemble blocks of one region into an ny × nx image when the header gives
   /// discrete x and y counts and the blocks fill the grid. Off: one SpectrumImage per block.
   bool assemble_maps = true;
+  /// netCDF: kind of the energy axis when the file does not declare it (or to override it).
+  EnergyDeclared energy_kind = EnergyDeclared::FromFile;
+  /// netCDF: name of the energy dimension ("": the one named energy/binding_energy/… or the
+  /// only coordinate in eV).
+  std::string energy_dimension;
+  /// Work function φ (eV) where the file gives none (0: none), for kinetic ↔ binding.
+  double work_function = 0.0;
 };
 
 /// Reads every spectrum in `path`. The format is chosen by extension (.vms .vamas .npl → VAMAS;
@@ -68,6 +83,21 @@ struct ReadOptions {
 /// (a stack when there are more than two columns).
 /// Throws InputError (file, line where known, what was expected) on any malformed input.
 std::vector<SpectrumImage> read_spectra(const std::string& path, const ReadOptions& options = {});
+
+/// netCDF-4 reader for spectral images written by xarray (DataArray.to_netcdf, engine netcdf4 or
+/// h5netcdf): every data variable of the root group with 1–3 dimensions, one of them energy, in
+/// any order; navigation dimensions named y and x are taken as such, else in stored order.
+/// Dimensions are resolved from the HDF5 dimension scales (not through libnetcdf, which links
+/// a second, serial HDF5; see src/spectra/spectrum_netcdf.cpp). The axis kind comes from
+/// ReadOptions::energy_kind, else the attribute `energy_axis` ("binding", "kinetic", "E-E_F")
+/// of the coordinate, the variable or the file, else the coordinate's name or long_name;
+/// hν from attrs `photon_energy`/`hv`, φ from `work_function`. See
+/// docs/spectra-images.md.
+std::vector<SpectrumImage> read_spectrum_netcdf(const std::string& path,
+                                                const ReadOptions& options = {});
+
+/// True when `path` is an HDF5 file with netCDF-4's root attribute `_NCProperties`.
+bool is_netcdf4(const std::string& path);
 
 /// Format of `path` as read_spectra would choose it; throws InputError if unknown.
 SpectrumFormat detect_spectrum_format(const std::string& path);
@@ -93,7 +123,8 @@ std::vector<SpectrumImage> read_spectrum_csv(const std::string& path,
 // Energy-axis helpers (also used by the fit)
 
 /// Converts `image` in place to `kind` using hν = `photon_energy` (or image.photon_energy when
-/// `photon_energy` is 0), re-ordering channels to stay ascending. Throws Error if hν is unknown.
+/// `photon_energy` is 0) and the work function image.work_function (E_B = hν − φ − E_K),
+/// re-ordering channels to stay ascending. Throws Error if hν is unknown.
 void convert_energy(SpectrumImage& image, EnergyKind kind, double photon_energy = 0.0);
 
 /// Channels of `image` with lo ≤ energy ≤ hi (eV, in the image's own kind), as a new image.
