@@ -140,8 +140,8 @@ NeighborList build_half_neighbor_list(const GhostShell& shell, double cutoff, do
 #pragma omp parallel for schedule(static) if (n_all > 20000)
   for (int p = 0; p < n_all; ++p) pos[p] = shell.positions[list.order[p]];
 
-  const HalfScan scan{&shell, &grid, &list.order, &pos, &key, &lstart, &gstart,
-                      r_list * r_list, cells_per_cutoff};
+  const HalfScan scan{&shell,  &grid,           &list.order,     &pos, &key, &lstart,
+                      &gstart, r_list * r_list, cells_per_cutoff};
   const int max_threads = omp_get_max_threads();
   std::vector<std::vector<int>> chunk(max_threads);
   std::vector<int> chunk_begin(max_threads + 1, n_local);

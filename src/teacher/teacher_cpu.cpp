@@ -1,7 +1,8 @@
 // The CPU backend of the teacher potential. On a half list (what the serial engine builds for
 // it: wants_half_list) the vectorised loop of teacher_cpu_half.cpp; on a full list (domain
-// decomposition, the LAMMPS bridge, lists built by hand) the loop below: OpenMP over local atoms with the single-source pair
-// math of teacher/math/born_dsf.hpp, each pair of local atoms evaluated once (Newton's third law).
+// decomposition, the LAMMPS bridge, lists built by hand) the loop below: OpenMP over local atoms
+// with the single-source pair math of teacher/math/born_dsf.hpp, each pair of local atoms evaluated
+// once (Newton's third law).
 //
 // Half list on the engine's full list: the list is sorted by neighbor index, so the neighbors
 // j > i of local atom i are the tail of its slots, [upper_i, end_i): local j first, then ghosts.
@@ -31,8 +32,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "vitrum/core/error.hpp"
 #include "teacher_cpu_half.hpp"
+#include "vitrum/core/error.hpp"
 #include "vitrum/teacher/math/erfc_table.hpp"
 #include "vitrum/teacher/teacher_backend.hpp"
 
@@ -253,8 +254,8 @@ class CpuTeacher final : public TeacherBackend {
 
   const TeacherTables& tables_;
   ErfcTable erfc_;
-  PairTableSoA soa_;     ///< the pair coefficients for the vectorised half-list loop
-  HalfListKernel half_;  ///< the pair loop on a half list
+  PairTableSoA soa_;              ///< the pair coefficients for the vectorised half-list loop
+  HalfListKernel half_;           ///< the pair loop on a half list
   std::vector<Scatter> scatter_;  ///< kBlocks × n: what each block adds to each atom
   std::vector<int> upper_;        ///< per atom: first slot with a neighbor index > i
   std::vector<int> local_end_;    ///< per atom: first slot with a ghost neighbor

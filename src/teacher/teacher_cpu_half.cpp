@@ -36,8 +36,7 @@ struct RowInput {
 /// Pairs [begin, end) of a row in one vectorised loop; adds their sums to `sum`.
 /// kNear: the whole pair term; else the Coulomb term alone.
 template <bool kNear>
-inline void row_pairs(int begin, int end, const RowInput& in, const PairSoAView& t,
-                      RowSums& sum) {
+inline void row_pairs(int begin, int end, const RowInput& in, const PairSoAView& t, RowSums& sum) {
   const int* js = in.js;
   const double *x = in.x, *y = in.y, *z = in.z;
   const int* type = in.type;
@@ -121,8 +120,7 @@ void HalfListKernel::split_rows(const neighbor::NeighborList& list, int n_local,
   }
 }
 
-void HalfListKernel::plan(const neighbor::NeighborList& list, int n_local, int n_all,
-                          int n_types) {
+void HalfListKernel::plan(const neighbor::NeighborList& list, int n_local, int n_all, int n_types) {
   if (list.build_id != 0 && list.build_id == plan_id_ && list.neighbors.size() == plan_entries_ &&
       n_all == plan_n_all_)
     return;
@@ -260,8 +258,8 @@ void HalfListKernel::finish(const neighbor::GhostShell& shell, const neighbor::N
     Acc sum{0.0, 0.0, 0.0, 0.0};
     for (int k = 0; k < nb; ++k) {
       const Block& b = blocks_[k];
-      const bool inside = p < n_local ? (p >= b.local_lo && p < b.local_hi)
-                                      : (p >= b.ghost_lo && p < b.ghost_hi);
+      const bool inside =
+          p < n_local ? (p >= b.local_lo && p < b.local_hi) : (p >= b.ghost_lo && p < b.ghost_hi);
       if (!inside) continue;
       const Acc& a = acc_[b.index(p, n_local)];
       sum.fx += a.fx;
@@ -287,10 +285,9 @@ void HalfListKernel::finish(const neighbor::GhostShell& shell, const neighbor::N
   }
 }
 
-void HalfListKernel::compute(const neighbor::GhostShell& shell,
-                             const neighbor::NeighborList& list, const std::vector<int>& types,
-                             const std::vector<double>& self_energy, int n_types,
-                             std::vector<AtomTerms>& terms) {
+void HalfListKernel::compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                             const std::vector<int>& types, const std::vector<double>& self_energy,
+                             int n_types, std::vector<AtomTerms>& terms) {
   const int n_local = shell.n_local;
   const int n_all = shell.size();
   if (!list.half || static_cast<int>(list.order.size()) != n_all || !shell.fold_ghosts ||

@@ -26,8 +26,8 @@ class HalfListKernel {
 
   /// terms[i] for every local atom i (shell order) from the half list `list`.
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
-               const std::vector<int>& types, const std::vector<double>& self_energy,
-               int n_types, std::vector<AtomTerms>& terms);
+               const std::vector<int>& types, const std::vector<double>& self_energy, int n_types,
+               std::vector<AtomTerms>& terms);
 
  private:
   struct Acc {
@@ -40,8 +40,7 @@ class HalfListKernel {
     std::size_t base = 0;            ///< first accumulator of the block in acc_
     std::size_t size() const { return (local_hi - local_lo) + (ghost_hi - ghost_lo); }
     std::size_t index(int slot, int n_local) const {
-      return base + (slot < n_local ? slot - local_lo
-                                    : (local_hi - local_lo) + (slot - ghost_lo));
+      return base + (slot < n_local ? slot - local_lo : (local_hi - local_lo) + (slot - ghost_lo));
     }
   };
 

@@ -89,8 +89,10 @@ void expect_half_list_matches(const Box& box, const std::vector<Vec3>& r, double
   int missing = 0, twice = 0, extra = 0;
   for (const auto& [key, one] : expect) {
     auto it = got.find(key);
-    if (it == got.end()) ++missing;
-    else if (it->second != 1) ++twice;
+    if (it == got.end())
+      ++missing;
+    else if (it->second != 1)
+      ++twice;
   }
   for (const auto& [key, count] : got)
     if (!expect.count(key)) ++extra;
@@ -152,9 +154,8 @@ TEST(HalfNeighborList, ThreadCountIndependentAndClosestPairAgrees) {
 
 TEST(HalfNeighborList, RejectsAnUnfoldedShell) {
   const Box box = make_box({10, 0, 0}, {0, 10, 0}, {0, 0, 10});
-  neighbor::GhostShell sh =
-      neighbor::build_ghost_shell(box, random_fractional(box, 20, 0, 1, 1), std::vector<int>(20, 8),
-                                  4.0);
+  neighbor::GhostShell sh = neighbor::build_ghost_shell(box, random_fractional(box, 20, 0, 1, 1),
+                                                        std::vector<int>(20, 8), 4.0);
   sh.fold_ghosts = false;
   EXPECT_THROW(neighbor::build_half_neighbor_list(sh, 3.0, 1.0), std::exception);
 }

@@ -80,8 +80,8 @@ struct PairTableSoA {
   PairTableSoA() = default;
   PairTableSoA(const TeacherView& v, const ErfcTableView& table) : dsf(v.dsf), erfc(table) {
     const int m = v.n_types * v.n_types;
-    for (auto* a : {&cut2, &rc_sr2, &A, &inv_rho, &C, &offset, &qq, &wall_eps, &wall_r,
-                    &inv_wall_r, &wall_n})
+    for (auto* a :
+         {&cut2, &rc_sr2, &A, &inv_rho, &C, &offset, &qq, &wall_eps, &wall_r, &inv_wall_r, &wall_n})
       a->resize(m);
     wall_n_int.resize(m);
     for (int k = 0; k < m; ++k) {
@@ -103,17 +103,19 @@ struct PairTableSoA {
   }
 
   PairSoAView view() const {
-    return PairSoAView{cut2.data(),   rc_sr2.data(),   A.data(),          inv_rho.data(),
-                       C.data(),      offset.data(),   qq.data(),         wall_eps.data(),
-                       wall_r.data(), inv_wall_r.data(), wall_n.data(), wall_n_int.data(),
+    return PairSoAView{cut2.data(),   rc_sr2.data(),
+                       A.data(),      inv_rho.data(),
+                       C.data(),      offset.data(),
+                       qq.data(),     wall_eps.data(),
+                       wall_r.data(), inv_wall_r.data(),
+                       wall_n.data(), wall_n_int.data(),
                        dsf,           erfc};
   }
 };
 
 /// born_dsf.hpp's pair_energy_force for the coefficients at index k of `t`, branch-free: e (eV)
 /// and f = −φ'(r)/r (eV/Å²), both 0 beyond every cutoff of the pair.
-inline void pair_energy_force_simd(double r2, int k, const PairSoAView& t, double& e,
-                                   double& f) {
+inline void pair_energy_force_simd(double r2, int k, const PairSoAView& t, double& e, double& f) {
   const DsfCoeffs& d = t.dsf;
   const bool in = r2 < t.cut2[k];
   const double rr2 = in ? r2 : 1.0;
