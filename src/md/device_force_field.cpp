@@ -4,6 +4,7 @@
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/md/device_engine.hpp"
+#include "vitrum/neighbor/neighbor_list.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -25,11 +26,18 @@ class EmulatedForceField final : public DeviceForceField {
     shell_.owner.assign(shell.owner, shell.owner + shell.n_all);
     shell_.shift.assign(shell.shift, shell.shift + shell.n_all);
     shell_.fold_ghosts = true;
+    if (ff_.wants_half_list()) {
+      // The list the host engine gives this force field (a pair potential's half list), built
+      // from the device shell where it lies, so that the emulated device sums the pairs in the
+      // host engine's order and keeps its bits.
+      list_ = neighbor::build_half_neighbor_list(shell_, list.cutoff, list.skin);
+    } else {
+      list_.offsets.assign(list.offsets, list.offsets + list.n_local + 1);
+      list_.neighbors.assign(list.neighbors, list.neighbors + list.entries);
+    }
     list_.cutoff = list.cutoff;
     list_.skin = list.skin;
     list_.build_id = list.build_id;
-    list_.offsets.assign(list.offsets, list.offsets + list.n_local + 1);
-    list_.neighbors.assign(list.neighbors, list.neighbors + list.entries);
     list_.reference_positions.assign(shell.positions, shell.positions + shell.n_local);
     built_ = true;
   }
