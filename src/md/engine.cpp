@@ -300,6 +300,10 @@ std::vector<Vec3> Engine::restore(MdSystem system, const RebuildRecord& record,
   sys_.positions = record.positions;
   sys_.box = record.box;
   rebuild();
+  // The run evaluated the forces right after that rebuild, at the build positions: so does the
+  // replay, so that a force field which plans its pair loops from the first evaluation of a
+  // list (the teacher's half-list near/far split) plans them as the run did.
+  compute_forces();
   sys_ = std::move(state);
   rebuilds_ = record.rebuilds;
   // The ghost update of the step that produced the state: no rebuild is due (that decision
