@@ -13,6 +13,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/spectrum_io.hpp"
+#include "vitrum/spectra/synth.hpp"
 
 namespace sp = vitrum::spectra;
 namespace fs = std::filesystem;
@@ -238,6 +239,12 @@ TEST(SpectraFitConfig, ShippedConfigsParse) {
   for (const auto& e : fs::directory_iterator(vitrum::test::source_dir() + "/configs/spectra")) {
     if (e.path().extension() != ".toml") continue;
     ++n;
+    // `vitrum spectra synth` configs (synth_<name>.toml other than synth_fit.toml) ship here too.
+    const std::string name = e.path().filename().string();
+    if (name.rfind("synth_", 0) == 0 && name != "synth_fit.toml") {
+      EXPECT_NO_THROW(sp::load_synth_config(e.path().string())) << e.path();
+      continue;
+    }
     EXPECT_NO_THROW(sp::read_fit_config(e.path().string())) << e.path();
   }
   EXPECT_GE(n, 2) << "configs/spectra should ship pt4f.toml and synth_fit.toml";
