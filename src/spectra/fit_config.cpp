@@ -284,7 +284,7 @@ std::string fit_config_help() {
                               block's comment lines (CASA region / CASA comp)
     max_iterations = 200      Levenberg-Marquardt iterations per spectrum
     tolerance = 1e-10         relative decrease of the deviance at convergence
-    abs_tolerance = 1e-7      plus this absolute decrease
+    abs_tolerance = 1e-3      plus this absolute decrease (deviance = 2 ln L units)
     residuals = true          Pearson residual cube "<block>_residual" in the result file
 )" + peak_model_help();
 }
