@@ -11,27 +11,20 @@
 
 namespace vitrum::neighbor {
 
-CellGrid make_cell_grid(const std::vector<Vec3>& positions, double min_edge) {
+CellGrid cell_grid_from_bounds(const Vec3& lo, const Vec3& hi, long n, double min_edge) {
   if (!(min_edge > 0.0) || !std::isfinite(min_edge)) {
-    fail("make_cell_grid: the minimum cell edge must be finite and > 0, got {}", min_edge);
+    fail("cell grid: the minimum cell edge must be finite and > 0, got {}", min_edge);
   }
   CellGrid grid;
-  if (positions.empty()) return grid;
-  Vec3 lo = positions[0], hi = positions[0];
-  for (const Vec3& r : positions) {
-    for (int d = 0; d < 3; ++d) {
-      lo[d] = std::min(lo[d], r[d]);
-      hi[d] = std::max(hi[d], r[d]);
-    }
-  }
+  if (n == 0) return grid;
   for (int d = 0; d < 3; ++d) {
     if (!std::isfinite(lo[d]) || !std::isfinite(hi[d])) {
-      fail("make_cell_grid: a position is not finite (bounding box {} .. {} along axis {})", lo[d],
+      fail("cell grid: a position is not finite (bounding box {} .. {} along axis {})", lo[d],
            hi[d], "xyz"[d]);
     }
   }
   grid.origin = lo;
-  const double max_cells = std::max(64.0, 2.0 * static_cast<double>(positions.size()));
+  const double max_cells = std::max(64.0, 2.0 * static_cast<double>(n));
   double edge = min_edge;
   for (int attempt = 0; attempt < 64; ++attempt) {
     double total = 1.0;
@@ -54,6 +47,18 @@ CellGrid make_cell_grid(const std::vector<Vec3>& positions, double min_edge) {
     if (grid.dims[d] == 1) grid.inv_cell_size[d] = 0.0;
   }
   return grid;
+}
+
+CellGrid make_cell_grid(const std::vector<Vec3>& positions, double min_edge) {
+  if (positions.empty()) return cell_grid_from_bounds({0, 0, 0}, {0, 0, 0}, 0, min_edge);
+  Vec3 lo = positions[0], hi = positions[0];
+  for (const Vec3& r : positions) {
+    for (int d = 0; d < 3; ++d) {
+      lo[d] = std::min(lo[d], r[d]);
+      hi[d] = std::max(hi[d], r[d]);
+    }
+  }
+  return cell_grid_from_bounds(lo, hi, static_cast<long>(positions.size()), min_edge);
 }
 
 CellBinning bin_atoms(const std::vector<Vec3>& positions, const CellGrid& grid) {

@@ -65,39 +65,6 @@ std::vector<std::array<int, 3>> ordered_images(const int lo[3], const int hi[3])
   return images;
 }
 
-CellGrid cell_grid_from_bounds(const Vec3& lo, const Vec3& hi, long n, double min_edge) {
-  if (!(min_edge > 0.0) || !std::isfinite(min_edge))
-    fail("device neighbor list: the minimum cell edge must be finite and > 0, got {}", min_edge);
-  CellGrid grid;
-  if (n == 0) return grid;
-  for (int d = 0; d < 3; ++d)
-    if (!std::isfinite(lo[d]) || !std::isfinite(hi[d]))
-      fail("device neighbor list: a position is not finite (bounding box {} .. {} along axis {})",
-           lo[d], hi[d], "xyz"[d]);
-  grid.origin = lo;
-  const double max_cells = std::max(64.0, 2.0 * static_cast<double>(n));
-  double edge = min_edge;
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    double total = 1.0;
-    for (int d = 0; d < 3; ++d) {
-      const double extent = hi[d] - lo[d];
-      double nd = std::floor(extent / edge);
-      if (nd > 1.0 && extent / nd < edge) nd -= 1.0;
-      nd = std::max(1.0, nd);
-      grid.dims[d] = static_cast<int>(std::min(nd, 1e9));
-      total *= nd;
-    }
-    if (total <= max_cells) break;
-    edge *= std::cbrt(total / max_cells) * 1.01;
-  }
-  for (int d = 0; d < 3; ++d) {
-    const double extent = hi[d] - lo[d];
-    grid.inv_cell_size[d] = extent > 0.0 ? grid.dims[d] / extent : 1.0 / min_edge;
-    if (grid.dims[d] == 1) grid.inv_cell_size[d] = 0.0;
-  }
-  return grid;
-}
-
 std::unique_ptr<DeviceNeighbor> make_device_neighbor(exec::Space& space) {
   if (space.kind() == exec::SpaceKind::Cuda) return make_cuda_device_neighbor(space);
   return std::make_unique<device_nl::Builder<exec::HostLauncher, device_nl::HostPrim>>(space);

@@ -49,6 +49,11 @@ struct CellBinning {
 /// the edges are enlarged so the grid never needs more memory than the atoms do.
 CellGrid make_cell_grid(const std::vector<Vec3>& positions, double min_edge);
 
+/// The grid of make_cell_grid for a bounding box [lo, hi] of n points (the one sizing rule, also
+/// used by the device neighbor list, which reduces the bounds on the device); throws for a
+/// non-finite min_edge or bounds.
+CellGrid cell_grid_from_bounds(const Vec3& lo, const Vec3& hi, long n, double min_edge);
+
 /// Bins `positions` into `grid` (counting sort by cell key, O(N + cells)).
 CellBinning bin_atoms(const std::vector<Vec3>& positions, const CellGrid& grid);
 

@@ -128,8 +128,4 @@ std::unique_ptr<DeviceNeighbor> make_cuda_device_neighbor(exec::Space& space);
 /// layer by layer (Chebyshev norm), lexicographic within a layer.
 std::vector<std::array<int, 3>> ordered_images(const int lo[3], const int hi[3]);
 
-/// The cell grid of make_cell_grid for a bounding box [lo, hi] of n points (the same dims and
-/// scales); throws for non-finite bounds.
-CellGrid cell_grid_from_bounds(const Vec3& lo, const Vec3& hi, long n, double min_edge);
-
 }  // namespace vitrum::neighbor
