@@ -142,33 +142,7 @@ NeighborList build_half_neighbor_list(const GhostShell& shell, double cutoff, do
 
   const HalfScan scan{&shell,  &grid,           &list.order,     &pos, &key, &lstart,
                       &gstart, r_list * r_list, cells_per_cutoff};
-  const int max_threads = omp_get_max_threads();
-  std::vector<std::vector<int>> chunk(max_threads);
-  std::vector<int> chunk_begin(max_threads + 1, n_local);
-#pragma omp parallel if (n_local > 2000)
-  {
-    const int nt = omp_get_num_threads();
-    const int t = omp_get_thread_num();
-    const int begin = static_cast<int>(static_cast<long long>(n_local) * t / nt);
-    const int end = static_cast<int>(static_cast<long long>(n_local) * (t + 1) / nt);
-    chunk_begin[t] = begin;
-    if (t == nt - 1) chunk_begin[nt] = n_local;
-    std::vector<int>& out = chunk[t];
-    out.reserve(static_cast<std::size_t>(end - begin) * 32);
-    for (int r = begin; r < end; ++r) {
-      const std::size_t first = out.size();
-      scan.row(r, out);
-      list.offsets[r + 1] = static_cast<int>(out.size() - first);
-    }
-  }
-  for (int r = 0; r < n_local; ++r) list.offsets[r + 1] += list.offsets[r];
-  list.neighbors.resize(list.offsets[n_local]);
-#pragma omp parallel for schedule(static, 1) if (n_local > 2000)
-  for (int t = 0; t < max_threads; ++t) {
-    if (chunk[t].empty()) continue;
-    std::copy(chunk[t].begin(), chunk[t].end(),
-              list.neighbors.begin() + list.offsets[chunk_begin[t]]);
-  }
+  detail::assemble_rows(n_local, 32, list, [&](int r, std::vector<int>& out) { scan.row(r, out); });
   return list;
 }
 

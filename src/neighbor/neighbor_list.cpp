@@ -86,54 +86,30 @@ NeighborList build_neighbor_list(const GhostShell& shell, double cutoff, double 
   for (int p = 0; p < n_all; ++p) sorted_pos[p] = shell.positions[bins.cell_atoms[p]];
 
   const double r2 = r_list * r_list;
-  const int max_threads = omp_get_max_threads();
-  std::vector<std::vector<int>> chunk(max_threads);
-  std::vector<int> chunk_begin(max_threads + 1, n_local);
-
-#pragma omp parallel if (n_local > 2000)
-  {
-    const int nt = omp_get_num_threads();
-    const int t = omp_get_thread_num();
-    const int begin = static_cast<int>(static_cast<long long>(n_local) * t / nt);
-    const int end = static_cast<int>(static_cast<long long>(n_local) * (t + 1) / nt);
-    chunk_begin[t] = begin;
-    if (t == nt - 1) chunk_begin[nt] = n_local;
-    std::vector<int>& out = chunk[t];
-    out.reserve(static_cast<std::size_t>(end - begin) * 64);
-    for (int i = begin; i < end; ++i) {
-      const Vec3 ri = shell.positions[i];
-      const int cx = grid.cell_coord(ri.x, 0), cy = grid.cell_coord(ri.y, 1),
-                cz = grid.cell_coord(ri.z, 2);
-      const int x0 = std::max(cx - 1, 0), x1 = std::min(cx + 1, grid.dims[0] - 1);
-      const std::size_t first = out.size();
-      for (int z = std::max(cz - 1, 0); z <= std::min(cz + 1, grid.dims[2] - 1); ++z) {
-        for (int y = std::max(cy - 1, 0); y <= std::min(cy + 1, grid.dims[1] - 1); ++y) {
-          const int row = grid.dims[0] * (y + grid.dims[1] * z);
-          const int p0 = bins.cell_start[row + x0];
-          const int p1 = bins.cell_start[row + x1 + 1];
-          for (int p = p0; p < p1; ++p) {
-            const double dx = sorted_pos[p].x - ri.x;
-            const double dy = sorted_pos[p].y - ri.y;
-            const double dz = sorted_pos[p].z - ri.z;
-            if (dx * dx + dy * dy + dz * dz < r2) out.push_back(bins.cell_atoms[p]);
-          }
+  detail::assemble_rows(n_local, 64, list, [&](int i, std::vector<int>& out) {
+    const Vec3 ri = shell.positions[i];
+    const int cx = grid.cell_coord(ri.x, 0), cy = grid.cell_coord(ri.y, 1),
+              cz = grid.cell_coord(ri.z, 2);
+    const int x0 = std::max(cx - 1, 0), x1 = std::min(cx + 1, grid.dims[0] - 1);
+    const std::size_t first = out.size();
+    for (int z = std::max(cz - 1, 0); z <= std::min(cz + 1, grid.dims[2] - 1); ++z) {
+      for (int y = std::max(cy - 1, 0); y <= std::min(cy + 1, grid.dims[1] - 1); ++y) {
+        const int row = grid.dims[0] * (y + grid.dims[1] * z);
+        const int p0 = bins.cell_start[row + x0];
+        const int p1 = bins.cell_start[row + x1 + 1];
+        for (int p = p0; p < p1; ++p) {
+          const double dx = sorted_pos[p].x - ri.x;
+          const double dy = sorted_pos[p].y - ri.y;
+          const double dz = sorted_pos[p].z - ri.z;
+          if (dx * dx + dy * dy + dz * dz < r2) out.push_back(bins.cell_atoms[p]);
         }
       }
-      // The atom itself (distance 0) is always found; drop it, then order by index.
-      auto seg_begin = out.begin() + static_cast<std::ptrdiff_t>(first);
-      out.erase(std::remove(seg_begin, out.end(), i), out.end());
-      std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-      list.offsets[i + 1] = static_cast<int>(out.size() - first);
     }
-  }
-  for (int i = 0; i < n_local; ++i) list.offsets[i + 1] += list.offsets[i];
-  list.neighbors.resize(list.offsets[n_local]);
-#pragma omp parallel for schedule(static, 1) if (n_local > 2000)
-  for (int t = 0; t < max_threads; ++t) {
-    if (chunk[t].empty()) continue;
-    std::copy(chunk[t].begin(), chunk[t].end(),
-              list.neighbors.begin() + list.offsets[chunk_begin[t]]);
-  }
+    // The atom itself (distance 0) is always found; drop it, then order by index.
+    auto seg_begin = out.begin() + static_cast<std::ptrdiff_t>(first);
+    out.erase(std::remove(seg_begin, out.end(), i), out.end());
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  });
   return list;
 }
 
