@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Per-kernel resource report of the CUDA backend, from the compiler alone (no GPU needed).
 
-Recompiles every kernels/**/*.cu of a configured build (its compile_commands.json) to a cubin for
-one architecture with `--resource-usage`, parses ptxas's report and prints, for each kernel:
+Reads ptxas's report for every kernels/**/*.cu of a configured build (its compile_commands.json):
+the build's own (the objects are compiled with --resource-usage and scripts/ptxas_report.sh keeps
+the report next to each object as OBJECT.ptxas), or, for an object built without it or for another
+architecture, a recompile to a cubin with `--resource-usage`. Prints, for each kernel:
 registers, spill stores/loads, stack frame (local memory), static shared memory, and the
 theoretical occupancy (resident warps / maximum warps per SM) at 128 and 256 threads per block,
 with the limiting resource. Hot kernels (see HOT below) must not spill: the script exits 1 if one
@@ -125,8 +127,30 @@ def compile_commands(build_dir):
     return [e for e in entries if e["file"].endswith(".cu")]
 
 
+def build_report(entry, arch):
+    """ptxas's report of the build itself (OBJECT.ptxas, kept by scripts/ptxas_report.sh when the
+    object was compiled), when it exists, is not older than the object and covers `arch`."""
+    args = shlex.split(entry["command"])
+    if "-o" not in args or args.index("-o") + 1 >= len(args):
+        return None
+    obj = os.path.join(entry["directory"], args[args.index("-o") + 1])
+    log = obj + ".ptxas"
+    try:
+        if os.path.getmtime(log) < os.path.getmtime(obj):
+            return None
+        with open(log) as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text if f"for '{arch}'" in text else None
+
+
 def ptxas_log(entry, arch):
-    """Recompiles one .cu to a throw-away cubin with --resource-usage; returns ptxas's report."""
+    """ptxas's report for one .cu: the build's own (build_report) or, when the build kept none
+    for `arch`, a recompile to a throw-away cubin with --resource-usage."""
+    kept = build_report(entry, arch)
+    if kept is not None:
+        return kept
     args = shlex.split(entry["command"])
     keep, skip = [], False
     for a in args:

@@ -87,5 +87,62 @@ class Check(unittest.TestCase):
         self.assertIn("no longer spills", r.stderr)
 
 
+class BuildReport(unittest.TestCase):
+    """The build's own report (OBJECT.ptxas from scripts/ptxas_report.sh) is read instead of a
+    recompile only when it is there, not older than the object, and covers the architecture."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        d = self.dir.name
+        self.entry = {"directory": d, "file": os.path.join(d, "k.cu"),
+                      "command": "nvcc -O3 -c k.cu -o obj/k.cu.o"}
+        os.makedirs(os.path.join(d, "obj"))
+        self.obj = os.path.join(d, "obj", "k.cu.o")
+        with open(self.obj, "w") as f:
+            f.write("object")
+        self.log = self.obj + ".ptxas"
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write_log(self, text, age=0.0):
+        with open(self.log, "w") as f:
+            f.write(text)
+        t = os.path.getmtime(self.obj) - age
+        os.utime(self.log, (t, t))
+
+    def test_fresh_report_is_read(self):
+        self.write_log(entry(GRAD, 40))
+        text = kr.build_report(self.entry, "sm_90")
+        self.assertIsNotNone(text)
+        self.assertEqual([k["regs"] for k in kr.parse_ptxas(text)], [40])
+
+    def test_missing_stale_or_other_arch_is_not(self):
+        self.assertIsNone(kr.build_report(self.entry, "sm_90"))
+        self.write_log(entry(GRAD, 40), age=10.0)  # older than the object: a previous compile
+        self.assertIsNone(kr.build_report(self.entry, "sm_90"))
+        self.write_log(entry(GRAD, 40))
+        self.assertIsNone(kr.build_report(self.entry, "sm_80"))
+
+    def test_wrapper_keeps_the_report_and_passes_the_rest(self):
+        # scripts/ptxas_report.sh around a fake compiler that prints a report and a warning
+        d = self.dir.name
+        fake = os.path.join(d, "fake_nvcc.sh")
+        with open(fake, "w") as f:
+            f.write("#!/bin/bash\n"
+                    f"printf '%s' \"{entry(GRAD, 40)}\" >&2\n"
+                    "echo 'k.cu(3): warning: something' >&2\n"
+                    "echo object > \"${@: -1}\"\n")
+        os.chmod(fake, 0o755)
+        r = subprocess.run([os.path.join(ROOT, "scripts", "ptxas_report.sh"), fake, "-c", "k.cu",
+                            "-o", self.obj], capture_output=True, text=True, cwd=d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: something", r.stderr)
+        self.assertNotIn("ptxas info", r.stderr)
+        with open(self.log) as f:
+            self.assertEqual([k["regs"] for k in kr.parse_ptxas(f.read())], [40])
+        self.assertIsNotNone(kr.build_report(self.entry, "sm_90"))
+
+
 if __name__ == "__main__":
     unittest.main()
