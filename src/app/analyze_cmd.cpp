@@ -110,11 +110,11 @@ void run_analyze(const AnalyzeArgs& a, const GlassOptions& glass) {
   std::filesystem::create_directories(a.output_dir, ec);
   if (ec) fail("cannot create the output directory {}: {}", a.output_dir, ec.message());
   const std::filesystem::path dir(a.output_dir);
-  std::vector<std::string> written;
+  // Every file is staged and the set is renamed into place at the end: an error part-way (e.g.
+  // an analysis refusing the frames after g(r) was written) leaves the directory as it was.
+  StagedOutputs staged;
   auto write = [&](const std::string& name, const std::string& text) {
-    const std::string path = (dir / name).string();
-    write_file_atomic(path, text);
-    written.push_back(path);
+    staged.write((dir / name).string(), text);
   };
 
   std::vector<an::SummaryRow> rows;
@@ -226,6 +226,7 @@ void run_analyze(const AnalyzeArgs& a, const GlassOptions& glass) {
   run_glass_analyses({traj, bonds, glass, write, rows});
 
   write("summary.csv", an::summary_csv(rows));
+  const std::vector<std::string> written = staged.commit();
   fmt::print("\n{}\n", an::summary_table(rows));
   fmt::print("wrote:");
   for (const std::string& w : written) fmt::print(" {}", w);

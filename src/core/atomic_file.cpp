@@ -46,7 +46,10 @@ void commit_temp(const std::string& tmp, const std::string& path) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view content) {
+namespace {
+
+/// `content` in a fresh temporary for `path` (flushed to disk); returns the temporary's name.
+std::string write_temp(const std::string& path, std::string_view content) {
   const std::string tmp = temp_path_for(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr)
@@ -62,7 +65,32 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     fail("{}: cannot write {}: {} (disk full?)", path, tmp,
          std::strerror(ok ? errno : write_errno));
   }
-  commit_temp(tmp, path);
+  return tmp;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view content) {
+  commit_temp(write_temp(path, content), path);
+}
+
+StagedOutputs::~StagedOutputs() {
+  for (const auto& [tmp, path] : staged_) std::remove(tmp.c_str());
+}
+
+void StagedOutputs::write(const std::string& path, std::string_view content) {
+  staged_.emplace_back(write_temp(path, content), path);
+}
+
+std::vector<std::string> StagedOutputs::commit() {
+  std::vector<std::string> done;
+  while (!staged_.empty()) {
+    const auto [tmp, path] = staged_.front();
+    staged_.erase(staged_.begin());
+    commit_temp(tmp, path);
+    done.push_back(path);
+  }
+  return done;
 }
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {

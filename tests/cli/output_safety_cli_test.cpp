@@ -223,6 +223,29 @@ TEST(OutputSafety, AnalyzeIntoAFileOrUnusableDirectoryIsAClearError) {
       0);
 }
 
+TEST(OutputSafety, AnalyzeFailingPartWayLeavesNoFiles) {
+  // density.csv and rdf.csv are ready before --msd refuses two frames: a failed analyze leaves
+  // the output directory as it was (no CSV, no temporary), so the corrected rerun needs no
+  // --overwrite.
+  Scratch s;
+  put(s.file("c.toml"), campaign(s.file("out")));
+  ASSERT_EQ(vitrum_cli("run -q " + s.file("c.toml")).status, 0);
+  auto frames = io::read_structures(s.file("out/trajectory.xyz"));
+  ASSERT_GE(frames.size(), 2u);
+  frames.resize(2);
+  io::write_structures(s.file("two.xyz"), frames);
+  const auto bad = vitrum_cli("analyze --rdf --msd " + s.file("two.xyz") + " -o " + s.file("an"));
+  EXPECT_EQ(bad.status, 1) << bad.output;
+  EXPECT_NE(bad.output.find("at least three frames"), std::string::npos) << bad.output;
+  if (fs::exists(s.file("an"))) {
+    EXPECT_TRUE(contents(s.file("an")).empty()) << "left behind: " << contents(s.file("an")).size();
+  }
+  const auto ok = vitrum_cli("analyze --rdf " + s.file("two.xyz") + " -o " + s.file("an"));
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_TRUE(fs::exists(s.file("an/rdf.csv")));
+  EXPECT_TRUE(fs::exists(s.file("an/summary.csv")));
+}
+
 TEST(OutputSafety, CorruptCheckpointIsRefusedWithoutHdf5Noise) {
   Scratch s;
   const std::string out = s.file("out");

@@ -12,6 +12,8 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace vitrum {
 
@@ -31,5 +33,24 @@ void write_file_atomic(const std::string& path, std::string_view content);
 /// failure (disk full) or an exception from `write` removes the temporary and leaves `path`
 /// untouched.
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+/// Outputs of one command that appear together or not at all: write() puts each file's content
+/// in its temporary (flushed to disk) at once, commit() renames them all onto their targets at
+/// the end; if the command fails before commit() (an exception unwinds), the destructor removes
+/// the temporaries, so a failed command leaves every target as it was (no half set of new files
+/// that a rerun would have to --overwrite).
+class StagedOutputs {
+ public:
+  StagedOutputs() = default;
+  StagedOutputs(const StagedOutputs&) = delete;
+  StagedOutputs& operator=(const StagedOutputs&) = delete;
+  ~StagedOutputs();
+  void write(const std::string& path, std::string_view content);
+  /// Renames every staged file onto its target, in the order written; returns the targets.
+  std::vector<std::string> commit();
+
+ private:
+  std::vector<std::pair<std::string, std::string>> staged_;  // (temporary, target)
+};
 
 }  // namespace vitrum
