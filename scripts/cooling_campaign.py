@@ -264,7 +264,9 @@ def plot(out, summary, quantities):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [q for q in quantities if not q.startswith("ring")] + ["rings"]
+    # A quantity that is the same in every run (the density of an NVT campaign) gets no panel.
+    panels = [q for q in quantities if not q.startswith("ring")
+              and len({round(s[q], 9) for s in summary}) > 1] + ["rings"]
     cols = 3
     rows = math.ceil(len(panels) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
