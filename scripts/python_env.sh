@@ -25,4 +25,5 @@ fi
   "${settings[@]}" "$src"
 cmake --build "$build/python-build" --target vitrum_lammps -j "$(nproc)"
 test -f "$build/python-build/libvitrum_lammps.so"
+"$venv/bin/python" -c "import vitrum._vitrum"  # the module loads (fails the set-up otherwise)
 echo "python_env: $venv ready (vitrum $("$venv/bin/python" -c 'import vitrum, os; print(os.path.dirname(vitrum.__file__))')), plugin $build/python-build/libvitrum_lammps.so"

@@ -2,6 +2,9 @@
 the batched XPS EM fit on NumPy (or xarray) arrays. Everything runs in the compiled library
 (vitrum._vitrum); errors are raised as vitrum.Error with the CLI's messages."""
 
+from ._preload import preload_hdf5 as _preload_hdf5
+
+_preload_hdf5()
 from ._vitrum import Error, Model, cuda_device_count
 from ._predict import predict
 from . import spectra, structures

@@ -10,16 +10,22 @@ from ._vitrum import Error, Model
 
 class Calculator(_AseCalculator):
     """potential: an n2p2 HDNNP directory or a teacher parameter file (*.toml).
-    backend: "cpu" or "cuda"; precision: "double" or "mixed" (HDNNP).
+    backend: "cpu" or "cuda" (the CUDA backend needs a build with CUDA and a GPU);
+    precision: "double" or "mixed" (HDNNP; the teacher is always double).
     length_unit / energy_unit: one potential unit in Å / eV, as a number or a name ("bohr",
     "Hartree", ...); ASE works in Å and eV, so the water potential shipped in bohr and Hartree
-    takes length_unit="bohr", energy_unit="Hartree"."""
+    takes length_unit="bohr", energy_unit="Hartree". A potential that states its units (input.nn
+    of `vitrum train`) must be given those units: a mismatch is a vitrum.Error."""
 
     implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
     def __init__(self, potential, backend="cpu", precision="double", length_unit=1.0,
                  energy_unit=1.0, threads=0, **kwargs):
         super().__init__(**kwargs)
+        for name, value, allowed in (("backend", backend, "'cpu' or 'cuda'"),
+                                     ("precision", precision, "'double' or 'mixed'")):
+            if not isinstance(value, str):
+                raise Error(f"vitrum.Calculator: {name} must be {allowed}, got {value!r}")
         self.model = Model(str(potential), backend, precision, length_unit, energy_unit, threads)
         self.model_units = (length_unit, energy_unit)
 

@@ -200,11 +200,6 @@ void PairVitrum::build_list() {
 
 void PairVitrum::compute(int eflag, int vflag) {
   ev_init(eflag, vflag);
-  if (vflag_atom)
-    error->all(FLERR,
-               "pair_style {} computes the global virial only: per-atom virials (compute "
-               "stress/atom, centroid/stress/atom) are not available",
-               style_name());
   if (list->inum != atom->nlocal)
     error->one(FLERR, "pair_style {}: the neighbor list does not cover every local atom",
                style_name());
@@ -213,7 +208,7 @@ void PairVitrum::compute(int eflag, int vflag) {
   try {
     const double* x = nall > 0 ? &atom->x[0][0] : nullptr;  // LAMMPS's x is one block
     model_->compute(nlocal, nall, x, atom->type, offsets_, neighbors_, neighbor->skin,
-                    kListIdBase + list_id_, out_);
+                    kListIdBase + list_id_, vflag_atom != 0, out_);
   } catch (const std::exception& e) {
     error->one(FLERR, "pair_style {}: step {}: {}", style_name(), update->ntimestep, e.what());
   }
@@ -234,6 +229,11 @@ void PairVitrum::compute(int eflag, int vflag) {
     for (int i = 0; i < nlocal; ++i) eatom[i] += out_.atom_energy[i];
   if (vflag_global)
     for (int c = 0; c < 6; ++c) virial[c] += out_.virial[c];
+  // Ghost entries (the HDNNP's) reach their owners through compute stress/atom's reverse
+  // communication (newton_pair on, required for pair_style vitrum).
+  if (vflag_atom)
+    for (int i = 0; i < nall; ++i)
+      for (int c = 0; c < 6; ++c) vatom[i][c] += out_.atom_virial[6 * static_cast<size_t>(i) + c];
   if (out_.extrapolations > 0 && !warned_extrapolation_) {
     warned_extrapolation_ = true;
     error->warning(FLERR,

@@ -11,8 +11,9 @@
 /// Units as LAMMPS's `pair_style hdnnp` states them: cflength = potential length units per LAMMPS
 /// length unit, cfenergy = potential energy units per LAMMPS energy unit (both 1 by default).
 /// The HDNNP is many-body: its forces on ghost atoms are written to atom->f and LAMMPS's reverse
-/// communication (newton_pair on) hands them to their owners. Energy, per-atom energy and the
-/// global virial are tallied; per-atom virials are not available (an error says so).
+/// communication (newton_pair on) hands them to their owners. Energy, per-atom energy, the
+/// global virial and per-atom virials (compute stress/atom; an extra evaluation on the steps that
+/// ask for them) are tallied; centroid/stress/atom is not available.
 
 #include <cstdint>
 #include <memory>

@@ -4,17 +4,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <regex>
 
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/stated_units.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/nnp/potential.hpp"
+#include "vitrum/teacher/math/born_dsf.hpp"
 #include "vitrum/teacher/teacher.hpp"
+#include "vitrum/teacher/teacher_backend.hpp"
 
 namespace vitrum::lammps_bridge {
 
@@ -32,23 +33,6 @@ std::vector<int> type_numbers(const std::vector<std::string>& type_elements) {
   return z;
 }
 
-/// The units a vitrum-trained potential states in input.nn ("# units of the training data:
-/// energy eV, length angstrom"); zeros when it states none (any n2p2 file).
-void stated_units(const std::string& directory, double& angstrom, double& ev) {
-  angstrom = ev = 0.0;
-  std::ifstream in(directory + "/input.nn");
-  const std::regex re(R"(units of the training data:\s*energy\s+([^,\s]+),\s*length\s+(\S+))");
-  std::string line;
-  for (int k = 0; k < 20 && std::getline(in, line); ++k) {
-    std::smatch m;
-    if (std::regex_search(line, m, re)) {
-      ev = units::energy_in_ev(m[1]);
-      angstrom = units::length_in_angstrom(m[2]);
-      return;
-    }
-  }
-}
-
 class FfModel : public Model {
  public:
   FfModel(std::vector<int> type_z, std::vector<std::string> elements)
@@ -64,7 +48,7 @@ class FfModel : public Model {
 
   void compute(int nlocal, int nall, const double* x, const int* type,
                const std::vector<int>& offsets, const std::vector<int>& neighbors, double skin,
-               std::uint64_t list_id, Output& out) override {
+               std::uint64_t list_id, bool atom_virial, Output& out) override {
     shell_.n_local = nlocal;
     shell_.fold_ghosts = false;
     shell_.positions.resize(nall);
@@ -104,9 +88,17 @@ class FfModel : public Model {
     std::copy(v, v + 6, out.virial);
     out.min_distance = r.min_distance;
     out.extrapolations = r.extrapolations;
+    out.atom_virial.clear();
+    if (atom_virial) {
+      out.atom_virial.assign(6 * static_cast<size_t>(nall), 0.0);
+      fill_atom_virial(out.atom_virial);
+    }
   }
 
  protected:
+  /// Per-atom virials of the last compute() (shell_ and list_), 6 per shell entry (zeroed).
+  virtual void fill_atom_virial(std::vector<double>& w) = 0;
+
   /// Energy added to an atom's network energy (mean + atom energy, LAMMPS units); 0 for the
   /// teacher, whose per-atom energies are complete.
   virtual double offset_of_z(int) const { return 0.0; }
@@ -138,12 +130,65 @@ class NnpModel final : public FfModel {
     energy_unit_ = 1.0 / cfenergy;
     ff_ = md::make_nnp_force_field(
         pot_, nnp::EvalOptions{backend, precision, true, 1.0 / cflength, energy_unit_});
-    stated_units(dir, stated_length_, stated_energy_);
+    const units::StatedUnits stated = units::read_stated_units(dir);
+    stated_length_ = stated.angstrom;
+    stated_energy_ = stated.ev;
   }
   double stated_length_angstrom() const override { return stated_length_; }
   double stated_energy_ev() const override { return stated_energy_; }
 
  private:
+  /// The HDNNP's virial is W = sum over pairs (i centre, j neighbor) of (r_j - r_i) (x) F_ij,
+  /// where F_ij = -dE_i/dr_j is the force that atom i's energy puts on j. One extra evaluation
+  /// gives every F_ij: a shell in which each centre i has a private copy of each of its
+  /// neighbors, so that the force the evaluator leaves on a copy is F_ij alone. Half of each
+  /// pair term goes to i, half to j (a ghost's half to its owner by reverse communication).
+  void fill_atom_virial(std::vector<double>& w) override {
+    const int n = shell_.n_local;
+    const std::vector<int>& off = list_.offsets;
+    const std::vector<int>& nb = list_.neighbors;
+    const int entries = off[n];
+    copies_.n_local = n;
+    copies_.fold_ghosts = false;
+    copies_.width = shell_.width;
+    copies_.positions.assign(shell_.positions.begin(), shell_.positions.begin() + n);
+    copies_.species.assign(shell_.species.begin(), shell_.species.begin() + n);
+    for (int q = 0; q < entries; ++q) {
+      copies_.positions.push_back(shell_.positions[nb[q]]);
+      copies_.species.push_back(shell_.species[nb[q]]);
+    }
+    copies_.owner.assign(copies_.positions.size(), -1);
+    for (int i = 0; i < n; ++i) copies_.owner[i] = i;
+    copies_.shift.assign(copies_.positions.size(), Vec3{0, 0, 0});
+    if (copies_list_.build_id != list_.build_id + kCopiesIdOffset) {
+      copies_list_.cutoff = list_.cutoff;
+      copies_list_.skin = list_.skin;
+      copies_list_.offsets = off;
+      copies_list_.neighbors.resize(entries);
+      for (int q = 0; q < entries; ++q) copies_list_.neighbors[q] = n + q;
+      copies_list_.build_id = list_.build_id + kCopiesIdOffset;
+    }
+    md::ForceResult r;
+    ff_->compute(copies_, copies_list_, r);
+    for (int i = 0; i < n; ++i) {
+      const Vec3 ri = shell_.positions[i];
+      for (int q = off[i]; q < off[i + 1]; ++q) {
+        const int j = nb[q];
+        const Vec3 d = shell_.positions[j] - ri, f = r.ghost_forces[q];
+        const double t[6] = {d.x * f.x, d.y * f.y, d.z * f.z, d.x * f.y, d.x * f.z, d.y * f.z};
+        for (int c = 0; c < 6; ++c) {
+          w[6 * static_cast<size_t>(i) + c] += 0.5 * t[c];
+          w[6 * static_cast<size_t>(j) + c] += 0.5 * t[c];
+        }
+      }
+    }
+  }
+
+  /// build_id of the copies' list: apart from those of the lists LAMMPS hands over.
+  static constexpr std::uint64_t kCopiesIdOffset = std::uint64_t{1} << 61;
+  neighbor::GhostShell copies_;
+  neighbor::NeighborList copies_list_;
+
   double offset_of_z(int z) const override {
     const double mean = pot_.normalized() ? pot_.mean_energy() : 0.0;
     return (mean + pot_.element(pot_.element_index(z)).atom_energy) * energy_unit_;
@@ -167,9 +212,29 @@ class TeacherModel final : public FfModel {
         fail("pair_coeff: element {} (atom type {}) is not in the teacher potential {} (it has {})",
              type_elements[t], t + 1, path, known);
     ff_ = teacher::make_teacher(params, backend);
+    tables_ = teacher::compile_teacher_tables(params);
   }
   double stated_length_angstrom() const override { return 1.0; }
   double stated_energy_ev() const override { return 1.0; }
+
+ private:
+  /// Each pair's virial f d (x) d split half to each atom (LAMMPS's pair convention): a local's
+  /// half of each of its pairs from its full list, with the teacher's own pair math
+  /// (teacher::atom_terms); nothing lands on ghosts (their owners count their own halves).
+  void fill_atom_virial(std::vector<double>& w) override {
+    types_.resize(shell_.size());
+    for (int k = 0; k < shell_.size(); ++k) types_[k] = tables_.type_of_z[shell_.species[k]];
+    const teacher::TeacherView view = tables_.host_view();
+    for (int i = 0; i < shell_.n_local; ++i) {
+      const teacher::AtomTerms t =
+          teacher::atom_terms(i, shell_.positions.data(), types_.data(), list_.neighbors.data(),
+                              list_.offsets[i], list_.offsets[i + 1], view);
+      for (int c = 0; c < 6; ++c) w[6 * static_cast<size_t>(i) + c] = t.virial[c];
+    }
+  }
+
+  teacher::TeacherTables tables_;
+  std::vector<int> types_;
 };
 
 }  // namespace

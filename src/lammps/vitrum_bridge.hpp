@@ -18,6 +18,11 @@ struct Output {
   std::vector<double> ghost_forces;  ///< 3 * nghost, or empty (no forces left on ghosts)
   std::vector<double> atom_energy;   ///< nlocal, summing to energy
   double virial[6] = {};             ///< xx yy zz xy xz yz, W_ab = sum r_a F_b
+  /// Per-atom virials (6 * nall, same order; when asked for, else empty), LAMMPS's convention:
+  /// each pair term of the virial is split half to each of its two atoms, ghosts included (their
+  /// entries go to their owners by LAMMPS's reverse communication), so that the entries of every
+  /// atom on every rank sum to the global virial.
+  std::vector<double> atom_virial;
   double min_distance = 0.0;
   long extrapolations = 0;
 };
@@ -52,10 +57,10 @@ class Model {
   /// Evaluates: x holds nall = nlocal + nghost positions (3 each), type the LAMMPS types
   /// (1-based); the full neighbor list of the locals in CSR form (indices into x, rows
   /// ascending, every pair within cutoff() + skin); list_id changes exactly when the list's
-  /// entries do (never 0).
+  /// entries do (never 0). With atom_virial, out.atom_virial is filled too (an extra pass).
   virtual void compute(int nlocal, int nall, const double* x, const int* type,
                        const std::vector<int>& offsets, const std::vector<int>& neighbors,
-                       double skin, std::uint64_t list_id, Output& out) = 0;
+                       double skin, std::uint64_t list_id, bool atom_virial, Output& out) = 0;
 };
 
 /// Å per length unit and eV per energy unit of a LAMMPS unit style (metal, real, electron);

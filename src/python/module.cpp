@@ -10,12 +10,14 @@
 #include <omp.h>
 
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/stated_units.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/builders.hpp"
 #include "vitrum/io/structure_io.hpp"
@@ -54,12 +56,28 @@ double unit_value(const nb::handle& u, bool length) {
   return v;
 }
 
+/// A potential directory that states its units (input.nn, written by `vitrum train`) must be
+/// driven in those units: length_unit / energy_unit (Å and eV per potential unit) must match.
+void check_stated_units(const std::string& path, double lu, double eu) {
+  if (!std::filesystem::is_directory(path)) return;  // a teacher file: Å and eV, checked on load
+  const vitrum::units::StatedUnits u = vitrum::units::read_stated_units(path);
+  if (!u.stated()) return;  // n2p2's own files state none: the caller's units are trusted
+  if (std::fabs(lu / u.angstrom - 1) > 1e-6 || std::fabs(eu / u.ev - 1) > 1e-6)
+    vitrum::fail(
+        "unit mismatch: the potential {} states its units in {}/input.nn as energy {}, length {} "
+        "({} eV, {} Å per unit), but length_unit={} Å and energy_unit={} eV were given; use "
+        "length_unit=\"{}\", energy_unit=\"{}\" (or leave them out for Å and eV)",
+        path, path, u.energy_name, u.length_name, u.ev, u.angstrom, lu, eu, u.length_name,
+        u.energy_name);
+}
+
 /// A force field (n2p2 HDNNP directory or teacher *.toml), as `vitrum predict --potential`.
 class Model {
  public:
   Model(const std::string& path, const std::string& backend, const std::string& precision,
         nb::handle length_unit, nb::handle energy_unit, int threads) {
     const double lu = unit_value(length_unit, true), eu = unit_value(energy_unit, false);
+    check_stated_units(path, lu, eu);
     if (threads > 0) omp_set_num_threads(threads);
     ff_ = vitrum::md::load_force_field(path, vitrum::parse_backend(backend),
                                        vitrum::parse_precision(precision), lu, eu);

@@ -200,8 +200,6 @@ ERRORS = [
     (f"pair_style vitrum\npair_coeff * * {SIO2_POT} Si O", "sio2", "real", "unit mismatch"),
     (f"pair_style vitrum/teacher\npair_coeff * * {BKS_TOML} Si O", "sio2", "real",
      "it needs 'units metal'"),
-    (f"pair_style vitrum\npair_coeff * * {SIO2_POT} Si O\ncompute s all stress/atom NULL\n"
-     "compute r all reduce sum c_s[1]\nthermo_style custom step c_r", "sio2", "metal", "per-atom virials"),
     (f"pair_style vitrum\npair_coeff * * {SIO2_POT} Si", "sio2", "metal",
      "expected '* * POTENTIAL_DIR El_1 ... El_2'"),
 ]

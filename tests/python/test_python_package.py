@@ -222,3 +222,63 @@ def test_clear_errors(tmp_path, sio2_cell, vitrum_bin):
     assert p.returncode != 0
     detail = str(err.value).split(": ", 1)[1]  # after "atoms" / "<file>, structure 1"
     assert "the potential" in detail and detail in p.stderr, (str(err.value), p.stderr)
+
+
+def stated_copy(tmp_path, energy, length):
+    """The shipped SiO2 potential with input.nn's stated units rewritten."""
+    import shutil
+
+    d = tmp_path / f"sio2_{energy}_{length}"
+    shutil.copytree(SIO2_POT, d)
+    nn = d / "input.nn"
+    text = nn.read_text()
+    assert "# units of the training data: energy eV, length angstrom" in text
+    nn.write_text(text.replace("energy eV, length angstrom", f"energy {energy}, length {length}"))
+    return d
+
+
+def test_calculator_checks_stated_units(tmp_path, sio2_cell):
+    """A potential that states its units (input.nn of `vitrum train`) is refused in others."""
+    for units in ({"length_unit": "bohr"}, {"energy_unit": "Hartree"}, {"length_unit": 1.1}):
+        with pytest.raises(vitrum.Error, match=r"unit mismatch: the potential .*SiO2-BKS states "
+                           r"its units .* as energy eV, length angstrom"):
+            vitrum.Calculator(SIO2_POT, **units)
+        with pytest.raises(vitrum.Error, match="unit mismatch"):  # vitrum.predict: same check
+            vitrum.predict(SIO2_POT, sio2_cell.positions, sio2_cell.numbers, sio2_cell.cell.array,
+                           **units)
+    # stated in bohr and Hartree: refused in Å/eV, accepted (by name or number) in its own units
+    bohr_ha = stated_copy(tmp_path, "Hartree", "bohr")
+    with pytest.raises(vitrum.Error, match=r'use length_unit="bohr", energy_unit="Hartree"'):
+        vitrum.Calculator(bohr_ha)
+    a = sio2_cell.copy()
+    a.calc = vitrum.Calculator(bohr_ha, length_unit=0.529177210903, energy_unit="Ha")
+    assert np.isfinite(a.get_potential_energy())
+    # an unknown stated unit names the file and line
+    with pytest.raises(vitrum.Error, match=r"input.nn:3: the stated units: .*furlong"):
+        vitrum.Calculator(stated_copy(tmp_path, "eV", "furlong"))
+    # n2p2's own files state no units: the caller's are taken (water in bohr/Hartree, in Å/eV)
+    for units in ({}, {"length_unit": "bohr", "energy_unit": "Hartree"}):
+        vitrum.Calculator(WATER_POT, **units)
+
+
+def test_calculator_backend_and_precision(sio2_cell):
+    a = sio2_cell.copy()
+    a.calc = vitrum.Calculator(SIO2_POT, precision="double")
+    f_double = a.get_forces()
+    b = sio2_cell.copy()
+    b.calc = vitrum.Calculator(SIO2_POT, precision="mixed")
+    f_mixed = b.get_forces()
+    scale = np.abs(f_double).max()
+    assert 0 < np.abs(f_mixed - f_double).max() <= 1e-3 * scale  # single-precision networks
+    with pytest.raises(vitrum.Error, match="unknown backend 'gpu0': expected 'cpu' or 'cuda'"):
+        vitrum.Calculator(SIO2_POT, backend="gpu0")
+    with pytest.raises(vitrum.Error, match="unknown precision 'single': expected 'double' or "
+                       "'mixed'"):
+        vitrum.Calculator(SIO2_POT, precision="single")
+    with pytest.raises(vitrum.Error, match="backend must be 'cpu' or 'cuda', got 1"):
+        vitrum.Calculator(SIO2_POT, backend=1)
+    with pytest.raises(vitrum.Error, match="precision must be 'double' or 'mixed', got None"):
+        vitrum.Calculator(SIO2_POT, precision=None)
+    if vitrum.cuda_device_count() == 0:  # this build or machine has no GPU: said so, no crash
+        with pytest.raises(vitrum.Error, match="(?i)cuda"):
+            vitrum.Calculator(SIO2_POT, backend="cuda")
