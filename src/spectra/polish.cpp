@@ -9,6 +9,7 @@
 
 #include "spectra/polish.cuh"
 #include "vitrum/core/error.hpp"
+#include "vitrum/spectra/shape_table.hpp"
 
 namespace vitrum::spectra {
 
@@ -164,9 +165,15 @@ void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const
   const long n = p.channels;
   const int nf = p.map.n_full;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  PolishTables tables;
+  if (o.tabulate) {
+    // shape parameters are stored unscaled in the starts
+    tables = build_polish_tables(p.map, b.starts, model_values(p.model), b.count);
+  }
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> y(n), bg(static_cast<size_t>(p.model.background.size()) * n + 1);
+    math::ShapeTableView views[math::kPolishMaxComponents];
     math::PolishWork work;
 #pragma omp for schedule(dynamic, 1)
     for (long f = 0; f < b.count; ++f) {
@@ -176,7 +183,9 @@ void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const
       const bool ok = detail::spectrum_setup(p, b, f, y.data(), full);
       detail::spectrum_background(p, b, f, bg.data());
       if (ok) {
-        const math::SerialPolishSums sums{&p.map, p.x.data(), p.w.data(), y.data(), bg.data(), n};
+        const bool tab = tables.views(f, views);
+        const math::SerialPolishSums sums{&p.map,    p.x.data(), p.w.data(),           y.data(),
+                                          bg.data(), n,          tab ? views : nullptr};
         math::polish_run(p.map, o.control, sums, out, work);
       }
       detail::store_outcome(p, out, f, r);
