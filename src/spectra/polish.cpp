@@ -73,7 +73,8 @@ struct BlockedPolishSums {
       const int nb = static_cast<int>(std::min<long>(kBlock, channels - n0));
       for (int b = 0; b < nb; ++b) {
         const long n = n0 + b;
-        const double lam = math::polish_channel(*m, full, x[n], w[n], bg, n, channels, dfull, tables);
+        const double lam =
+            math::polish_channel(*m, full, x[n], w[n], bg, n, channels, dfull, tables);
         out[0] += math::deviance_term(y[n], lam);
         out[1] += lam > 0.0 ? (y[n] - lam) * (y[n] - lam) / lam : INFINITY;
         if (!(lam > 0.0)) {

@@ -10,6 +10,7 @@
 #include "vitrum/spectra/casa_lineshape.hpp"
 #include "vitrum/spectra/casa_template.hpp"
 #include "vitrum/spectra/math/backgrounds.hpp"
+#include "vitrum/spectra/shape_table.hpp"
 
 namespace vitrum::spectra {
 
@@ -77,11 +78,10 @@ PeakModel em_model(const FitResult& r, const FitConfig& cfg, int k) {
 }
 
 /// Tougaard integral (cross-section xs, B = 1) of the components of `full` (links expanded
-/// here) over the channels x, into out[n].
-void tougaard_of_components(const PeakModel& model, const std::vector<double>& x,
+/// here) over the channels x, into out[n]; tables (or null) as in the polish.
+void tougaard_of_components(const math::ParamMap& map, const std::vector<double>& x,
                             const double* full_in, const math::TougaardCrossSection& xs,
-                            double* out) {
-  const math::ParamMap map = build_param_map(model);
+                            const math::ShapeTableView* tables, double* out) {
   std::vector<double> full(full_in, full_in + map.n_full), theta(math::kPolishMaxFree, 0.0);
   for (int i = 0; i < map.n_full; ++i)
     if (map.role[i] == math::ParamRole::Free) theta[map.index[i]] = full[i];
@@ -90,7 +90,13 @@ void tougaard_of_components(const PeakModel& model, const std::vector<double>& x
   std::vector<double> s(n, 0.0);
   for (int c = 0; c < map.n_comp; ++c) {
     const math::ShapeParams sp = math::polish_component(full.data(), c);
-    for (long i = 0; i < n; ++i) s[i] += math::shape_value(map.kind[c], sp, x[i]);
+    for (long i = 0; i < n; ++i) {
+      double v;
+      if (tables == nullptr || tables[c].n == 0 ||
+          !math::shape_table_value_grad(tables[c], x[i], sp.position, sp.fwhm, sp.area, v, nullptr))
+        v = math::shape_value(map.kind[c], sp, x[i]);
+      s[i] += v;
+    }
   }
   math::tougaard_integral(x.data(), s.data(), 0, static_cast<int>(n - 1), 0.0, xs, out);
 }
@@ -105,11 +111,16 @@ std::vector<double> with_tougaard_curves(const PolishBatch& b, const std::vector
   const int nb = static_cast<int>(b.model.background.size()) - 1, nf = b.model.n_full();
   const bool shared = base.size() == static_cast<size_t>(nb) * n;
   std::vector<double> c(static_cast<size_t>(b.count) * (nb + 1) * n);
+  const math::ParamMap map = build_param_map(b.model);
+  const PolishTables tab = build_polish_tables(map, params, model_values(b.model), b.count);
 #pragma omp parallel for schedule(dynamic, 4)
   for (long f = 0; f < b.count; ++f) {
     double* dst = c.data() + f * (nb + 1) * n;
     std::copy_n(base.begin() + (shared ? 0 : f * nb * n), nb * n, dst);
-    tougaard_of_components(b.model, b.energy, params.data() + f * nf, xs, dst + nb * n);
+    math::ShapeTableView views[math::kPolishMaxComponents];
+    const bool any = tab.views(f, views);
+    tougaard_of_components(map, b.energy, params.data() + f * nf, xs, any ? views : nullptr,
+                           dst + nb * n);
   }
   return c;
 }
