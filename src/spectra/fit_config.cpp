@@ -6,6 +6,7 @@
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/toml.hpp"
+#include "vitrum/spectra/casa_lineshape.hpp"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/math/lineshapes.hpp"
 
@@ -159,8 +160,8 @@ void read_output(TomlTable& t, FitConfig& c) {
 }
 
 void read_polish(TomlTable& t, FitConfig& c) {
-  t.reject_unknown(
-      {"enabled", "start", "max_iterations", "tolerance", "abs_tolerance", "residuals"});
+  t.reject_unknown({"enabled", "start", "max_iterations", "tolerance", "abs_tolerance", "residuals",
+                    "line_shape", "tougaard", "tougaard_c", "tougaard_d", "bic"});
   c.polish = t.boolean("enabled", true);
   c.polish_start = t.choice("start", c.polish_start, {"em", "model", "casa"});
   c.polish_control.max_iterations =
@@ -168,6 +169,18 @@ void read_polish(TomlTable& t, FitConfig& c) {
   c.polish_control.rel_tol = t.positive("tolerance", c.polish_control.rel_tol);
   c.polish_control.abs_tol = t.positive("abs_tolerance", c.polish_control.abs_tol);
   c.polish_residuals = t.boolean("residuals", c.polish_residuals);
+  c.polish_line_shape = t.string("line_shape", c.polish_line_shape);
+  c.polish_bic = t.choice("bic", "em", {"em", "polish"}) == "polish";
+  if (!c.polish_line_shape.empty())  // InputError names the key when the text is not a shape
+    parse_casa_lineshape(
+        c.polish_line_shape,
+        fmt::format("{}:{}: {}", t.file(), t.line("line_shape"), t.key_label("line_shape")));
+  const std::string tg = t.choice("tougaard", "none", {"none", "u2", "u3"});
+  c.polish_tougaard = tg != "none";
+  c.polish_tougaard_xs.three_param = tg == "u3";
+  c.polish_tougaard_xs.C = t.positive("tougaard_c", tg == "u3" ? 551.0 : 1643.0, "eV^2");
+  c.polish_tougaard_xs.D = t.non_negative("tougaard_d", tg == "u3" ? 436.0 : 0.0, "eV^2");
+  c.polish_tougaard_xs.B = 1.0;  // the fitted coefficient is B
 }
 
 void read_model(TomlTable& t, FitConfig& c) {
@@ -286,6 +299,17 @@ std::string fit_config_help() {
     tolerance = 1e-10         relative decrease of the deviance at convergence
     abs_tolerance = 1e-3      plus this absolute decrease (deviance = 2 ln L units)
     residuals = true          Pearson residual cube "<block>_residual" in the result file
+    line_shape = ""           start "em": line shape of the polished components in CasaXPS
+                              notation, e.g. LA(1.1,4,30) or GL(30), its shape parameters
+                              held fixed; "": the EM's shape (pseudo-Voigt or Gaussian)
+    tougaard = "none"         start "em": "u2" or "u3" adds an active Tougaard background, B
+                              times the Tougaard integral of the fitted components (B fitted;
+                              the curve recomputed from the first polish and polished again)
+    bic = "em"                start "em": number of peaks by the EM's BIC ("em"), or also by
+                              the BIC of the polished models ("polish": the weakest peak
+                              dropped and the spectrum polished again while the BIC falls)
+    tougaard_c = 1643         cross-section C (eV^2; 551 for u3)
+    tougaard_d = 0            cross-section D (eV^2; 436 for u3)
 )" + peak_model_help();
 }
 

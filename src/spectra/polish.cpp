@@ -4,11 +4,13 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "spectra/polish.cuh"
 #include "vitrum/core/error.hpp"
+#include "vitrum/spectra/shape_table.hpp"
 
 namespace vitrum::spectra {
 
@@ -45,6 +47,60 @@ int curve_count(const PeakModel& m) {
   for (const BackgroundTerm& t : m.background) n += t.basis == BackgroundBasis::Curve;
   return n;
 }
+
+/// CPU sums of one spectrum: the same terms as math::polish_sums over every channel, with the
+/// Fisher matrix accumulated from blocks of kBlock channels (J_jb = ∂_jλ_b/√λ_b stored by
+/// parameter, so that each I_jk += Σ_b J_jb J_kb runs over contiguous channels and
+/// vectorises). Deterministic, independent of the thread count.
+struct BlockedPolishSums {
+  static constexpr int kBlock = 32;
+  const math::ParamMap* m;
+  const double *x, *w, *y, *bg;
+  long channels;
+  const math::ShapeTableView* tables;
+
+  void operator()(const double* full, bool derivs, const int* held, double* out) const {
+    if (!derivs) {
+      math::polish_sums(*m, full, x, w, y, bg, channels, 0, 1, false, held, out, tables);
+      return;
+    }
+    const int p = m->n_free;
+    const int n_sums = 2 + p + p * (p + 1) / 2;
+    for (int i = 0; i < n_sums; ++i) out[i] = 0.0;
+    alignas(64) double jb[math::kPolishMaxFree][kBlock];
+    double dfull[math::kPolishMaxFull], dt[math::kPolishMaxFree];
+    for (long n0 = 0; n0 < channels; n0 += kBlock) {
+      const int nb = static_cast<int>(std::min<long>(kBlock, channels - n0));
+      for (int b = 0; b < nb; ++b) {
+        const long n = n0 + b;
+        const double lam =
+            math::polish_channel(*m, full, x[n], w[n], bg, n, channels, dfull, tables);
+        out[0] += math::deviance_term(y[n], lam);
+        out[1] += lam > 0.0 ? (y[n] - lam) * (y[n] - lam) / lam : INFINITY;
+        if (!(lam > 0.0)) {
+          for (int j = 0; j < p; ++j) jb[j][b] = 0.0;
+          continue;
+        }
+        math::polish_chain(*m, dfull, held, dt);
+        const double r = 1.0 - y[n] / lam, s = 1.0 / std::sqrt(lam);
+        for (int j = 0; j < p; ++j) {
+          out[2 + j] += r * dt[j];
+          jb[j][b] = dt[j] * s;
+        }
+      }
+      for (int j = 0; j < p; ++j)
+        for (int b = nb; b < kBlock; ++b) jb[j][b] = 0.0;
+      double* f = out + 2 + p;
+      for (int j = 0; j < p; ++j)
+        for (int k = j; k < p; ++k) {
+          double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+          for (int b = 0; b < kBlock; ++b) acc += jb[j][b] * jb[k][b];
+          *f++ += acc;
+        }
+    }
+  }
+};
 
 }  // namespace
 
@@ -164,9 +220,15 @@ void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const
   const long n = p.channels;
   const int nf = p.map.n_full;
   const int threads = o.threads > 0 ? o.threads : omp_get_max_threads();
+  PolishTables tables;
+  if (o.tabulate) {
+    // shape parameters are stored unscaled in the starts
+    tables = build_polish_tables(p.map, b.starts, model_values(p.model), b.count);
+  }
 #pragma omp parallel num_threads(threads)
   {
     std::vector<double> y(n), bg(static_cast<size_t>(p.model.background.size()) * n + 1);
+    math::ShapeTableView views[math::kPolishMaxComponents];
     math::PolishWork work;
 #pragma omp for schedule(dynamic, 1)
     for (long f = 0; f < b.count; ++f) {
@@ -176,7 +238,9 @@ void polish_spectra_cpu(const detail::PolishPlan& p, const PolishBatch& b, const
       const bool ok = detail::spectrum_setup(p, b, f, y.data(), full);
       detail::spectrum_background(p, b, f, bg.data());
       if (ok) {
-        const math::SerialPolishSums sums{&p.map, p.x.data(), p.w.data(), y.data(), bg.data(), n};
+        const bool tab = tables.views(f, views);
+        const math::SerialPolishSums sums{&p.map,    p.x.data(), p.w.data(),           y.data(),
+                                          bg.data(), n,          tab ? views : nullptr};
         math::polish_run(p.map, o.control, sums, out, work);
       }
       detail::store_outcome(p, out, f, r);

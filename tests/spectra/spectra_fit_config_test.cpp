@@ -253,3 +253,30 @@ TEST(SpectraFitConfig, ShippedConfigsParse) {
   EXPECT_TRUE(s.bg_shirley);
   EXPECT_EQ(s.k_max, 3);
 }
+
+TEST(FitConfig, PolishLineShapeTougaardAndBicKeys) {
+  const sp::FitConfig d = sp::parse_fit_config("[polish]\n", "p.toml");
+  EXPECT_TRUE(d.polish_line_shape.empty());
+  EXPECT_FALSE(d.polish_tougaard);
+  EXPECT_FALSE(d.polish_bic);
+  const sp::FitConfig c = sp::parse_fit_config(
+      "[polish]\nline_shape = \"LA(1.1,4,30)\"\ntougaard = \"u3\"\nbic = \"polish\"\n", "p.toml");
+  EXPECT_EQ(c.polish_line_shape, "LA(1.1,4,30)");
+  EXPECT_TRUE(c.polish_tougaard);
+  EXPECT_TRUE(c.polish_bic);
+  EXPECT_EQ(c.polish_tougaard_xs.three_param, 1);
+  EXPECT_DOUBLE_EQ(c.polish_tougaard_xs.C, 551.0);
+  EXPECT_DOUBLE_EQ(c.polish_tougaard_xs.D, 436.0);
+  const sp::FitConfig u2 =
+      sp::parse_fit_config("[polish]\ntougaard = \"u2\"\ntougaard_c = 1000\n", "p.toml");
+  EXPECT_EQ(u2.polish_tougaard_xs.three_param, 0);
+  EXPECT_DOUBLE_EQ(u2.polish_tougaard_xs.C, 1000.0);
+  std::string msg =
+      error_of([] { sp::parse_fit_config("[polish]\nline_shape = \"LB(1,2)\"\n", "p.toml"); });
+  EXPECT_NE(msg.find("p.toml"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line_shape"), std::string::npos) << msg;
+  msg = error_of([] { sp::parse_fit_config("[polish]\ntougaard = \"u4\"\n", "p.toml"); });
+  EXPECT_NE(msg.find("tougaard"), std::string::npos) << msg;
+  msg = error_of([] { sp::parse_fit_config("[polish]\nbic = \"aic\"\n", "p.toml"); });
+  EXPECT_NE(msg.find("bic"), std::string::npos) << msg;
+}

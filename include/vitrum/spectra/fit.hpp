@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "vitrum/core/backend.hpp"
+#include "vitrum/spectra/math/backgrounds.hpp"
 #include "vitrum/spectra/math/em_types.hpp"
 #include "vitrum/spectra/model.hpp"
 #include "vitrum/spectra/spectrum.hpp"
@@ -102,7 +103,11 @@ struct FitConfig {
   bool polish = false;
   std::string polish_start = "em";  ///< em | model | casa
   math::PolishControl polish_control;
-  bool polish_residuals = true;  ///< residual cube in the result file
+  bool polish_residuals = true;   ///< residual cube in the result file
+  std::string polish_line_shape;  ///< start "em": CasaXPS shape of the components ("": EM's)
+  bool polish_tougaard = false;   ///< start "em": active Tougaard background (B fitted)
+  bool polish_bic = false;        ///< start "em": peaks also chosen by the polished BIC
+  math::TougaardCrossSection polish_tougaard_xs;  ///< its cross-section (B = 1)
 
   // [model] (constrained model for polish start = "model")
   bool has_model = false;

@@ -46,6 +46,9 @@ struct PolishOptions {
   Backend backend = Backend::Cpu;
   int threads = 0;         ///< CPU threads (0: OpenMP default)
   bool residuals = false;  ///< fill PolishResult::residuals
+  /// CPU: LA/LA4 components with fixed shape parameters from tables in the reduced variable
+  /// (shape_table.hpp; interpolation error < 1e-7 of the peak value) instead of direct values.
+  bool tabulate = true;
 };
 
 struct PolishResult {

@@ -35,6 +35,8 @@ struct PolishedBlock {
   int ny = 1, nx = 1;
   int max_components = 0;
   std::vector<std::string> component_names;  ///< of the largest model
+  /// [group] background curves without the active Tougaard term ([polish] tougaard only)
+  std::vector<std::vector<double>> tougaard_base;
 };
 
 /// Polishes a block fitted by fit_spectra (r) as cfg.polish says. Throws vitrum::Error for a

@@ -28,6 +28,7 @@
 
 #include "vitrum/core/hd.hpp"
 #include "vitrum/spectra/math/peak_shapes.hpp"
+#include "vitrum/spectra/math/shape_table.hpp"
 #include "vitrum/spectra/math/small_linalg.hpp"
 
 namespace vitrum::spectra::math {
@@ -117,11 +118,25 @@ VITRUM_POLISH_NOINLINE double polish_shape_value(ShapeKind kind, const ShapePara
 }
 
 /// λ at channel n and, when dfull != nullptr, ∂λ/∂full[i] for every full parameter.
+/// `tables` (optional, [n_comp]; CPU only): a component with a table (n > 0, shape parameters
+/// fixed) is interpolated from it (shape_table.hpp) wherever its reduced offset lies inside.
 VITRUM_HD double polish_channel(const ParamMap& m, const double* full, double x, double w,
-                                const double* bg, long n, long channels, double* dfull) {
+                                const double* bg, long n, long channels, double* dfull,
+                                const ShapeTableView* tables = nullptr) {
   double lam = 0.0;
   for (int c = 0; c < m.n_comp; ++c) {
     const ShapeParams s = polish_component(full, c);
+    if (tables != nullptr && tables[c].n > 0) {
+      double value, grad[kShapeGradSize];
+      if (shape_table_value_grad(tables[c], x, s.position, s.fwhm, s.area, value,
+                                 dfull != nullptr ? grad : nullptr)) {
+        lam += w * value;
+        if (dfull != nullptr)
+          for (int k = 0; k < kShapeGradSize; ++k)
+            dfull[c * kPolishParamsPerComponent + k] = w * grad[k];
+        continue;
+      }
+    }
     if (dfull != nullptr) {
       double grad[kShapeGradSize];
       lam += w * polish_shape_grad(m.kind[c], s, x, grad);
@@ -170,14 +185,15 @@ VITRUM_HD double deviance_term(double y, double lam) {
 /// (after g, row-major j ≤ k). sums holds kPolishSums doubles, zeroed here.
 VITRUM_HD void polish_sums(const ParamMap& m, const double* full, const double* x, const double* w,
                            const double* y, const double* bg, long channels, long first,
-                           long stride, bool with_derivs, const int* held, double* sums) {
+                           long stride, bool with_derivs, const int* held, double* sums,
+                           const ShapeTableView* tables = nullptr) {
   const int p = m.n_free;
   const int n_sums = with_derivs ? 2 + p + p * (p + 1) / 2 : 2;
   for (int i = 0; i < n_sums; ++i) sums[i] = 0.0;
   double dfull[kPolishMaxFull], dt[kPolishMaxFree];
   for (long n = first; n < channels; n += stride) {
     const double lam =
-        polish_channel(m, full, x[n], w[n], bg, n, channels, with_derivs ? dfull : nullptr);
+        polish_channel(m, full, x[n], w[n], bg, n, channels, with_derivs ? dfull : nullptr, tables);
     sums[0] += deviance_term(y[n], lam);
     sums[1] += lam > 0.0 ? (y[n] - lam) * (y[n] - lam) / lam : INFINITY;
     if (!with_derivs || !(lam > 0.0)) continue;
@@ -345,8 +361,9 @@ struct SerialPolishSums {
   const ParamMap* m;
   const double *x, *w, *y, *bg;
   long channels;
+  const ShapeTableView* tables = nullptr;  ///< [n_comp] or nullptr (polish_channel)
   VITRUM_HD void operator()(const double* full, bool derivs, const int* held, double* out) const {
-    polish_sums(*m, full, x, w, y, bg, channels, 0, 1, derivs, held, out);
+    polish_sums(*m, full, x, w, y, bg, channels, 0, 1, derivs, held, out, tables);
   }
 };
 
