@@ -145,6 +145,15 @@ struct StageConfig {
   double temperature_at(long k) const;
 };
 
+/// [md] engine: which MD engine drives the campaign (vitrum/md/campaign.hpp).
+enum class MdEngineKind {
+  Auto,            ///< the device-resident engine for a GPU run it supports, else the host engine
+  Host,            ///< md::Engine: state in host memory (any rank count, every ensemble)
+  Device,          ///< md::DeviceEngine on the CUDA device
+  DeviceEmulated,  ///< md::DeviceEngine on the emulated device (CPU CI; host memory, host loops)
+};
+const char* to_string(MdEngineKind kind);
+
 /// The whole campaign.
 struct RunConfig {
   std::string file;  ///< the config file (for messages)
@@ -158,6 +167,7 @@ struct RunConfig {
   long remove_drift_every = 1000;  ///< steps between centre-of-mass drift removals (0: never)
   double max_temperature = 1e5;    ///< K
   double min_distance = 0.3;       ///< Å
+  MdEngineKind engine = MdEngineKind::Auto;  ///< [md] engine
   VelocityConfig velocities;
   OutputConfig output;
   CheckpointConfig checkpoint;
