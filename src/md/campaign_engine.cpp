@@ -67,8 +67,7 @@ class DeviceRunEngine final : public RunEngine {
  public:
   DeviceRunEngine(MdEngineKind kind, const RunConfig& c, MdSystem sys, ForceField& ff)
       : kind_(kind),
-        space_(kind == MdEngineKind::Device ? exec::make_cuda_space()
-                                            : exec::make_emulated_space()),
+        space_(make_space(kind, c)),
         ff_(make_device_force_field(c, ff, *space_)),
         engine_(std::move(sys), *ff_, *space_, engine_options(c)) {}
   std::string describe() const override {
@@ -112,6 +111,14 @@ class DeviceRunEngine final : public RunEngine {
   const exec::TransferLedger* ledger() const override { return &space_->ledger(); }
 
  private:
+  static std::unique_ptr<exec::Space> make_space(MdEngineKind kind, const RunConfig& c) {
+    if (kind == MdEngineKind::DeviceEmulated) return exec::make_emulated_space();
+    try {
+      return exec::make_cuda_space();
+    } catch (const Error& e) {
+      fail("{}: [md] engine = \"device\": {}", c.file, e.what());
+    }
+  }
   static std::unique_ptr<DeviceForceField> make_device_force_field(const RunConfig& c,
                                                                    ForceField& ff,
                                                                    exec::Space& space) {
