@@ -241,8 +241,9 @@ void Campaign::restore() {
                o_.restart_file.c_str(), ck_->created.c_str(), ck_->writer_ranks, ck_->stage + 1,
                c_.stages.size(), c_.stages[ck_->stage].name.c_str(), ck_->step_in_stage,
                c_.stages[ck_->stage].steps, first_done_, c_.total_steps(),
-               df == 0.0 ? "reproduced bit for bit"
-                          : fmt::format("differ by up to {:.3g} eV/Å (not bit for bit)", df).c_str());
+               df == 0.0
+                   ? "reproduced bit for bit"
+                   : fmt::format("differ by up to {:.3g} eV/Å (not bit for bit)", df).c_str());
   for (const auto& note : restart_notes_) std::fprintf(o_.out, "  note: %s\n", note.c_str());
 }
 
@@ -258,20 +259,19 @@ void Campaign::begin_stage(std::size_t si) {
     out_->clear_progress();
     std::string targets;
     if (st.thermostatted()) {
-      targets = st.temperature_from == st.temperature_to
-                    ? fmt::format(", T {} K", st.temperature_from)
-                    : fmt::format(", T {} -> {} K ({:.4g} K/ps)", st.temperature_from,
-                                  st.temperature_to,
-                                  (st.temperature_to - st.temperature_from) /
-                                      (st.steps * st.integrator.dt * 1e-3));
+      targets =
+          st.temperature_from == st.temperature_to
+              ? fmt::format(", T {} K", st.temperature_from)
+              : fmt::format(", T {} -> {} K ({:.4g} K/ps)", st.temperature_from, st.temperature_to,
+                            (st.temperature_to - st.temperature_from) /
+                                (st.steps * st.integrator.dt * 1e-3));
     }
     if (st.integrator.ensemble == Ensemble::NptMtk)
       targets += fmt::format(", P {} bar", st.pressure);
-    std::fprintf(
-        o_.out, "stage %zu/%zu \"%s\": %ld steps (%.4g ps)%s; %s%s\n", si + 1, c_.stages.size(),
-        st.name.c_str(), st.steps, st.steps * st.integrator.dt * 1e-3, targets.c_str(),
-        integ_->describe().c_str(),
-        resumed ? fmt::format("; resumed after step {}", ck_->step_in_stage).c_str() : "");
+    std::fprintf(o_.out, "stage %zu/%zu \"%s\": %ld steps (%.4g ps)%s; %s%s\n", si + 1,
+                 c_.stages.size(), st.name.c_str(), st.steps, st.steps * st.integrator.dt * 1e-3,
+                 targets.c_str(), integ_->describe().c_str(),
+                 resumed ? fmt::format("; resumed after step {}", ck_->step_in_stage).c_str() : "");
     std::fflush(o_.out);
   }
   ctx_ = StepContext{};
@@ -373,8 +373,8 @@ void Campaign::crash(const Error& e) {
     try {
       const MdSystem& w = engine_->whole(kHostAll);
       if (root_) io::write_structures(crash, {to_structure(w, false, true)});
-      note = fmt::format(" (last snapshot at step {} written to {})", engine_->scalars().step,
-                         crash);
+      note =
+          fmt::format(" (last snapshot at step {} written to {})", engine_->scalars().step, crash);
     } catch (const Error& e2) {
       note = fmt::format(" (could not write the last snapshot: {})", e2.what());
     }
@@ -424,8 +424,7 @@ RunSummary Campaign::stop_summary() {
                  "stopped by %s after campaign step %ld of %ld (stage \"%s\"); checkpoint "
                  "written to %s\ncontinue with: vitrum run %s --restart %s\n",
                  r.stop_reason.c_str(), engine_->scalars().step, c_.total_steps(),
-                 stage_name_.c_str(), r.checkpoint.c_str(), c_.file.c_str(),
-                 r.checkpoint.c_str());
+                 stage_name_.c_str(), r.checkpoint.c_str(), c_.file.c_str(), r.checkpoint.c_str());
     std::fflush(o_.out);
   }
   return r;
@@ -457,8 +456,7 @@ RunSummary Campaign::finish() {
                  "wrote %s, %s%s%s\n",
                  r.rebuilds, r.rebuilds > 0 ? static_cast<double>(step) / r.rebuilds : 0.0,
                  r.wall_seconds, out_->path(c_.output.thermo_csv).c_str(),
-                 r.final_structure.c_str(), r.checkpoint.empty() ? "" : ", ",
-                 r.checkpoint.c_str());
+                 r.final_structure.c_str(), r.checkpoint.empty() ? "" : ", ", r.checkpoint.c_str());
     std::fflush(o_.out);
   }
   return r;

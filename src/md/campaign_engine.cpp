@@ -91,8 +91,8 @@ class DeviceRunEngine final : public RunEngine {
   void check_atoms() override {}
   Checkpoint capture(const RunConfig& c, const Integrator& integ, int stage, long k,
                      double offset) override {
-    return capture_checkpoint(c, engine_.system(kHostAll), engine_.last_rebuild(), {1, 1, 1},
-                              integ, stage, k, offset);
+    return capture_checkpoint(c, engine_.system(kHostAll), engine_.last_rebuild(), {1, 1, 1}, integ,
+                              stage, k, offset);
   }
   std::vector<Vec3> restore(const Checkpoint& ck, bool share) override {
     if (share) fail("the device-resident engine restores a one-rank checkpoint only");
@@ -122,7 +122,8 @@ class DeviceRunEngine final : public RunEngine {
   static std::unique_ptr<DeviceForceField> make_device_force_field(const RunConfig& c,
                                                                    ForceField& ff,
                                                                    exec::Space& space) {
-    if (potential_kind(c) == "teacher") return teacher::load_device_teacher(c.potential.path, space);
+    if (potential_kind(c) == "teacher")
+      return teacher::load_device_teacher(c.potential.path, space);
     return emulate_force_field(ff, space);  // the emulated device only (resolve_engine)
   }
 
@@ -147,17 +148,20 @@ MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
   if (c.engine == MdEngineKind::Host) return MdEngineKind::Host;
   const std::string key = fmt::format("{}: [md] engine = \"{}\"", c.file, to_string(c.engine));
   if (ranks > 1)
-    fail("{}: the device-resident engine runs one MPI rank, this run has {} (use engine = "
-         "\"host\" for a domain-decomposed run)",
-         key, ranks);
+    fail(
+        "{}: the device-resident engine runs one MPI rank, this run has {} (use engine = "
+        "\"host\" for a domain-decomposed run)",
+        key, ranks);
   if (fire != nullptr)
-    fail("{}: stage \"{}\" uses the integrator {}, which the device-resident engine lacks (use "
-         "engine = \"host\")",
-         key, fire->name, to_string(Ensemble::MinimizeFire));
+    fail(
+        "{}: stage \"{}\" uses the integrator {}, which the device-resident engine lacks (use "
+        "engine = \"host\")",
+        key, fire->name, to_string(Ensemble::MinimizeFire));
   if (c.engine == MdEngineKind::Device && !teacher)
-    fail("{}: the force-field kind \"{}\" has no device-resident force field on the GPU yet "
-         "(the teacher has; use engine = \"host\")",
-         key, potential_kind(c));
+    fail(
+        "{}: the force-field kind \"{}\" has no device-resident force field on the GPU yet "
+        "(the teacher has; use engine = \"host\")",
+        key, potential_kind(c));
   return c.engine;
 }
 

@@ -57,8 +57,8 @@ void Campaign::start_outputs() {
   // The species of every atom are gathered on rank 0 only for an H5MD trajectory rank 0 writes
   // alone (one rank, or serial HDF5); in parallel every rank writes its own atoms.
   auto whole = [this]() -> const MdSystem& { return engine_->whole(0); };
-  out_ = std::make_unique<Output>(c_, o_, dir_, n_, engine_->local(0), whole,
-                                  ck_ ? &*ck_ : nullptr, root_, world_);
+  out_ = std::make_unique<Output>(c_, o_, dir_, n_, engine_->local(0), whole, ck_ ? &*ck_ : nullptr,
+                                  root_, world_);
   if (!o_.quiet && !out_->notes().empty()) std::fprintf(o_.out, "%s", out_->notes().c_str());
   // Training-set frames ([output] dataset_every, vitrum/md/dataset_output.hpp).
   if (root_) dataset_ = open_dataset(c_, dir_, ck_ ? ck_->system.step : -1);
@@ -70,8 +70,8 @@ void Campaign::start_outputs() {
   limits.checkpoint_every_steps = c_.checkpoint.every_steps;
   limits.checkpoint_every_s = 60.0 * c_.checkpoint.every_minutes;
   limits.checkpoint_bytes = 150.0 * n_;
-  batch_ = std::make_unique<BatchControl>(
-      limits, o_.start == Clock::time_point{} ? t_start_ : o_.start);
+  batch_ =
+      std::make_unique<BatchControl>(limits, o_.start == Clock::time_point{} ? t_start_ : o_.start);
   conserved_offset_ = ck_ ? ck_->conserved_offset : 0.0;
   done_ = first_done_;
   stage_name_ = c_.stages[ck_ ? static_cast<std::size_t>(ck_->stage) : 0].name;
@@ -86,8 +86,7 @@ void Campaign::first_outputs() {
     out_->thermo(thermo_now(), stage_name_);
     if (out_->has_h5md()) {
       const unsigned arrays = kHostPositions | kHostVelocities | kHostForces | kHostImages;
-      out_->h5md_frame(out_->h5md_collective() ? engine_->local(arrays)
-                                               : engine_->whole(arrays));
+      out_->h5md_frame(out_->h5md_collective() ? engine_->local(arrays) : engine_->whole(arrays));
     }
   }
   engine_->add_output_time(seconds_since(t0));
@@ -95,8 +94,7 @@ void Campaign::first_outputs() {
 
 void Campaign::write_checkpoint_now(std::size_t si, long k) {
   const auto t0 = Clock::now();
-  Checkpoint x =
-      engine_->capture(c_, *integ_, static_cast<int>(si), k, conserved_offset_);
+  Checkpoint x = engine_->capture(c_, *integ_, static_cast<int>(si), k, conserved_offset_);
   out_->sizes(x);
   const std::string path = out_->path(c_.checkpoint.file);
 #ifdef VITRUM_HAVE_MPI

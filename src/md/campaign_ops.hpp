@@ -29,9 +29,9 @@ struct StepInfo {
 
 /// When an operation runs. Due when any part says so.
 struct Trigger {
-  long every = 0;            ///< at steps that are multiples of this (0: not by step count)
-  bool stage_end = false;    ///< at a stage's last step
-  bool each_step = false;    ///< at every step (the operation may throttle itself)
+  long every = 0;          ///< at steps that are multiples of this (0: not by step count)
+  bool stage_end = false;  ///< at a stage's last step
+  bool each_step = false;  ///< at every step (the operation may throttle itself)
   /// Asked at every step (exactly once, whether or not another part fired first): a time
   /// interval, a stop request. Must give the same answer on every rank when the operation
   /// reads the whole system.

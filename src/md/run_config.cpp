@@ -34,6 +34,13 @@ const char* to_string(MdEngineKind kind) {
   return "auto";
 }
 
+MdEngineKind parse_md_engine(const std::string& name, const std::string& where) {
+  for (MdEngineKind k :
+       {MdEngineKind::Auto, MdEngineKind::Host, MdEngineKind::Device, MdEngineKind::DeviceEmulated})
+    if (name == to_string(k)) return k;
+  fail("{}: \"{}\" is not one of \"auto\", \"host\", \"device\", \"device-emulated\"", where, name);
+}
+
 namespace {
 
 using TableReader = TomlTable;
@@ -169,10 +176,7 @@ void read_md(TableReader& r, RunConfig& c) {
   c.min_distance = r.non_negative("min_distance", c.min_distance);
   const std::string engine =
       r.choice("engine", "auto", {"auto", "host", "device", "device-emulated"});
-  c.engine = engine == "host"              ? MdEngineKind::Host
-             : engine == "device"          ? MdEngineKind::Device
-             : engine == "device-emulated" ? MdEngineKind::DeviceEmulated
-                                           : MdEngineKind::Auto;
+  c.engine = parse_md_engine(engine, "[md] engine");
   r.check_unknown(
       "timestep_fs, seed, skin, masses, threads, remove_drift_every, max_temperature, "
       "min_distance, engine");

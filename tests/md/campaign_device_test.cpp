@@ -36,23 +36,27 @@ std::string campaign_text(const std::string& out, const std::string& engine, int
 [structure.generate]
 builder = "amorphous"
 composition = { Si = 1, O = 2 }
-n_atoms = )" + std::to_string(atoms) +
+n_atoms = )" +
+         std::to_string(atoms) +
          R"(
 density = 2.2
 min_distances = { Si-O = 1.55, O-O = 2.3, Si-Si = 2.9 }
 [potential]
-path = ")" + test::bks_path() +
+path = ")" +
+         test::bks_path() +
          R"("
 [md]
 timestep_fs = 1.0
 seed = 77
 remove_drift_every = 15
-engine = ")" + engine +
+engine = ")" +
+         engine +
          R"("
 [velocities]
 temperature = 3000.0
 [output]
-directory = ")" + out +
+directory = ")" +
+         out +
          R"("
 thermo_every = 5
 trajectory_every = 10
@@ -61,7 +65,8 @@ trajectory_unwrapped = false
 progress = false
 [checkpoint]
 every_steps = 25
-)" + extra + R"(
+)" + extra +
+         R"(
 [[stage]]
 name = "hot"
 ensemble = "nvt_langevin"
@@ -87,7 +92,7 @@ struct CampaignRun {
 };
 
 CampaignRun run(const std::string& name, const std::string& engine, int atoms = 96,
-        const std::string& restart = "", long max_steps = 0) {
+                const std::string& restart = "", long max_steps = 0) {
   CampaignRun r;
   r.dir = restart.empty() ? fresh_dir(name) : name;
   const auto c =
@@ -169,7 +174,7 @@ TEST(CampaignDevice, EmulatedDeviceWritesTheHostEnginesFilesToRoundOff) {
     ASSERT_EQ(a[r].size(), 10u);
     ASSERT_EQ(b[r].size(), 10u);
     for (int k = 0; k < 10; ++k)
-      EXPECT_NEAR(a[r][k], b[r][k], 1e-9 * std::max(1.0, std::fabs(a[r][k])))
+      EXPECT_NEAR(a[r][k], b[r][k], 1e-12 * std::max(1.0, std::fabs(a[r][k])))
           << "thermo row " << r << " column " << k;
   }
   EXPECT_EQ(thermo_rows(host.dir).front(), thermo_rows(dev.dir).front());  // the header
@@ -180,15 +185,15 @@ TEST(CampaignDevice, EmulatedDeviceWritesTheHostEnginesFilesToRoundOff) {
   for (std::size_t f = 0; f < ta.size(); ++f) {
     EXPECT_EQ(ta[f].species, tb[f].species);
     EXPECT_EQ(ta[f].info.at("step"), tb[f].info.at("step"));
-    EXPECT_LT(max_difference(ta[f].positions, tb[f].positions), 1e-9) << "frame " << f;
-    EXPECT_LT(max_difference(ta[f].velocities, tb[f].velocities), 1e-11) << "frame " << f;
-    EXPECT_LT(max_difference(ta[f].forces, tb[f].forces), 1e-8) << "frame " << f;
+    EXPECT_LT(max_difference(ta[f].positions, tb[f].positions), 1e-12) << "frame " << f;
+    EXPECT_LT(max_difference(ta[f].velocities, tb[f].velocities), 1e-14) << "frame " << f;
+    EXPECT_LT(max_difference(ta[f].forces, tb[f].forces), 1e-10) << "frame " << f;
   }
   const auto fa = io::read_structures(host.dir + "/final.xyz");
   const auto fb = io::read_structures(dev.dir + "/final.xyz");
   ASSERT_EQ(fa.size(), 1u);
   ASSERT_EQ(fb.size(), 1u);
-  EXPECT_LT(max_difference(fa[0].positions, fb[0].positions), 1e-9);
+  EXPECT_LT(max_difference(fa[0].positions, fb[0].positions), 1e-12);
 }
 
 TEST(CampaignDevice, RestartFromTheCheckpointContinuesTheSameWay) {
@@ -277,9 +282,8 @@ TEST(CampaignDevice, UnsupportedCombinationsNameTheKey) {
         << e.what();
     EXPECT_NE(std::string(e.what()).find("relax"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(
-      md::parse_run_config_text(campaign_text(dir, "gpu", 48), dir + "/c.toml", dir),
-      Error);
+  EXPECT_THROW(md::parse_run_config_text(campaign_text(dir, "gpu", 48), dir + "/c.toml", dir),
+               Error);
 }
 
 }  // namespace

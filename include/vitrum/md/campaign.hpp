@@ -57,10 +57,10 @@ struct RunOptions {
 /// space's transfer ledger (vitrum/core/exec_space.hpp), counted per step (the step and the
 /// operations due at it).
 struct TransferStats {
-  bool device = false;              ///< the run used a device memory space
-  long steps = 0;                   ///< steps counted
-  std::size_t total_bytes = 0;      ///< bytes moved by those steps (both directions)
-  long scalar_steps = 0;            ///< steps with no rebuild whose operations read no atom array
+  bool device = false;               ///< the run used a device memory space
+  long steps = 0;                    ///< steps counted
+  std::size_t total_bytes = 0;       ///< bytes moved by those steps (both directions)
+  long scalar_steps = 0;             ///< steps with no rebuild whose operations read no atom array
   std::size_t scalar_max_bytes = 0;  ///< the most bytes one such step moved
   std::size_t scalar_bytes = 0;      ///< their total
   /// One step (kept when RunOptions::record_transfers).

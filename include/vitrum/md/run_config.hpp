@@ -153,6 +153,8 @@ enum class MdEngineKind {
   DeviceEmulated,  ///< md::DeviceEngine on the emulated device (CPU CI; host memory, host loops)
 };
 const char* to_string(MdEngineKind kind);
+/// Parses "auto", "host", "device", "device-emulated"; throws naming `where` otherwise.
+MdEngineKind parse_md_engine(const std::string& name, const std::string& where);
 
 /// The whole campaign.
 struct RunConfig {
