@@ -147,8 +147,15 @@ void Campaign::load() {
   }
   Structure s0 = ck_ ? Structure{} : load_initial_structure(c_);
   // One rank per GPU: the ranks of a node spread over its devices (before any CUDA allocation).
-  if (c_.potential.backend == Backend::Cuda || c_.engine == MdEngineKind::Device)
+  if (c_.potential.backend == Backend::Cuda) {
     parallel::bind_cuda_device();
+  } else if (c_.engine == MdEngineKind::Device) {
+    try {
+      parallel::bind_cuda_device();
+    } catch (const Error& e) {
+      fail("{}: [md] engine = \"device\": {}", c_.file, e.what());
+    }
+  }
   ff_ = make_force_field(c_.potential);
   sys0_ = ck_ ? ck_->system : make_system(s0, assign_masses(s0.species, c_.masses));
   std::string vel_source = "zero";
