@@ -24,6 +24,7 @@ struct RunArgs {
   std::string max_walltime;
   long max_steps = 0;
   std::string gpu_aware_mpi;  ///< --gpu-aware-mpi (empty: VITRUM_GPU_AWARE_MPI, else the config)
+  std::string engine;         ///< --engine (empty: [md] engine)
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -33,6 +34,7 @@ void run_run(const RunArgs& a) {
   config.gpu_mpi = a.gpu_aware_mpi.empty()
                        ? parallel::gpu_mpi_mode_from_env(config.gpu_mpi)
                        : parallel::parse_gpu_mpi_mode(a.gpu_aware_mpi, "--gpu-aware-mpi");
+  if (!a.engine.empty()) config.engine = md::parse_md_engine(a.engine, "--engine");
   const double walltime =
       a.max_walltime.empty() ? 0.0 : md::BatchControl::parse_walltime(a.max_walltime);
   if (a.check) {
@@ -90,6 +92,9 @@ void register_run(CLI::App& app) {
          "--max-steps", a->max_steps,
          "run at most this many steps in this job, then checkpoint and exit with status 75")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--engine", a->engine,
+                  "auto|host|device|device-emulated: the MD engine (overrides [md] engine; "
+                  "docs/device-resident.md)");
   cmd->add_option("--gpu-aware-mpi", a->gpu_aware_mpi,
                   "auto|on|off: how device (backend = \"cuda\") halo buffers reach MPI under "
                   "mpiexec: on = device pointers (needs a CUDA-aware MPI), off = pinned host "

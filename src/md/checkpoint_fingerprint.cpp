@@ -181,10 +181,19 @@ std::vector<std::string> check_restart_config(const Checkpoint& ck, const RunCon
 
 Checkpoint capture_checkpoint(const RunConfig& c, const Engine& engine, const Integrator& integ,
                               int stage, long step_in_stage, double conserved_offset) {
+  return capture_checkpoint(
+      c, engine.system(), engine.last_rebuild(),
+      engine.domain() != nullptr ? engine.domain()->grid() : std::array<int, 3>{1, 1, 1}, integ,
+      stage, step_in_stage, conserved_offset);
+}
+
+Checkpoint capture_checkpoint(const RunConfig& c, MdSystem system, RebuildRecord rebuild,
+                              std::array<int, 3> grid, const Integrator& integ, int stage,
+                              long step_in_stage, double conserved_offset) {
   Checkpoint ck;
-  ck.system = engine.system();
-  ck.rebuild = engine.last_rebuild();
-  if (engine.domain() != nullptr) ck.domain_grid = engine.domain()->grid();
+  ck.system = std::move(system);
+  ck.rebuild = std::move(rebuild);
+  ck.domain_grid = grid;
   ck.n_atoms_total = ck.system.size();
   ck.stage = stage;
   ck.step_in_stage = step_in_stage;

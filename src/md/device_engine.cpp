@@ -316,12 +316,13 @@ void DeviceEngine::to_input_order(exec::MirroredArray<T>& a, const std::vector<i
   for (std::size_t k = 0; k < dev.size(); ++k) out[static_cast<std::size_t>(origin[k])] = dev[k];
 }
 
-const MdSystem& DeviceEngine::system() {
+const MdSystem& DeviceEngine::system(unsigned arrays) {
+  if ((arrays & kHostAll) == 0) return sys_;
   const std::vector<int>& origin = origin_.host_read();
-  to_input_order(positions_, origin, sys_.positions);
-  to_input_order(velocities_, origin, sys_.velocities);
-  to_input_order(forces_, origin, sys_.forces);
-  to_input_order(image_, origin, sys_.image);
+  if ((arrays & kHostPositions) != 0) to_input_order(positions_, origin, sys_.positions);
+  if ((arrays & kHostVelocities) != 0) to_input_order(velocities_, origin, sys_.velocities);
+  if ((arrays & kHostForces) != 0) to_input_order(forces_, origin, sys_.forces);
+  if ((arrays & kHostImages) != 0) to_input_order(image_, origin, sys_.image);
   return sys_;
 }
 

@@ -19,6 +19,28 @@
 #include "vitrum/md/force_field_registry.hpp"
 
 namespace vitrum::md {
+
+const char* to_string(MdEngineKind kind) {
+  switch (kind) {
+    case MdEngineKind::Host:
+      return "host";
+    case MdEngineKind::Device:
+      return "device";
+    case MdEngineKind::DeviceEmulated:
+      return "device-emulated";
+    case MdEngineKind::Auto:
+      break;
+  }
+  return "auto";
+}
+
+MdEngineKind parse_md_engine(const std::string& name, const std::string& where) {
+  for (MdEngineKind k :
+       {MdEngineKind::Auto, MdEngineKind::Host, MdEngineKind::Device, MdEngineKind::DeviceEmulated})
+    if (name == to_string(k)) return k;
+  fail("{}: \"{}\" is not one of \"auto\", \"host\", \"device\", \"device-emulated\"", where, name);
+}
+
 namespace {
 
 using TableReader = TomlTable;
@@ -152,9 +174,12 @@ void read_md(TableReader& r, RunConfig& c) {
   c.remove_drift_every = r.integer("remove_drift_every", c.remove_drift_every, 0, kMaxLong);
   c.max_temperature = r.positive("max_temperature", c.max_temperature);
   c.min_distance = r.non_negative("min_distance", c.min_distance);
+  const std::string engine =
+      r.choice("engine", "auto", {"auto", "host", "device", "device-emulated"});
+  c.engine = parse_md_engine(engine, "[md] engine");
   r.check_unknown(
       "timestep_fs, seed, skin, masses, threads, remove_drift_every, max_temperature, "
-      "min_distance");
+      "min_distance, engine");
 }
 
 void read_velocities(TableReader& r, RunConfig& c) {
@@ -492,6 +517,10 @@ against the config file's directory, the output directory against the working di
   remove_drift_every = 1000  steps between centre-of-mass drift removals (0: never)
   max_temperature = 1e5  stop when T exceeds this (K): exploding dynamics
   min_distance = 0.3     stop when two atoms come closer (Å): at the start, list rebuilds, thermo lines
+  engine = "auto"        host | device | device-emulated | auto: the device-resident engine
+                         (state on the GPU, docs/device-resident.md) when backend = "cuda", one
+                         rank, a teacher potential and no FIRE stage; else the host engine.
+                         device-emulated: the device engine on the emulated device (tests)
 [velocities]             default: the structure's velocities (extxyz vel, Å/fs), else zero
   temperature = <K>      draw Maxwell–Boltzmann velocities (Philox keyed by atom id)
   rescale = true         scale to exactly this temperature after removing the drift

@@ -26,7 +26,9 @@
 /// and returns with RunSummary::completed = false (`vitrum run` exits with status 75).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,28 @@ struct RunOptions {
   long max_steps = 0;  ///< steps this job may run before it checkpoints and stops (0: all)
   /// When the job started (the wall-time budget counts from there); default: run_campaign's start.
   std::chrono::steady_clock::time_point start{};
+  /// Keep the per-step transfer log (RunSummary::transfers.log; tests; device engine only).
+  bool record_transfers = false;
+};
+
+/// Host<->device traffic of a campaign on the device-resident engine ([md] engine), from the
+/// space's transfer ledger (vitrum/core/exec_space.hpp), counted per step (the step and the
+/// operations due at it).
+struct TransferStats {
+  bool device = false;               ///< the run used a device memory space
+  long steps = 0;                    ///< steps counted
+  std::size_t total_bytes = 0;       ///< bytes moved by those steps (both directions)
+  long scalar_steps = 0;             ///< steps with no rebuild whose operations read no atom array
+  std::size_t scalar_max_bytes = 0;  ///< the most bytes one such step moved
+  std::size_t scalar_bytes = 0;      ///< their total
+  /// One step (kept when RunOptions::record_transfers).
+  struct Step {
+    long step = 0;
+    unsigned arrays = 0;  ///< md::HostArray bits the due operations asked for
+    bool rebuild = false;
+    std::map<std::string, std::size_t> bytes;  ///< bytes moved per ledger entry (both ways)
+  };
+  std::vector<Step> log;
 };
 
 /// What a finished campaign reports.
@@ -60,6 +84,7 @@ struct RunSummary {
   StepTimers timers;
   Thermo final_thermo;
   std::string final_structure;  ///< path written
+  TransferStats transfers;      ///< device engine only (transfers.device)
 };
 
 /// Builds the starting structure of `config` (file or builder, units converted to Å,

@@ -110,6 +110,11 @@ std::vector<std::string> check_restart_config(const Checkpoint& ck, const RunCon
 Checkpoint capture_checkpoint(const RunConfig& config, const Engine& engine,
                               const Integrator& integrator, int stage, long step_in_stage,
                               double conserved_offset);
+/// The same from an engine's state taken by the caller (the device-resident engine's host copy
+/// and rebuild record; `grid`: the domain grid, {1, 1, 1} for a serial run).
+Checkpoint capture_checkpoint(const RunConfig& config, MdSystem system, RebuildRecord rebuild,
+                              std::array<int, 3> grid, const Integrator& integrator, int stage,
+                              long step_in_stage, double conserved_offset);
 
 /// Writes `ck` to `path` atomically (see above). Throws vitrum::Error naming the file; the
 /// previous checkpoint at `path`, if any, is then left as it was.

@@ -69,6 +69,16 @@ class DeviceForceField {
 /// one. The force field must outlive it.
 std::unique_ptr<DeviceForceField> emulate_force_field(ForceField& ff, exec::Space& space);
 
+/// The per-atom arrays a host copy is asked for (DeviceEngine::system(unsigned)): a bit mask.
+/// Scalars (cell, step, energies, virial) are always on the host.
+enum HostArray : unsigned {
+  kHostPositions = 1u,
+  kHostVelocities = 2u,
+  kHostForces = 4u,
+  kHostImages = 8u,
+  kHostAll = 15u,
+};
+
 /// Options of the device-resident engine beyond EngineOptions.
 struct DeviceEngineOptions {
   /// Reorder the atoms along the space-filling curve every this many neighbor-list rebuilds
@@ -97,7 +107,10 @@ class DeviceEngine {
   void remove_drift();
 
   /// The state with its host copy brought up to date (copies only what is stale on the host).
-  const MdSystem& system();
+  const MdSystem& system() { return system(kHostAll); }
+  /// The state with the host copy of the arrays in `arrays` (HostArray bits) brought up to date;
+  /// the other per-atom arrays are left as the last call that asked for them made them.
+  const MdSystem& system(unsigned arrays);
   /// The scalars of the state (cell, step, time, energy, virial; masses, species and ids in the
   /// input order) without any copy: the positions, velocities, forces and image counts in it
   /// are those of the last system() call.

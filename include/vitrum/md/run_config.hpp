@@ -145,6 +145,17 @@ struct StageConfig {
   double temperature_at(long k) const;
 };
 
+/// [md] engine: which MD engine drives the campaign (vitrum/md/campaign.hpp).
+enum class MdEngineKind {
+  Auto,            ///< the device-resident engine for a GPU run it supports, else the host engine
+  Host,            ///< md::Engine: state in host memory (any rank count, every ensemble)
+  Device,          ///< md::DeviceEngine on the CUDA device
+  DeviceEmulated,  ///< md::DeviceEngine on the emulated device (CPU CI; host memory, host loops)
+};
+const char* to_string(MdEngineKind kind);
+/// Parses "auto", "host", "device", "device-emulated"; throws naming `where` otherwise.
+MdEngineKind parse_md_engine(const std::string& name, const std::string& where);
+
 /// The whole campaign.
 struct RunConfig {
   std::string file;  ///< the config file (for messages)
@@ -158,6 +169,7 @@ struct RunConfig {
   long remove_drift_every = 1000;  ///< steps between centre-of-mass drift removals (0: never)
   double max_temperature = 1e5;    ///< K
   double min_distance = 0.3;       ///< Å
+  MdEngineKind engine = MdEngineKind::Auto;  ///< [md] engine
   VelocityConfig velocities;
   OutputConfig output;
   CheckpointConfig checkpoint;

@@ -1,0 +1,175 @@
+/// \file campaign_engine.cpp
+/// The campaign's engines (campaign_engine.hpp): the host engine and the device-resident engine
+/// behind RunEngine, and the choice between them ([md] engine).
+
+#include "campaign_engine.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "vitrum/core/error.hpp"
+#include "vitrum/md/force_field_registry.hpp"
+#include "vitrum/parallel/device_binding.hpp"
+#include "vitrum/teacher/device_teacher.hpp"
+
+namespace vitrum::md::campaign_detail {
+namespace {
+
+std::string potential_kind(const RunConfig& c) {
+  return c.potential.kind.empty() ? force_field_kind_of_path(c.potential.path) : c.potential.kind;
+}
+
+EngineOptions engine_options(const RunConfig& c) {
+  return EngineOptions{c.skin, c.max_temperature, c.min_distance, c.gpu_mpi};
+}
+
+/// md::Engine (host memory; serial or domain-decomposed).
+class HostRunEngine final : public RunEngine {
+ public:
+  HostRunEngine(const RunConfig& c, MdSystem sys, ForceField& ff, parallel::Domain* domain)
+      : engine_(std::move(sys), ff, engine_options(c), domain) {}
+  std::string describe() const override {
+    std::string s = "  engine: host (state in host memory)\n";
+    if (engine_.device_halo() != nullptr)
+      s += "  halo: packed and unpacked on the GPU; " + engine_.device_halo()->describe() + "\n";
+    return s;
+  }
+  MdEngineKind kind() const override { return MdEngineKind::Host; }
+  void begin(Integrator& integ, const StepContext& ctx) override {
+    integ.begin(engine_.system(), ctx);
+  }
+  void step(Integrator& integ, const StepContext& ctx) override { engine_.step(integ, ctx); }
+  void remove_drift() override { md::remove_drift(engine_.system()); }
+  const MdSystem& scalars() override { return engine_.system(); }
+  Thermo thermo(double extended) override { return compute_thermo(engine_.system(), extended); }
+  const MdSystem& local(unsigned) override { return engine_.system(); }
+  const MdSystem& whole(unsigned) override { return engine_.gather_system(); }
+  void check_overlaps() override { engine_.check_overlaps(); }
+  void check_atoms() override { engine_.check_atoms(); }
+  Checkpoint capture(const RunConfig& c, const Integrator& integ, int stage, long k,
+                     double offset) override {
+    return capture_checkpoint(c, engine_, integ, stage, k, offset);
+  }
+  std::vector<Vec3> restore(const Checkpoint& ck, bool share) override {
+    return engine_.restore(ck.system, ck.rebuild,
+                           share ? RestoreInput::Share : RestoreInput::Whole);
+  }
+  StepTimers timers() const override { return engine_.timers(); }
+  void add_output_time(double s) override { engine_.timers().output += s; }
+  long rebuilds() const override { return engine_.rebuilds(); }
+
+ private:
+  Engine engine_;
+};
+
+/// md::DeviceEngine (device memory of one space; one rank).
+class DeviceRunEngine final : public RunEngine {
+ public:
+  DeviceRunEngine(MdEngineKind kind, const RunConfig& c, MdSystem sys, ForceField& ff)
+      : kind_(kind),
+        space_(make_space(kind, c)),
+        ff_(make_device_force_field(c, ff, *space_)),
+        engine_(std::move(sys), *ff_, *space_, engine_options(c)) {}
+  std::string describe() const override {
+    return "  engine: device-resident on the " + std::string(to_string(space_->kind())) +
+           " device (" + ff_->describe() + ")\n";
+  }
+  MdEngineKind kind() const override { return kind_; }
+  void begin(Integrator& integ, const StepContext& ctx) override {
+    // Integrators other than FIRE (refused by resolve_engine) begin without touching the atoms.
+    MdSystem scalars = engine_.scalars();
+    integ.begin(scalars, ctx);
+  }
+  void step(Integrator& integ, const StepContext& ctx) override { engine_.step(integ, ctx); }
+  void remove_drift() override { engine_.remove_drift(); }
+  const MdSystem& scalars() override { return engine_.scalars(); }
+  Thermo thermo(double extended) override { return engine_.thermo(extended); }
+  const MdSystem& local(unsigned arrays) override { return engine_.system(arrays); }
+  const MdSystem& whole(unsigned arrays) override { return engine_.system(arrays); }
+  // The device engine checks the closest pair at every rebuild (from the list's positions).
+  void check_overlaps() override {}
+  void check_atoms() override {}
+  Checkpoint capture(const RunConfig& c, const Integrator& integ, int stage, long k,
+                     double offset) override {
+    return capture_checkpoint(c, engine_.system(kHostAll), engine_.last_rebuild(), {1, 1, 1}, integ,
+                              stage, k, offset);
+  }
+  std::vector<Vec3> restore(const Checkpoint& ck, bool share) override {
+    if (share) fail("the device-resident engine restores a one-rank checkpoint only");
+    engine_.restore(ck.system, ck.rebuild);
+    std::vector<Vec3> f = ck.system.forces;
+    f.resize(ck.system.positions.size(), Vec3{0, 0, 0});
+    return f;
+  }
+  StepTimers timers() const override {
+    StepTimers t = engine_.timers();
+    t.output = output_;
+    return t;
+  }
+  void add_output_time(double s) override { output_ += s; }
+  long rebuilds() const override { return engine_.rebuilds(); }
+  const exec::TransferLedger* ledger() const override { return &space_->ledger(); }
+
+ private:
+  static std::unique_ptr<exec::Space> make_space(MdEngineKind kind, const RunConfig& c) {
+    if (kind == MdEngineKind::DeviceEmulated) return exec::make_emulated_space();
+    try {
+      return exec::make_cuda_space();
+    } catch (const Error& e) {
+      fail("{}: [md] engine = \"device\": {}", c.file, e.what());
+    }
+  }
+  static std::unique_ptr<DeviceForceField> make_device_force_field(const RunConfig& c,
+                                                                   ForceField& ff,
+                                                                   exec::Space& space) {
+    if (potential_kind(c) == "teacher")
+      return teacher::load_device_teacher(c.potential.path, space);
+    return emulate_force_field(ff, space);  // the emulated device only (resolve_engine)
+  }
+
+  MdEngineKind kind_;
+  std::unique_ptr<exec::Space> space_;
+  std::unique_ptr<DeviceForceField> ff_;
+  DeviceEngine engine_;
+  double output_ = 0.0;
+};
+
+}  // namespace
+
+MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
+  const bool teacher = potential_kind(c) == "teacher";
+  const StageConfig* fire = nullptr;
+  for (const auto& st : c.stages)
+    if (st.integrator.ensemble == Ensemble::MinimizeFire && fire == nullptr) fire = &st;
+  if (c.engine == MdEngineKind::Auto) {
+    const bool gpu = c.potential.backend == Backend::Cuda && ranks == 1 && teacher;
+    return gpu && fire == nullptr ? MdEngineKind::Device : MdEngineKind::Host;
+  }
+  if (c.engine == MdEngineKind::Host) return MdEngineKind::Host;
+  const std::string key = fmt::format("{}: [md] engine = \"{}\"", c.file, to_string(c.engine));
+  if (ranks > 1)
+    fail(
+        "{}: the device-resident engine runs one MPI rank, this run has {} (use engine = "
+        "\"host\" for a domain-decomposed run)",
+        key, ranks);
+  if (fire != nullptr)
+    fail(
+        "{}: stage \"{}\" uses the integrator {}, which the device-resident engine lacks (use "
+        "engine = \"host\")",
+        key, fire->name, to_string(Ensemble::MinimizeFire));
+  if (c.engine == MdEngineKind::Device && !teacher)
+    fail(
+        "{}: the force-field kind \"{}\" has no device-resident force field on the GPU yet "
+        "(the teacher has; use engine = \"host\")",
+        key, potential_kind(c));
+  return c.engine;
+}
+
+std::unique_ptr<RunEngine> make_run_engine(MdEngineKind kind, const RunConfig& c, MdSystem system,
+                                           ForceField& ff, parallel::Domain* domain) {
+  if (kind == MdEngineKind::Host)
+    return std::make_unique<HostRunEngine>(c, std::move(system), ff, domain);
+  return std::make_unique<DeviceRunEngine>(kind, c, std::move(system), ff);
+}
+
+}  // namespace vitrum::md::campaign_detail
