@@ -517,10 +517,11 @@ against the config file's directory, the output directory against the working di
   remove_drift_every = 1000  steps between centre-of-mass drift removals (0: never)
   max_temperature = 1e5  stop when T exceeds this (K): exploding dynamics
   min_distance = 0.3     stop when two atoms come closer (Å): at the start, list rebuilds, thermo lines
-  engine = "auto"        host | device | device-emulated | auto: the device-resident engine
-                         (state on the GPU, docs/device-resident.md) when backend = "cuda", one
-                         rank, a teacher potential and no FIRE stage; else the host engine.
-                         device-emulated: the device engine on the emulated device (tests)
+  engine = "auto"        host | device | device-emulated | auto. device: the device-resident
+                         engine (state on the GPU, docs/device-resident.md; backend = "cuda",
+                         one rank, a teacher potential, no FIRE stage; not yet run on a GPU).
+                         auto: the host engine for now. device-emulated: the device engine on
+                         the emulated device (tests)
 [velocities]             default: the structure's velocities (extxyz vel, Å/fs), else zero
   temperature = <K>      draw Maxwell–Boltzmann velocities (Philox keyed by atom id)
   rescale = true         scale to exactly this temperature after removing the drift
