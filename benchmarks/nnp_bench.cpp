@@ -257,6 +257,7 @@ bool run_process(const std::vector<std::string>& args, double& cpu, long& rss_kb
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::fflush(stdout);  // the child must not inherit (and flush) buffered output
   const pid_t pid = fork();
   if (pid == 0) {
     if (!freopen("/dev/null", "w", stdout)) _exit(126);
