@@ -77,6 +77,34 @@ int number_windows(std::vector<AngularTerm>& terms, int t0, int t1) {
   return n;
 }
 
+bool fusable(const AngularTerm& a) {
+  return a.kind == 0 && a.izeta >= 1 && a.izeta <= kRunMaxDegree && std::fabs(a.lambda) == 1.0;
+}
+
+/// Marks the fused runs of terms [t0, t1) (sf_fused.hpp): maximal sequences of at least two
+/// fusable terms with the same slot, r_jk function and weighting.
+void mark_runs(std::vector<AngularTerm>& terms, int t0, int t1) {
+  for (int t = t0; t < t1; ++t) terms[t].run = 1, terms[t].run_deg = 0;
+  for (int t = t0; t < t1;) {
+    const AngularTerm& a = terms[t];
+    int u = t, zmax = 0;
+    while (u < t1 && fusable(terms[u]) && terms[u].slot == a.slot && terms[u].jk == a.jk &&
+           terms[u].weighted == a.weighted) {
+      zmax = std::max(zmax, terms[u].izeta);
+      ++u;
+    }
+    if (u - t < 2) {
+      ++t;
+      continue;
+    }
+    int deg = 1;
+    while (deg < zmax) deg *= 2;
+    terms[t].run = u - t;
+    terms[t].run_deg = deg;
+    t = u;
+  }
+}
+
 }  // namespace
 
 SfPlanView SfPlan::view() const {
@@ -95,6 +123,7 @@ SfPlanView SfPlan::view() const {
   v.max_slots = max_slots;
   v.max_jk = max_jk;
   v.max_win = max_win;
+  v.fused = 1;
   return v;
 }
 
@@ -200,6 +229,7 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
         g.term_end = static_cast<int>(p.angular.size());
         g.jk_end = static_cast<int>(p.jk_fns.size());
         g.n_win = number_windows(p.angular, g.term_begin, g.term_end);
+        mark_runs(p.angular, g.term_begin, g.term_end);
         if (g.n_win > 63)
           fail(
               "element {}: more than 63 distinct compact angular windows for one neighbor pair; "

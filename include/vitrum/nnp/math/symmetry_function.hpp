@@ -23,6 +23,7 @@
 
 #include "vitrum/core/hd.hpp"
 #include "vitrum/nnp/math/cutoff.hpp"
+#include "vitrum/nnp/math/sf_fused.hpp"  // also the VITRUM_SIMD macros
 
 namespace vitrum::nnp {
 
@@ -51,6 +52,8 @@ struct AngularTerm {
   int izeta;     ///< integer zeta, or -1 for a non-integer zeta (pow)
   int core;      ///< kind 1: core code
   int win;       ///< kind 1: the term's angular window (theta_l, theta_r, core) within its group
+  int run;       ///< first term of a fused run (sf_fused.hpp): its length (>= 2); otherwise 1
+  int run_deg;   ///< first term of a fused run: polynomial degree, a power of two >= every zeta
   double lambda, zeta, prefactor;  ///< kind 0 (prefactor = 2^{1-zeta})
   double theta_l, theta_r;         ///< kind 1, radians
 };
@@ -80,16 +83,8 @@ struct SfPlanView {
   int max_slots;      ///< largest slot count of any element
   int max_jk;         ///< largest jk count of any group
   int max_win;        ///< largest angular-window count of any group
+  int fused;          ///< evaluate fused runs (AngularTerm::run) together; 0: term by term
 };
-
-#if defined(_OPENMP) && !defined(__CUDACC__)
-#define VITRUM_PRAGMA(x) _Pragma(#x)
-#define VITRUM_SIMD VITRUM_PRAGMA(omp simd)
-#define VITRUM_SIMD_SUM(...) VITRUM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
-#else
-#define VITRUM_SIMD
-#define VITRUM_SIMD_SUM(...)
-#endif
 
 /// Neighbors of one atom, structure-of-arrays, filtered to r < elem_rmax of the centre and
 /// sorted by element: neighbors of element b are [elem_begin[b], elem_begin[b+1]).
@@ -447,6 +442,58 @@ VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
                                  ws.dfc + k0);
 }
 
+// ------------------------------------------------------------------ fused runs (sf_fused.hpp)
+
+/// End of the fused run starting at term t (clipped to the group's end), or t + 1.
+VITRUM_HD int fused_run_end(const SfPlanView& p, const AngularTerm& at, int t, int term_end) {
+  if (!p.fused || at.run < 2) return t + 1;
+  return t + at.run < term_end ? t + at.run : term_end;
+}
+
+/// The SF pass of the run [t, t1) over the pairs (j, k), k in [k0, k1): G of each term from the
+/// run's power sums (u_k = v_k jv_k wz_k in ws.ak).
+template <typename T>
+VITRUM_HD void run_symmetry_functions(const SfPlanView& p, const AngularTerm& at, int t, int t1,
+                                      const AtomNeighbors<T>& nb, int j, int k0, int k1, const T* v,
+                                      Workspace<T>& ws, T* G) {
+  const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * ws.stride : ws.ones;
+  const T* wz = at.weighted ? nb.z : ws.ones;
+  VITRUM_SIMD
+  for (int k = k0; k < k1; ++k) ws.ak[k] = v[k] * jv[k] * wz[k];
+  T sp[kRunMaxDegree + 1], sm[kRunMaxDegree + 1];
+  run_power_sums<T>(at.run_deg, k0, k1, ws.c, ws.ak, sp, sm);
+  const T f = (at.weighted ? nb.z[j] : T(1)) * v[j];
+  for (int u = t; u < t1; ++u) {
+    const AngularTerm a = p.angular[u];
+    G[a.sf] += f * (T(a.prefactor) * (a.lambda > 0 ? sp[a.izeta] : sm[a.izeta]));
+  }
+}
+
+/// The gradient pass of the run [t, t1) over the pairs (j, k), k in [k0, k1): adds to ws.ak,
+/// ws.ajk, ws.ac and returns the partner sum (times dR(r_ij) by the caller).
+template <typename T>
+VITRUM_HD T run_gradient_block(const SfPlanView& p, const AngularTerm& at, int t, int t1,
+                               const AtomNeighbors<T>& nb, int j, int k0, int k1, const T* v,
+                               const T* dv, const T* w, Workspace<T>& ws) {
+  T cp[kRunMaxDegree + 1], cm[kRunMaxDegree + 1];
+  for (int q = 0; q <= at.run_deg; ++q) cp[q] = cm[q] = T(0);
+  bool any = false;
+  for (int u = t; u < t1; ++u) {
+    const AngularTerm a = p.angular[u];
+    const T c = w[a.sf] * T(a.prefactor);
+    (a.lambda > 0 ? cp : cm)[a.izeta] += c;
+    any = any || c != T(0);
+  }
+  if (!any) return T(0);
+  const long st = ws.stride;
+  const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * st : ws.ones;
+  const T* jd = at.jk >= 0 ? ws.jkd + static_cast<long>(at.jk) * st : ws.zeros;
+  const T* wz = at.weighted ? nb.z : ws.ones;
+  const T F = at.weighted ? nb.z[j] : T(1);
+  return run_gradient<T>(at.run_deg, at.jk >= 0, k0, k1, cp, cm, v[j], F, ws.c, v, dv, jv, jd, wz,
+                         ws.ak, ws.ajk, ws.ac);
+}
+
 /// Raw (unscaled) symmetry functions of an atom of element e. `val` holds the slot cache filled
 /// by fill_slot_cache; G has elem_n_sf[e] entries and is overwritten. `work`: sf_workspace_size.
 template <typename T>
@@ -486,6 +533,12 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
         const AngularTerm at = p.angular[t];
         const T* v = val + (at.slot - s0) * stride;
         const T vj = v[j];
+        const int t1 = fused_run_end(p, at, t, g.term_end);
+        if (t1 > t + 1) {
+          if (vj != T(0)) run_symmetry_functions<T>(p, at, t, t1, nb, j, k0, k1, v, ws, G);
+          t = t1 - 1;
+          continue;
+        }
         if (vj == T(0)) continue;
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
         const T* wz = at.weighted ? nb.z : ws.ones;
@@ -564,12 +617,19 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
       unsigned long long done = 0;  // compact windows computed for this block
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
-        const T wt = w[at.sf];
-        if (wt == T(0)) continue;
         const int row = (at.slot - s0) * stride;
         const T* v = val + row;
         const T* dv = der + row;
         const T vj = v[j], dvj = dv[j];
+        const int t1 = fused_run_end(p, at, t, g.term_end);
+        if (t1 > t + 1) {
+          if (vj != T(0) || dvj != T(0))
+            aj += dvj * run_gradient_block<T>(p, at, t, t1, nb, j, k0, k1, v, dv, w, ws);
+          t = t1 - 1;
+          continue;
+        }
+        const T wt = w[at.sf];
+        if (wt == T(0)) continue;
         if (vj == T(0) && dvj == T(0)) continue;
         const T F = wt * (at.weighted ? nb.z[j] : T(1));
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
