@@ -3,8 +3,9 @@
 // pair block) against the term-by-term path (EvalOptions::fused_runs = false), on the shipped
 // SiO2-BKS potential (wide type 9) on a 648-atom amorphous cell, the shipped water potential
 // (narrow type 3), n2p2's synthetic potentials with weighted type 13 and narrow type 3, and exactly
-// collinear triples (cos = ±1, where the angular factor's clamp decides the derivative). Energies,
-// per-atom energies, forces and virial agree to 1e-12 (relative to the largest magnitude).
+// collinear triples (cos = ±1: 1 + lambda cos = 0 for one sign, where the factor is clamped).
+// Energies, per-atom energies, forces and virial agree to 1e-12 (relative to the largest
+// magnitude).
 #include <gtest/gtest.h>
 
 #include <algorithm>
