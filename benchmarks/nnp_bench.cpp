@@ -1,5 +1,5 @@
-// HDNNP cost against n2p2, on every potential of ../shared/reference/n2p2 and the shipped water
-// box.
+// HDNNP cost against n2p2, on every potential of ../shared/reference/n2p2, the shipped water
+// box and the shipped SiO2-BKS potential on a 648-atom amorphous cell (built here).
 //
 // Table 1 (one core): energy + forces with a prebuilt ghost shell and neighbor list, in double and
 // mixed precision, median over repeats of the process CPU time per evaluation, in µs per atom,
@@ -7,6 +7,9 @@
 // lists one (n2p2 2.3, one core, -O3 -march=native: water 255 µs/atom at 1080 atoms, 290 at 8640,
 // Ethylbenzene_SCAN ~4950). Synthetic potentials are timed over every structure of their
 // input.data; the README has no n2p2 time for them.
+// Table 1b (one core, double): the fused angular runs (sf_fused.hpp, the default) against the
+// term-by-term path (EvalOptions::fused_runs = false) in the same run, for every case whose
+// potential has fused runs, with the fused run's split over the stages.
 // Table 2 (threads): wall time per stage (symmetry functions, networks, forces) at 1 and 2 threads
 // and the parallel efficiency t1 / (2 t2); the results of both runs are compared bit for bit.
 // Table 3 (whole processes): `vitrum predict --threads 1` on the structures of the README's
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "vitrum/core/backend.hpp"
+#include "vitrum/io/builders.hpp"
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/nnp/evaluator.hpp"
 
@@ -91,6 +95,19 @@ Structure replicate(const Structure& s, int nx, int ny, int nz) {
   return big;
 }
 
+/// The 648-atom amorphous SiO2 cell of configs/sio2_quench_hdnnp.toml (random placement at
+/// 2.2 g/cm³ with its minimum distances): the neighbor counts of the glass the shipped SiO2-BKS
+/// potential is run on.
+Structure sio2_cell() {
+  io::AmorphousCellSpec spec;
+  spec.composition = {{"Si", 1}, {"O", 2}};
+  spec.n_atoms = 648;
+  spec.density = 2.2;
+  spec.min_distances = {{"Si", "O", 1.55}, {"O", "O", 2.3}, {"Si", "Si", 2.9}};
+  spec.seed = 2026;
+  return io::build_amorphous_cell(spec);
+}
+
 std::vector<Case> make_cases() {
   std::vector<Case> cases;
   const std::string water_pot = std::string(VITRUM_SOURCE_DIR) + "/configs/potentials/H2O_RPBE-D3";
@@ -99,6 +116,10 @@ std::vector<Case> make_cases() {
           .front();
   cases.push_back({"water (shipped) 1080", water_pot, {water}, 255.0});
   cases.push_back({"water (shipped) 8640", water_pot, {replicate(water, 2, 2, 2)}, 290.0});
+  cases.push_back({"SiO2-BKS (shipped) 648 amorphous",
+                   std::string(VITRUM_SOURCE_DIR) + "/configs/potentials/SiO2-BKS",
+                   {sio2_cell()},
+                   0.0});
   if (!fs::is_directory(kShared)) {
     std::printf("%s not found: only the shipped water rows\n", kShared.c_str());
     return cases;
@@ -206,6 +227,40 @@ void one_core_table(const std::vector<Case>& cases, const Options& o) {
       "for this structure)\n");
 }
 
+/// Fused angular runs (sf_fused.hpp) against the term-by-term path, one core, double, for the
+/// cases whose potential has fused runs: the gain of the fast path measured in the same run.
+void fused_table(const std::vector<Case>& cases, const Options& o) {
+  std::printf(
+      "\n== fused angular runs vs term by term: one core, double, CPU us/atom, median of %d\n",
+      o.repeats);
+  std::printf("%-40s %6s %12s %12s %9s %14s\n", "potential / structure", "atoms", "term by term",
+              "fused", "speed-up", "SF/net/forces");
+  omp_set_num_threads(1);
+  for (const auto& c : cases) {
+    const nnp::Potential pot = nnp::Potential::load_n2p2(c.potential);
+    int fused_terms = 0;
+    for (const auto& a : pot.plan().angular) fused_terms += a.run >= 2 ? a.run : 0;
+    if (fused_terms == 0) continue;
+    const Prepared p = prepare(pot, c);
+    double us[2], st[2][3];
+    std::vector<nnp::EvalResult> res;
+    for (int k = 0; k < 2; ++k) {
+      nnp::EvalOptions opt{Backend::Cpu, Precision::Double, true};
+      opt.fused_runs = k == 1;
+      nnp::Evaluator ev(pot, opt);
+      us[k] = 1e6 * time_case(ev, p, o.repeats, cpu_seconds, st[k], res) / double(p.atoms);
+    }
+    const double tot = st[1][0] + st[1][1] + st[1][2];
+    const std::string split = tot > 0 ? fmt::format("{:.0f}/{:.0f}/{:.0f}%", 100 * st[1][0] / tot,
+                                                    100 * st[1][1] / tot, 100 * st[1][2] / tot)
+                                      : "-";
+    std::printf("%-40s %6ld %12.2f %12.2f %8.2fx %14s\n", c.name.c_str(), p.atoms, us[0], us[1],
+                us[0] / us[1], split.c_str());
+    std::fflush(stdout);
+  }
+  std::printf("(SF/net/forces: the fused run's wall-time split over the three stages)\n");
+}
+
 bool same_bits(const std::vector<nnp::EvalResult>& a, const std::vector<nnp::EvalResult>& b) {
   for (size_t q = 0; q < a.size(); ++q) {
     if (a[q].energy != b[q].energy || a[q].forces.size() != b[q].forces.size()) return false;
@@ -257,6 +312,7 @@ bool run_process(const std::vector<std::string>& args, double& cpu, long& rss_kb
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::fflush(stdout);  // the child must not inherit (and flush) buffered output
   const pid_t pid = fork();
   if (pid == 0) {
     if (!freopen("/dev/null", "w", stdout)) _exit(126);
@@ -391,6 +447,7 @@ int main(int argc, char** argv) {
   for (auto& c : make_cases())
     if (o.filter.empty() || c.name.find(o.filter) != std::string::npos) cases.push_back(c);
   one_core_table(cases, o);
+  fused_table(cases, o);
   if (o.threads) thread_table(cases, o);
   if (o.process) process_table(o);
   if (o.cuda) cuda_table(o.repeats);

@@ -37,7 +37,7 @@ Evaluator::Evaluator(const Potential& potential, EvalOptions options)
   const double inv_length = 1.0 / options.length_unit;
   switch (options.backend) {
     case Backend::Cpu:
-      backend_ = make_cpu_backend(potential, options.precision, inv_length);
+      backend_ = make_cpu_backend(potential, options.precision, inv_length, options.fused_runs);
       break;
     case Backend::Cuda:
       backend_ = make_cuda_backend(potential, options.precision, inv_length);

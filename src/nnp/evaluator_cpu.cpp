@@ -20,8 +20,9 @@ namespace {
 template <typename T>
 class CpuBackend final : public EvaluatorBackend {
  public:
-  CpuBackend(const Potential& pot, double inv_length)
+  CpuBackend(const Potential& pot, double inv_length, bool fused_runs)
       : pot_(pot), plan_(pot.plan().view()), inv_length_(inv_length) {
+    plan_.fused = fused_runs ? 1 : 0;
     for (const auto& el : pot.elements()) {
       nets_.emplace_back(el, pot.normalize_nodes());
       std::vector<T> sc, sh;
@@ -221,9 +222,10 @@ class CpuBackend final : public EvaluatorBackend {
 }  // namespace
 
 std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision,
-                                                   double inv_length) {
-  if (precision == Precision::Mixed) return std::make_unique<CpuBackend<float>>(pot, inv_length);
-  return std::make_unique<CpuBackend<double>>(pot, inv_length);
+                                                   double inv_length, bool fused_runs) {
+  if (precision == Precision::Mixed)
+    return std::make_unique<CpuBackend<float>>(pot, inv_length, fused_runs);
+  return std::make_unique<CpuBackend<double>>(pot, inv_length, fused_runs);
 }
 
 #ifndef VITRUM_HAVE_CUDA

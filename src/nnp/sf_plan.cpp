@@ -59,6 +59,52 @@ bool is_narrow(int type) {
   return type == 3 || type == 13 || type == 21 || type == 24;
 }
 
+/// Numbers the distinct compact angular windows (core, theta_l, theta_r) of terms [t0, t1) in
+/// order of first use (AngularTerm::win); returns their count.
+int number_windows(std::vector<AngularTerm>& terms, int t0, int t1) {
+  int n = 0;
+  for (int t = t0; t < t1; ++t) {
+    AngularTerm& a = terms[t];
+    a.win = -1;
+    if (a.kind != 1) continue;
+    for (int u = t0; u < t && a.win < 0; ++u) {
+      const AngularTerm& b = terms[u];
+      if (b.kind == 1 && b.core == a.core && b.theta_l == a.theta_l && b.theta_r == a.theta_r)
+        a.win = b.win;
+    }
+    if (a.win < 0) a.win = n++;
+  }
+  return n;
+}
+
+bool fusable(const AngularTerm& a) {
+  return a.kind == 0 && a.izeta >= 1 && a.izeta <= kRunMaxDegree && std::fabs(a.lambda) == 1.0;
+}
+
+/// Marks the fused runs of terms [t0, t1) (sf_fused.hpp): maximal sequences of at least two
+/// fusable terms with the same slot, r_jk function and weighting.
+void mark_runs(std::vector<AngularTerm>& terms, int t0, int t1) {
+  for (int t = t0; t < t1; ++t) terms[t].run = 1, terms[t].run_deg = 0;
+  for (int t = t0; t < t1;) {
+    const AngularTerm& a = terms[t];
+    int u = t, zmax = 0;
+    while (u < t1 && fusable(terms[u]) && terms[u].slot == a.slot && terms[u].jk == a.jk &&
+           terms[u].weighted == a.weighted) {
+      zmax = std::max(zmax, terms[u].izeta);
+      ++u;
+    }
+    if (u - t < 2) {
+      ++t;
+      continue;
+    }
+    int deg = 1;
+    while (deg < zmax) deg *= 2;
+    terms[t].run = u - t;
+    terms[t].run_deg = deg;
+    t = u;
+  }
+}
+
 }  // namespace
 
 SfPlanView SfPlan::view() const {
@@ -76,6 +122,8 @@ SfPlanView SfPlan::view() const {
   v.jk_fns = jk_fns.data();
   v.max_slots = max_slots;
   v.max_jk = max_jk;
+  v.max_win = max_win;
+  v.fused = 1;
   return v;
 }
 
@@ -89,7 +137,7 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
     p.fns.push_back(f);
     return static_cast<int>(p.fns.size() - 1);
   };
-  p.groups.assign((size_t)ne * ne * ne, PairGroup{0, 0, 0, 0, 0, 0.0});
+  p.groups.assign((size_t)ne * ne * ne, PairGroup{0, 0, 0, 0, 0, 0.0, 0});
   p.slot_begin.push_back(0);
   p.radial_begin.push_back(0);
   for (int e = 0; e < ne; ++e) {
@@ -180,6 +228,14 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
         }
         g.term_end = static_cast<int>(p.angular.size());
         g.jk_end = static_cast<int>(p.jk_fns.size());
+        g.n_win = number_windows(p.angular, g.term_begin, g.term_end);
+        mark_runs(p.angular, g.term_begin, g.term_end);
+        if (g.n_win > 63)
+          fail(
+              "element {}: more than 63 distinct compact angular windows for one neighbor pair; "
+              "the per-pair buffer holds 63",
+              elements[e].symbol);
+        p.max_win = std::max(p.max_win, g.n_win);
         // Order the r_jk functions so shared cutoffs are adjacent; remap the terms' indices.
         {
           const int nj = g.jk_end - g.jk_begin;

@@ -32,6 +32,10 @@ struct EvalOptions {
   /// caller's units.
   double length_unit = 1.0;
   double energy_unit = 1.0;
+  /// CPU backend: evaluate each fused run of angular terms (sf_fused.hpp) in one pass (the
+  /// default); false evaluates term by term, the reference the fused path is tested and
+  /// benchmarked against.
+  bool fused_runs = true;
 };
 
 /// Result of one evaluation, in the potential's units.

@@ -33,7 +33,7 @@ class EvaluatorBackend {
 /// as -sum d_caller (x) dE_pot/dr_pot (= length_unit x the potential-unit virial) and
 /// min_distance in potential units; Evaluator::compute converts all of it to the caller's units.
 std::unique_ptr<EvaluatorBackend> make_cpu_backend(const Potential& pot, Precision precision,
-                                                   double inv_length);
+                                                   double inv_length, bool fused_runs = true);
 std::unique_ptr<EvaluatorBackend> make_cuda_backend(const Potential& pot, Precision precision,
                                                     double inv_length);
 /// Symmetry-function and force kernels of the CUDA backend: Team (a warp per centre atom,

@@ -20,9 +20,14 @@ class BatchedNetwork {
   int n_inputs() const { return sizes_.front(); }
   /// Forward and backward pass for `n` atoms. `input` is n × n_inputs (row-major, scaled G);
   /// writes E_i^NN to energy[n] and, if dedg != nullptr, dE_i/dG_s to dedg (n × n_inputs).
+  /// Rows are processed in fixed blocks of kRowBlock atoms, in parallel (OpenMP) when called
+  /// outside a parallel region, BLAS single-threaded: the result does not depend on the threads.
   void run(int n, const T* input, T* energy, T* dedg);
 
+  static constexpr int kRowBlock = 64;
+
  private:
+  void run_rows(int r0, int r1, int widest, const T* input, T* energy, T* dedg);
   std::vector<int> sizes_;
   std::vector<int> act_;
   std::vector<std::vector<T>> w_, b_;

@@ -63,7 +63,7 @@ struct SfPlan {
   std::vector<PairGroup> groups;
   std::vector<AngularTerm> angular;
   std::vector<int> jk_fns;
-  int max_slots = 0, max_jk = 0;
+  int max_slots = 0, max_jk = 0, max_win = 0;
   SfPlanView view() const;
 };
 

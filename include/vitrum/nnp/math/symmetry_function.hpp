@@ -23,6 +23,7 @@
 
 #include "vitrum/core/hd.hpp"
 #include "vitrum/nnp/math/cutoff.hpp"
+#include "vitrum/nnp/math/sf_fused.hpp"  // also the VITRUM_SIMD macros
 
 namespace vitrum::nnp {
 
@@ -50,6 +51,9 @@ struct AngularTerm {
   int weighted;  ///< multiply by Z_j Z_k
   int izeta;     ///< integer zeta, or -1 for a non-integer zeta (pow)
   int core;      ///< kind 1: core code
+  int win;       ///< kind 1: the term's angular window (theta_l, theta_r, core) within its group
+  int run;       ///< first term of a fused run (sf_fused.hpp): its length (>= 2); otherwise 1
+  int run_deg;   ///< first term of a fused run: polynomial degree, a power of two >= every zeta
   double lambda, zeta, prefactor;  ///< kind 0 (prefactor = 2^{1-zeta})
   double theta_l, theta_r;         ///< kind 1, radians
 };
@@ -60,6 +64,7 @@ struct PairGroup {
   int jk_begin, jk_end;      ///< into SfPlan::jk_fns (indices into SfPlan::fns)
   int narrow_only;           ///< every term has an r_jk factor: pairs with r_jk >= jk_rmax vanish
   double jk_rmax;            ///< largest r_c of the r_jk functions
+  int n_win;                 ///< distinct compact angular windows of the group's terms (<= 64)
 };
 
 /// Flat, pointer-only view of all SFs of a potential: valid on host or device memory.
@@ -77,16 +82,9 @@ struct SfPlanView {
   const int* jk_fns;  ///< indices into fns
   int max_slots;      ///< largest slot count of any element
   int max_jk;         ///< largest jk count of any group
+  int max_win;        ///< largest angular-window count of any group
+  int fused;          ///< evaluate fused runs (AngularTerm::run) together; 0: term by term
 };
-
-#if defined(_OPENMP) && !defined(__CUDACC__)
-#define VITRUM_PRAGMA(x) _Pragma(#x)
-#define VITRUM_SIMD VITRUM_PRAGMA(omp simd)
-#define VITRUM_SIMD_SUM(...) VITRUM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
-#else
-#define VITRUM_SIMD
-#define VITRUM_SIMD_SUM(...)
-#endif
 
 /// Neighbors of one atom, structure-of-arrays, filtered to r < elem_rmax of the centre and
 /// sorted by element: neighbors of element b are [elem_begin[b], elem_begin[b+1]).
@@ -103,14 +101,15 @@ struct AtomNeighbors {
 };
 
 /// Workspace length (in T) per atom with n neighbors: c, rjk, fc, dfc, ak, ajk, ac, ones, zeros,
-/// sr, th, sq, then jk values and derivatives (max_jk rows each).
+/// sr, th, sq, then jk values and derivatives (max_jk rows each), then the compact angular
+/// windows' values and derivatives (max_win rows each).
 VITRUM_HD long sf_workspace_size(const SfPlanView& p, int n) {
-  return static_cast<long>(n) * (12 + 2 * (p.max_jk > 0 ? p.max_jk : 1));
+  return static_cast<long>(n) * (12 + 2 * (p.max_jk > 0 ? p.max_jk : 1) + 2 * p.max_win);
 }
 
 template <typename T>
 struct Workspace {
-  T *c, *rjk, *fc, *dfc, *ak, *ajk, *ac, *ones, *zeros, *sr, *th, *sq, *jkv, *jkd;
+  T *c, *rjk, *fc, *dfc, *ak, *ajk, *ac, *ones, *zeros, *sr, *th, *sq, *jkv, *jkd, *wa, *wd;
   int stride;
   VITRUM_HD Workspace(const SfPlanView&, int n, T* w) : stride(n) {
     c = w;
@@ -128,6 +127,12 @@ struct Workspace {
     jkv = w + 12 * n;
   }
   VITRUM_HD void set_jk_rows(int max_jk) { jkd = jkv + static_cast<long>(max_jk) * stride; }
+  /// The angular-window rows (CPU block path) after the jk rows.
+  VITRUM_HD void set_window_rows(int max_jk, int max_win) {
+    set_jk_rows(max_jk);
+    wa = jkd + static_cast<long>(max_jk) * stride;
+    wd = wa + static_cast<long>(max_win) * stride;
+  }
 };
 
 // ------------------------------------------------------------------ distance functions (blocks)
@@ -388,6 +393,27 @@ VITRUM_HD void with_angle(const AngularTerm& t, F&& fn) {
   }
 }
 
+/// Angular window `at.win` of a block (pairs [k0, k1)): its values and derivatives with respect to
+/// cos theta into rows wa/wd, computed once and shared by every compact term of the group that
+/// uses the same (theta_l, theta_r, core). `done` marks the windows already computed (and, bit 63
+/// of `done`, that compact_angles ran for the block).
+template <typename T>
+VITRUM_HD const T* compact_window(const AngularTerm& at, int k0, int k1, Workspace<T>& ws,
+                                  unsigned long long& done) {
+  const unsigned long long kAngles = 1ULL << 63;
+  T* a = ws.wa + static_cast<long>(at.win) * ws.stride;
+  T* d = ws.wd + static_cast<long>(at.win) * ws.stride;
+  if (done & (1ULL << at.win)) return a;
+  if (!(done & kAngles)) compact_angles<T>(k0, k1, ws.c, ws.th, ws.sq);
+  const T *c = ws.c, *th = ws.th, *sq = ws.sq;
+  with_angle<T>(at, [&](const auto& ang) {
+    VITRUM_SIMD
+    for (int k = k0; k < k1; ++k) ang.block(c, th, sq, k, a[k], d[k]);
+  });
+  done |= kAngles | (1ULL << at.win);
+  return a;
+}
+
 /// Single-argument angular factor (tests, reference code).
 template <typename T>
 VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
@@ -416,6 +442,58 @@ VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
                                  ws.dfc + k0);
 }
 
+// ------------------------------------------------------------------ fused runs (sf_fused.hpp)
+
+/// End of the fused run starting at term t (clipped to the group's end), or t + 1.
+VITRUM_HD int fused_run_end(const SfPlanView& p, const AngularTerm& at, int t, int term_end) {
+  if (!p.fused || at.run < 2) return t + 1;
+  return t + at.run < term_end ? t + at.run : term_end;
+}
+
+/// The SF pass of the run [t, t1) over the pairs (j, k), k in [k0, k1): G of each term from the
+/// run's power sums (u_k = v_k jv_k wz_k in ws.ak).
+template <typename T>
+VITRUM_HD void run_symmetry_functions(const SfPlanView& p, const AngularTerm& at, int t, int t1,
+                                      const AtomNeighbors<T>& nb, int j, int k0, int k1, const T* v,
+                                      Workspace<T>& ws, T* G) {
+  const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * ws.stride : ws.ones;
+  const T* wz = at.weighted ? nb.z : ws.ones;
+  VITRUM_SIMD
+  for (int k = k0; k < k1; ++k) ws.ak[k] = v[k] * jv[k] * wz[k];
+  T sp[kRunMaxDegree + 1], sm[kRunMaxDegree + 1];
+  run_power_sums<T>(at.run_deg, k0, k1, ws.c, ws.ak, sp, sm);
+  const T f = (at.weighted ? nb.z[j] : T(1)) * v[j];
+  for (int u = t; u < t1; ++u) {
+    const AngularTerm a = p.angular[u];
+    G[a.sf] += f * (T(a.prefactor) * (a.lambda > 0 ? sp[a.izeta] : sm[a.izeta]));
+  }
+}
+
+/// The gradient pass of the run [t, t1) over the pairs (j, k), k in [k0, k1): adds to ws.ak,
+/// ws.ajk, ws.ac and returns the partner sum (times dR(r_ij) by the caller).
+template <typename T>
+VITRUM_HD T run_gradient_block(const SfPlanView& p, const AngularTerm& at, int t, int t1,
+                               const AtomNeighbors<T>& nb, int j, int k0, int k1, const T* v,
+                               const T* dv, const T* w, Workspace<T>& ws) {
+  T cp[kRunMaxDegree + 1], cm[kRunMaxDegree + 1];
+  for (int q = 0; q <= at.run_deg; ++q) cp[q] = cm[q] = T(0);
+  bool any = false;
+  for (int u = t; u < t1; ++u) {
+    const AngularTerm a = p.angular[u];
+    const T c = w[a.sf] * T(a.prefactor);
+    (a.lambda > 0 ? cp : cm)[a.izeta] += c;
+    any = any || c != T(0);
+  }
+  if (!any) return T(0);
+  const long st = ws.stride;
+  const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * st : ws.ones;
+  const T* jd = at.jk >= 0 ? ws.jkd + static_cast<long>(at.jk) * st : ws.zeros;
+  const T* wz = at.weighted ? nb.z : ws.ones;
+  const T F = at.weighted ? nb.z[j] : T(1);
+  return run_gradient<T>(at.run_deg, at.jk >= 0, k0, k1, cp, cm, v[j], F, ws.c, v, dv, jv, jd, wz,
+                         ws.ak, ws.ajk, ws.ac);
+}
+
 /// Raw (unscaled) symmetry functions of an atom of element e. `val` holds the slot cache filled
 /// by fill_slot_cache; G has elem_n_sf[e] entries and is overwritten. `work`: sf_workspace_size.
 template <typename T>
@@ -439,7 +517,7 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
     G[rt.sf] += sum;
   }
   Workspace<T> ws(p, nb.n, work);
-  ws.set_jk_rows(p.max_jk > 0 ? p.max_jk : 1);
+  ws.set_window_rows(p.max_jk > 0 ? p.max_jk : 1, p.max_win);
   for (int n = 0; n < nb.n; ++n) ws.ones[n] = T(1);
   const int ne = p.n_elements;
   for (int j = 0; j < nb.n; ++j) {
@@ -450,28 +528,35 @@ VITRUM_HD void atom_symmetry_functions(const SfPlanView& p, int e, const AtomNei
       const int k0 = b == ej ? j + 1 : nb.elem_begin[b], k1 = nb.elem_begin[b + 1];
       if (k0 >= k1) continue;
       pair_block_geometry<T, false>(p, g, nb, j, k0, k1, ws);
-      bool angles = false;  // compact_angles done for this block
+      unsigned long long done = 0;  // compact windows computed for this block
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
         const T* v = val + (at.slot - s0) * stride;
         const T vj = v[j];
-        if (vj == T(0)) continue;
-        if (at.kind == 1 && !angles) {
-          compact_angles<T>(k0, k1, ws.c, ws.th, ws.sq);
-          angles = true;
+        const int t1 = fused_run_end(p, at, t, g.term_end);
+        if (t1 > t + 1) {
+          if (vj != T(0)) run_symmetry_functions<T>(p, at, t, t1, nb, j, k0, k1, v, ws, G);
+          t = t1 - 1;
+          continue;
         }
-        const T *cb = ws.c, *thb = ws.th, *sqb = ws.sq;
+        if (vj == T(0)) continue;
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
         const T* wz = at.weighted ? nb.z : ws.ones;
         T sum = T(0);
-        with_angle<T>(at, [&](const auto& ang) {
+        if (at.kind == 1) {
+          const T* wa = compact_window<T>(at, k0, k1, ws, done);
           VITRUM_SIMD_SUM(sum)
-          for (int k = k0; k < k1; ++k) {
-            T a, da;
-            ang.block(cb, thb, sqb, k, a, da);
-            sum += a * v[k] * jv[k] * wz[k];
-          }
-        });
+          for (int k = k0; k < k1; ++k) sum += wa[k] * v[k] * jv[k] * wz[k];
+        } else {
+          with_angle<T>(at, [&](const auto& ang) {
+            VITRUM_SIMD_SUM(sum)
+            for (int k = k0; k < k1; ++k) {
+              T a, da;
+              ang(ws.c[k], a, da);
+              sum += a * v[k] * jv[k] * wz[k];
+            }
+          });
+        }
         G[at.sf] += (at.weighted ? nb.z[j] : T(1)) * vj * sum;
       }
     }
@@ -486,7 +571,7 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
                                 const T* val, const T* der, int stride, const T* w, T* gx, T* gy,
                                 T* gz, T* work) {
   Workspace<T> ws(p, nb.n, work);
-  ws.set_jk_rows(p.max_jk > 0 ? p.max_jk : 1);
+  ws.set_window_rows(p.max_jk > 0 ? p.max_jk : 1, p.max_win);
   const int n = nb.n;
   for (int q = 0; q < n; ++q) {
     ws.ones[q] = T(1);
@@ -529,31 +614,34 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
         ws.ac[k] = T(0);
       }
       T aj = T(0);
-      bool angles = false;  // compact_angles done for this block
+      unsigned long long done = 0;  // compact windows computed for this block
       for (int t = g.term_begin; t < g.term_end; ++t) {
         const AngularTerm at = p.angular[t];
-        const T wt = w[at.sf];
-        if (wt == T(0)) continue;
         const int row = (at.slot - s0) * stride;
         const T* v = val + row;
         const T* dv = der + row;
         const T vj = v[j], dvj = dv[j];
-        if (vj == T(0) && dvj == T(0)) continue;
-        if (at.kind == 1 && !angles) {
-          compact_angles<T>(k0, k1, ws.c, ws.th, ws.sq);
-          angles = true;
+        const int t1 = fused_run_end(p, at, t, g.term_end);
+        if (t1 > t + 1) {
+          if (vj != T(0) || dvj != T(0))
+            aj += dvj * run_gradient_block<T>(p, at, t, t1, nb, j, k0, k1, v, dv, w, ws);
+          t = t1 - 1;
+          continue;
         }
-        const T *cb = ws.c, *thb = ws.th, *sqb = ws.sq;
+        const T wt = w[at.sf];
+        if (wt == T(0)) continue;
+        if (vj == T(0) && dvj == T(0)) continue;
         const T F = wt * (at.weighted ? nb.z[j] : T(1));
         const T* jv = at.jk >= 0 ? ws.jkv + static_cast<long>(at.jk) * stride : ws.ones;
         const T* jd = at.jk >= 0 ? ws.jkd + static_cast<long>(at.jk) * stride : ws.zeros;
         const T* wz = at.weighted ? nb.z : ws.ones;
         T ajs = T(0);
-        with_angle<T>(at, [&](const auto& ang) {
+        // One term's pair loop; angle(k, a, da) gives its angular factor at pair k.
+        auto pairs = [&](const auto& angle) {
           VITRUM_SIMD_SUM(ajs)
           for (int k = k0; k < k1; ++k) {
             T a, da;
-            ang.block(cb, thb, sqb, k, a, da);
+            angle(k, a, da);
             const T W = F * wz[k];
             const T avj = a * vj * W;
             ajs += a * v[k] * jv[k] * W;
@@ -561,7 +649,19 @@ VITRUM_HD void atom_sf_gradient(const SfPlanView& p, int e, const AtomNeighbors<
             ws.ajk[k] += avj * v[k] * jd[k];
             ws.ac[k] += da * vj * v[k] * jv[k] * W;
           }
-        });
+        };
+        if (at.kind == 1) {
+          const T* wa = compact_window<T>(at, k0, k1, ws, done);
+          const T* wd = ws.wd + static_cast<long>(at.win) * stride;
+          pairs([&](int k, T& a, T& da) {
+            a = wa[k];
+            da = wd[k];
+          });
+        } else {
+          with_angle<T>(at, [&](const auto& ang) {
+            pairs([&](int k, T& a, T& da) { ang(ws.c[k], a, da); });
+          });
+        }
         aj += dvj * ajs;
       }
       // Partial derivatives -> vectors. d cos/d d_j = d_k/(rj rk) - cos d_j/rj^2 (sym. for k),
