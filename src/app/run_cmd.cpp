@@ -8,6 +8,7 @@
 #include "vitrum/md/campaign.hpp"
 #include "vitrum/md/run_config.hpp"
 #include "vitrum/parallel/gpu_mpi.hpp"
+#include "vitrum/teacher/device_teacher.hpp"
 
 namespace vitrum::app {
 
@@ -55,6 +56,7 @@ void run_run(const RunArgs& a) {
   options.max_walltime_s = walltime;
   options.max_steps = a.max_steps;
   options.start = a.start;
+  teacher::register_device_teacher_force_field();  // for [md] engine = "device"
   const md::RunSummary r = md::run_campaign(config, options);
   if (!r.completed) throw ExitStatus{md::kExitCheckpointed};
 }

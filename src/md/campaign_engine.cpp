@@ -10,7 +10,6 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/parallel/device_binding.hpp"
-#include "vitrum/teacher/device_teacher.hpp"
 
 namespace vitrum::md::campaign_detail {
 namespace {
@@ -68,7 +67,7 @@ class DeviceRunEngine final : public RunEngine {
   DeviceRunEngine(MdEngineKind kind, const RunConfig& c, MdSystem sys, ForceField& ff)
       : kind_(kind),
         space_(make_space(kind, c)),
-        ff_(make_device_force_field(c, ff, *space_)),
+        ff_(device_force_field_for(c, ff, *space_)),
         engine_(std::move(sys), *ff_, *space_, engine_options(c)) {}
   std::string describe() const override {
     return "  engine: device-resident on the " + std::string(to_string(space_->kind())) +
@@ -119,11 +118,11 @@ class DeviceRunEngine final : public RunEngine {
       fail("{}: [md] engine = \"device\": {}", c.file, e.what());
     }
   }
-  static std::unique_ptr<DeviceForceField> make_device_force_field(const RunConfig& c,
-                                                                   ForceField& ff,
-                                                                   exec::Space& space) {
-    if (potential_kind(c) == "teacher")
-      return teacher::load_device_teacher(c.potential.path, space);
+  static std::unique_ptr<DeviceForceField> device_force_field_for(const RunConfig& c,
+                                                                  ForceField& ff,
+                                                                  exec::Space& space) {
+    if (has_device_force_field(potential_kind(c)))
+      return md::make_device_force_field(potential_kind(c), c.potential, space);
     return emulate_force_field(ff, space);  // the emulated device only (resolve_engine)
   }
 
@@ -137,7 +136,7 @@ class DeviceRunEngine final : public RunEngine {
 }  // namespace
 
 MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
-  const bool teacher = potential_kind(c) == "teacher";
+  const bool device_ff = has_device_force_field(potential_kind(c));
   const StageConfig* fire = nullptr;
   for (const auto& st : c.stages)
     if (st.integrator.ensemble == Ensemble::MinimizeFire && fire == nullptr) fire = &st;
@@ -156,7 +155,7 @@ MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
         "{}: stage \"{}\" uses the integrator {}, which the device-resident engine lacks (use "
         "engine = \"host\")",
         key, fire->name, to_string(Ensemble::MinimizeFire));
-  if (c.engine == MdEngineKind::Device && !teacher)
+  if (c.engine == MdEngineKind::Device && !device_ff)
     fail(
         "{}: the force-field kind \"{}\" has no device-resident force field on the GPU yet "
         "(the teacher has; use engine = \"host\")",

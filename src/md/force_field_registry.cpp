@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/md/device_engine.hpp"  // DeviceForceField, complete for the makers
 
 namespace vitrum::md {
 
@@ -29,6 +30,7 @@ struct Kind {
   std::string description;
   ForceFieldMaker make;
   bool cuda = false;
+  DeviceForceFieldMaker make_device;  ///< empty: no device-resident force field
 };
 
 std::mutex& registry_mutex() {
@@ -53,7 +55,36 @@ std::map<std::string, Kind>& registry() {
 void register_force_field(const std::string& kind, const std::string& description,
                           ForceFieldMaker make, bool cuda) {
   std::lock_guard<std::mutex> lock(registry_mutex());
-  kinds_map()[kind] = Kind{description, std::move(make), cuda};
+  Kind& k = kinds_map()[kind];
+  k.description = description;
+  k.make = std::move(make);
+  k.cuda = cuda;
+}
+
+void register_device_force_field(const std::string& kind, DeviceForceFieldMaker make) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  kinds_map()[kind].make_device = std::move(make);
+}
+
+bool has_device_force_field(const std::string& kind) {
+  auto& kinds = registry();
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  const auto it = kinds.find(kind);
+  return it != kinds.end() && static_cast<bool>(it->second.make_device);
+}
+
+std::unique_ptr<DeviceForceField> make_device_force_field(const std::string& kind,
+                                                          const PotentialConfig& config,
+                                                          exec::Space& space) {
+  DeviceForceFieldMaker make;
+  {
+    auto& kinds = registry();
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    const auto it = kinds.find(kind);
+    if (it != kinds.end()) make = it->second.make_device;
+  }
+  if (!make) fail("the force-field kind \"{}\" has no device-resident force field", kind);
+  return make(config, space);
 }
 
 std::map<std::string, std::string> force_field_kinds() {

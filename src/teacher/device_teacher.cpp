@@ -4,6 +4,7 @@
 #include "vitrum/teacher/device_teacher.hpp"
 
 #include "vitrum/core/launch_host.hpp"
+#include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/teacher/device_teacher_impl.hpp"
 
 namespace vitrum::teacher {
@@ -33,5 +34,11 @@ std::unique_ptr<md::DeviceForceField> make_cuda_device_teacher(TeacherTables, st
       "without CUDA");
 }
 #endif
+
+void register_device_teacher_force_field() {
+  md::register_device_force_field("teacher", [](const md::PotentialConfig& c, exec::Space& space) {
+    return load_device_teacher(c.path, space);
+  });
+}
 
 }  // namespace vitrum::teacher

@@ -18,6 +18,7 @@
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/md/campaign.hpp"
 #include "vitrum/md/device_engine.hpp"
+#include "vitrum/teacher/device_teacher.hpp"
 
 namespace vitrum {
 namespace {
@@ -102,6 +103,7 @@ CampaignRun run(const std::string& name, const std::string& engine, int atoms = 
   o.restart_file = restart;
   o.max_steps = max_steps;
   o.record_transfers = true;
+  teacher::register_device_teacher_force_field();  // as `vitrum run` does
   r.summary = md::run_campaign(c, o);
   return r;
 }

@@ -17,7 +17,13 @@
 #include "vitrum/md/force_field.hpp"
 #include "vitrum/md/run_config.hpp"
 
+namespace vitrum::exec {
+class Space;
+}
+
 namespace vitrum::md {
+
+class DeviceForceField;
 
 /// A config's [potential] table, kept with the parsed file it lives in (a copied toml::table
 /// would lose the lines that error messages name), and the file's name.
@@ -48,6 +54,23 @@ extern const char* const kCommonPotentialKeys;
 /// is then bound before it is made); other kinds refuse that backend.
 void register_force_field(const std::string& kind, const std::string& description,
                           ForceFieldMaker make, bool cuda = false);
+
+/// Builds a kind's device-resident force field (md::DeviceEngine) on an execution space (the
+/// emulated device or CUDA) from the [potential] configuration.
+using DeviceForceFieldMaker =
+    std::function<std::unique_ptr<DeviceForceField>(const PotentialConfig&, exec::Space&)>;
+
+/// Registers (or replaces) the device-resident force field of an already registered kind, in the
+/// kind's own files (the engine stays unaware of the kinds).
+void register_device_force_field(const std::string& kind, DeviceForceFieldMaker make);
+
+/// True when `kind` has a device-resident force field.
+bool has_device_force_field(const std::string& kind);
+
+/// The device-resident force field of `kind` on `space`; throws vitrum::Error when it has none.
+std::unique_ptr<DeviceForceField> make_device_force_field(const std::string& kind,
+                                                          const PotentialConfig& config,
+                                                          exec::Space& space);
 
 /// The registered kinds and their one-line descriptions (for --help).
 std::map<std::string, std::string> force_field_kinds();

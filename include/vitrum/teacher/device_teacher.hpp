@@ -24,4 +24,9 @@ std::unique_ptr<md::DeviceForceField> make_device_teacher(const TeacherParams& p
 std::unique_ptr<md::DeviceForceField> load_device_teacher(const std::string& toml_path,
                                                           exec::Space& space);
 
+/// Registers the teacher's device force field with the force-field registry (kind "teacher"),
+/// so that md::DeviceEngine campaigns (`[md] engine = "device"`) get it. Called by the
+/// application (and tests) that run campaigns: the md area does not know the teacher.
+void register_device_teacher_force_field();
+
 }  // namespace vitrum::teacher
