@@ -35,7 +35,10 @@ void run_run(const RunArgs& a) {
   config.gpu_mpi = a.gpu_aware_mpi.empty()
                        ? parallel::gpu_mpi_mode_from_env(config.gpu_mpi)
                        : parallel::parse_gpu_mpi_mode(a.gpu_aware_mpi, "--gpu-aware-mpi");
-  if (!a.engine.empty()) config.engine = md::parse_md_engine(a.engine, "--engine");
+  if (!a.engine.empty()) {
+    config.engine = md::parse_md_engine(a.engine, "--engine");
+    config.engine_source = "--engine";
+  }
   const double walltime =
       a.max_walltime.empty() ? 0.0 : md::BatchControl::parse_walltime(a.max_walltime);
   if (a.check) {

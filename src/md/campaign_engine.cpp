@@ -115,7 +115,7 @@ class DeviceRunEngine final : public RunEngine {
     try {
       return exec::make_cuda_space();
     } catch (const Error& e) {
-      fail("{}: [md] engine = \"device\": {}", c.file, e.what());
+      fail("{}: {} = \"device\": {}", c.file, c.engine_source, e.what());
     }
   }
   static std::unique_ptr<DeviceForceField> device_force_field_for(const RunConfig& c,
@@ -144,7 +144,8 @@ MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
   // device-resident engine's CUDA path has run on one too (docs/device-resident.md, "Not done
   // yet"); a run asks for it with engine = "device".
   if (c.engine == MdEngineKind::Auto || c.engine == MdEngineKind::Host) return MdEngineKind::Host;
-  const std::string key = fmt::format("{}: [md] engine = \"{}\"", c.file, to_string(c.engine));
+  const std::string key =
+      fmt::format("{}: {} = \"{}\"", c.file, c.engine_source, to_string(c.engine));
   if (ranks > 1)
     fail(
         "{}: the device-resident engine runs one MPI rank, this run has {} (use engine = "

@@ -147,7 +147,7 @@ struct StageConfig {
 
 /// [md] engine: which MD engine drives the campaign (vitrum/md/campaign.hpp).
 enum class MdEngineKind {
-  Auto,            ///< the device-resident engine for a GPU run it supports, else the host engine
+  Auto,            ///< the host engine until the device engine has run on a GPU (then: GPU runs)
   Host,            ///< md::Engine: state in host memory (any rank count, every ensemble)
   Device,          ///< md::DeviceEngine on the CUDA device
   DeviceEmulated,  ///< md::DeviceEngine on the emulated device (CPU CI; host memory, host loops)
@@ -169,7 +169,8 @@ struct RunConfig {
   long remove_drift_every = 1000;  ///< steps between centre-of-mass drift removals (0: never)
   double max_temperature = 1e5;    ///< K
   double min_distance = 0.3;       ///< Å
-  MdEngineKind engine = MdEngineKind::Auto;  ///< [md] engine
+  MdEngineKind engine = MdEngineKind::Auto;   ///< [md] engine
+  std::string engine_source = "[md] engine";  ///< where `engine` was set (for messages)
   VelocityConfig velocities;
   OutputConfig output;
   CheckpointConfig checkpoint;
