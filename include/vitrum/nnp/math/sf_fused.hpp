@@ -45,7 +45,7 @@ VITRUM_HD void run_power_sums_t(int k0, int k1, const T* c, const T* u, T* sp, T
   for (int k = k0; k < k1; ++k) {
     const T x = T(1) + c[k], y = T(1) - c[k];
     T px = x > T(0) ? u[k] : T(0), py = y > T(0) ? u[k] : T(0);
-VITRUM_UNROLL_POLY
+    VITRUM_UNROLL_POLY
     for (int q = 1; q <= D; ++q) {
       px *= x;
       py *= y;
@@ -90,7 +90,7 @@ VITRUM_HD T run_gradient_t(int k0, int k1, const T* cp, const T* cm, T vj, T F, 
   for (int k = k0; k < k1; ++k) {
     const T x = T(1) + c[k], y = T(1) - c[k];
     T ap = cp[D], dp = T(0), am = cm[D], dm = T(0);
-VITRUM_UNROLL_POLY
+    VITRUM_UNROLL_POLY
     for (int q = D - 1; q >= 0; --q) {
       dp = dp * x + ap;
       ap = ap * x + cp[q];
