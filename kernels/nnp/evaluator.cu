@@ -18,6 +18,7 @@
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/activation.hpp"
 #include "vitrum/nnp/math/scaling.hpp"
+#include "vitrum/nnp/math/sf_atom.hpp"
 
 namespace vitrum::nnp {
 

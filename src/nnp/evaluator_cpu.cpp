@@ -9,6 +9,7 @@
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
 #include "vitrum/nnp/math/scaling.hpp"
+#include "vitrum/nnp/math/sf_atom.hpp"
 #include "vitrum/nnp/math/simd_math.hpp"  // first: vector math declarations
 #include "vitrum/nnp/neighbor_gather.hpp"
 #include "vitrum/nnp/network.hpp"

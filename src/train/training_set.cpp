@@ -11,8 +11,8 @@
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
 #include "vitrum/nnp/evaluator_backend.hpp"
+#include "vitrum/nnp/math/sf_atom.hpp"
 #include "vitrum/nnp/math/simd_math.hpp"  // first: vector math declarations
-#include "vitrum/nnp/math/symmetry_function.hpp"
 #include "vitrum/nnp/neighbor_gather.hpp"
 
 namespace vitrum::train {

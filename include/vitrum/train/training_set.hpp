@@ -10,7 +10,7 @@
 /// direction of training are then two small dense products per atom:
 ///   F_{a_k} -= sum_s J_i[k][.][s] dE_i/dG_i,s      and      v_i,s = sum_{k,c} J_i[k][c][s]
 ///   D_{a_k},c.
-/// J_i is computed with the single-source atom_sf_gradient of nnp/math/symmetry_function.hpp,
+/// J_i is computed with the single-source atom_sf_gradient of nnp/math/sf_atom.hpp,
 /// once per symmetry function (each with a one-term plan, so the cost is a few force
 /// evaluations, not n_sf of them). Memory: 24 bytes x n_sf x (neighbors + 1) per atom.
 
