@@ -17,6 +17,7 @@
 #include <string>
 
 #include "vitrum/core/backend.hpp"
+#include "vitrum/core/blas_threads.hpp"
 #include "vitrum/io/structure_io.hpp"
 #include "vitrum/train/trainer.hpp"
 
@@ -60,7 +61,7 @@ void BM_TrainStep(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(1));
   const bool forces = state.range(2) != 0;
   omp_set_num_threads(threads);
-  train::use_single_threaded_blas();
+  vitrum::single_threaded_blas();
   const auto& set = h2o_set();
   train::Fitter fit(h2o().pot, set, 1e-3, 2.5e-2, 1.0, forces ? 1.0 : 0.0);
   fit.initialize(1, 0.0);
@@ -122,7 +123,7 @@ void BM_TrainThroughput(benchmark::State& state) {
     return;
   }
   omp_set_num_threads(default_threads);
-  train::use_single_threaded_blas();
+  vitrum::single_threaded_blas();
   const auto& set = h2o_set();
   train::Fitter fit(h2o().pot, set, 1e-3, 2.5e-2, 1.0, 1.0, backend);
   fit.initialize(1, 0.0);
@@ -170,7 +171,7 @@ BENCHMARK(BM_TrainThroughput)
 /// Symmetry functions and dG/dr of the whole set (done once per training run).
 void BM_TrainingSetSetup(benchmark::State& state) {
   omp_set_num_threads(static_cast<int>(state.range(0)));
-  train::use_single_threaded_blas();
+  vitrum::single_threaded_blas();
   const auto& h = h2o();
   for (auto _ : state) {
     train::TrainingSet set(h.pot, h.data, h.names, h.test, true);
@@ -203,7 +204,7 @@ void BM_KalmanUpdate(benchmark::State& state) {
     return;
   }
   omp_set_num_threads(static_cast<int>(state.range(2)));
-  train::use_single_threaded_blas();
+  vitrum::single_threaded_blas();
   const auto& set = h2o_set();
   const double sigma_e = 1e-3, sigma_f = 2.5e-2;
   train::Fitter fit(h2o().pot, set, sigma_e, sigma_f, 1.0, 1.0, backend);

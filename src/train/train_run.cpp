@@ -18,6 +18,7 @@
 
 #include "data_checks.hpp"
 #include "file_util.hpp"
+#include "vitrum/core/blas_threads.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/core/script_path.hpp"
@@ -474,7 +475,7 @@ void plot_training(const TrainConfig& c, const std::function<void(std::string)>&
 TrainReport run_training(const TrainConfig& c, bool quiet) {
   const auto t_start = Clock::now();
   if (c.threads > 0) omp_set_num_threads(c.threads);
-  use_single_threaded_blas();
+  single_threaded_blas();  // the trainer splits its GEMMs over OpenMP row blocks itself
   const std::function<void(std::string)> say = [&](const std::string& s) {
     if (!quiet) {
       std::fputs(s.c_str(), stdout);

@@ -12,14 +12,7 @@
 #include "vitrum/train/math/activation_d2.hpp"
 #include "vitrum/train/n2p2_writer.hpp"
 
-// OpenBLAS's thread control, when the process links OpenBLAS (a weak symbol: null otherwise).
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
-
 namespace vitrum::train {
-
-void use_single_threaded_blas() {
-  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
-}
 
 // ------------------------------------------------------------------ Random
 

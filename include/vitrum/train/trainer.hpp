@@ -229,12 +229,6 @@ class Trainer {
   int best_epoch_ = 0;
 };
 
-/// Makes an OpenBLAS library (pthreads build) single-threaded when the process uses one: the
-/// trainer splits its large GEMMs over OpenMP threads itself (row blocks), and BLAS threads on
-/// top of OpenMP threads only compete for the cores. No effect with other BLAS libraries.
-/// `vitrum train` calls it at start.
-void use_single_threaded_blas();
-
 /// The seeded generator of the trainer (std::mt19937_64, whose sequence the standard fixes).
 /// uniform() in [0, 1) with 53 random bits; below(n) in [0, n).
 class Random {
