@@ -1,6 +1,6 @@
-// Images fitted as images (fit_image.hpp): the sum spectrum's EM fit becomes a template, applied
-// to every pixel in anti-diagonal wavefronts with neighbour starts, bounded shifts and a
-// likelihood-ratio significance test per component.
+// Images fitted as images (fit_image.hpp): the sum spectrum's EM fit, polished, becomes a
+// template, applied to every pixel by the maximum-likelihood polish in anti-diagonal wavefronts
+// with neighbour starts, bounded shifts and a likelihood-ratio significance test per state.
 #include "vitrum/spectra/fit_image.hpp"
 
 #include <omp.h>
@@ -11,73 +11,21 @@
 #include <limits>
 #include <memory>
 
-#include "template_pixel.hpp"
+#include "template_polish.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/spectra/polish_fit.hpp"
 
 namespace vitrum::spectra {
 
 namespace {
 
-using detail::PixelScratch;
-using detail::TemplateModel;
-using math::EmState;
+using detail::PixelPolish;
+using detail::TemplatePolish;
 using math::FitStatus;
+using math::PolishStatus;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-/// The grid and model the pixels are fitted with, from the reference fit (as fit_curves does).
-struct Setup {
-  TemplateModel tm;
-  std::vector<double> mult;
-  std::vector<double> ref_area;  ///< template areas (scaled counts units) of the sum spectrum
-  std::vector<double> ref_bg;    ///< template background weights (scaled)
-  double ref_total = 0.0;        ///< counts of the sum spectrum (scaled)
-  double scale = 1.0;
-};
-
-void build_setup(const FitResult& ref, const FitConfig& cfg, double max_shift, Setup& s) {
-  TemplateModel& tm = s.tm;
-  math::EmModel& m = tm.model;
-  const int n = static_cast<int>(ref.energy.size());
-  m.shape = ref.shape;
-  m.eta_free = 0;
-  m.doublet = ref.doublet ? 1 : 0;
-  m.split = ref.doublet_split;
-  m.ratio = ref.doublet_ratio;
-  m.n_bg_fixed = static_cast<int>(ref.background_shapes.size()) / std::max(n, 1);
-  m.shirley = ref.n_background() > m.n_bg_fixed ? 1 : 0;
-  m.shirley_rising = ref.energy_kind == EnergyKind::Binding ? 1 : 0;
-  m.x_lo = ref.energy.front();
-  m.x_hi = ref.energy.back();
-  m.mu_lo = m.x_lo;
-  m.mu_hi = m.x_hi;
-  m.delta = n > 1 ? (m.x_hi - m.x_lo) / (n - 1) : 1.0;
-  s.mult.assign(n, 1.0);
-  tm.grid = math::Grid{ref.energy.data(), s.mult.data(), ref.background_shapes.data(), n, 1, 0};
-  tm.K = ref.n_peaks[0];
-  s.scale = cfg.intensity_scale;
-  for (int k = 0; k < tm.K; ++k) {
-    tm.mu0.push_back(ref.position[k]);
-    tm.t0.push_back(std::log(ref.fwhm[k]));
-    tm.eta0.push_back(std::isnan(ref.eta[k]) ? 0.0 : ref.eta[k]);
-    tm.lo.push_back(ref.position[k] - max_shift);
-    tm.hi.push_back(ref.position[k] + max_shift);
-    s.ref_area.push_back(ref.area[k] * s.scale);
-  }
-  for (int b = 0; b < ref.n_background(); ++b) s.ref_bg.push_back(ref.background[b] * s.scale);
-  s.ref_total = ref.total_counts[0];
-  tm.max_iterations = cfg.max_iterations;
-  tm.tolerance = cfg.tolerance;
-  tm.abs_tolerance = cfg.abs_tolerance;
-}
-
-/// Largest shift that keeps every component inside its own half of the gap to the others.
-double shift_bound(const std::vector<double>& mu, double requested) {
-  double sep = std::numeric_limits<double>::infinity();
-  for (size_t a = 0; a < mu.size(); ++a)
-    for (size_t b = a + 1; b < mu.size(); ++b) sep = std::min(sep, std::fabs(mu[a] - mu[b]));
-  return std::min(requested, 0.45 * sep);
-}
+constexpr int kP = math::kPolishParamsPerComponent;
 
 /// The sum of every pixel's spectrum (non-finite values skipped), as a 1 × 1 image.
 SpectrumImage sum_spectrum(const SpectrumImage& im) {
@@ -101,40 +49,55 @@ SpectrumImage sum_spectrum(const SpectrumImage& im) {
   return s;
 }
 
-/// State of template slots `comp` started from area/position/background values.
-EmState make_state(const TemplateModel& tm, const std::vector<int>& comp, const double* area,
-                   const double* mu, const double* bg) {
-  EmState s{};
-  s.k = static_cast<int>(comp.size());
-  for (int j = 0; j < s.k; ++j) {
-    const int c = comp[j];
-    s.area[j] = std::max(area[c], 1e-300);
-    s.mu[j] = std::clamp(mu[c], tm.lo[c], tm.hi[c]);
-    s.t[j] = tm.t0[c];
-    s.eta[j] = tm.eta0[c];
-  }
-  for (int b = 0; b < tm.model.n_bg(); ++b) s.bg[b] = std::max(bg[b], 1e-300);
-  return s;
-}
-
 struct ImageRun {
   const SpectrumImage& im;
   const FitConfig& cfg;
-  Setup& su;
+  const TemplatePolish& tp;
   TemplateFitResult& r;
   long first = 0;
 };
 
+/// Working memory of one thread.
+struct Scratch {
+  explicit Scratch(const TemplatePolish& tp)
+      : y(tp.channels()),
+        bgc(static_cast<size_t>(tp.n_bg) * tp.channels() + 1),
+        lam(tp.channels()),
+        full(tp.n_full),
+        se(tp.n_full),
+        best(tp.n_full),
+        best_se(tp.n_full),
+        window(tp.channels()) {
+    if (tp.tables.views(0, views)) v = views;
+  }
+  std::vector<double> y, bgc, lam, full, se, best, best_se;
+  std::vector<float> window;
+  math::PolishWork work;
+  math::ShapeTableView views[math::kPolishMaxComponents];
+  const math::ShapeTableView* v = nullptr;
+};
+
+/// Full parameters (counts) from per-state positions, state areas (stored units) and background
+/// coefficients; the template's values elsewhere.
+void full_from(const TemplatePolish& tp, const double* mu, const double* area, const double* bg,
+               double* full) {
+  std::copy(tp.start.begin(), tp.start.end(), full);
+  for (int k = 0; k < tp.K; ++k) {
+    const int c = tp.main[k] * kP;
+    full[c + kPosition] = std::clamp(mu[k], tp.lo[k], tp.hi[k]);
+    full[c + kArea] = std::max(area[k], 0.0) * tp.scale / tp.state_factor[k];
+  }
+  const int b0 = tp.n_full - tp.n_bg;
+  for (int t = 0; t < tp.n_bg; ++t) full[b0 + t] = std::max(bg[t], 0.0);
+}
+
 /// Start from the already-fitted neighbours (y−1, x), (y, x−1), (y−1, x−1); false if none.
-bool neighbour_start(const ImageRun& run, long p, double total, std::vector<double>& area,
-                     std::vector<double>& mu, std::vector<double>& bg) {
+bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
   const TemplateFitResult& r = run.r;
   const int K = r.K, nb = r.n_background();
   const long y = p / r.nx, x = p % r.nx;
   const long cand[3][2] = {{y - 1, x}, {y, x - 1}, {y - 1, x - 1}};
-  std::vector<double> mu_sum(K, 0.0), mu_n(K, 0.0);
-  area.assign(K, 0.0);
-  bg.assign(nb, 0.0);
+  std::vector<double> mu(run.tp.mu0), mu_sum(K, 0.0), mu_n(K, 0.0), area(K, 0.0), bg(nb, 0.0);
   int used = 0;
   for (const auto& c : cand) {
     if (c[0] < 0 || c[1] < 0) continue;
@@ -142,22 +105,22 @@ bool neighbour_start(const ImageRun& run, long p, double total, std::vector<doub
     if (r.status[q] > 1 || !(r.total_counts[q] > 0.0)) continue;  // not fitted
     const double f = total / r.total_counts[q];
     for (int k = 0; k < K; ++k) {
-      area[k] += f * r.area[q * K + k] * run.su.scale;
+      area[k] += f * r.area[q * K + k];
       if (r.significant[q * K + k]) {
         mu_sum[k] += r.position[q * K + k];
         mu_n[k] += 1.0;
       }
     }
-    for (int b = 0; b < nb; ++b) bg[b] += f * r.background[q * nb + b] * run.su.scale;
+    for (int b = 0; b < nb; ++b) bg[b] += f * r.background[q * nb + b];
     ++used;
   }
   if (used == 0) return false;
-  mu = run.su.tm.mu0;
   for (int k = 0; k < K; ++k) {
     area[k] /= used;
     if (mu_n[k] > 0) mu[k] = mu_sum[k] / mu_n[k];
   }
   for (double& v : bg) v /= used;
+  full_from(run.tp, mu.data(), area.data(), bg.data(), full);
   return true;
 }
 
@@ -168,168 +131,137 @@ void write_unfitted(TemplateFitResult& r, long p, FitStatus status, double total
   r.n_significant[p] = 0;
 }
 
-/// Standard errors of the positions of pixel p's fit `best` from the Fisher information
-/// I_ab = Σ_n ∂_a λ_n ∂_b λ_n / λ_n over areas, positions and background weights (components
-/// with a negligible area and positions at a bound left out; a Shirley shape held fixed).
-void position_errors(ImageRun& run, long p, const EmState& best, const double* lam,
-                     const double* shirley) {
-  TemplateFitResult& r = run.r;
-  const TemplateModel& tm = run.su.tm;
-  const math::EmModel& m = tm.model;
-  const int K = r.K, n = tm.grid.n, nbf = m.n_bg_fixed, nb = m.n_bg();
-  double total = 0.0;
-  for (int c = 0; c < n; ++c) total += lam[c];
-  // Columns: ∂λ/∂A_k, ∂λ/∂μ_k (kept components), then ∂λ/∂c_b.
-  std::vector<std::vector<double>> cols;
-  std::vector<int> mu_col(K, -1);
-  for (int k = 0; k < K; ++k) {
-    if (!(best.area[k] * n > 1e-6 * total)) continue;
-    const double f = std::exp(best.t[k]), eta = best.eta[k], h = 1e-4 * f;
-    std::vector<double> da(n), dm(n);
-    for (int c = 0; c < n; ++c) {
-      const double x = tm.grid.x[c];
-      da[c] = math::peak_value(m, best.mu[k], f, eta, x);
-      dm[c] = best.area[k] *
-              (math::peak_value(m, best.mu[k] + h, f, eta, x) -
-               math::peak_value(m, best.mu[k] - h, f, eta, x)) /
-              (2.0 * h);
-    }
-    cols.push_back(std::move(da));
-    const bool interior = best.mu[k] > tm.lo[k] + 1e-9 && best.mu[k] < tm.hi[k] - 1e-9;
-    if (interior) {
-      mu_col[k] = static_cast<int>(cols.size());
-      cols.push_back(std::move(dm));
-    }
-  }
-  for (int b = 0; b < nb; ++b) {
-    std::vector<double> h(n);
-    for (int c = 0; c < n; ++c) h[c] = b < nbf ? tm.grid.bg[b * n + c] : shirley[c];
-    cols.push_back(std::move(h));
-  }
-  const int P = static_cast<int>(cols.size());
-  std::vector<double> info(static_cast<size_t>(P) * P, 0.0), work(P);
-  for (int a = 0; a < P; ++a)
-    for (int b = 0; b <= a; ++b) {
-      double v = 0.0;
-      for (int c = 0; c < n; ++c) v += cols[a][c] * cols[b][c] / std::max(lam[c], 1e-300);
-      info[a * P + b] = info[b * P + a] = v;
-    }
-  std::vector<int> keep(P, 1);
-  math::cholesky_dropping(P, info.data(), keep.data());
-  for (int k = 0; k < K; ++k) {
-    const int i = mu_col[k];
-    if (i >= 0 && keep[i])
-      r.position_se[p * K + k] =
-          std::sqrt(math::inverse_diagonal(P, info.data(), keep.data(), i, work.data()));
-  }
+bool usable(const PixelPolish& f) {
+  return f.status <= PolishStatus::IterationLimit;
 }
 
-/// Leave-one-out refits of pixel p's fit `best`: D_k = 2 (ℓ − ℓ without k) against the χ²₂
-/// threshold; writes the per-component results and returns the number of significant ones.
-int test_components(ImageRun& run, long p, PixelScratch& scratch, const std::vector<double>& y,
-                    const EmState& best, const EmState& none, int& iterations) {
-  TemplateFitResult& r = run.r;
-  const TemplateModel& tm = run.su.tm;
-  const int K = r.K, nb = r.n_background();
-  double total = 0.0;
-  for (double v : y) total += v;
-  std::vector<double> bestmu(K), bestarea(K), bestbg(best.bg, best.bg + nb);
-  for (int k = 0; k < K; ++k) {
-    bestmu[k] = best.mu[k];
-    bestarea[k] = best.area[k];
+/// Fits with the template start and the neighbours' start; the better one in s.best.
+PixelPolish fit_both_starts(ImageRun& run, long p, Scratch& s, double total, int& start) {
+  const TemplatePolish& tp = run.tp;
+  const double f = total / tp.ref_total;
+  s.full = tp.start;
+  for (int k = 0; k < tp.K; ++k) s.full[tp.main[k] * kP + kArea] *= f;
+  for (int t = 0; t < tp.n_bg; ++t) s.full[tp.n_full - tp.n_bg + t] *= f;
+  PixelPolish best = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(), s.full.data(),
+                                          s.se.data(), s.work, s.v);
+  s.best = s.full;
+  s.best_se = s.se;
+  start = 0;
+  if (run.cfg.image_neighbors && neighbour_start(run, p, total, s.full.data())) {
+    const PixelPolish nb = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(),
+                                                s.full.data(), s.se.data(), s.work, s.v);
+    best.iterations += nb.iterations;
+    if (usable(nb) && (!usable(best) || nb.deviance < best.deviance)) {
+      const int it = best.iterations;
+      best = nb;
+      best.iterations = it;
+      s.best = s.full;
+      s.best_se = s.se;
+      start = 1;
+    }
   }
+  return best;
+}
+
+/// Background-only and leave-one-out refits of pixel p's fit s.best: D_k = deviance without k
+/// − deviance with every state, against the χ²₂ threshold; returns the number of significant
+/// states and the background-only deviance in d_none.
+int test_states(ImageRun& run, long p, Scratch& s, double total, const PixelPolish& best,
+                double& d_none, int& iterations) {
+  const TemplatePolish& tp = run.tp;
+  TemplateFitResult& r = run.r;
+  const int K = tp.K, n = tp.channels(), b0 = tp.n_full - tp.n_bg;
+  // Background alone, started from the fit's background holding all the counts.
+  s.full = s.best;
+  for (int k = 0; k < K; ++k) s.full[tp.main[k] * kP + kArea] = 0.0;
+  detail::pixel_tougaard(tp, tp.map_none, s.full.data(), s.bgc.data(), s.v);
+  double bsum = 0.0;
+  for (int t = 0; t < tp.n_bg; ++t)
+    for (int i = 0; i < n; ++i) bsum += s.full[b0 + t] * s.bgc[t * n + i];
+  for (int t = 0; t < tp.n_bg; ++t) s.full[b0 + t] *= bsum > 0.0 ? total / bsum : 1.0;
+  const PixelPolish none = detail::polish_pixel(tp, tp.map_none, s.y.data(), s.bgc.data(),
+                                                s.full.data(), s.se.data(), s.work, s.v);
+  iterations += none.iterations;
+  d_none = none.deviance;
   int n_sig = 0;
   for (int k = 0; k < K; ++k) {
-    double l_without = none.loglik;
+    double d_without = d_none;
     if (K > 1) {
-      std::vector<int> rest;
-      for (int j = 0; j < K; ++j)
-        if (j != k) rest.push_back(j);
-      EmState w = make_state(tm, rest, bestarea.data(), bestmu.data(), bestbg.data());
-      detail::fit_template_state(tm, scratch, y.data(), total, rest.data(), w);
+      s.full = s.best;
+      s.full[tp.main[k] * kP + kArea] = 0.0;
+      const PixelPolish w = detail::polish_pixel(tp, tp.map_without[k], s.y.data(), s.bgc.data(),
+                                                 s.full.data(), s.se.data(), s.work, s.v);
       iterations += w.iterations;
-      l_without = std::max(w.loglik, none.loglik);
+      if (usable(w)) d_without = std::min(w.deviance, d_none);
     }
-    const double D = std::max(0.0, 2.0 * (best.loglik - l_without));
+    const double D = std::max(0.0, d_without - best.deviance);
     const long j = p * K + k;
+    const int c = tp.main[k] * kP;
     r.lr_component[j] = D;
     r.significant[j] = D > r.threshold ? 1 : 0;
     n_sig += r.significant[j];
-    r.position[j] = best.mu[k];
-    r.area[j] = best.area[k] / run.su.scale;
+    r.position[j] = s.best[c + kPosition];
+    r.area[j] = s.best[c + kArea] * tp.state_factor[k] / tp.scale;
+    const double se = s.best_se[c + kPosition];
+    r.position_se[j] = se > 0.0 && s.best[c + kArea] * n > 1e-6 * total ? se : kNaN;
   }
   return n_sig;
 }
 
 /// Fits pixel p: template and neighbour starts, background-only and leave-one-out refits.
-void fit_pixel(ImageRun& run, long p, PixelScratch& scratch, std::vector<double>& y) {
+void fit_pixel(ImageRun& run, long p, Scratch& s) {
   TemplateFitResult& r = run.r;
-  const TemplateModel& tm = run.su.tm;
-  const int K = r.K, nb = r.n_background(), n = tm.grid.n;
+  const TemplatePolish& tp = run.tp;
+  const int n = tp.channels(), nb = tp.n_bg;
   const float* spec = run.im.spectrum(p) + run.first;
-  double total = 0.0, lny = 0.0;
+  double total = 0.0, lny = 0.0, ylny = 0.0;
   bool negative = false;
   for (int c = 0; c < n; ++c) {
-    double v = static_cast<double>(spec[c]) * run.su.scale;
+    r.data[p * n + c] = spec[c];
+    double v = static_cast<double>(spec[c]) * tp.scale;
     if (!std::isfinite(v)) return write_unfitted(r, p, FitStatus::InvalidValues, kNaN);
     if (v < 0.0) {
       negative = true;
       if (run.cfg.clip_negative) v = 0.0;
     }
-    y[c] = v;
+    s.y[c] = v;
+    s.window[c] = static_cast<float>(v / tp.scale);
     total += v;
-    if (v > 0.0) lny += std::lgamma(v + 1.0);
+    if (v > 0.0) {
+      lny += std::lgamma(v + 1.0);
+      ylny += v * std::log(v);
+    }
   }
   if (negative && !run.cfg.clip_negative)
     return write_unfitted(r, p, FitStatus::NegativeValues, total);
   if (!(total > 0.0)) return write_unfitted(r, p, FitStatus::EmptySpectrum, total);
-
-  std::vector<int> all(K);
-  for (int k = 0; k < K; ++k) all[k] = k;
-  const double f = total / run.su.ref_total;
-  std::vector<double> area(K), bg(nb);
-  for (int k = 0; k < K; ++k) area[k] = f * run.su.ref_area[k];
-  for (int b = 0; b < nb; ++b) bg[b] = f * run.su.ref_bg[b];
-  EmState best = make_state(tm, all, area.data(), tm.mu0.data(), bg.data());
-  detail::fit_template_state(tm, scratch, y.data(), total, all.data(), best);
-  int iterations = best.iterations, start = 0;
-  std::vector<double> mu;
-  if (run.cfg.image_neighbors && neighbour_start(run, p, total, area, mu, bg)) {
-    EmState nbs = make_state(tm, all, area.data(), mu.data(), bg.data());
-    detail::fit_template_state(tm, scratch, y.data(), total, all.data(), nbs);
-    iterations += nbs.iterations;
-    if (nbs.loglik > best.loglik) {
-      best = nbs;
-      start = 1;
-    }
-  }
-  // Background alone (K = 0), started from the fit's background holding all the counts.
-  double bsum = 0.0;
-  for (int b = 0; b < nb; ++b) bsum += best.bg[b];
-  std::vector<double> bg0(nb);
-  for (int b = 0; b < nb; ++b) bg0[b] = best.bg[b] * total / std::max(bsum, 1e-300);
-  EmState none = make_state(tm, {}, nullptr, nullptr, bg0.data());
-  detail::fit_template_state(tm, scratch, y.data(), total, nullptr, none);
-  iterations += none.iterations;
-  const int n_sig = test_components(run, p, scratch, y, best, none, iterations);
-  // Residuals and Pearson χ² of the full fit.
-  std::vector<double> lam(n);
-  detail::template_lambda(tm, scratch, y.data(), best, lam.data());
+  for (int c = 0; c < n; ++c) r.data[p * n + c] = s.window[c];
+  detail::pixel_background(tp, r.reference, s.window.data(), s.bgc.data());
+  int start = 0;
+  const PixelPolish best = fit_both_starts(run, p, s, total, start);
+  int iterations = best.iterations;
+  double d_none = INFINITY;
+  const int n_sig = test_states(run, p, s, total, best, d_none, iterations);
+  // Residuals and Pearson χ² of the kept fit.
+  detail::pixel_tougaard(tp, tp.map_full, s.best.data(), s.bgc.data(), s.v);
+  detail::pixel_lambda(tp, s.best.data(), s.bgc.data(), s.lam.data());
   double chi2 = 0.0;
   for (int c = 0; c < n; ++c) {
-    chi2 += (y[c] - lam[c]) * (y[c] - lam[c]) / std::max(lam[c], 1e-300);
-    r.residual[p * n + c] = static_cast<float>((y[c] - lam[c]) / run.su.scale);
+    const double lam = s.lam[c];
+    chi2 += (s.y[c] - lam) * (s.y[c] - lam) / std::max(lam, 1e-300);
+    r.residual[p * n + c] = static_cast<float>((s.y[c] - lam) / tp.scale);
   }
-  const int params = 2 * K + nb;
+  const int params = tp.map_full.n_free;
   r.chi2_reduced[p] = n > params ? chi2 / (n - params) : kNaN;
-  position_errors(run, p, best, lam.data(), scratch.ws.shirley);
-  for (int b = 0; b < nb; ++b) r.background[p * nb + b] = best.bg[b] / run.su.scale;
-  r.log_likelihood[p] = best.loglik - lny;
-  r.lr_total[p] = std::max(0.0, 2.0 * (best.loglik - none.loglik));
+  for (int t = 0; t < nb; ++t) r.background[p * nb + t] = s.best[tp.n_full - nb + t];
+  r.log_likelihood[p] = -0.5 * best.deviance + ylny - total - lny;
+  r.lr_total[p] = std::max(0.0, d_none - best.deviance);
   r.n_significant[p] = n_sig;
   r.iterations[p] = iterations;
   r.start[p] = start;
-  r.status[p] = best.status;
+  r.status[p] = best.status == PolishStatus::Converged        ? 0
+                : best.status == PolishStatus::IterationLimit ? 1
+                                                              : 2;
   r.total_counts[p] = total;
 }
 
@@ -350,6 +282,7 @@ void size_result(TemplateFitResult& r, int n) {
   r.chi2_reduced.assign(P, kNaN);
   r.total_counts.assign(P, kNaN);
   r.residual.assign(P * n, std::nanf(""));
+  r.data.assign(P * n, std::nanf(""));
 }
 
 }  // namespace
@@ -385,32 +318,64 @@ TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig
         "{} (block '{}'): the sum spectrum's fit found no usable peak (status {}); the template "
         "fit needs at least one component",
         image.source, image.name, fit_status_name(static_cast<FitStatus>(ref.status[0])));
-  r.K = ref.n_peaks[0];
-  std::vector<double> mu0(ref.position.begin(), ref.position.begin() + r.K);
-  r.max_shift = shift_bound(mu0, cfg.image_max_shift);
+  if (cfg.polish && cfg.polish_start != "em")
+    fail(
+        "[image] mode = \"template\" takes its template from the sum spectrum's EM fit and "
+        "polish; [polish] start = \"{}\" is not supported with it (use start = \"em\")",
+        cfg.polish_start);
+  // The template: the sum spectrum polished as [polish] says (the EM's shape without it).
+  FitConfig pcfg = sum_cfg;
+  pcfg.polish = true;
+  pcfg.polish_start = "em";
+  PolishOptions po;
+  po.control = cfg.polish_control;
+  po.threads = opt.threads;
+  po.residuals = false;
+  const PolishedBlock pb = polish_fitted_block(ref, r.sum_image, pcfg, po);
+  size_t g = 0;
+  while (g < pb.results.size() && pb.results[g].fits != 1) ++g;
+  if (g == pb.results.size() ||
+      pb.results[g].status[0] > static_cast<int>(PolishStatus::IterationLimit))
+    fail(
+        "{} (block '{}'): the maximum-likelihood polish of the sum spectrum failed ({}); the "
+        "template fit needs it",
+        image.source, image.name,
+        g == pb.results.size()
+            ? "no result"
+            : polish_status_name(static_cast<PolishStatus>(pb.results[g].status[0])));
+  const int n = static_cast<int>(ref.energy.size());
+  double sum_total = 0.0;
+  for (int c = 0; c < n; ++c)
+    sum_total +=
+        static_cast<double>(r.sum_image.counts[ref.window_first + c]) * cfg.intensity_scale;
+  auto tp = std::make_shared<TemplatePolish>(detail::make_template_polish(
+      ref, pb.batches[g].model, pb.results[g].params, cfg, sum_total, cfg.image_max_shift));
+  r.model = tp;
+  r.K = tp->K;
+  r.max_shift = r.K > 0 ? tp->hi[0] - tp->mu0[0] : cfg.image_max_shift;
   r.level = cfg.image_level;
   r.threshold = -2.0 * std::log(cfg.image_level);  // χ²₂ quantile at 1 − α
-  Setup su;
-  build_setup(ref, cfg, r.max_shift, su);
+  r.background_names = tp->background_names;
   for (int k = 0; k < r.K; ++k) {
-    r.template_position.push_back(ref.position[k]);
-    r.template_fwhm.push_back(ref.fwhm[k]);
-    r.template_eta.push_back(ref.eta[k]);
+    const ModelComponent& c = tp->model.components[tp->main[k]];
+    r.template_position.push_back(tp->mu0[k]);
+    r.template_fwhm.push_back(tp->fwhm0[k]);
+    r.template_eta.push_back(
+        c.kind == ShapeKind::PseudoVoigt ? tp->start[tp->main[k] * kP + kShape0] : kNaN);
+    r.template_line_shape.push_back(tp->line_shape[k]);
   }
-  const int n = su.tm.grid.n;
   size_result(r, n);
-  ImageRun run{*im, cfg, su, r, ref.window_first};
+  ImageRun run{*im, cfg, *tp, r, ref.window_first};
   const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  std::vector<std::unique_ptr<PixelScratch>> scratch;
-  std::vector<std::vector<double>> ybuf(threads, std::vector<double>(n));
-  for (int t = 0; t < threads; ++t) scratch.push_back(std::make_unique<PixelScratch>(n));
+  std::vector<std::unique_ptr<Scratch>> scratch;
+  for (int t = 0; t < threads; ++t) scratch.push_back(std::make_unique<Scratch>(*tp));
   long done = 0;
   for (long d = 0; d <= static_cast<long>(r.ny) + r.nx - 2; ++d) {
     const long ylo = std::max(0L, d - (r.nx - 1)), yhi = std::min<long>(d, r.ny - 1);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (long yy = ylo; yy <= yhi; ++yy) {
       const int t = omp_get_thread_num();
-      fit_pixel(run, yy * r.nx + (d - yy), *scratch[t], ybuf[t]);
+      fit_pixel(run, yy * r.nx + (d - yy), *scratch[t]);
     }
     done += yhi - ylo + 1;
     if (opt.progress) opt.progress(done, r.pixels());

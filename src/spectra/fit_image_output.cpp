@@ -1,14 +1,17 @@
 // Outputs of the image template fit (fit_image.hpp): result maps with the component maps masked
 // where a component is not significant, the residual cube, and the curves of one pixel.
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <string>
 
+#include "template_polish.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/fit_image.hpp"
 #include "vitrum/spectra/fit_output.hpp"
-#include "vitrum/spectra/math/em.hpp"
 
 namespace vitrum::spectra {
 
@@ -50,24 +53,15 @@ PeakStack component_stack(const TemplateFitResult& r, const std::string& name,
   return s;
 }
 
-math::EmModel curve_model(const FitResult& ref) {
-  math::EmModel m;
-  m.shape = ref.shape;
-  m.doublet = ref.doublet ? 1 : 0;
-  m.split = ref.doublet_split;
-  m.ratio = ref.doublet_ratio;
-  m.shirley_rising = ref.energy_kind == EnergyKind::Binding ? 1 : 0;
-  return m;
-}
-
 /// The fit's settings and template, for the result file's original_metadata.
 void describe(const TemplateFitResult& r, const FitConfig& cfg,
               std::map<std::string, std::string>& md) {
   const FitResult& ref = r.reference;
   const std::string kind = energy_kind_name(ref.energy_kind);
   md["fit.method"] =
-      "image template fit: sum spectrum by EM + BIC, then every pixel with the template "
-      "(fixed shapes, free areas, bounded shifts), neighbour starts, likelihood-ratio test";
+      "image template fit: sum spectrum by EM + BIC and the maximum-likelihood polish, then "
+      "every pixel polished with the template (fixed line shapes and widths, free areas, "
+      "bounded shifts), neighbour starts, likelihood-ratio test";
   md["fit.config"] = cfg.source.empty() ? "defaults" : cfg.source;
   md["fit.max_shift_eV"] = fmt::format("{}", r.max_shift);
   md["fit.level"] = fmt::format("{}", r.level);
@@ -75,8 +69,9 @@ void describe(const TemplateFitResult& r, const FitConfig& cfg,
       fmt::format("2 dln L > {:.4f} (chi-square, 2 degrees of freedom)", r.threshold);
   for (int k = 0; k < r.K; ++k)
     md[fmt::format("fit.template.C{}", k + 1)] =
-        fmt::format("position {:.4f} eV, FWHM {:.4f} eV, eta {:.4f}, area in the sum {:.6g}",
-                    r.template_position[k], r.template_fwhm[k], r.template_eta[k], ref.area[k]);
+        fmt::format("position {:.4f} eV, FWHM {:.4f} eV, line shape {}", r.template_position[k],
+                    r.template_fwhm[k], r.template_line_shape[k]);
+  md["fit.background"] = fmt::format("{}", fmt::join(r.background_names, ", "));
   if (ref.doublet)
     md["fit.doublet"] = fmt::format("splitting {} eV, area ratio {}", std::fabs(ref.doublet_split),
                                     ref.doublet_ratio);
@@ -84,7 +79,8 @@ void describe(const TemplateFitResult& r, const FitConfig& cfg,
                                     ref.energy.back(), kind, ref.energy.size());
   md["fit.seconds"] = fmt::format("{:.3f}", r.seconds);
   md["fit.status_codes"] =
-      "0 converged, 1 iteration-limit, 3 empty-spectrum, 4 invalid-values, 5 negative-values";
+      "0 converged, 1 iteration-limit, 2 polish failed (invalid start or singular), "
+      "3 empty-spectrum, 4 invalid-values, 5 negative-values";
 }
 
 }  // namespace
@@ -146,7 +142,7 @@ MapSet template_result_maps(const TemplateFitResult& r, const SpectrumImage& im,
     b.units = "intensity";
     b.long_name = "Background weight (intensity summed over the window)";
     b.n_peaks = nb;
-    b.peak_labels = ref.background_names;
+    b.peak_labels = r.background_names;
     b.values.resize(static_cast<size_t>(nb) * r.pixels());
     for (int q = 0; q < nb; ++q)
       for (long p = 0; p < r.pixels(); ++p)
@@ -175,50 +171,43 @@ SpectrumImage template_residual_cube(const TemplateFitResult& r, const SpectrumI
 FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& image, long p) {
   if (p < 0 || p >= r.pixels())
     fail("template_fit_curves: pixel {} out of range (0..{})", p, r.pixels() - 1);
-  const FitResult& ref = r.reference;
-  const int n = static_cast<int>(ref.energy.size());
-  const math::EmModel m = curve_model(ref);
+  if (!r.model) fail("template_fit_curves: the result holds no template model");
+  const detail::TemplatePolish& tp = *r.model;
+  const int n = tp.channels(), K = r.K, nb = r.n_background();
   FitCurves c;
-  c.energy = ref.energy;
-  c.energy_kind = ref.energy_kind;
-  c.fit.assign(n, 0.0);
-  c.background.assign(n, 0.0);
-  std::vector<double> peaks(n, 0.0);
-  for (int k = 0; k < r.K; ++k) {
-    const long j = p * r.K + k;
-    std::vector<double> v(n, 0.0);
-    const double eta = std::isnan(r.template_eta[k]) ? 0.0 : r.template_eta[k];
-    if (std::isfinite(r.area[j]))
-      for (int q = 0; q < n; ++q)
-        v[q] =
-            r.area[j] * math::peak_value(m, r.position[j], r.template_fwhm[k], eta, ref.energy[q]);
-    for (int q = 0; q < n; ++q) {
-      peaks[q] += v[q];
-      c.fit[q] += v[q];
-    }
-    c.components.emplace_back(fmt::format("C{} {:.2f} eV{}", k + 1, r.template_position[k],
-                                          r.significant[j] ? "" : " (not significant)"),
-                              std::move(v));
+  c.energy = tp.x;
+  c.energy_kind = r.reference.energy_kind;
+  c.data.assign(r.data.begin() + p * n, r.data.begin() + (p + 1) * n);
+  // Full parameters (counts) from the pixel's reported values.
+  std::vector<double> full(tp.start);
+  for (int k = 0; k < K; ++k) {
+    const int i = tp.main[k] * math::kPolishParamsPerComponent;
+    full[i + kPosition] = r.position[p * K + k];
+    full[i + kArea] = r.area[p * K + k] * tp.scale / tp.state_factor[k];
   }
-  const int nbf = static_cast<int>(ref.background_shapes.size()) / std::max(n, 1);
-  for (int b = 0; b < r.n_background(); ++b) {
-    const double w = r.background[p * r.n_background() + b];
-    std::vector<double> shape(n, 0.0);
-    if (b < nbf) {
-      for (int q = 0; q < n; ++q) shape[q] = ref.background_shapes[static_cast<size_t>(b) * n + q];
-    } else {
-      std::vector<double> mult(n, 1.0);
-      math::Grid g{ref.energy.data(), mult.data(), nullptr, n, 1, 0};
-      math::shirley_from_peaks(m, g, peaks.data(), shape.data());
-    }
-    for (int q = 0; q < n; ++q) {
-      c.background[q] += w * shape[q];
-      c.fit[q] += w * shape[q];
-    }
+  for (int t = 0; t < nb; ++t) full[tp.n_full - nb + t] = r.background[p * nb + t];
+  std::vector<double> bgc(static_cast<size_t>(nb) * n + 1), lam(n),
+      comps(static_cast<size_t>(K) * n);
+  std::vector<float> window(c.data.begin(), c.data.end());
+  detail::pixel_background(tp, r.reference, window.data(), bgc.data());
+  detail::pixel_tougaard(tp, tp.map_full, full.data(), bgc.data(), nullptr);
+  detail::pixel_lambda(tp, full.data(), bgc.data(), lam.data(), comps.data());
+  c.fit.resize(n);
+  c.background.resize(n);
+  for (int q = 0; q < n; ++q) {
+    c.fit[q] = lam[q] / tp.scale;
+    double peaks = 0.0;
+    for (int k = 0; k < K; ++k) peaks += comps[k * n + q];
+    c.background[q] = (lam[q] - peaks) / tp.scale;
   }
-  // Data from the residual: data = model + residual (on the fitted axis and window).
-  c.data.resize(n);
-  for (int q = 0; q < n; ++q) c.data[q] = c.fit[q] + r.residual[p * n + q];
+  for (int k = 0; k < K; ++k) {
+    std::vector<double> v(comps.begin() + k * n, comps.begin() + (k + 1) * n);
+    for (double& x : v) x /= tp.scale;
+    c.components.emplace_back(
+        fmt::format("C{} {:.2f} eV {}{}", k + 1, r.template_position[k], r.template_line_shape[k],
+                    r.significant[p * K + k] ? "" : " (not significant)"),
+        std::move(v));
+  }
   (void)image;
   return c;
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "polish_fit_detail.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/background.hpp"
 #include "vitrum/spectra/casa_lineshape.hpp"
@@ -13,6 +14,65 @@
 #include "vitrum/spectra/shape_table.hpp"
 
 namespace vitrum::spectra {
+
+namespace detail {
+
+/// Tougaard integral (cross-section xs, B = 1) of the components of `full` (links expanded
+/// here) over the channels x, into out[n]; tables (or null) as in the polish.
+void tougaard_of_components(const math::ParamMap& map, const std::vector<double>& x,
+                            const double* full_in, const math::TougaardCrossSection& xs,
+                            const math::ShapeTableView* tables, double* out) {
+  std::vector<double> full(full_in, full_in + map.n_full), theta(math::kPolishMaxFree, 0.0);
+  for (int i = 0; i < map.n_full; ++i)
+    if (map.role[i] == math::ParamRole::Free) theta[map.index[i]] = full[i];
+  math::polish_expand(map, theta.data(), full.data());
+  const long n = static_cast<long>(x.size());
+  std::vector<double> s(n, 0.0);
+  for (int c = 0; c < map.n_comp; ++c) {
+    const math::ShapeParams sp = math::polish_component(full.data(), c);
+    for (long i = 0; i < n; ++i) {
+      double v;
+      if (tables == nullptr || tables[c].n == 0 ||
+          !math::shape_table_value_grad(tables[c], x[i], sp.position, sp.fwhm, sp.area, v, nullptr))
+        v = math::shape_value(map.kind[c], sp, x[i]);
+      s[i] += v;
+    }
+  }
+  math::tougaard_integral(x.data(), s.data(), 0, static_cast<int>(n - 1), 0.0, xs, out);
+}
+
+/// Background curves of the EM terms for the given spectra: the fixed shapes, and for
+/// "shirley" the iterated Shirley of each spectrum's window with its step normalised to sum 1.
+std::vector<double> em_background_curves(const FitResult& r, const std::vector<float>& data,
+                                         const std::vector<long>& pix) {
+  const long n = static_cast<long>(r.energy.size());
+  const int nb = r.n_background();
+  const int nfixed = static_cast<int>(r.background_shapes.size() / static_cast<size_t>(n));
+  const bool shirley = nb > nfixed;
+  const long count = shirley ? static_cast<long>(pix.size()) : 1;
+  std::vector<double> c(static_cast<size_t>(count) * nb * n, 0.0);
+  BackgroundModel sh;
+  BackgroundSpec shirley_spec;
+  shirley_spec.kind = BackgroundKind::Shirley;
+  sh.parts.push_back(shirley_spec);
+  std::vector<double> y(n);
+  for (long f = 0; f < count; ++f) {
+    double* dst = c.data() + f * nb * n;
+    std::copy(r.background_shapes.begin(), r.background_shapes.end(), dst);
+    if (!shirley) continue;
+    for (long i = 0; i < n; ++i) y[i] = data[pix[f] * n + i];
+    const BackgroundResult b =
+        compute_background(sh, r.energy, y, r.energy.front(), r.energy.back());
+    double lo = INFINITY, sum = 0.0;
+    for (double v : b.values) lo = std::fmin(lo, v);
+    for (double v : b.values) sum += v - lo;
+    for (long i = 0; i < n; ++i)
+      dst[nfixed * n + i] = sum > 0.0 ? (b.values[i] - lo) / sum : 1.0 / static_cast<double>(n);
+  }
+  return c;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -77,30 +137,6 @@ PeakModel em_model(const FitResult& r, const FitConfig& cfg, int k) {
   return m;
 }
 
-/// Tougaard integral (cross-section xs, B = 1) of the components of `full` (links expanded
-/// here) over the channels x, into out[n]; tables (or null) as in the polish.
-void tougaard_of_components(const math::ParamMap& map, const std::vector<double>& x,
-                            const double* full_in, const math::TougaardCrossSection& xs,
-                            const math::ShapeTableView* tables, double* out) {
-  std::vector<double> full(full_in, full_in + map.n_full), theta(math::kPolishMaxFree, 0.0);
-  for (int i = 0; i < map.n_full; ++i)
-    if (map.role[i] == math::ParamRole::Free) theta[map.index[i]] = full[i];
-  math::polish_expand(map, theta.data(), full.data());
-  const long n = static_cast<long>(x.size());
-  std::vector<double> s(n, 0.0);
-  for (int c = 0; c < map.n_comp; ++c) {
-    const math::ShapeParams sp = math::polish_component(full.data(), c);
-    for (long i = 0; i < n; ++i) {
-      double v;
-      if (tables == nullptr || tables[c].n == 0 ||
-          !math::shape_table_value_grad(tables[c], x[i], sp.position, sp.fwhm, sp.area, v, nullptr))
-        v = math::shape_value(map.kind[c], sp, x[i]);
-      s[i] += v;
-    }
-  }
-  math::tougaard_integral(x.data(), s.data(), 0, static_cast<int>(n - 1), 0.0, xs, out);
-}
-
 /// Curves of a batch with the Tougaard term (the model's last background term) recomputed from
 /// per-spectrum parameters `params` [count][n_full]; `base` holds the other curves ([count or
 /// 1][n_curve − 1][channel]).
@@ -119,39 +155,8 @@ std::vector<double> with_tougaard_curves(const PolishBatch& b, const std::vector
     std::copy_n(base.begin() + (shared ? 0 : f * nb * n), nb * n, dst);
     math::ShapeTableView views[math::kPolishMaxComponents];
     const bool any = tab.views(f, views);
-    tougaard_of_components(map, b.energy, params.data() + f * nf, xs, any ? views : nullptr,
-                           dst + nb * n);
-  }
-  return c;
-}
-
-/// Background curves of the EM terms for the given spectra: the fixed shapes, and for
-/// "shirley" the iterated Shirley of each spectrum's window with its step normalised to sum 1.
-std::vector<double> em_curves(const FitResult& r, const std::vector<float>& data,
-                              const std::vector<long>& pix) {
-  const long n = static_cast<long>(r.energy.size());
-  const int nb = r.n_background();
-  const int nfixed = static_cast<int>(r.background_shapes.size() / static_cast<size_t>(n));
-  const bool shirley = nb > nfixed;
-  const long count = shirley ? static_cast<long>(pix.size()) : 1;
-  std::vector<double> c(static_cast<size_t>(count) * nb * n, 0.0);
-  BackgroundModel sh;
-  BackgroundSpec shirley_spec;
-  shirley_spec.kind = BackgroundKind::Shirley;
-  sh.parts.push_back(shirley_spec);
-  std::vector<double> y(n);
-  for (long f = 0; f < count; ++f) {
-    double* dst = c.data() + f * nb * n;
-    std::copy(r.background_shapes.begin(), r.background_shapes.end(), dst);
-    if (!shirley) continue;
-    for (long i = 0; i < n; ++i) y[i] = data[pix[f] * n + i];
-    const BackgroundResult b =
-        compute_background(sh, r.energy, y, r.energy.front(), r.energy.back());
-    double lo = INFINITY, sum = 0.0;
-    for (double v : b.values) lo = std::fmin(lo, v);
-    for (double v : b.values) sum += v - lo;
-    for (long i = 0; i < n; ++i)
-      dst[nfixed * n + i] = sum > 0.0 ? (b.values[i] - lo) / sum : 1.0 / static_cast<double>(n);
+    detail::tougaard_of_components(map, b.energy, params.data() + f * nf, xs, any ? views : nullptr,
+                                   dst + nb * n);
   }
   return c;
 }
@@ -349,7 +354,7 @@ PolishedBlock polish_fitted_block(const FitResult& r, const SpectrumImage& im, c
         std::vector<float> d(static_cast<size_t>(b.count) * n);
         for (long f = 0; f < b.count; ++f)
           std::copy_n(window.begin() + pix[f] * n, n, d.begin() + f * n);
-        b.curves = em_curves(r, window, pix);
+        b.curves = detail::em_background_curves(r, window, pix);
         b.starts = em_starts(r, b.model, pix);
         if (cfg.polish_tougaard) {
           out.tougaard_base.push_back(b.curves);

@@ -3,29 +3,34 @@
 /// Images fitted as images (`[image] mode = "template"` of `vitrum spectra fit`), the way XPS
 /// analysts fit maps:
 ///   1. the sum spectrum of all pixels is fitted first with the guess-free EM (starts + BIC over
-///      [peaks] count, fit_spectra): its K components (peaks or doublets) are the template, each
-///      one chemical state with its position μ⁰_k, FWHM, η and doublet partner;
-///   2. every pixel is then fitted with that template: the component shapes (FWHM, η, doublet)
-///      are fixed, each component k has its own area A_k ≥ 0 and a position bounded to
-///      μ⁰_k ± max_shift, and the background is the configured one ([background]), by the same
-///      Poisson ECM as the EM fit (math::e_pass sums; one scoring step in μ per iteration,
-///      SQUAREM-accelerated). max_shift is held below half the smallest separation of two
-///      template components, so a component can never take another's place: component k is the
-///      same chemical state in every pixel (no label swaps, no sorting);
+///      [peaks] count, fit_spectra) and then polished by maximum likelihood ([polish]: its
+///      line_shape, tougaard and bic keys; without a [polish] table the EM's shape): its K
+///      chemical states (a component and its linked doublet partner) are the template, each
+///      with its position μ⁰_k, FWHM and line shape (LA, GL, SGL, DS, pseudo-Voigt, ...);
+///   2. every pixel is then fitted with that template by the maximum-likelihood polish
+///      (math::polish_run, bounded Levenberg–Marquardt on the Poisson deviance): line shapes
+///      and FWHMs fixed, each state k with a free area ≥ 0 and a position bounded to
+///      μ⁰_k ± max_shift, doublet partners linked, the background terms of the sum's polish
+///      (the EM's fixed shapes, the pixel's own iterated Shirley, the active Tougaard term
+///      recomputed from the pixel's components) with free coefficients. max_shift is held
+///      below half the smallest separation of two states, so a state can never take another's
+///      place: state k is the same chemical state in every pixel (no label swaps, no sorting);
 ///   3. pixels are visited in anti-diagonal wavefronts (y + x = d, each front in parallel), and
 ///      each pixel is started both from the template (scaled to its counts) and from its
 ///      already-fitted neighbours (y−1, x), (y, x−1), (y−1, x−1) (their significant positions,
 ///      their areas scaled to this pixel's counts); the start with the higher likelihood wins;
-///   4. significance, allowing "no peak here" (K = 0): per component the likelihood-ratio
-///      statistic D_k = 2 (ℓ_full − ℓ_without k) of the fit with k against the refit without k
-///      (its area and shift, 2 parameters) is compared with the χ²₂ quantile at the level α
-///      (`level`, default 1e-3): significant when D_k > −2 ln α. A pixel with no significant
-///      component is reported with 0 components, and the maps of a component are masked (NaN)
-///      where it is not significant. The statistic of the whole template against the
-///      background alone (2K parameters) is reported as well. (χ²₂ is conservative for an area
-///      on its boundary A = 0, and the bounded shift keeps the look-elsewhere effect small; the
-///      test measures the false-positive rate on pixels without signal.)
+///   4. significance, allowing "no peak here" (K = 0): per state the likelihood-ratio
+///      statistic D_k = 2 (ℓ_full − ℓ_without k) = deviance without k − deviance with all,
+///      of the fit against the refit without k (its area and shift, 2 parameters), is
+///      compared with the χ²₂ quantile at the level α (`level`, default 1e-3): significant when
+///      D_k > −2 ln α. A pixel with no significant state is reported with 0 components, and the
+///      maps of a state are masked (NaN) where it is not significant. The statistic of the
+///      whole template against the background alone (2K parameters) is reported as well. (χ²₂
+///      is conservative for an area on its boundary A = 0, and the bounded shift keeps the
+///      look-elsewhere effect small; the test measures the false-positive rate on pixels
+///      without signal.)
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,31 +39,43 @@
 
 namespace vitrum::spectra {
 
+namespace detail {
+struct TemplatePolish;  // the per-pixel model (src/spectra/template_polish.hpp)
+}
+
 /// Per-pixel results of a template fit, [pixel][component] for per-component arrays.
 struct TemplateFitResult {
-  FitResult reference;        ///< the fit of the sum spectrum (one fit): the template
+  FitResult reference;        ///< the EM fit of the sum spectrum (one fit): the template's start
   SpectrumImage sum_image;    ///< the sum spectrum (1 × 1), on the fitted axis
   int ny = 1, nx = 1, K = 0;  ///< grid and number of template components
   double max_shift = 0.0;     ///< bound used (eV), after the separation limit
   double level = 1e-3;        ///< significance level α
   double threshold = 0.0;     ///< −2 ln α: D_k above it is significant
-  std::vector<double> template_position, template_fwhm, template_eta;  ///< [component]
+  std::vector<double> template_position, template_fwhm, template_eta;  ///< [component] (η: NaN
+                                                                       ///< unless pseudo-Voigt)
+  std::vector<std::string> template_line_shape;  ///< [component] CasaXPS notation
+  std::vector<std::string> background_names;     ///< [n_background] terms of the per-pixel fit
+  /// the per-pixel model (polished sum spectrum, bounds), shared by copies of the result
+  std::shared_ptr<const detail::TemplatePolish> model;
   std::vector<double> position, area, lr_component;  ///< [pixel][K]; position/area unmasked
   /// [pixel][K] standard error of the position from the Fisher information (NaN: area ≈ 0 or at
   /// the shift bound)
   std::vector<double> position_se;
-  std::vector<int> significant;                               ///< [pixel][K] 0/1
-  std::vector<int> n_significant, iterations, start, status;  ///< [pixel]; start 0 template, 1 nb
-  std::vector<double> background;                             ///< [pixel][n_bg]
-  std::vector<double> log_likelihood;                         ///< [pixel] Poisson ln L (with ln y!)
-  std::vector<double> lr_total;      ///< [pixel] 2 (ℓ_full − ℓ_background only)
-  std::vector<double> chi2_reduced;  ///< [pixel] Pearson χ² / (channels − parameters)
-  std::vector<double> total_counts;  ///< [pixel] Σ counts in the window (scaled)
-  std::vector<float> residual;       ///< [pixel][channel] data − model on the window
+  std::vector<int> significant;  ///< [pixel][K] 0/1
+  /// [pixel]; start 0 template, 1 neighbours; status 0 converged, 1 iteration limit, 2 polish
+  /// failed (invalid start or singular), 3–5 not fitted (fit.hpp's FitStatus)
+  std::vector<int> n_significant, iterations, start, status;
+  std::vector<double> background;      ///< [pixel][n_bg] coefficients of the background curves
+  std::vector<double> log_likelihood;  ///< [pixel] Poisson ln L (with ln y!)
+  std::vector<double> lr_total;        ///< [pixel] 2 (ℓ_full − ℓ_background only)
+  std::vector<double> chi2_reduced;    ///< [pixel] Pearson χ² / (channels − parameters)
+  std::vector<double> total_counts;    ///< [pixel] Σ counts in the window (scaled)
+  std::vector<float> residual;         ///< [pixel][channel] data − model on the window
+  std::vector<float> data;             ///< [pixel][channel] the fitted window (stored intensity)
   double seconds = 0.0;
 
   long pixels() const { return static_cast<long>(ny) * nx; }
-  int n_background() const { return reference.n_background(); }
+  int n_background() const { return static_cast<int>(background_names.size()); }
 };
 
 /// Fits `image` as an image (see the file comment). The template comes from the sum spectrum
@@ -69,7 +86,8 @@ TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig
                                      const FitOptions& options = {});
 
 /// Curves of pixel `pixel` of a template fit (data, model, background, one curve per component
-/// named after its template position), for write_spectrum_fit_csv / plot_fit_csv.
+/// named after its template position), for write_spectrum_fit_csv / plot_fit_csv. The model is
+/// rebuilt from the result's position, area and background values of the pixel.
 FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& image, long pixel);
 
 /// Result maps of a template fit: n_components, lr_total, chi2_reduced, log_likelihood, start,
