@@ -142,7 +142,7 @@ void read_em(TomlTable& t, FitConfig& c) {
 }
 
 void read_image(TomlTable& t, FitConfig& c) {
-  t.reject_unknown({"mode", "reference", "max_shift", "level", "neighbor_starts"});
+  t.reject_unknown({"mode", "reference", "max_shift", "level", "neighbor_starts", "widths"});
   c.image_template = t.choice("mode", "pixels", {"pixels", "template"}) == "template";
   t.choice("reference", "sum", {"sum"});
   c.image_max_shift = t.positive("max_shift", c.image_max_shift, "eV");
@@ -151,6 +151,7 @@ void read_image(TomlTable& t, FitConfig& c) {
     t.error("level",
             fmt::format("the significance level must lie in (0, 0.5); got {}", c.image_level));
   c.image_neighbors = t.boolean("neighbor_starts", c.image_neighbors);
+  c.image_free_widths = t.choice("widths", "template", {"template", "free"}) == "free";
 }
 
 void read_output(TomlTable& t, FitConfig& c) {
@@ -276,16 +277,22 @@ std::string fit_config_help() {
   [image]                     how images (and stacks) are fitted
     mode = "pixels"           "pixels": every spectrum on its own (EM + BIC per pixel);
                               "template": as an image: the sum spectrum is fitted first (EM +
-                              BIC), its components become a template applied to every pixel
-                              (fixed shapes, free areas, positions within ±max_shift), started
-                              from the fitted neighbours; each component keeps its identity
-                              (chemical state) over the map; a likelihood-ratio test per
-                              component (level) allows "no peak here" and masks the maps
+                              BIC, then the [polish] with its line_shape/tougaard/bic keys),
+                              its components become a template polished on every pixel
+                              (fixed line shapes and widths, free areas, positions within
+                              ±max_shift), started from the fitted neighbours; each component
+                              keeps its identity (chemical state) over the map; a
+                              likelihood-ratio test per component (level) allows "no peak
+                              here" and masks the maps
     reference = "sum"         spectrum the template comes from (the sum of all pixels)
     max_shift = 0.3           eV; held below half the smallest component separation
     level = 1e-3              significance level α: component significant when
-                              2 Δln L > −2 ln α (χ² with 2 degrees of freedom: area, shift)
+                              2 Δln L above the χ² quantile at 1 − α with 2 degrees of freedom
+                              (area, shift; 3 with widths = "free")
     neighbor_starts = true    also start each pixel from its fitted neighbours
+    widths = "template"       "template": FWHMs fixed at the sum's; "free": each pixel fits
+                              every state's FWHM within [0.1, 3] × the sum's (doublet partners
+                              follow their links)
   [output]
     curves = true             single spectra: CSV of data, fit, components (+ PNG)
     png = true                PNG maps / plots when matplotlib is available

@@ -79,13 +79,14 @@ struct Scratch {
 
 /// Full parameters (counts) from per-state positions, state areas (stored units) and background
 /// coefficients; the template's values elsewhere.
-void full_from(const TemplatePolish& tp, const double* mu, const double* area, const double* bg,
-               double* full) {
+void full_from(const TemplatePolish& tp, const double* mu, const double* fwhm, const double* area,
+               const double* bg, double* full) {
   std::copy(tp.start.begin(), tp.start.end(), full);
   for (int k = 0; k < tp.K; ++k) {
     const int c = tp.main[k] * kP;
     full[c + kPosition] = std::clamp(mu[k], tp.lo[k], tp.hi[k]);
     full[c + kArea] = std::max(area[k], 0.0) * tp.scale / tp.state_factor[k];
+    if (tp.free_widths) full[c + kFwhm] = fwhm[k];
   }
   const int b0 = tp.n_full - tp.n_bg;
   for (int t = 0; t < tp.n_bg; ++t) full[b0 + t] = std::max(bg[t], 0.0);
@@ -98,6 +99,7 @@ bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
   const long y = p / r.nx, x = p % r.nx;
   const long cand[3][2] = {{y - 1, x}, {y, x - 1}, {y - 1, x - 1}};
   std::vector<double> mu(run.tp.mu0), mu_sum(K, 0.0), mu_n(K, 0.0), area(K, 0.0), bg(nb, 0.0);
+  std::vector<double> fw(run.tp.fwhm0), fw_sum(K, 0.0);
   int used = 0;
   for (const auto& c : cand) {
     if (c[0] < 0 || c[1] < 0) continue;
@@ -108,6 +110,7 @@ bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
       area[k] += f * r.area[q * K + k];
       if (r.significant[q * K + k]) {
         mu_sum[k] += r.position[q * K + k];
+        fw_sum[k] += r.fwhm[q * K + k];
         mu_n[k] += 1.0;
       }
     }
@@ -118,10 +121,27 @@ bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
   for (int k = 0; k < K; ++k) {
     area[k] /= used;
     if (mu_n[k] > 0) mu[k] = mu_sum[k] / mu_n[k];
+    if (mu_n[k] > 0) fw[k] = fw_sum[k] / mu_n[k];
   }
   for (double& v : bg) v /= used;
-  full_from(run.tp, mu.data(), area.data(), bg.data(), full);
+  full_from(run.tp, mu.data(), fw.data(), area.data(), bg.data(), full);
   return true;
+}
+
+/// The χ² quantile at 1 − α for 2 or 3 degrees of freedom: x with survival S(x) = α, where
+/// S₂(x) = e^{−x/2} and S₃(x) = erfc(√(x/2)) + √(2x/π) e^{−x/2} (bisection for 3).
+double chi2_quantile(int dof, double alpha) {
+  if (dof == 2) return -2.0 * std::log(alpha);
+  auto survival = [](double x) {
+    return std::erfc(std::sqrt(0.5 * x)) + std::sqrt(2.0 * x / M_PI) * std::exp(-0.5 * x);
+  };
+  double lo = 0.0, hi = 1.0;
+  while (survival(hi) > alpha) hi *= 2.0;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (survival(mid) > alpha ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
 }
 
 /// Marks pixel p as not fitted with `status`.
@@ -202,6 +222,7 @@ int test_states(ImageRun& run, long p, Scratch& s, double total, const PixelPoli
     n_sig += r.significant[j];
     r.position[j] = s.best[c + kPosition];
     r.area[j] = s.best[c + kArea] * tp.state_factor[k] / tp.scale;
+    r.fwhm[j] = s.best[c + kFwhm];
     const double se = s.best_se[c + kPosition];
     r.position_se[j] = se > 0.0 && s.best[c + kArea] * n > 1e-6 * total ? se : kNaN;
   }
@@ -270,6 +291,7 @@ void size_result(TemplateFitResult& r, int n) {
   r.position.assign(PK, kNaN);
   r.position_se.assign(PK, kNaN);
   r.area.assign(PK, kNaN);
+  r.fwhm.assign(PK, kNaN);
   r.lr_component.assign(PK, kNaN);
   r.significant.assign(PK, 0);
   r.n_significant.assign(P, 0);
@@ -354,7 +376,8 @@ TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig
   r.K = tp->K;
   r.max_shift = r.K > 0 ? tp->hi[0] - tp->mu0[0] : cfg.image_max_shift;
   r.level = cfg.image_level;
-  r.threshold = -2.0 * std::log(cfg.image_level);  // χ²₂ quantile at 1 − α
+  r.test_dof = cfg.image_free_widths ? 3 : 2;
+  r.threshold = chi2_quantile(r.test_dof, cfg.image_level);
   r.background_names = tp->background_names;
   for (int k = 0; k < r.K; ++k) {
     const ModelComponent& c = tp->model.components[tp->main[k]];

@@ -66,7 +66,8 @@ void describe(const TemplateFitResult& r, const FitConfig& cfg,
   md["fit.max_shift_eV"] = fmt::format("{}", r.max_shift);
   md["fit.level"] = fmt::format("{}", r.level);
   md["fit.threshold"] =
-      fmt::format("2 dln L > {:.4f} (chi-square, 2 degrees of freedom)", r.threshold);
+      fmt::format("2 dln L > {:.4f} (chi-square, {} degrees of freedom)", r.threshold, r.test_dof);
+  md["fit.widths"] = cfg.image_free_widths ? "free per pixel" : "the template's";
   for (int k = 0; k < r.K; ++k)
     md[fmt::format("fit.template.C{}", k + 1)] =
         fmt::format("position {:.4f} eV, FWHM {:.4f} eV, line shape {}", r.template_position[k],
@@ -130,6 +131,9 @@ MapSet template_result_maps(const TemplateFitResult& r, const SpectrumImage& im,
       component_stack(r, "position_all", "eV", "Component position (unmasked)", plain(r.position)));
   set.peak_stacks.push_back(
       component_stack(r, "area_all", "intensity·eV", "Component area (unmasked)", plain(r.area)));
+  if (cfg.image_free_widths)
+    set.peak_stacks.push_back(
+        component_stack(r, "fwhm", "eV", "Component FWHM (fitted per pixel)", masked(r.fwhm)));
   set.peak_stacks.push_back(component_stack(
       r, "lr_component", "", "2 Δln L of the component (refit without it)", plain(r.lr_component)));
   set.peak_stacks.push_back(
@@ -184,6 +188,7 @@ FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& i
     const int i = tp.main[k] * math::kPolishParamsPerComponent;
     full[i + kPosition] = r.position[p * K + k];
     full[i + kArea] = r.area[p * K + k] * tp.scale / tp.state_factor[k];
+    if (tp.free_widths) full[i + kFwhm] = r.fwhm[p * K + k];
   }
   for (int t = 0; t < nb; ++t) full[tp.n_full - nb + t] = r.background[p * nb + t];
   std::vector<double> bgc(static_cast<size_t>(nb) * n + 1), lam(n),

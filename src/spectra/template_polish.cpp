@@ -36,7 +36,7 @@ int main_of(const PeakModel& m, int c) {
 /// The per-pixel model in counts from the sum's model and parameters (stored units).
 PeakModel pixel_model(const PeakModel& in, const std::vector<double>& P, double scale,
                       const std::vector<double>& lo, const std::vector<double>& hi,
-                      const std::vector<int>& main) {
+                      const std::vector<int>& main, bool free_widths) {
   PeakModel m = in;
   m.source = in.source + " (image template)";
   for (size_t c = 0; c < m.components.size(); ++c) {
@@ -52,6 +52,7 @@ PeakModel pixel_model(const PeakModel& in, const std::vector<double>& P, double 
     if (k < static_cast<long>(main.size())) {
       mc.param[kPosition] = ParamSpec{p[kPosition], lo[k], hi[k]};
       mc.param[kArea] = ParamSpec{p[kArea] * scale, 0.0, INFINITY};
+      if (free_widths) mc.param[kFwhm] = ParamSpec{p[kFwhm], 0.1 * p[kFwhm], 3.0 * p[kFwhm]};
     }
   }
   const int b0 = static_cast<int>(m.components.size()) * kP;
@@ -71,6 +72,7 @@ math::ParamMap map_without(const PeakModel& m, const std::vector<int>& main,
     ModelComponent& c = q.components[main[k]];
     c.param[kArea] = ParamSpec{0.0, 0.0, 0.0, true};
     c.param[kPosition].fixed = true;
+    c.param[kFwhm].fixed = true;
   }
   return build_param_map(q);
 }
@@ -116,7 +118,8 @@ TemplatePolish make_template_polish(const FitResult& ref, const PeakModel& model
     tp.hi.push_back(tp.mu0[k] + s);
   }
   tp.scale = cfg.intensity_scale;
-  tp.model = pixel_model(model, params, tp.scale, tp.lo, tp.hi, tp.main);
+  tp.free_widths = cfg.image_free_widths;
+  tp.model = pixel_model(model, params, tp.scale, tp.lo, tp.hi, tp.main, tp.free_widths);
   tp.map_full = build_param_map(tp.model);
   for (int k = 0; k < tp.K; ++k) tp.map_without.push_back(map_without(tp.model, tp.main, {k}));
   std::vector<int> all(tp.K);

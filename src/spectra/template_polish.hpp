@@ -5,7 +5,8 @@
 // The template is the polished sum spectrum: every component keeps its line shape (kind and
 // shape parameters, e.g. LA(α, β, m), GL(m), DS, pseudo-Voigt η) and FWHM fixed; each chemical
 // state k (a component whose position is not linked, with the components linked to it: its
-// doublet partner) has a free area ≥ 0 and a position bounded to μ⁰_k ± max_shift; partners
+// doublet partner) has a free area ≥ 0 and a position bounded to μ⁰_k ± max_shift (with
+// [image] widths = "free" also a FWHM within [0.1, 3] × the template's); partners
 // follow their links (offset, area ratio, width); the background terms of the sum's polish
 // (the EM's fixed shapes, the iterated Shirley of the pixel's own window, the active Tougaard
 // term recomputed from the pixel's components) have free coefficients ≥ 0.
@@ -27,6 +28,7 @@ struct TemplatePolish {
   math::ParamMap map_none;                  ///< every state's area fixed at 0 (background only)
   int K = 0, n_full = 0, n_bg = 0, n_fixed_curves = 0;
   bool shirley = false, tougaard = false;
+  bool free_widths = false;  ///< each state's FWHM free within [0.1, 3] × the template's
   math::TougaardCrossSection xs;
   std::vector<int> main;                   ///< [K] component of state k's main line
   std::vector<double> state_factor;        ///< [K] state area / main-line area (1 + doublet ratio)

@@ -322,3 +322,38 @@ TEST(SpectraFitImage, PixelFitsAreLikelihoodMaxima) {
   }
   EXPECT_GE(checked, 12);
 }
+
+// [image] widths: "template" (default) or "free" (each pixel fits every state's FWHM; the test
+// then has 3 degrees of freedom: its threshold is the χ²₃ quantile, 16.266 at α = 10⁻³).
+TEST(SpectraFitImage, WidthsKeyAndItsThreshold) {
+  EXPECT_FALSE(vs::parse_fit_config("[image]\nmode = \"template\"\n", "t.toml").image_free_widths);
+  EXPECT_TRUE(vs::parse_fit_config("[image]\nwidths = \"free\"\n", "t.toml").image_free_widths);
+  try {
+    vs::parse_fit_config("[image]\nwidths = \"loose\"\n", "bad.toml");
+    ADD_FAILURE() << "accepted widths = loose";
+  } catch (const vitrum::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("widths"), std::string::npos) << e.what();
+  }
+  Truth t;
+  const vs::SpectrumImage full = make_map(t, 5);
+  vs::SpectrumImage im = full;  // rows 9..10, columns 8..11: metal and oxide
+  im.ny = 2;
+  im.nx = 4;
+  im.counts.clear();
+  for (int y = 9; y < 11; ++y)
+    for (int x = 8; x < 12; ++x)
+      im.counts.insert(im.counts.end(), full.spectrum(y * kNx + x),
+                       full.spectrum(y * kNx + x) + full.channels());
+  vs::FitConfig cfg = map_config();
+  cfg.image_free_widths = true;
+  const vs::TemplateFitResult r = vs::fit_image_template(im, cfg, {});
+  EXPECT_EQ(r.test_dof, 3);
+  EXPECT_NEAR(r.threshold, 16.2662, 1e-3);  // χ²₃ quantile at 0.999
+  ASSERT_EQ(r.K, 2);
+  const int cm = component_near(r, kMetal);
+  for (long p = 0; p < r.pixels(); ++p) {
+    ASSERT_TRUE(r.significant[p * r.K + cm]) << p;
+    EXPECT_NEAR(r.fwhm[p * r.K + cm], kFwhm, 0.1) << p;  // fitted, near the truth
+    EXPECT_NE(r.fwhm[p * r.K + cm], r.template_fwhm[cm]) << p;
+  }
+}

@@ -113,10 +113,11 @@ struct FitConfig {
   bool has_model = false;
   PeakModel model;
   // [image]
-  bool image_template = false;   ///< mode = "template": fit images as images (fit_image.hpp)
-  double image_max_shift = 0.3;  ///< eV: bound on each component's shift from the template
-  double image_level = 1e-3;     ///< significance level α of the per-component test
-  bool image_neighbors = true;   ///< also start each pixel from its fitted neighbours
+  bool image_template = false;     ///< mode = "template": fit images as images (fit_image.hpp)
+  double image_max_shift = 0.3;    ///< eV: bound on each component's shift from the template
+  double image_level = 1e-3;       ///< significance level α of the per-component test
+  bool image_neighbors = true;     ///< also start each pixel from its fitted neighbours
+  bool image_free_widths = false;  ///< widths = "free": each pixel fits every state's FWHM
 
   // [output]
   bool write_curves = true;  ///< single spectra: CSV of data, fit and components (+ PNG)

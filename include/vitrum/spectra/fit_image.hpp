@@ -50,7 +50,8 @@ struct TemplateFitResult {
   int ny = 1, nx = 1, K = 0;  ///< grid and number of template components
   double max_shift = 0.0;     ///< bound used (eV), after the separation limit
   double level = 1e-3;        ///< significance level α
-  double threshold = 0.0;     ///< −2 ln α: D_k above it is significant
+  double threshold = 0.0;  ///< χ² quantile at 1 − α (2 or 3 d.o.f.): D_k above it significant
+  int test_dof = 2;        ///< degrees of freedom of the test: area, shift (and width)
   std::vector<double> template_position, template_fwhm, template_eta;  ///< [component] (η: NaN
                                                                        ///< unless pseudo-Voigt)
   std::vector<std::string> template_line_shape;  ///< [component] CasaXPS notation
@@ -58,6 +59,7 @@ struct TemplateFitResult {
   /// the per-pixel model (polished sum spectrum, bounds), shared by copies of the result
   std::shared_ptr<const detail::TemplatePolish> model;
   std::vector<double> position, area, lr_component;  ///< [pixel][K]; position/area unmasked
+  std::vector<double> fwhm;  ///< [pixel][K] FWHM (the template's unless [image] widths = "free")
   /// [pixel][K] standard error of the position from the Fisher information (NaN: area ≈ 0 or at
   /// the shift bound)
   std::vector<double> position_se;
