@@ -110,7 +110,7 @@ MapSet template_result_maps(const TemplateFitResult& r, const SpectrumImage& im,
                                [&](long p) { return r.total_counts[p]; }));
   set.maps.push_back(
       pixel_map(r, "status", "", "Fit status", true, [&](long p) { return r.status[p]; }));
-  set.maps.push_back(pixel_map(r, "iterations", "", "E-passes (all refits)", true,
+  set.maps.push_back(pixel_map(r, "iterations", "", "Polish iterations (all refits)", true,
                                [&](long p) { return r.iterations[p]; }));
   set.maps.push_back(pixel_map(r, "start", "", "Start kept (0 template, 1 neighbours)", true,
                                [&](long p) { return r.start[p]; }));
