@@ -77,6 +77,12 @@ struct Scratch {
   const math::ShapeTableView* v = nullptr;
 };
 
+/// True for background terms whose coefficient scales with the counts (all but the Tougaard B,
+/// a ratio of loss to peak intensity).
+bool scaled_term(const TemplatePolish& tp, int t) {
+  return !(tp.tougaard && t == tp.n_bg - 1);
+}
+
 /// Full parameters (counts) from per-state positions, state areas (stored units) and background
 /// coefficients; the template's values elsewhere.
 void full_from(const TemplatePolish& tp, const double* mu, const double* fwhm, const double* area,
@@ -114,7 +120,8 @@ bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
         mu_n[k] += 1.0;
       }
     }
-    for (int b = 0; b < nb; ++b) bg[b] += f * r.background[q * nb + b];
+    for (int b = 0; b < nb; ++b)  // the Tougaard B is a ratio to the peaks: not scaled
+      bg[b] += (scaled_term(run.tp, b) ? f : 1.0) * r.background[q * nb + b];
     ++used;
   }
   if (used == 0) return false;
@@ -161,7 +168,8 @@ PixelPolish fit_both_starts(ImageRun& run, long p, Scratch& s, double total, int
   const double f = total / tp.ref_total;
   s.full = tp.start;
   for (int k = 0; k < tp.K; ++k) s.full[tp.main[k] * kP + kArea] *= f;
-  for (int t = 0; t < tp.n_bg; ++t) s.full[tp.n_full - tp.n_bg + t] *= f;
+  for (int t = 0; t < tp.n_bg; ++t)
+    if (scaled_term(tp, t)) s.full[tp.n_full - tp.n_bg + t] *= f;
   PixelPolish best = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(), s.full.data(),
                                           s.se.data(), s.work, s.v);
   s.best = s.full;
@@ -198,7 +206,8 @@ int test_states(ImageRun& run, long p, Scratch& s, double total, const PixelPoli
   double bsum = 0.0;
   for (int t = 0; t < tp.n_bg; ++t)
     for (int i = 0; i < n; ++i) bsum += s.full[b0 + t] * s.bgc[t * n + i];
-  for (int t = 0; t < tp.n_bg; ++t) s.full[b0 + t] *= bsum > 0.0 ? total / bsum : 1.0;
+  for (int t = 0; t < tp.n_bg; ++t)
+    if (scaled_term(tp, t)) s.full[b0 + t] *= bsum > 0.0 ? total / bsum : 1.0;
   const PixelPolish none = detail::polish_pixel(tp, tp.map_none, s.y.data(), s.bgc.data(),
                                                 s.full.data(), s.se.data(), s.work, s.v);
   iterations += none.iterations;
