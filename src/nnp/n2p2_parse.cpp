@@ -115,7 +115,7 @@ int core_code(const std::string& file, long line, const std::string& subtype, bo
 }
 
 bool is_compact(int type) {
-  return type >= 20;
+  return type >= 20 && type <= 25;
 }
 
 // n2p2's sort keys (SymFnc*::operator<), section B.3.1 of the format notes.

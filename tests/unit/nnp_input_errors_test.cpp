@@ -97,6 +97,18 @@ TEST_F(BrokenPotential, UnknownSymmetryFunctionTypeNamesTheLine) {
   EXPECT_NE(msg.find("unknown symmetry function type 7"), std::string::npos) << msg;
 }
 
+TEST_F(BrokenPotential, TypeAboveTheCompactRangeIsUnknownNotReadPastTheLine) {
+  // Found by fuzzing: types above 25 were taken for compact ones and read past the line's end.
+  auto nn = lines("input.nn");
+  size_t k = 0;
+  while (nn[k].rfind("symfunction_short", 0) != 0) ++k;
+  nn[k] = "symfunction_short H 671 0 27 1 21";
+  write("input.nn", nn);
+  const std::string msg = load_error();
+  EXPECT_NE(msg.find(fmt::format("input.nn:{}", k + 1)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("unknown symmetry function type 671"), std::string::npos) << msg;
+}
+
 TEST_F(BrokenPotential, WrongParameterCount) {
   auto nn = lines("input.nn");
   size_t k = 0;
