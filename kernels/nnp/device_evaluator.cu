@@ -53,8 +53,7 @@ class CudaExec {
   void transpose(const int* keys, long n, int targets, int* entries, int* offsets) {
     keys_.resize(std::max(1L, n));
     if (n > 0)
-      VITRUM_CUDA_CHECK(
-          cudaMemcpy(keys_.data(), keys, n * sizeof(int), cudaMemcpyDeviceToDevice));
+      VITRUM_CUDA_CHECK(cudaMemcpy(keys_.data(), keys, n * sizeof(int), cudaMemcpyDeviceToDevice));
     thrust::device_ptr<int> k(keys_.data()), e(entries), o(offsets);
     thrust::sequence(e, e + n);
     thrust::stable_sort_by_key(k, k + n, e);
@@ -62,8 +61,8 @@ class CudaExec {
                         thrust::counting_iterator<int>(targets + 1), o);
   }
 
-  void team_sf(const SfPlanView& p, const TeamInputs& in, const TeamRowsView& rows, int n,
-               int cap, T* G, double* dmin) {
+  void team_sf(const SfPlanView& p, const TeamInputs& in, const TeamRowsView& rows, int n, int cap,
+               T* G, double* dmin) {
     if (n <= 0) return;
     const TeamLaunch t = shape(p, cap, false);
     team_sf_kernel<T><<<blocks(n, t), 32 * t.warps, t.warps * t.stage_bytes>>>(
@@ -139,8 +138,7 @@ std::unique_ptr<DeviceEvaluator> make_cuda_device_evaluator(const Potential& pot
   if (space.kind() != exec::SpaceKind::Cuda)
     fail("the CUDA device HDNNP needs a CUDA space, not the {} one", to_string(space.kind()));
   if (options.precision == Precision::Mixed)
-    return std::make_unique<device_detail::DeviceHdnnp<CudaExec<float>>>(potential, options,
-                                                                          space);
+    return std::make_unique<device_detail::DeviceHdnnp<CudaExec<float>>>(potential, options, space);
   return std::make_unique<device_detail::DeviceHdnnp<CudaExec<double>>>(potential, options, space);
 }
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/cublaslazy.cuh"
+#include "core/cublas_lazy.cuh"
 #include "core/device_array.cuh"
 #include "vitrum/core/error.hpp"
 #include "vitrum/nnp/math/activation.hpp"
@@ -17,11 +17,11 @@ namespace {
 
 using cuda::DeviceArray;
 
-void cublascheck(cublasStatus_t s, const char* what, int line) {
+void cublas_check(cublasStatus_t s, const char* what, int line) {
   if (s != CUBLAS_STATUS_SUCCESS)
     fail("cuBLAS error {} in {} ({}:{})", int(s), what, __FILE__, line);
 }
-#define VITRUM_CUBLAS_CHECK(call) cublascheck((call), #call, __LINE__)
+#define VITRUM_CUBLAS_CHECK(call) cublas_check((call), #call, __LINE__)
 
 constexpr int kThreads = 128;
 inline int blocks(long n) {

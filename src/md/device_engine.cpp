@@ -311,8 +311,7 @@ void DeviceEngine::remove_drift() {
 }
 
 std::vector<double> DeviceEngine::atom_energies() {
-  if (!ff_.has_atom_energies())
-    fail("{} gives no per-atom energies on the device", ff_.describe());
+  if (!ff_.has_atom_energies()) fail("{} gives no per-atom energies on the device", ff_.describe());
   std::vector<double> out;
   to_input_order(atom_energy_, origin_.host_read(), out);
   return out;
@@ -342,9 +341,9 @@ const MdSystem& DeviceEngine::system(unsigned arrays) {
 
 std::size_t DeviceEngine::device_bytes() const {
   return positions_.device_bytes() + velocities_.device_bytes() + forces_.device_bytes() +
-         mass_.device_bytes() + atom_energy_.device_bytes() + id_.device_bytes() + species_.device_bytes() +
-         origin_.device_bytes() + image_.device_bytes() + reference_.bytes() +
-         rebuild_positions_.bytes() + nl_->device_bytes();
+         mass_.device_bytes() + atom_energy_.device_bytes() + id_.device_bytes() +
+         species_.device_bytes() + origin_.device_bytes() + image_.device_bytes() +
+         reference_.bytes() + rebuild_positions_.bytes() + nl_->device_bytes();
 }
 
 }  // namespace vitrum::md

@@ -35,8 +35,8 @@ class EmulatedExec {
     for (long q = 0; q < n; ++q) entries[fill[keys[q]]++] = static_cast<int>(q);
   }
 
-  void team_sf(const SfPlanView& p, const TeamInputs& in, const TeamRowsView& rows, int n,
-               int cap, T* G, double* dmin) {
+  void team_sf(const SfPlanView& p, const TeamInputs& in, const TeamRowsView& rows, int n, int cap,
+               T* G, double* dmin) {
     for_atoms(n, cap, p, false, [&](int i, TeamStage<T>& s) {
       const int e = rows.elem[i];
       team_atom_sf<T>(team_, p, in, i, s, G + rows.g_off[e] + (long)rows.row[i] * p.elem_n_sf[e],
@@ -98,9 +98,9 @@ std::unique_ptr<DeviceEvaluator> make_device_evaluator(const Potential& potentia
     return make_cuda_device_evaluator(potential, options, space);
   if (options.precision == Precision::Mixed)
     return std::make_unique<device_detail::DeviceHdnnp<EmulatedExec<float>>>(potential, options,
-                                                                              space);
-  return std::make_unique<device_detail::DeviceHdnnp<EmulatedExec<double>>>(potential, options,
                                                                              space);
+  return std::make_unique<device_detail::DeviceHdnnp<EmulatedExec<double>>>(potential, options,
+                                                                            space);
 }
 
 #ifndef VITRUM_HAVE_CUDA

@@ -113,9 +113,13 @@ void compare_trajectories(const Model& m) {
   }
 }
 
-TEST(DeviceHdnnp, WaterFollowsTheHostEngine) { compare_trajectories(water()); }
+TEST(DeviceHdnnp, WaterFollowsTheHostEngine) {
+  compare_trajectories(water());
+}
 
-TEST(DeviceHdnnp, Sio2FollowsTheHostEngine) { compare_trajectories(sio2(192)); }
+TEST(DeviceHdnnp, Sio2FollowsTheHostEngine) {
+  compare_trajectories(sio2(192));
+}
 
 /// Bytes per step on the steps without a rebuild (all equal), checking that no per-atom array
 /// moved on them; then that per-atom energies are copied only when asked for.
@@ -138,13 +142,13 @@ std::size_t quiet_bytes(int n_atoms) {
     if (s == 0 || dev.rebuilds() != rebuilds) continue;
     for (const auto& [name, entry] : dev.ledger().entries()) {
       const auto it = before.entries().find(name);
-      const long was = it == before.entries().end()
-                           ? 0L
-                           : it->second.to_host.count + it->second.to_device.count;
+      const long was =
+          it == before.entries().end() ? 0L : it->second.to_host.count + it->second.to_device.count;
       const long now = entry.to_host.count + entry.to_device.count;
       if (now == was) continue;
       // Only reductions' results may cross.
-      EXPECT_EQ(name.rfind("reduce:", 0), 0u) << name << " moved at step " << s << " (" << n_atoms << " atoms)";
+      EXPECT_EQ(name.rfind("reduce:", 0), 0u)
+          << name << " moved at step " << s << " (" << n_atoms << " atoms)";
     }
     const std::size_t bytes = dev.ledger().total_bytes() - before.total_bytes();
     if (quiet > 0) EXPECT_EQ(bytes, per_step) << "step " << s;

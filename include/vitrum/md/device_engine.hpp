@@ -66,8 +66,8 @@ class DeviceForceField {
   virtual bool has_atom_energies() const { return false; }
   /// compute() that also writes each local's share of the energy (eV; the shares sum to the
   /// energy) into `d_atom_energy` (n_local entries, device memory of the space).
-  virtual void compute_with_energies(const Vec3* d_positions, Vec3* d_forces,
-                                     double* d_atom_energy, ForceScalars& out);
+  virtual void compute_with_energies(const Vec3* d_positions, Vec3* d_forces, double* d_atom_energy,
+                                     ForceScalars& out);
   virtual std::string describe() const = 0;
 };
 

@@ -15,7 +15,7 @@
 ///   4. per-atom energies and the energy and virial sums as fixed-order block reductions: only
 ///      these 10 numbers reach the host.
 ///
-/// The emulated device runs the same team functions with exec-less EmulatedTeam lanes (a full
+/// The emulated device runs the same team functions with an EmulatedTeam (by default a full
 /// 32-lane team, the warp's butterfly order) and the CPU's batched networks; CUDA runs them as
 /// WarpTeam kernels with cuBLAS networks (kernels/nnp/device_evaluator.cu).
 

@@ -281,8 +281,8 @@ class DeviceHdnnp final : public DeviceEvaluator {
     scratch(std::max(n_all_, n_local_), 9);
     elem_.resize(n_all);
     z_.resize(n_all);
-    launch.for_each(n_all_, ElementKernel{shell.species, elem_of_z_.data(), elem_.data(),
-                                          z_.data()});
+    launch.for_each(n_all_,
+                    ElementKernel{shell.species, elem_of_z_.data(), elem_.data(), z_.data()});
     check_elements(shell);
     // Each local's row in its element's batch, and the element block offsets (ne + 1 ints up).
     const int ne = pot_.n_elements();
@@ -333,8 +333,8 @@ class DeviceHdnnp final : public DeviceEvaluator {
     const auto launch = exec_.launcher();
     const int ne = pot_.n_elements();
     const SfPlanView& p = plan_.view();
-    const TeamInputs in{d_positions, off_,       nbr_, elem_.data(), z_.data(), 1.0 / opt_.length_unit,
-                        plan_.ang_rmax()};
+    const TeamInputs in{
+        d_positions, off_, nbr_, elem_.data(), z_.data(), 1.0 / opt_.length_unit, plan_.ang_rmax()};
     const TeamRowsView rows{elem_.data(), row_.data(), g_off_.data()};
     exec_.team_sf(p, in, rows, n_local_, cap_, g_.data(), dmin_.data());
     const bool norm = pot_.normalized();
@@ -343,17 +343,18 @@ class DeviceHdnnp final : public DeviceEvaluator {
       if (count_[e] == 0) continue;
       const int nsf = pot_.plan().elem_n_sf[e];
       T* g = g_.data() + g_off_host_[e];
-      launch.for_each(static_cast<long>(count_[e]) * nsf,
-                      ScaleKernel<T>{g, scale_.data() + sf_off_[e], shift_.data() + sf_off_[e], nsf});
+      launch.for_each(
+          static_cast<long>(count_[e]) * nsf,
+          ScaleKernel<T>{g, scale_.data() + sf_off_[e], shift_.data() + sf_off_[e], nsf});
       exec_.network(e, count_[e], g, e_.data() + e_off_host_[e], dedg_.data() + g_off_host_[e]);
       launch.for_each(static_cast<long>(count_[e]) * nsf,
                       DedgKernel<T>{dedg_.data() + g_off_host_[e], scale_.data() + sf_off_[e],
                                     static_cast<T>(inv_ce), nsf});
     }
-    launch.for_each(n_local_, AtomEnergyKernel<T>{elem_.data(), row_.data(), e_off_.data(),
-                                                  e_.data(), elem_energy_.data(), inv_ce,
-                                                  norm ? pot_.mean_energy() : 0.0,
-                                                  opt_.energy_unit, share_.data(), d_atom_energy});
+    launch.for_each(
+        n_local_, AtomEnergyKernel<T>{elem_.data(), row_.data(), e_off_.data(), e_.data(),
+                                      elem_energy_.data(), inv_ce, norm ? pot_.mean_energy() : 0.0,
+                                      opt_.energy_unit, share_.data(), d_atom_energy});
     exec_.team_gradient(p, in, rows, n_local_, cap_, dedg_.data(), grad_.data(), virial_.data());
     launch.for_each(n_all_, GatherKernel{toff_.data(), tent_.data(), off_, n_local_, entries_,
                                          grad_.data(), fext_.data()});
