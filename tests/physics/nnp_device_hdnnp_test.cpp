@@ -3,7 +3,7 @@
 // 32-lane EmulatedTeam, the batched networks and the device reductions. A single-point
 // evaluation against n2p2's reference outputs on every shipped case (energy to 1e-10 relative,
 // forces to 1e-8 of the largest component), per-atom energies that sum to the energy, and the
-// refusal of an element the potential lacks.
+// refusal of an element the potential lacks; the mixed-precision error.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,10 +19,11 @@ using namespace vitrum;
 
 namespace {
 
-md::PotentialConfig config(const std::string& dir) {
+md::PotentialConfig config(const std::string& dir, Precision precision = Precision::Double) {
   md::PotentialConfig c;
   c.kind = "n2p2";
   c.path = dir;
+  c.precision = precision;
   return c;
 }
 
@@ -83,16 +84,41 @@ INSTANTIATE_TEST_SUITE_P(AllShipped, DeviceHdnnpReference,
                            return n;
                          });
 
-// An element the potential lacks is refused at the rebuild, naming the atom and element.
-TEST(DeviceHdnnp, RefusesAnUnknownElement) {
+vitrum::test::ReferenceCase water_case() {
   const auto cases = vitrum::test::reference_cases();
   const auto it = std::find_if(cases.begin(), cases.end(),
                                [](const auto& c) { return c.name == "H2O_RPBE-D3"; });
-  ASSERT_NE(it, cases.end());
-  Structure s = io::read_structures(it->reference).front();
+  if (it == cases.end()) throw Error("no H2O_RPBE-D3 reference");
+  return *it;
+}
+
+// Mixed precision (float symmetry functions, networks and gradients): the error against n2p2
+// measured and printed, within the CPU path's mixed-mode bounds, and really in float.
+TEST(DeviceHdnnp, MixedPrecisionError) {
+  const auto c = water_case();
+  const Structure ref = io::read_structures(c.reference).front();
+  const SinglePoint p = evaluate(config(c.potential, Precision::Mixed), ref);
+  const double erel = std::abs(p.energy - ref.energy) / std::abs(ref.energy);
+  double fmax = 0, dmax = 0;
+  for (size_t i = 0; i < ref.size(); ++i)
+    for (int a = 0; a < 3; ++a) {
+      fmax = std::max(fmax, std::abs(ref.forces[i][a]));
+      dmax = std::max(dmax, std::abs(p.forces[i][a] - ref.forces[i][a]));
+    }
+  std::printf("[ %s ] device HDNNP (emulated), mixed: energy rel. dev. %.3e, force %.3e\n",
+              c.name.c_str(), erel, dmax / fmax);
+  EXPECT_GT(erel, 0.0);
+  EXPECT_LT(erel, 1e-6);
+  EXPECT_LT(dmax / fmax, 1e-3);
+}
+
+// An element the potential lacks is refused at the rebuild, naming the atom and element.
+TEST(DeviceHdnnp, RefusesAnUnknownElement) {
+  const auto c = water_case();
+  Structure s = io::read_structures(c.reference).front();
   s.species[5] = 14;  // Si
   try {
-    evaluate(config(it->potential), s);
+    evaluate(config(c.potential), s);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("Z=14 (Si)"), std::string::npos) << e.what();
