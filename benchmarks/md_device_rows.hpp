@@ -6,7 +6,8 @@
 // atom-steps/s of both, their ratio, and the host<->device bytes per step from the transfer
 // ledger: over the whole timed run (rebuilds and snapshots included) and the largest on a step
 // without rebuild or output. The emulated device runs everywhere (its "device" is host memory:
-// its rate measures the engine's overhead, not a GPU); CUDA rows need a device.
+// its rate measures the engine's overhead, not a GPU; its water row runs the device HDNNP's team
+// kernels lane by lane, far slower than the CPU evaluator); CUDA rows need a device.
 #pragma once
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "vitrum/core/units.hpp"
 #include "vitrum/md/device_engine.hpp"
 #include "vitrum/md/engine.hpp"
+#include "vitrum/md/run_config.hpp"
 #include "vitrum/neighbor/device_neighbor.hpp"
 #include "vitrum/neighbor/ghosts.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
@@ -68,10 +70,6 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
     row.note = "skipped: no CUDA device";
     return row;
   }
-  if (cuda && water) {
-    row.note = "not run: no device-resident HDNNP force field yet (issue 12, item 4)";
-    return row;
-  }
   const Backend backend = cuda ? Backend::Cuda : Backend::Cpu;
   auto load = [&] {
     return water ? load_force_field(source + "/configs/potentials/H2O_RPBE-D3", backend,
@@ -93,9 +91,13 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
     });
   }
   auto space = exec::make_space(kind);
-  auto host_ff = water ? load() : nullptr;
+  PotentialConfig hdnnp;  // the water HDNNP's device force field (team kernels, device list)
+  hdnnp.kind = "n2p2";
+  hdnnp.path = source + "/configs/potentials/H2O_RPBE-D3";
+  hdnnp.length_unit = units::kBohr;
+  hdnnp.energy_unit = units::kHartree;
   auto dev_ff =
-      water ? emulate_force_field(*host_ff, *space)
+      water ? make_device_hdnnp(hdnnp, *space)
             : teacher::load_device_teacher(source + "/configs/potentials/SiO2-BKS.toml", *space);
   DeviceEngine e(sys, *dev_ff, *space, opt);
   auto integ = make_integrator(params, sys);

@@ -3,7 +3,8 @@
 /// The CUDA shells of the team (warp per centre atom) NNP kernels: each warp carves its slice of
 /// dynamic shared memory and runs the single-source team functions of team_sf.hpp /
 /// team_sf_grad.hpp (which the CPU emulator tests against n2p2); plus the fixed-order device
-/// reduction of the per-atom virial. Included by evaluator.cu only.
+/// reduction of the per-atom virial. Included by evaluator.cu and device_evaluator.cu (the
+/// non-template kernel has internal linkage, so each gets its own).
 
 #include "vitrum/nnp/math/team_sf_grad.hpp"
 
@@ -59,7 +60,7 @@ __global__ void team_gradient_kernel(SfPlanView p, TeamInputs in, TeamRows L, in
 // for the total: deterministic for a fixed grid size.
 constexpr int kReduceThreads = 256;
 constexpr int kReduceBlocks = 120;
-__global__ void virial_reduce_kernel(long n, const double* v, double* out) {
+static __global__ void virial_reduce_kernel(long n, const double* v, double* out) {
   __shared__ double buf[kReduceThreads];
   for (int x = 0; x < 9; ++x) {
     double acc = 0;

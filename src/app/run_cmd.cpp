@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "vitrum/md/batch_control.hpp"
 #include "vitrum/md/campaign.hpp"
+#include "vitrum/md/device_engine.hpp"
 #include "vitrum/md/run_config.hpp"
 #include "vitrum/parallel/gpu_mpi.hpp"
 #include "vitrum/teacher/device_teacher.hpp"
@@ -60,6 +61,7 @@ void run_run(const RunArgs& a) {
   options.max_steps = a.max_steps;
   options.start = a.start;
   teacher::register_device_teacher_force_field();  // for [md] engine = "device"
+  md::register_device_hdnnp_force_field();
   const md::RunSummary r = md::run_campaign(config, options);
   if (!r.completed) throw ExitStatus{md::kExitCheckpointed};
 }

@@ -60,6 +60,7 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
       velocities_(space, "velocities"),
       forces_(space, "forces"),
       mass_(space, "mass"),
+      atom_energy_(space, "atom_energy"),
       id_(space, "id"),
       species_(space, "species"),
       origin_(space, "origin"),
@@ -98,6 +99,7 @@ void DeviceEngine::load_atoms(const MdSystem& sys) {
   velocities_.assign(sys.velocities);
   forces_.assign(std::vector<Vec3>(n, Vec3{0, 0, 0}));
   mass_.assign(sys.mass);
+  atom_energy_.assign(std::vector<double>(n, 0.0));
   std::vector<int> iota(n);
   for (std::size_t i = 0; i < n; ++i) iota[i] = static_cast<int>(i);
   // Langevin noise is keyed by id (atom i is id i without ids): the key moves with the atom.
@@ -241,7 +243,11 @@ void DeviceEngine::update_ghosts() {
 void DeviceEngine::compute_forces() {
   const auto t0 = Clock::now();
   ForceScalars out;
-  ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
+  if (ff_.has_atom_energies())
+    ff_.compute_with_energies(nl_->shell_positions(), forces_.device(Access::Overwrite),
+                              atom_energy_.device(Access::Overwrite), out);
+  else
+    ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
   sys_.potential_energy = out.energy;
   for (int a = 0; a < 3; ++a)
     for (int b = 0; b < 3; ++b) sys_.virial[a][b] = out.virial[a][b];
@@ -304,6 +310,13 @@ void DeviceEngine::remove_drift() {
   kernels_->subtract_velocity(a, drift_velocity(pm.data(), sys_.comm));
 }
 
+std::vector<double> DeviceEngine::atom_energies() {
+  if (!ff_.has_atom_energies()) fail("{} gives no per-atom energies on the device", ff_.describe());
+  std::vector<double> out;
+  to_input_order(atom_energy_, origin_.host_read(), out);
+  return out;
+}
+
 std::vector<int> DeviceEngine::slot_origins() {
   return origin_.host_read();
 }
@@ -328,9 +341,9 @@ const MdSystem& DeviceEngine::system(unsigned arrays) {
 
 std::size_t DeviceEngine::device_bytes() const {
   return positions_.device_bytes() + velocities_.device_bytes() + forces_.device_bytes() +
-         mass_.device_bytes() + id_.device_bytes() + species_.device_bytes() +
-         origin_.device_bytes() + image_.device_bytes() + reference_.bytes() +
-         rebuild_positions_.bytes() + nl_->device_bytes();
+         mass_.device_bytes() + atom_energy_.device_bytes() + id_.device_bytes() +
+         species_.device_bytes() + origin_.device_bytes() + image_.device_bytes() +
+         reference_.bytes() + rebuild_positions_.bytes() + nl_->device_bytes();
 }
 
 }  // namespace vitrum::md

@@ -1,10 +1,16 @@
 /// \file device_force_field.cpp
-/// A host ForceField as the emulated device's force kernel (vitrum/md/device_engine.hpp).
+/// Device force fields of md::DeviceEngine (vitrum/md/device_engine.hpp): a host ForceField as
+/// the emulated device's force kernel, and the HDNNP's device force field (the "n2p2" kind's,
+/// over nnp::DeviceEvaluator).
 #include <algorithm>
+#include <filesystem>
 
 #include "vitrum/core/error.hpp"
 #include "vitrum/md/device_engine.hpp"
+#include "vitrum/md/force_field_registry.hpp"
+#include "vitrum/md/run_config.hpp"
 #include "vitrum/neighbor/neighbor_list.hpp"
+#include "vitrum/nnp/device_evaluator.hpp"
 
 namespace vitrum::md {
 namespace {
@@ -66,7 +72,70 @@ class EmulatedForceField final : public DeviceForceField {
   ForceResult result_;
 };
 
+/// The HDNNP on the device: nnp::DeviceEvaluator reads the engine's shell and list in place and
+/// leaves forces and per-atom energies in device memory; its energy and virial are the 80 bytes
+/// per step that reach the host (two reductions).
+class HdnnpDeviceForceField final : public DeviceForceField {
+ public:
+  HdnnpDeviceForceField(std::unique_ptr<nnp::Potential> pot, nnp::DeviceEvalOptions opt,
+                        exec::Space& space)
+      : pot_(std::move(pot)), opt_(opt), eval_(nnp::make_device_evaluator(*pot_, opt, space)) {
+    describe_ = fmt::format(
+        "HDNNP {} ({} elements, cutoff {:.4g} Å, 1 length unit = {:.10g} Å, 1 energy unit = "
+        "{:.10g} eV, precision {}) on the {} device",
+        pot_->directory(), pot_->n_elements(), cutoff(), opt.length_unit, opt.energy_unit,
+        to_string(opt.precision), to_string(space.kind()));
+  }
+  double cutoff() const override { return eval_->cutoff(); }
+  double min_distance() const override {
+    const double d = pot_->min_distance() * opt_.length_unit;
+    return d > 0 ? d : 1e-6 * cutoff();
+  }
+  void rebuild(const neighbor::DeviceShellView& shell,
+               const neighbor::DeviceListView& list) override {
+    eval_->rebuild(shell, list);
+  }
+  void compute(const Vec3* d_positions, Vec3* d_forces, ForceScalars& out) override {
+    compute_with_energies(d_positions, d_forces, nullptr, out);
+  }
+  bool has_atom_energies() const override { return true; }
+  void compute_with_energies(const Vec3* d_positions, Vec3* d_forces, double* d_atom_energy,
+                             ForceScalars& out) override {
+    nnp::DeviceEvalScalars s;
+    eval_->compute(d_positions, d_forces, d_atom_energy, s);
+    out.energy = s.energy;
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) out.virial[a][b] = s.virial[a][b];
+  }
+  std::string describe() const override { return describe_; }
+
+ private:
+  std::unique_ptr<nnp::Potential> pot_;
+  nnp::DeviceEvalOptions opt_;
+  std::unique_ptr<nnp::DeviceEvaluator> eval_;
+  std::string describe_;
+};
+
 }  // namespace
+
+void DeviceForceField::compute_with_energies(const Vec3*, Vec3*, double*, ForceScalars&) {
+  fail("{}: this device force field gives no per-atom energies", describe());
+}
+
+std::unique_ptr<DeviceForceField> make_device_hdnnp(const PotentialConfig& c, exec::Space& space) {
+  if (!std::filesystem::is_directory(c.path))
+    fail("{}: not an n2p2 potential directory (input.nn, scaling.data, weights.NNN.data)", c.path);
+  auto pot = std::make_unique<nnp::Potential>(nnp::Potential::load_n2p2(c.path));
+  nnp::DeviceEvalOptions opt;
+  opt.precision = c.precision;
+  opt.length_unit = c.length_unit;
+  opt.energy_unit = c.energy_unit;
+  return std::make_unique<HdnnpDeviceForceField>(std::move(pot), opt, space);
+}
+
+void register_device_hdnnp_force_field() {
+  register_device_force_field("n2p2", make_device_hdnnp);
+}
 
 std::unique_ptr<DeviceForceField> emulate_force_field(ForceField& ff, exec::Space& space) {
   if (space.kind() != exec::SpaceKind::Emulated)

@@ -37,6 +37,8 @@
 
 namespace vitrum::md {
 
+struct PotentialConfig;
+
 /// Energy (eV) and virial W_ab = Σ r_a F_b (eV) of one evaluation.
 struct ForceScalars {
   double energy = 0.0;
@@ -59,6 +61,13 @@ class DeviceForceField {
   /// `d_forces` (n_local entries), from `d_positions` (locals then ghosts in the rebuild's shell
   /// order); energy and virial into `out`. Both pointers are device memory of the space.
   virtual void compute(const Vec3* d_positions, Vec3* d_forces, ForceScalars& out) = 0;
+  /// Whether compute_with_energies() gives per-atom energies (the engine then calls it instead
+  /// of compute()).
+  virtual bool has_atom_energies() const { return false; }
+  /// compute() that also writes each local's share of the energy (eV; the shares sum to the
+  /// energy) into `d_atom_energy` (n_local entries, device memory of the space).
+  virtual void compute_with_energies(const Vec3* d_positions, Vec3* d_forces, double* d_atom_energy,
+                                     ForceScalars& out);
   virtual std::string describe() const = 0;
 };
 
@@ -68,6 +77,14 @@ class DeviceForceField {
 /// stands in for a device force field in CPU CI only: it throws for any space but the emulated
 /// one. The force field must outlive it.
 std::unique_ptr<DeviceForceField> emulate_force_field(ForceField& ff, exec::Space& space);
+
+/// The HDNNP of an n2p2 directory as a device force field (nnp/device_evaluator.hpp: the team
+/// kernels over the device list, no list of its own) with per-atom energies, on the emulated
+/// device or CUDA, in the configuration's units and precision.
+std::unique_ptr<DeviceForceField> make_device_hdnnp(const PotentialConfig& config,
+                                                    exec::Space& space);
+/// Registers make_device_hdnnp as the "n2p2" kind's device force field.
+void register_device_hdnnp_force_field();
 
 /// The per-atom arrays a host copy is asked for (DeviceEngine::system(unsigned)): a bit mask.
 /// Scalars (cell, step, energies, virial) are always on the host.
@@ -127,6 +144,10 @@ class DeviceEngine {
   long rebuilds() const { return rebuilds_; }
   /// The device neighbor list (its shell and list views, build statistics).
   neighbor::DeviceNeighbor& neighbors() { return *nl_; }
+  /// Each atom's share of the potential energy (eV) at the last evaluation, in the input order:
+  /// the device array is copied (ledger "atom_energy") only here. Throws vitrum::Error when the
+  /// force field gives no per-atom energies (DeviceForceField::has_atom_energies).
+  std::vector<double> atom_energies();
   /// The original index of the atom in each device slot (device order -> input order).
   std::vector<int> slot_origins();
   const StepTimers& timers() const { return timers_; }
@@ -158,7 +179,7 @@ class DeviceEngine {
   std::unique_ptr<neighbor::DeviceNeighbor> nl_;
   std::unique_ptr<Ops> ops_;
   exec::MirroredArray<Vec3> positions_, velocities_, forces_;
-  exec::MirroredArray<double> mass_;
+  exec::MirroredArray<double> mass_, atom_energy_;
   exec::MirroredArray<int> id_, species_, origin_;
   exec::MirroredArray<std::array<int, 3>> image_;
   exec::DeviceBuffer<Vec3> reference_, rebuild_positions_;
