@@ -13,6 +13,7 @@
 #include "core/device.cuh"
 #include "core/device_array.cuh"
 #include "spectra/polish.cuh"
+#include "spectra/template_jobs.cuh"
 #include "vitrum/spectra/math/polish.hpp"
 
 namespace vitrum::spectra {
@@ -78,7 +79,108 @@ __global__ void __launch_bounds__(kThreads) spectra_polish_kernel(DeviceBatch b)
   }
 }
 
+/// One round of the image template fit's jobs (template_jobs.cuh): job j on one warp, with map
+/// maps[map[j]], counts y + spectrum[j] · channels and curves bg + j · n_bg · channels.
+struct DeviceJobs {
+  const math::ParamMap* maps;
+  math::PolishControl ctl;
+  const double *x, *w, *y, *bg;
+  long channels, count;
+  int n_full, n_bg;
+  const int *map, *spectrum, *active;
+  double *full, *se, *scalars;  ///< scalars: [job][2] deviance, χ²
+  int* ints;                    ///< [job][2] status, iterations
+};
+
+__global__ void __launch_bounds__(kThreads) template_jobs_kernel(DeviceJobs b) {
+  const long warp = (static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
+  const long warps = (static_cast<long>(gridDim.x) * blockDim.x) >> 5;
+  const bool leader = (threadIdx.x & 31u) == 0;
+  math::PolishWork work;
+  double full[math::kPolishMaxFull], se[math::kPolishMaxFull];
+  for (long j = warp; j < b.count; j += warps) {
+    if (!b.active[j]) continue;
+    const math::ParamMap* m = b.maps + b.map[j];
+    for (int i = 0; i < b.n_full; ++i) full[i] = b.full[j * b.n_full + i];
+    const WarpPolishSums sums{m,
+                              b.x,
+                              b.w,
+                              b.y + static_cast<long>(b.spectrum[j]) * b.channels,
+                              b.bg + j * b.n_bg * b.channels,
+                              b.channels};
+    math::PolishOut out{full, se, 0.0, 0.0, 0, 0, math::PolishStatus::Converged};
+    math::polish_run(*m, b.ctl, sums, out, work);
+    if (leader) {
+      for (int i = 0; i < b.n_full; ++i) {
+        b.full[j * b.n_full + i] = full[i];
+        b.se[j * b.n_full + i] = se[i];
+      }
+      b.scalars[2 * j] = out.deviance;
+      b.scalars[2 * j + 1] = out.chi2;
+      b.ints[2 * j] = static_cast<int>(out.status);
+      b.ints[2 * j + 1] = out.iterations;
+    }
+  }
+}
+
+/// Blocks for `count` warps of `kernel`: at most what the device keeps resident.
+template <typename Kernel>
+long resident_blocks(Kernel kernel, long count) {
+  int device = 0, sms = 0, per_sm = 0;
+  VITRUM_CUDA_CHECK(cudaGetDevice(&device));
+  VITRUM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  VITRUM_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+  const long need = (count + kWarpsPerBlock - 1) / kWarpsPerBlock;
+  return std::max(1L, std::min<long>(need, static_cast<long>(sms) * std::max(per_sm, 1)));
+}
+
 }  // namespace
+
+namespace detail {
+
+void launch_template_jobs(TemplateJobs& jobs) {
+  const long J = jobs.count(), n = jobs.channels;
+  if (J == 0) return;
+  cuda::DeviceArray<math::ParamMap> dmaps(jobs.n_maps);
+  dmaps.upload(jobs.maps, jobs.n_maps);
+  cuda::DeviceArray<double> dx(n), dw(n), dy(jobs.y.size()), dbg(jobs.bg.size()),
+      dfull(jobs.full.size()), dse(jobs.full.size()), dsc(2 * static_cast<size_t>(J));
+  cuda::DeviceArray<int> dmap(J), dspec(J), dact(J), dints(2 * static_cast<size_t>(J));
+  dx.upload(jobs.x, n);
+  dw.upload(jobs.w, n);
+  dy.upload(jobs.y);
+  dbg.upload(jobs.bg);
+  dfull.upload(jobs.full);
+  dmap.upload(jobs.map);
+  dspec.upload(jobs.spectrum);
+  dact.upload(jobs.active);
+  const DeviceJobs db{dmaps.data(), jobs.control, dx.data(),   dw.data(),
+                      dy.data(),    dbg.data(),   n,           J,
+                      jobs.n_full,  jobs.n_bg,    dmap.data(), dspec.data(),
+                      dact.data(),  dfull.data(), dse.data(),  dsc.data(),
+                      dints.data()};
+  const long blocks = resident_blocks(template_jobs_kernel, J);
+  template_jobs_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
+  VITRUM_CUDA_CHECK(cudaGetLastError());
+  VITRUM_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<double> full(jobs.full.size()), se(jobs.full.size()), sc(2 * static_cast<size_t>(J));
+  std::vector<int> ints(2 * static_cast<size_t>(J));
+  dfull.download(full.data(), full.size());
+  dse.download(se.data(), se.size());
+  dsc.download(sc.data(), sc.size());
+  dints.download(ints.data(), ints.size());
+  for (long j = 0; j < J; ++j) {
+    if (!jobs.active[j]) continue;
+    std::copy_n(full.begin() + j * jobs.n_full, jobs.n_full, jobs.full.begin() + j * jobs.n_full);
+    std::copy_n(se.begin() + j * jobs.n_full, jobs.n_full, jobs.se.begin() + j * jobs.n_full);
+    jobs.deviance[j] = sc[2 * j];
+    jobs.chi2[j] = sc[2 * j + 1];
+    jobs.status[j] = ints[2 * j];
+    jobs.iterations[j] = ints[2 * j + 1];
+  }
+}
+
+}  // namespace detail
 
 void launch_spectra_polish(const detail::PolishPlan& p, const PolishBatch& b,
                            const PolishOptions& o, PolishResult& r) {
@@ -120,14 +222,7 @@ void launch_spectra_polish(const detail::PolishPlan& p, const PolishBatch& b,
                        dse.data(),
                        dsc.data(),
                        dints.data()};
-  int device = 0, sms = 0, per_sm = 0;
-  VITRUM_CUDA_CHECK(cudaGetDevice(&device));
-  VITRUM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  VITRUM_CUDA_CHECK(
-      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, spectra_polish_kernel, kThreads, 0));
-  const long need = (count + kWarpsPerBlock - 1) / kWarpsPerBlock;
-  const long blocks =
-      std::max(1L, std::min<long>(need, static_cast<long>(sms) * std::max(per_sm, 1)));
+  const long blocks = resident_blocks(spectra_polish_kernel, count);
   spectra_polish_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
   VITRUM_CUDA_CHECK(cudaGetLastError());
   VITRUM_CUDA_CHECK(cudaDeviceSynchronize());

@@ -153,7 +153,15 @@ void fit_as_image(const FitArgs& a, const FitConfig& cfg, const spectra::FitOpti
   cubes.push_back(spectra::template_residual_cube(r, im));
   if (cfg.write_curves) {
     const std::string base = stem_of(a.output) + "_" + spectra::block_file_name(im.name);
-    spectra::write_single_fit_csv(base + "_sum.csv", r.reference, r.sum_image);
+    std::vector<std::string> sum_notes = {
+        fmt::format("image template of {} block '{}': the polished sum spectrum", a.input, im.name),
+        "the maximum-likelihood polish of the sum spectrum's EM fit; every pixel is fitted with "
+        "these line shapes, widths and background terms (bounded shifts, free areas)"};
+    for (int k = 0; k < r.K; ++k)
+      sum_notes.push_back(fmt::format("C{}: position {:.5f} eV, FWHM {:.5f} eV, line shape {}",
+                                      k + 1, r.template_position[k], r.template_fwhm[k],
+                                      r.template_line_shape[k]));
+    spectra::write_spectrum_fit_csv(base + "_sum.csv", spectra::template_sum_curves(r), sum_notes);
     csvs.push_back(base + "_sum.csv");
     const long y = best / r.nx, x = best % r.nx;
     spectra::write_spectrum_fit_csv(

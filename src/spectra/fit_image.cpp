@@ -1,6 +1,8 @@
 // Images fitted as images (fit_image.hpp): the sum spectrum's EM fit, polished, becomes a
 // template, applied to every pixel by the maximum-likelihood polish in anti-diagonal wavefronts
 // with neighbour starts, bounded shifts and a likelihood-ratio significance test per state.
+// The steps of one pixel's fit (fit_image_detail.hpp) and the per-pixel schedule are here; the
+// batched schedule (CPU jobs or the GPU) is in fit_image_batched.cpp.
 #include "vitrum/spectra/fit_image.hpp"
 
 #include <omp.h>
@@ -8,10 +10,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 
-#include "template_polish.hpp"
+#include "fit_image_detail.hpp"
 #include "vitrum/core/error.hpp"
 #include "vitrum/spectra/polish_fit.hpp"
 
@@ -19,8 +22,11 @@ namespace vitrum::spectra {
 
 namespace {
 
+using detail::ImageRun;
 using detail::PixelPolish;
+using detail::Scratch;
 using detail::TemplatePolish;
+using namespace detail;  // the steps of fit_image_detail.hpp
 using math::FitStatus;
 using math::PolishStatus;
 
@@ -49,33 +55,21 @@ SpectrumImage sum_spectrum(const SpectrumImage& im) {
   return s;
 }
 
-struct ImageRun {
-  const SpectrumImage& im;
-  const FitConfig& cfg;
-  const TemplatePolish& tp;
-  TemplateFitResult& r;
-  long first = 0;
-};
-
-/// Working memory of one thread.
-struct Scratch {
-  explicit Scratch(const TemplatePolish& tp)
-      : y(tp.channels()),
-        bgc(static_cast<size_t>(tp.n_bg) * tp.channels() + 1),
-        lam(tp.channels()),
-        full(tp.n_full),
-        se(tp.n_full),
-        best(tp.n_full),
-        best_se(tp.n_full),
-        window(tp.channels()) {
-    if (tp.tables.views(0, views)) v = views;
+/// The χ² quantile at 1 − α for 2 or 3 degrees of freedom: x with survival S(x) = α, where
+/// S₂(x) = e^{−x/2} and S₃(x) = erfc(√(x/2)) + √(2x/π) e^{−x/2} (bisection for 3).
+double chi2_quantile(int dof, double alpha) {
+  if (dof == 2) return -2.0 * std::log(alpha);
+  auto survival = [](double x) {
+    return std::erfc(std::sqrt(0.5 * x)) + std::sqrt(2.0 * x / M_PI) * std::exp(-0.5 * x);
+  };
+  double lo = 0.0, hi = 1.0;
+  while (survival(hi) > alpha) hi *= 2.0;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (survival(mid) > alpha ? lo : hi) = mid;
   }
-  std::vector<double> y, bgc, lam, full, se, best, best_se;
-  std::vector<float> window;
-  math::PolishWork work;
-  math::ShapeTableView views[math::kPolishMaxComponents];
-  const math::ShapeTableView* v = nullptr;
-};
+  return 0.5 * (lo + hi);
+}
 
 /// True for background terms whose coefficient scales with the counts (all but the Tougaard B,
 /// a ratio of loss to peak intensity).
@@ -98,7 +92,164 @@ void full_from(const TemplatePolish& tp, const double* mu, const double* fwhm, c
   for (int t = 0; t < tp.n_bg; ++t) full[b0 + t] = std::max(bg[t], 0.0);
 }
 
-/// Start from the already-fitted neighbours (y−1, x), (y, x−1), (y−1, x−1); false if none.
+/// Marks pixel p as not fitted with `status`.
+void write_unfitted(TemplateFitResult& r, long p, FitStatus status, double total) {
+  r.status[p] = static_cast<int>(status);
+  r.total_counts[p] = total;
+  r.n_significant[p] = 0;
+}
+
+/// Fits with the template start and the neighbours' start; the better one in s.best.
+PixelPolish fit_both_starts(ImageRun& run, long p, Scratch& s, int& start) {
+  const TemplatePolish& tp = run.tp;
+  template_start(tp, s.total, s.full.data());
+  PixelPolish best = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(), s.full.data(),
+                                          s.se.data(), s.work, s.v);
+  s.best = s.full;
+  s.best_se = s.se;
+  start = 0;
+  if (run.cfg.image_neighbors && neighbour_start(run, p, s.total, s.full.data())) {
+    const PixelPolish nb = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(),
+                                                s.full.data(), s.se.data(), s.work, s.v);
+    keep_better(best, nb, s, start);
+  }
+  return best;
+}
+
+/// Background-only and leave-one-out refits of pixel p's fit s.best: D_k = deviance without k
+/// − deviance with every state, against the χ²₂ threshold; returns the number of significant
+/// states and the background-only deviance in d_none.
+int test_states(ImageRun& run, long p, Scratch& s, const PixelPolish& best, double& d_none,
+                int& iterations) {
+  const TemplatePolish& tp = run.tp;
+  const int K = tp.K;
+  // Background alone, started from the fit's background holding all the counts.
+  none_start(tp, s, s.full.data());
+  const PixelPolish none = detail::polish_pixel(tp, tp.map_none, s.y.data(), s.bgc.data(),
+                                                s.full.data(), s.se.data(), s.work, s.v);
+  iterations += none.iterations;
+  d_none = none.deviance;
+  std::vector<double> d_without(K, d_none);
+  for (int k = 0; k < K && K > 1; ++k) {
+    without_start(tp, s, k, s.full.data());
+    const PixelPolish w = detail::polish_pixel(tp, tp.map_without[k], s.y.data(), s.bgc.data(),
+                                               s.full.data(), s.se.data(), s.work, s.v);
+    iterations += w.iterations;
+    if (usable(w)) d_without[k] = std::min(w.deviance, d_none);
+  }
+  return store_states(run, p, s, best, d_without);
+}
+
+/// Fits pixel p: template and neighbour starts, background-only and leave-one-out refits.
+void fit_pixel(ImageRun& run, long p, Scratch& s) {
+  if (!prepare_pixel(run, p, s)) return;
+  int start = 0;
+  const PixelPolish best = fit_both_starts(run, p, s, start);
+  int iterations = best.iterations;
+  double d_none = INFINITY;
+  const int n_sig = test_states(run, p, s, best, d_none, iterations);
+  finish_pixel(run, p, s, best, d_none, n_sig, iterations, start);
+}
+
+/// The per-pixel schedule: the pixels of each wavefront on OpenMP threads, each pixel's polishes
+/// one after the other.
+void fit_wavefronts_per_pixel(ImageRun& run, int threads,
+                              const std::function<void(long, long)>& progress) {
+  TemplateFitResult& r = run.r;
+  std::vector<std::unique_ptr<Scratch>> scratch;
+  for (int t = 0; t < threads; ++t) scratch.push_back(std::make_unique<Scratch>(run.tp));
+  long done = 0;
+  for (long d = 0; d <= static_cast<long>(r.ny) + r.nx - 2; ++d) {
+    const long ylo = std::max(0L, d - (r.nx - 1)), yhi = std::min<long>(d, r.ny - 1);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (long yy = ylo; yy <= yhi; ++yy) {
+      const int t = omp_get_thread_num();
+      fit_pixel(run, yy * r.nx + (d - yy), *scratch[t]);
+    }
+    done += yhi - ylo + 1;
+    if (progress) progress(done, r.pixels());
+  }
+}
+
+void size_result(TemplateFitResult& r, int n) {
+  const size_t P = static_cast<size_t>(r.pixels()), PK = P * r.K;
+  r.position.assign(PK, kNaN);
+  r.position_se.assign(PK, kNaN);
+  r.area.assign(PK, kNaN);
+  r.fwhm.assign(PK, kNaN);
+  r.lr_component.assign(PK, kNaN);
+  r.significant.assign(PK, 0);
+  r.n_significant.assign(P, 0);
+  r.iterations.assign(P, 0);
+  r.start.assign(P, -1);
+  r.status.assign(P, 0);
+  r.background.assign(P * std::max(r.n_background(), 1), kNaN);
+  r.log_likelihood.assign(P, kNaN);
+  r.lr_total.assign(P, kNaN);
+  r.chi2_reduced.assign(P, kNaN);
+  r.total_counts.assign(P, kNaN);
+  r.residual.assign(P * n, std::nanf(""));
+  r.data.assign(P * n, std::nanf(""));
+}
+
+}  // namespace
+
+namespace detail {
+
+Scratch::Scratch(const TemplatePolish& tp)
+    : y(tp.channels()),
+      bgc(static_cast<size_t>(tp.n_bg) * tp.channels() + 1),
+      lam(tp.channels()),
+      full(tp.n_full),
+      se(tp.n_full),
+      best(tp.n_full),
+      best_se(tp.n_full),
+      window(tp.channels()) {
+  if (tp.tables.views(0, views)) v = views;
+}
+
+bool prepare_pixel(ImageRun& run, long p, Scratch& s) {
+  TemplateFitResult& r = run.r;
+  const TemplatePolish& tp = run.tp;
+  const int n = tp.channels();
+  const float* spec = run.im.spectrum(p) + run.first;
+  double total = 0.0, lny = 0.0, ylny = 0.0;
+  bool negative = false;
+  for (int c = 0; c < n; ++c) {
+    r.data[p * n + c] = spec[c];
+    double v = static_cast<double>(spec[c]) * tp.scale;
+    if (!std::isfinite(v)) return write_unfitted(r, p, FitStatus::InvalidValues, kNaN), false;
+    if (v < 0.0) {
+      negative = true;
+      if (run.cfg.clip_negative) v = 0.0;
+    }
+    s.y[c] = v;
+    s.window[c] = static_cast<float>(v / tp.scale);
+    total += v;
+    if (v > 0.0) {
+      lny += std::lgamma(v + 1.0);
+      ylny += v * std::log(v);
+    }
+  }
+  if (negative && !run.cfg.clip_negative)
+    return write_unfitted(r, p, FitStatus::NegativeValues, total), false;
+  if (!(total > 0.0)) return write_unfitted(r, p, FitStatus::EmptySpectrum, total), false;
+  for (int c = 0; c < n; ++c) r.data[p * n + c] = s.window[c];
+  detail::pixel_background(tp, r.reference, s.window.data(), s.bgc.data());
+  s.total = total;
+  s.lny = lny;
+  s.ylny = ylny;
+  return true;
+}
+
+void template_start(const TemplatePolish& tp, double total, double* full) {
+  const double f = total / tp.ref_total;
+  std::copy(tp.start.begin(), tp.start.end(), full);
+  for (int k = 0; k < tp.K; ++k) full[tp.main[k] * kP + kArea] *= f;
+  for (int t = 0; t < tp.n_bg; ++t)
+    if (scaled_term(tp, t)) full[tp.n_full - tp.n_bg + t] *= f;
+}
+
 bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
   const TemplateFitResult& r = run.r;
   const int K = r.K, nb = r.n_background();
@@ -135,95 +286,47 @@ bool neighbour_start(const ImageRun& run, long p, double total, double* full) {
   return true;
 }
 
-/// The χ² quantile at 1 − α for 2 or 3 degrees of freedom: x with survival S(x) = α, where
-/// S₂(x) = e^{−x/2} and S₃(x) = erfc(√(x/2)) + √(2x/π) e^{−x/2} (bisection for 3).
-double chi2_quantile(int dof, double alpha) {
-  if (dof == 2) return -2.0 * std::log(alpha);
-  auto survival = [](double x) {
-    return std::erfc(std::sqrt(0.5 * x)) + std::sqrt(2.0 * x / M_PI) * std::exp(-0.5 * x);
-  };
-  double lo = 0.0, hi = 1.0;
-  while (survival(hi) > alpha) hi *= 2.0;
-  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (survival(mid) > alpha ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
-/// Marks pixel p as not fitted with `status`.
-void write_unfitted(TemplateFitResult& r, long p, FitStatus status, double total) {
-  r.status[p] = static_cast<int>(status);
-  r.total_counts[p] = total;
-  r.n_significant[p] = 0;
-}
-
 bool usable(const PixelPolish& f) {
   return f.status <= PolishStatus::IterationLimit;
 }
 
-/// Fits with the template start and the neighbours' start; the better one in s.best.
-PixelPolish fit_both_starts(ImageRun& run, long p, Scratch& s, double total, int& start) {
-  const TemplatePolish& tp = run.tp;
-  const double f = total / tp.ref_total;
-  s.full = tp.start;
-  for (int k = 0; k < tp.K; ++k) s.full[tp.main[k] * kP + kArea] *= f;
-  for (int t = 0; t < tp.n_bg; ++t)
-    if (scaled_term(tp, t)) s.full[tp.n_full - tp.n_bg + t] *= f;
-  PixelPolish best = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(), s.full.data(),
-                                          s.se.data(), s.work, s.v);
-  s.best = s.full;
-  s.best_se = s.se;
-  start = 0;
-  if (run.cfg.image_neighbors && neighbour_start(run, p, total, s.full.data())) {
-    const PixelPolish nb = detail::polish_pixel(tp, tp.map_full, s.y.data(), s.bgc.data(),
-                                                s.full.data(), s.se.data(), s.work, s.v);
-    best.iterations += nb.iterations;
-    if (usable(nb) && (!usable(best) || nb.deviance < best.deviance)) {
-      const int it = best.iterations;
-      best = nb;
-      best.iterations = it;
-      s.best = s.full;
-      s.best_se = s.se;
-      start = 1;
-    }
+void keep_better(PixelPolish& best, const PixelPolish& nb, Scratch& s, int& start) {
+  best.iterations += nb.iterations;
+  if (usable(nb) && (!usable(best) || nb.deviance < best.deviance)) {
+    const int it = best.iterations;
+    best = nb;
+    best.iterations = it;
+    s.best = s.full;
+    s.best_se = s.se;
+    start = 1;
   }
-  return best;
 }
 
-/// Background-only and leave-one-out refits of pixel p's fit s.best: D_k = deviance without k
-/// − deviance with every state, against the χ²₂ threshold; returns the number of significant
-/// states and the background-only deviance in d_none.
-int test_states(ImageRun& run, long p, Scratch& s, double total, const PixelPolish& best,
-                double& d_none, int& iterations) {
-  const TemplatePolish& tp = run.tp;
-  TemplateFitResult& r = run.r;
+void none_start(const TemplatePolish& tp, Scratch& s, double* full) {
   const int K = tp.K, n = tp.channels(), b0 = tp.n_full - tp.n_bg;
-  // Background alone, started from the fit's background holding all the counts.
-  s.full = s.best;
-  for (int k = 0; k < K; ++k) s.full[tp.main[k] * kP + kArea] = 0.0;
-  detail::pixel_tougaard(tp, tp.map_none, s.full.data(), s.bgc.data(), s.v);
+  std::copy(s.best.begin(), s.best.end(), full);
+  for (int k = 0; k < K; ++k) full[tp.main[k] * kP + kArea] = 0.0;
+  detail::pixel_tougaard(tp, tp.map_none, full, s.bgc.data(), s.v);
   double bsum = 0.0;
   for (int t = 0; t < tp.n_bg; ++t)
-    for (int i = 0; i < n; ++i) bsum += s.full[b0 + t] * s.bgc[t * n + i];
+    for (int i = 0; i < n; ++i) bsum += full[b0 + t] * s.bgc[t * n + i];
   for (int t = 0; t < tp.n_bg; ++t)
-    if (scaled_term(tp, t)) s.full[b0 + t] *= bsum > 0.0 ? total / bsum : 1.0;
-  const PixelPolish none = detail::polish_pixel(tp, tp.map_none, s.y.data(), s.bgc.data(),
-                                                s.full.data(), s.se.data(), s.work, s.v);
-  iterations += none.iterations;
-  d_none = none.deviance;
+    if (scaled_term(tp, t)) full[b0 + t] *= bsum > 0.0 ? s.total / bsum : 1.0;
+}
+
+void without_start(const TemplatePolish& tp, const Scratch& s, int k, double* full) {
+  std::copy(s.best.begin(), s.best.end(), full);
+  full[tp.main[k] * kP + kArea] = 0.0;
+}
+
+int store_states(ImageRun& run, long p, const Scratch& s, const PixelPolish& best,
+                 const std::vector<double>& d_without) {
+  const TemplatePolish& tp = run.tp;
+  TemplateFitResult& r = run.r;
+  const int K = tp.K, n = tp.channels();
   int n_sig = 0;
   for (int k = 0; k < K; ++k) {
-    double d_without = d_none;
-    if (K > 1) {
-      s.full = s.best;
-      s.full[tp.main[k] * kP + kArea] = 0.0;
-      const PixelPolish w = detail::polish_pixel(tp, tp.map_without[k], s.y.data(), s.bgc.data(),
-                                                 s.full.data(), s.se.data(), s.work, s.v);
-      iterations += w.iterations;
-      if (usable(w)) d_without = std::min(w.deviance, d_none);
-    }
-    const double D = std::max(0.0, d_without - best.deviance);
+    const double D = std::max(0.0, d_without[k] - best.deviance);
     const long j = p * K + k;
     const int c = tp.main[k] * kP;
     r.lr_component[j] = D;
@@ -233,45 +336,16 @@ int test_states(ImageRun& run, long p, Scratch& s, double total, const PixelPoli
     r.area[j] = s.best[c + kArea] * tp.state_factor[k] / tp.scale;
     r.fwhm[j] = s.best[c + kFwhm];
     const double se = s.best_se[c + kPosition];
-    r.position_se[j] = se > 0.0 && s.best[c + kArea] * n > 1e-6 * total ? se : kNaN;
+    r.position_se[j] = se > 0.0 && s.best[c + kArea] * n > 1e-6 * s.total ? se : kNaN;
   }
   return n_sig;
 }
 
-/// Fits pixel p: template and neighbour starts, background-only and leave-one-out refits.
-void fit_pixel(ImageRun& run, long p, Scratch& s) {
+void finish_pixel(ImageRun& run, long p, Scratch& s, const PixelPolish& best, double d_none,
+                  int n_sig, int iterations, int start) {
   TemplateFitResult& r = run.r;
   const TemplatePolish& tp = run.tp;
   const int n = tp.channels(), nb = tp.n_bg;
-  const float* spec = run.im.spectrum(p) + run.first;
-  double total = 0.0, lny = 0.0, ylny = 0.0;
-  bool negative = false;
-  for (int c = 0; c < n; ++c) {
-    r.data[p * n + c] = spec[c];
-    double v = static_cast<double>(spec[c]) * tp.scale;
-    if (!std::isfinite(v)) return write_unfitted(r, p, FitStatus::InvalidValues, kNaN);
-    if (v < 0.0) {
-      negative = true;
-      if (run.cfg.clip_negative) v = 0.0;
-    }
-    s.y[c] = v;
-    s.window[c] = static_cast<float>(v / tp.scale);
-    total += v;
-    if (v > 0.0) {
-      lny += std::lgamma(v + 1.0);
-      ylny += v * std::log(v);
-    }
-  }
-  if (negative && !run.cfg.clip_negative)
-    return write_unfitted(r, p, FitStatus::NegativeValues, total);
-  if (!(total > 0.0)) return write_unfitted(r, p, FitStatus::EmptySpectrum, total);
-  for (int c = 0; c < n; ++c) r.data[p * n + c] = s.window[c];
-  detail::pixel_background(tp, r.reference, s.window.data(), s.bgc.data());
-  int start = 0;
-  const PixelPolish best = fit_both_starts(run, p, s, total, start);
-  int iterations = best.iterations;
-  double d_none = INFINITY;
-  const int n_sig = test_states(run, p, s, total, best, d_none, iterations);
   // Residuals and Pearson χ² of the kept fit.
   detail::pixel_tougaard(tp, tp.map_full, s.best.data(), s.bgc.data(), s.v);
   detail::pixel_lambda(tp, s.best.data(), s.bgc.data(), s.lam.data());
@@ -284,7 +358,7 @@ void fit_pixel(ImageRun& run, long p, Scratch& s) {
   const int params = tp.map_full.n_free;
   r.chi2_reduced[p] = n > params ? chi2 / (n - params) : kNaN;
   for (int t = 0; t < nb; ++t) r.background[p * nb + t] = s.best[tp.n_full - nb + t];
-  r.log_likelihood[p] = -0.5 * best.deviance + ylny - total - lny;
+  r.log_likelihood[p] = -0.5 * best.deviance + s.ylny - s.total - s.lny;
   r.lr_total[p] = std::max(0.0, d_none - best.deviance);
   r.n_significant[p] = n_sig;
   r.iterations[p] = iterations;
@@ -292,36 +366,19 @@ void fit_pixel(ImageRun& run, long p, Scratch& s) {
   r.status[p] = best.status == PolishStatus::Converged        ? 0
                 : best.status == PolishStatus::IterationLimit ? 1
                                                               : 2;
-  r.total_counts[p] = total;
+  r.total_counts[p] = s.total;
 }
 
-void size_result(TemplateFitResult& r, int n) {
-  const size_t P = static_cast<size_t>(r.pixels()), PK = P * r.K;
-  r.position.assign(PK, kNaN);
-  r.position_se.assign(PK, kNaN);
-  r.area.assign(PK, kNaN);
-  r.fwhm.assign(PK, kNaN);
-  r.lr_component.assign(PK, kNaN);
-  r.significant.assign(PK, 0);
-  r.n_significant.assign(P, 0);
-  r.iterations.assign(P, 0);
-  r.start.assign(P, -1);
-  r.status.assign(P, 0);
-  r.background.assign(P * std::max(r.n_background(), 1), kNaN);
-  r.log_likelihood.assign(P, kNaN);
-  r.lr_total.assign(P, kNaN);
-  r.chi2_reduced.assign(P, kNaN);
-  r.total_counts.assign(P, kNaN);
-  r.residual.assign(P * n, std::nanf(""));
-  r.data.assign(P * n, std::nanf(""));
-}
-
-}  // namespace
+}  // namespace detail
 
 TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig& cfg,
-                                     const FitOptions& opt) {
-  if (opt.backend != Backend::Cpu)
-    fail("[image] mode = \"template\" runs on the CPU backend only (give --backend cpu)");
+                                     const FitOptions& opt, TemplateSchedule schedule) {
+  if (opt.backend != Backend::Cpu && opt.backend != Backend::Cuda)
+    fail("[image] mode = \"template\" runs on the cpu or cuda backend");
+#ifndef VITRUM_HAVE_CUDA
+  if (opt.backend == Backend::Cuda)
+    fail("[image] mode = \"template\": backend cuda requested, but this build has no CUDA support");
+#endif
   const auto t0 = std::chrono::steady_clock::now();
   // The image on the fitted axis (converted once), and its sum spectrum.
   SpectrumImage conv;
@@ -342,6 +399,7 @@ TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig
   sum_cfg.axis = FitAxis::AsRecorded;
   FitOptions sum_opt = opt;
   sum_opt.progress = nullptr;
+  sum_opt.backend = Backend::Cpu;  // one spectrum: the same template for every backend
   r.reference = fit_spectra(r.sum_image, sum_cfg, sum_opt);
   const FitResult& ref = r.reference;
   if (ref.n_peaks[0] < 1 || ref.status[0] > 1)
@@ -399,18 +457,22 @@ TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig
   size_result(r, n);
   ImageRun run{*im, cfg, *tp, r, ref.window_first};
   const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-  std::vector<std::unique_ptr<Scratch>> scratch;
-  for (int t = 0; t < threads; ++t) scratch.push_back(std::make_unique<Scratch>(*tp));
-  long done = 0;
-  for (long d = 0; d <= static_cast<long>(r.ny) + r.nx - 2; ++d) {
-    const long ylo = std::max(0L, d - (r.nx - 1)), yhi = std::min<long>(d, r.ny - 1);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (long yy = ylo; yy <= yhi; ++yy) {
-      const int t = omp_get_thread_num();
-      fit_pixel(run, yy * r.nx + (d - yy), *scratch[t]);
-    }
-    done += yhi - ylo + 1;
-    if (opt.progress) opt.progress(done, r.pixels());
+  if (opt.backend == Backend::Cuda || schedule == TemplateSchedule::Batched ||
+      schedule == TemplateSchedule::EmulatedWarp) {
+    detail::JobRound round = [threads](detail::TemplateJobs& j) {
+      detail::polish_template_jobs_cpu(j, threads);
+    };
+    if (schedule == TemplateSchedule::EmulatedWarp)
+      round = [threads](detail::TemplateJobs& j) {
+        detail::polish_template_jobs_warp_emulated(j, threads);
+      };
+#ifdef VITRUM_HAVE_CUDA
+    if (opt.backend == Backend::Cuda)
+      round = [](detail::TemplateJobs& j) { detail::launch_template_jobs(j); };
+#endif
+    detail::fit_wavefronts_batched(run, round, threads, opt.progress);
+  } else {
+    fit_wavefronts_per_pixel(run, threads, opt.progress);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -172,25 +172,18 @@ SpectrumImage template_residual_cube(const TemplateFitResult& r, const SpectrumI
   return c;
 }
 
-FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& image, long p) {
-  if (p < 0 || p >= r.pixels())
-    fail("template_fit_curves: pixel {} out of range (0..{})", p, r.pixels() - 1);
-  if (!r.model) fail("template_fit_curves: the result holds no template model");
+namespace {
+
+/// Curves of the template model with full parameters `full` (counts) on the window `data`
+/// (stored intensity); `significant` ([K] or null) marks the states not significant.
+FitCurves model_curves(const TemplateFitResult& r, const std::vector<double>& full,
+                       std::vector<double> data, const int* significant) {
   const detail::TemplatePolish& tp = *r.model;
   const int n = tp.channels(), K = r.K, nb = r.n_background();
   FitCurves c;
   c.energy = tp.x;
   c.energy_kind = r.reference.energy_kind;
-  c.data.assign(r.data.begin() + p * n, r.data.begin() + (p + 1) * n);
-  // Full parameters (counts) from the pixel's reported values.
-  std::vector<double> full(tp.start);
-  for (int k = 0; k < K; ++k) {
-    const int i = tp.main[k] * math::kPolishParamsPerComponent;
-    full[i + kPosition] = r.position[p * K + k];
-    full[i + kArea] = r.area[p * K + k] * tp.scale / tp.state_factor[k];
-    if (tp.free_widths) full[i + kFwhm] = r.fwhm[p * K + k];
-  }
-  for (int t = 0; t < nb; ++t) full[tp.n_full - nb + t] = r.background[p * nb + t];
+  c.data = std::move(data);
   std::vector<double> bgc(static_cast<size_t>(nb) * n + 1), lam(n),
       comps(static_cast<size_t>(K) * n);
   std::vector<float> window(c.data.begin(), c.data.end());
@@ -210,11 +203,40 @@ FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& i
     for (double& x : v) x /= tp.scale;
     c.components.emplace_back(
         fmt::format("C{} {:.2f} eV {}{}", k + 1, r.template_position[k], r.template_line_shape[k],
-                    r.significant[p * K + k] ? "" : " (not significant)"),
+                    significant == nullptr || significant[k] ? "" : " (not significant)"),
         std::move(v));
   }
-  (void)image;
   return c;
+}
+
+}  // namespace
+
+FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& image, long p) {
+  if (p < 0 || p >= r.pixels())
+    fail("template_fit_curves: pixel {} out of range (0..{})", p, r.pixels() - 1);
+  if (!r.model) fail("template_fit_curves: the result holds no template model");
+  const detail::TemplatePolish& tp = *r.model;
+  const int n = tp.channels(), K = r.K, nb = r.n_background();
+  // Full parameters (counts) from the pixel's reported values.
+  std::vector<double> full(tp.start);
+  for (int k = 0; k < K; ++k) {
+    const int i = tp.main[k] * math::kPolishParamsPerComponent;
+    full[i + kPosition] = r.position[p * K + k];
+    full[i + kArea] = r.area[p * K + k] * tp.scale / tp.state_factor[k];
+    if (tp.free_widths) full[i + kFwhm] = r.fwhm[p * K + k];
+  }
+  for (int t = 0; t < nb; ++t) full[tp.n_full - nb + t] = r.background[p * nb + t];
+  (void)image;
+  return model_curves(r, full, {r.data.begin() + p * n, r.data.begin() + (p + 1) * n},
+                      r.significant.data() + p * K);
+}
+
+FitCurves template_sum_curves(const TemplateFitResult& r) {
+  if (!r.model) fail("template_sum_curves: the result holds no template model");
+  const detail::TemplatePolish& tp = *r.model;
+  const long first = r.reference.window_first;
+  const auto data = r.sum_image.counts.begin() + first;
+  return model_curves(r, tp.start, {data, data + tp.channels()}, nullptr);
 }
 
 }  // namespace vitrum::spectra

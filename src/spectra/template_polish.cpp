@@ -125,6 +125,8 @@ TemplatePolish make_template_polish(const FitResult& ref, const PeakModel& model
   std::vector<int> all(tp.K);
   for (int k = 0; k < tp.K; ++k) all[k] = k;
   tp.map_none = map_without(tp.model, tp.main, all);
+  tp.maps = {tp.map_full, tp.map_none};
+  tp.maps.insert(tp.maps.end(), tp.map_without.begin(), tp.map_without.end());
   tp.start = params;
   for (int c = 0; c < nc; ++c) tp.start[c * kP + kArea] *= tp.scale;
   tp.ref_total = ref_total;
@@ -175,9 +177,8 @@ PixelPolish polish_pixel(const TemplatePolish& tp, const math::ParamMap& map, co
   const long n = tp.channels();
   for (int round = 0; round < (tp.tougaard ? 2 : 1); ++round) {
     pixel_tougaard(tp, map, full, bgc, views);
-    const math::SerialPolishSums sums{&map, tp.x.data(), tp.w.data(), y, bgc, n, views};
     math::PolishOut out{full, se, NAN, NAN, 0, 0, math::PolishStatus::InvalidStart};
-    math::polish_run(map, tp.control, sums, out, work);
+    serial_polish(map, tp.control, tp.x.data(), tp.w.data(), y, bgc, n, views, out, work);
     r.iterations += out.iterations;
     r.deviance = out.deviance;
     r.chi2 = out.chi2;
@@ -185,6 +186,38 @@ PixelPolish polish_pixel(const TemplatePolish& tp, const math::ParamMap& map, co
     if (out.status > math::PolishStatus::IterationLimit) break;
   }
   return r;
+}
+
+std::vector<PixelPolish> polish_jobs(const TemplatePolish& tp, TemplateJobs& jobs,
+                                     const JobRound& round, const math::ShapeTableView* views) {
+  jobs.maps = tp.maps.data();
+  jobs.n_maps = static_cast<int>(tp.maps.size());
+  jobs.n_full = tp.n_full;
+  jobs.n_bg = tp.n_bg;
+  jobs.channels = tp.channels();
+  jobs.x = tp.x.data();
+  jobs.w = tp.w.data();
+  jobs.control = tp.control;
+  jobs.tables = views;
+  const long J = jobs.count(), n = tp.channels();
+  std::vector<PixelPolish> out(J);
+  jobs.active.assign(J, 1);
+  for (int r = 0; r < (tp.tougaard ? 2 : 1); ++r) {
+    for (long j = 0; j < J; ++j)  // as polish_pixel: the curve from the round's start
+      if (jobs.active[j])
+        pixel_tougaard(tp, tp.maps[jobs.map[j]], jobs.full.data() + j * tp.n_full,
+                       jobs.bg.data() + j * tp.n_bg * n, views);
+    round(jobs);
+    for (long j = 0; j < J; ++j) {
+      if (!jobs.active[j]) continue;
+      out[j].iterations += jobs.iterations[j];
+      out[j].deviance = jobs.deviance[j];
+      out[j].chi2 = jobs.chi2[j];
+      out[j].status = static_cast<math::PolishStatus>(jobs.status[j]);
+      if (out[j].status > math::PolishStatus::IterationLimit) jobs.active[j] = 0;
+    }
+  }
+  return out;
 }
 
 void pixel_lambda(const TemplatePolish& tp, const double* full_in, const double* bgc, double* lam,

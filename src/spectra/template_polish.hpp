@@ -12,8 +12,10 @@
 // term recomputed from the pixel's components) have free coefficients ≥ 0.
 #pragma once
 
+#include <functional>
 #include <vector>
 
+#include "spectra/template_jobs.cuh"
 #include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/math/polish.hpp"
 #include "vitrum/spectra/model.hpp"
@@ -26,6 +28,7 @@ struct TemplatePolish {
   math::ParamMap map_full;                  ///< every state free
   std::vector<math::ParamMap> map_without;  ///< [K]: state k's area fixed at 0
   math::ParamMap map_none;                  ///< every state's area fixed at 0 (background only)
+  std::vector<math::ParamMap> maps;  ///< the maps as one array: 0 full, 1 none, 2 + k without k
   int K = 0, n_full = 0, n_bg = 0, n_fixed_curves = 0;
   bool shirley = false, tougaard = false;
   bool free_widths = false;  ///< each state's FWHM free within [0.1, 3] × the template's
@@ -75,6 +78,14 @@ struct PixelPolish {
 PixelPolish polish_pixel(const TemplatePolish& tp, const math::ParamMap& map, const double* y,
                          double* bgc, double* full, double* se, math::PolishWork& work,
                          const math::ShapeTableView* views);
+
+/// polish_pixel for every job of `jobs` (map jobs.maps[map], its spectrum, its curves, its
+/// start): the rounds run by `round` over the active jobs, the Tougaard curve of each job
+/// recomputed on the host before each round; returns each job's outcome. jobs.maps etc. are set
+/// here from tp.
+using JobRound = std::function<void(TemplateJobs&)>;
+std::vector<PixelPolish> polish_jobs(const TemplatePolish& tp, TemplateJobs& jobs,
+                                     const JobRound& round, const math::ShapeTableView* views);
 
 /// λ per channel of `full` (counts) with curves bgc; comps (optional, [K][channel]) receives
 /// each state's line-shape sum.

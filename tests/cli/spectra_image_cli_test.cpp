@@ -100,6 +100,24 @@ TEST(CliSpectraImage, TemplateFitOfAnXarrayMap) {
       run("/usr/bin/python3 " + (d / "check.py").string() + " " + out + " " + map + ".flake.npy");
   EXPECT_EQ(c.status, 0) << c.output;
   for (const char* f : {"out_W4f_sum.csv", "out_W4f_pixel.csv"}) EXPECT_TRUE(fs::exists(d / f));
+  // _sum.csv holds the polished template (said in its first comment, the plot's title), with the
+  // template positions the console reports, and one column per state.
+  {
+    std::ifstream in(d / "out_W4f_sum.csv");
+    std::string first, line;
+    std::getline(in, first);
+    EXPECT_NE(first.find("the polished sum spectrum"), std::string::npos) << first;
+    bool c1 = false;
+    while (std::getline(in, line) && line.rfind('#', 0) == 0) {
+      if (line.rfind("# C1: position ", 0) != 0) continue;
+      const size_t at = r.output.find("C1: template ");
+      ASSERT_NE(at, std::string::npos) << r.output;
+      EXPECT_NEAR(std::stod(line.substr(15)), std::stod(r.output.substr(at + 13)), 1e-4) << line;
+      c1 = true;
+    }
+    EXPECT_TRUE(c1);
+    EXPECT_NE(line.find("C2 "), std::string::npos) << line;  // the header after the comments
+  }
   // PNGs through scripts/plot_spectra.py (Debian's matplotlib, installed by scripts/setup.sh).
   for (const char* f : {"out_W4f_sum.png", "out_W4f_pixel.png", "out_png/W4f_position.png",
                         "out_png/W4f_chi2_reduced.png", "out_png/W4f_n_components.png"})

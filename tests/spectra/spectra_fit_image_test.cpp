@@ -6,6 +6,7 @@
 // (finite differences of ℓ), the shift bound, the [image] keys, and a sum without peaks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/spectra/fit.hpp"
 #include "vitrum/spectra/fit_image.hpp"
 #include "vitrum/spectra/math/em_shapes.hpp"
 #include "vitrum/spectra/synth.hpp"
@@ -182,6 +184,33 @@ TEST(SpectraFitImage, TemplateFitOfAFlakeOnASubstrate) {
     }
   EXPECT_EQ(nfit, r.pixels() - 1);
   EXPECT_NEAR(chi / nfit, 1.0, 0.05);
+  // The _sum.csv curves are the polished template on the sum spectrum: the model adds up, each
+  // state peaks at its template position, and its Poisson deviance on the sum is not above the
+  // EM fit's (the polish starts from the EM answer and only accepts steps that lower it).
+  const vs::FitCurves sc = vs::template_sum_curves(r);
+  const vs::FitCurveSet em = vs::fit_curves(r.reference, r.sum_image, 0);
+  ASSERT_EQ(sc.fit.size(), em.fit.size());
+  ASSERT_EQ(sc.components.size(), static_cast<size_t>(r.K));
+  auto deviance = [](const std::vector<double>& y, const std::vector<double>& lam) {
+    double d = 0.0;
+    for (size_t i = 0; i < y.size(); ++i)
+      d += 2.0 * ((y[i] > 0.0 ? y[i] * std::log(y[i] / lam[i]) : 0.0) - (y[i] - lam[i]));
+    return d;
+  };
+  const double d_sum = deviance(sc.data, sc.fit), d_em = deviance(em.data, em.fit);
+  std::printf("sum spectrum: deviance of the polished template %.3f, of the EM fit %.3f\n", d_sum,
+              d_em);
+  EXPECT_LE(d_sum, d_em * (1.0 + 1e-9));
+  for (size_t i = 0; i < sc.fit.size(); ++i) {
+    double v = sc.background[i];
+    for (const auto& c : sc.components) v += c.second[i];
+    EXPECT_NEAR(v, sc.fit[i], 1e-9 * sc.fit[i]);
+  }
+  for (int k = 0; k < r.K; ++k) {
+    const auto& v = sc.components[k].second;
+    const size_t top = std::max_element(v.begin(), v.end()) - v.begin();
+    EXPECT_NEAR(sc.energy[top], r.template_position[k], kStep);
+  }
   // Masked maps: NaN exactly where a component is not significant.
   const vs::MapSet maps = vs::template_result_maps(r, im, map_config());
   for (const auto& s : maps.peak_stacks)

@@ -80,17 +80,35 @@ struct TemplateFitResult {
   int n_background() const { return static_cast<int>(background_names.size()); }
 };
 
+/// How the per-pixel polishes are scheduled. PerPixel: the pixels of a wavefront on OpenMP
+/// threads, each pixel's polishes (template start, neighbour start, background only, without
+/// each state) one after the other. Batched: each of those steps for every pixel of the
+/// wavefront in one batch (one launch on the GPU: one warp per polish; the host keeps the
+/// starts, the Tougaard curve between rounds, the choice of start and the significance test,
+/// computed from the polishes' deviances). Auto: Batched with backend cuda, else PerPixel; on
+/// the CPU both give the same numbers (the same steps in the same order). EmulatedWarp (CPU
+/// backend, for tests): Batched with the CUDA kernel's arithmetic emulated on the CPU (each
+/// polish's channel sums over 32 lanes combined in the warp's shuffle order, no line-shape
+/// tables), so the GPU path's batching and lane mapping are tested without a device.
+enum class TemplateSchedule { Auto, PerPixel, Batched, EmulatedWarp };
+
 /// Fits `image` as an image (see the file comment). The template comes from the sum spectrum
-/// fitted with `config` (its [peaks] count range, doublet, shape, [background], [em]); the
-/// [image] keys give max_shift and level. Throws vitrum::Error when the sum spectrum has no
-/// peak or the request is bad (as fit_spectra). CPU backend (OpenMP within each wavefront).
+/// fitted with `config` (its [peaks] count range, doublet, shape, [background], [em]; always on
+/// the CPU, so every backend gets the same template); the [image] keys give max_shift and level.
+/// Throws vitrum::Error when the sum spectrum has no peak or the request is bad (as
+/// fit_spectra). Backends cpu (OpenMP within each wavefront) and cuda (batched per wavefront).
 TemplateFitResult fit_image_template(const SpectrumImage& image, const FitConfig& config,
-                                     const FitOptions& options = {});
+                                     const FitOptions& options = {},
+                                     TemplateSchedule schedule = TemplateSchedule::Auto);
 
 /// Curves of pixel `pixel` of a template fit (data, model, background, one curve per component
 /// named after its template position), for write_spectrum_fit_csv / plot_fit_csv. The model is
 /// rebuilt from the result's position, area and background values of the pixel.
 FitCurves template_fit_curves(const TemplateFitResult& r, const SpectrumImage& image, long pixel);
+
+/// Curves of the template itself on the sum spectrum (data: the sum's window; model: the
+/// polished sum spectrum's parameters, the model every pixel is fitted with), for the `_sum.csv`.
+FitCurves template_sum_curves(const TemplateFitResult& r);
 
 /// Result maps of a template fit: n_components, lr_total, chi2_reduced, log_likelihood, start,
 /// status, per-component stacks position and area masked where not significant (NaN),
