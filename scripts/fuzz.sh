@@ -35,6 +35,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
 export OMP_NUM_THREADS=1
+# The readers' memory checks (core check_memory) refuse inputs asking for more than this, below
+# libFuzzer's RSS limit, so an input that asks for too much is an error, not an out-of-memory.
+export VITRUM_MEMORY_LIMIT_BYTES=${VITRUM_MEMORY_LIMIT_BYTES:-1073741824}
 status=0
 printf '%-16s %8s %10s %10s %8s %8s  %s\n' target seconds executions exec/s cov ft result
 for t in "${targets[@]}"; do

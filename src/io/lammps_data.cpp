@@ -13,6 +13,7 @@
 #include "text_parse.hpp"
 #include "vitrum/core/elements.hpp"
 #include "vitrum/core/error.hpp"
+#include "vitrum/core/resource_guard.hpp"
 
 namespace vitrum::io {
 namespace {
@@ -168,6 +169,9 @@ Structure parse_lammps_data(std::string_view text, const std::string& file,
     } else if (t.size() == 3 && t[1] == "atom" && t[2] == "types") {
       n_types = parse_long(t[0], file, ln, "the number of atom types");
       if (n_types < 1) throw InputError(file, ln, "the number of atom types must be >= 1");
+      // One mass, element and line per type are kept: refuse a count no machine can hold.
+      check_memory(static_cast<double>(n_types) * (sizeof(double) + sizeof(std::string) + 8.0),
+                   fmt::format("{}:{}: {} atom types", file, ln, n_types));
     } else if (t.size() == 4 && t[2].size() == 3 && t[3].size() == 3 && t[2][1] == 'l' &&
                t[2][2] == 'o' && t[3][1] == 'h' && t[3][2] == 'i' && t[2][0] == t[3][0] &&
                (t[2][0] == 'x' || t[2][0] == 'y' || t[2][0] == 'z')) {

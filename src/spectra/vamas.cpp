@@ -129,6 +129,7 @@ class ParamReader {
     return rec[replay_pos_[k]++];
   }
   double get_double(int k, const std::string& what) { return cur_.to_double(get(k, what), what); }
+  long get_long(int k, const std::string& what) { return cur_.to_long(get(k, what), what); }
   long get_count(int k, const std::string& what) {
     const long v = cur_.to_long(get(k, what), what);
     if (v < 0 || v > 1000000) cur_.error(fmt::format("expected a count for {}, found {}", what, v));
@@ -261,7 +262,7 @@ Block read_block(Cursor& c, const Header& h, std::vector<std::vector<std::string
   long dt[7];
   const char* dt_names[7] = {
       "year", "month", "day", "hours", "minutes", "seconds", "hours in advance of GMT"};
-  for (int i = 0; i < 7; ++i) dt[i] = p.get_double(i + 1, bn + " " + dt_names[i]);
+  for (int i = 0; i < 7; ++i) dt[i] = p.get_long(i + 1, bn + " " + dt_names[i]);
   if (dt[0] > 0 && dt[1] > 0 && dt[2] > 0) {
     b.date = fmt::format("{:04d}-{:02d}-{:02d}", dt[0], dt[1], dt[2]);
     if (dt[3] >= 0 && dt[4] >= 0 && dt[5] >= 0)

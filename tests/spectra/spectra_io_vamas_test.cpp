@@ -487,6 +487,16 @@ TEST(spectra_io_vamas, MalformedFilesGiveErrorsNamingFileAndProblem) {
   for (size_t i = 0; i < pos; ++i) line += bad[i] == '\n';
   expect_error([&] { vs::read_spectra(badnum); },
                {badnum + ":" + std::to_string(line) + ":", "expected a number", "54x.369"});
+  // A date field that is not an integer (found by fuzzing: 1e37 was cast to a long).
+  std::string date = pt;
+  const auto ypos = date.find("\n2023\n");
+  ASSERT_NE(ypos, std::string::npos);
+  date.replace(ypos + 1, 4, "1e37");
+  const std::string baddate = write_text("baddate.vms", date);
+  long yline = 2;
+  for (size_t i = 0; i < ypos; ++i) yline += date[i] == '\n';
+  expect_error([&] { vs::read_spectra(baddate); },
+               {baddate + ":" + std::to_string(yline) + ":", "expected an integer", "year"});
   // Unknown experiment mode.
   std::string mode = pt;
   mode.replace(mode.find("\nNORM"), 5, "\nWHAT");

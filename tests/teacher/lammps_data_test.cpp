@@ -187,4 +187,20 @@ TEST(LammpsData, ReaderErrorsNameFileAndLine) {
   EXPECT_THROW(io::read_lammps_data("/nonexistent/cell.lmp"), InputError);
 }
 
+TEST(LammpsData, AnAtomTypeCountNoMachineHoldsIsRefusedBeforeAllocating) {
+  // Found by fuzzing: "8617024312 atom types" allocated ~400 GB before anything else was read.
+  const std::string text =
+      "t\n\n2 atoms\n8617024312 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n"
+      "\nAtoms\n\n1 1 0 0 0\n2 1 1 1 1\n";
+  try {
+    io::parse_lammps_data(text, "huge.lmp");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("huge.lmp:4"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("8617024312 atom types"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("GiB"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
