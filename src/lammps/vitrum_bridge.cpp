@@ -60,16 +60,16 @@ class FfModel : public Model {
       shell_.species[i] = type_z_[type[i] - 1];
     }
     for (int i = 0; i < nlocal; ++i) shell_.owner[i] = i;
-    shell_.width = ff_->cutoff() + skin;
+    shell_.width = cutoff() + skin;
     if (list_id != list_.build_id) {  // LAMMPS rebuilt its list: copy it (else it is unchanged)
-      list_.cutoff = ff_->cutoff();
+      list_.cutoff = cutoff();
       list_.skin = skin;
       list_.offsets = offsets;
       list_.neighbors = neighbors;
       list_.build_id = list_id;
     }
     md::ForceResult r;
-    ff_->compute(shell_, list_, r);
+    evaluate(atom_virial, r);
     out.energy = r.energy;
     out.forces.resize(3 * static_cast<size_t>(nlocal));
     for (int i = 0; i < nlocal; ++i)
@@ -89,13 +89,20 @@ class FfModel : public Model {
     out.min_distance = r.min_distance;
     out.extrapolations = r.extrapolations;
     out.atom_virial.clear();
-    if (atom_virial) {
+    if (atom_virial && !r.atom_virial.empty()) {
+      out.atom_virial = std::move(r.atom_virial);  // from the evaluation itself
+    } else if (atom_virial) {
       out.atom_virial.assign(6 * static_cast<size_t>(nall), 0.0);
       fill_atom_virial(out.atom_virial);
     }
   }
 
  protected:
+  /// Energy, forces and virial of shell_ and list_ into r; with atom_virial the force field may
+  /// fill r.atom_virial (6 per shell entry) too, else fill_atom_virial() is called afterwards.
+  virtual void evaluate(bool /*atom_virial*/, md::ForceResult& r) {
+    ff_->compute(shell_, list_, r);
+  }
   /// Per-atom virials of the last compute() (shell_ and list_), 6 per shell entry (zeroed).
   virtual void fill_atom_virial(std::vector<double>& w) = 0;
 
@@ -105,7 +112,7 @@ class FfModel : public Model {
 
   std::vector<int> type_z_;
   std::vector<std::string> elements_;
-  std::unique_ptr<md::ForceField> ff_;
+  std::unique_ptr<md::ForceField> ff_;  ///< the teacher's force field (the HDNNP: its evaluator)
   neighbor::GhostShell shell_;
   neighbor::NeighborList list_;
 };
@@ -128,7 +135,7 @@ class NnpModel final : public FfModel {
         fail("pair_coeff: element {} (atom type {}) is not in the potential {} (it has {})",
              type_elements[t], t + 1, dir, known);
     energy_unit_ = 1.0 / cfenergy;
-    ff_ = md::make_nnp_force_field(
+    eval_ = std::make_unique<nnp::Evaluator>(
         pot_, nnp::EvalOptions{backend, precision, true, 1.0 / cflength, energy_unit_});
     const units::StatedUnits stated = units::read_stated_units(dir);
     stated_length_ = stated.angstrom;
@@ -136,13 +143,32 @@ class NnpModel final : public FfModel {
   }
   double stated_length_angstrom() const override { return stated_length_; }
   double stated_energy_ev() const override { return stated_energy_; }
+  double cutoff() const override { return eval_->cutoff(); }
+  double min_distance() const override {
+    const double d = pot_.min_distance() * eval_->options().length_unit;
+    return d > 0 ? d : 1e-6 * cutoff();
+  }
+  std::string describe() const override {
+    const nnp::EvalOptions& o = eval_->options();
+    return fmt::format(
+        "HDNNP {} ({} elements, cutoff {:.4g}, 1 potential length unit = {:.10g}, 1 potential "
+        "energy unit = {:.10g} in LAMMPS units, backend {}, precision {})",
+        pot_.directory(), pot_.n_elements(), cutoff(), o.length_unit, o.energy_unit,
+        to_string(o.backend), to_string(o.precision));
+  }
 
  private:
-  /// The HDNNP's virial is W = sum over pairs (i centre, j neighbor) of (r_j - r_i) (x) F_ij,
-  /// where F_ij = -dE_i/dr_j is the force that atom i's energy puts on j. One extra evaluation
-  /// gives every F_ij: a shell in which each centre i has a private copy of each of its
-  /// neighbors, so that the force the evaluator leaves on a copy is F_ij alone. Half of each
-  /// pair term goes to i, half to j (a ghost's half to its owner by reverse communication).
+  /// The CPU backend's evaluator accumulates the per-atom virials in its gradient pass when asked
+  /// (nnp::EvalResult::atom_virial: every pair term (r_j - r_i) (x) F_ij split half to i, half
+  /// to j, ghosts' halves returned for LAMMPS's reverse communication), at no extra evaluation.
+  void evaluate(bool atom_virial, md::ForceResult& r) override {
+    eval_->compute(shell_, list_, r, atom_virial && eval_->has_atom_virial());
+  }
+
+  /// Backends without per-atom virials (CUDA): W = sum over pairs (i centre, j neighbor) of
+  /// (r_j - r_i) (x) F_ij, F_ij = -dE_i/dr_j, from one extra evaluation of a shell in which each
+  /// centre i has a private copy of each of its neighbors, so that the force the evaluator leaves
+  /// on a copy is F_ij alone. Half of each pair term goes to i, half to j.
   void fill_atom_virial(std::vector<double>& w) override {
     const int n = shell_.n_local;
     const std::vector<int>& off = list_.offsets;
@@ -169,7 +195,7 @@ class NnpModel final : public FfModel {
       copies_list_.build_id = list_.build_id + kCopiesIdOffset;
     }
     md::ForceResult r;
-    ff_->compute(copies_, copies_list_, r);
+    eval_->compute(copies_, copies_list_, r);
     for (int i = 0; i < n; ++i) {
       const Vec3 ri = shell_.positions[i];
       for (int q = off[i]; q < off[i + 1]; ++q) {
@@ -194,6 +220,7 @@ class NnpModel final : public FfModel {
     return (mean + pot_.element(pot_.element_index(z)).atom_energy) * energy_unit_;
   }
   nnp::Potential pot_;
+  std::unique_ptr<nnp::Evaluator> eval_;
   double energy_unit_ = 1.0, stated_length_ = 0.0, stated_energy_ = 0.0;
 };
 

@@ -72,6 +72,7 @@ void to_caller_units(const EvalOptions& o, EvalResult& result) {
     for (auto& f : result.ghost_forces) f = fu * f;
     for (auto& row : result.virial)
       for (double& v : row) v *= fu;
+    for (double& v : result.atom_virial) v *= fu;
   }
   result.min_distance *= o.length_unit;
 }
@@ -83,10 +84,24 @@ void EvaluatorBackend::compute_device(const neighbor::GhostShell&, const Vec3*, 
   fail("device-resident evaluation needs the CUDA backend");
 }
 
+void EvaluatorBackend::compute_atom_virial(const neighbor::GhostShell&,
+                                           const neighbor::NeighborList&, EvalResult&) {
+  fail("per-atom virials of the HDNNP need the CPU backend");
+}
+
+bool Evaluator::has_atom_virial() const {
+  return backend_->has_atom_virial();
+}
+
 void Evaluator::compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
-                        EvalResult& result) {
+                        EvalResult& result, bool atom_virial) {
   check_list(list, cutoff());
-  backend_->compute(shell, list, options_.forces, result);
+  if (atom_virial) {
+    backend_->compute_atom_virial(shell, list, result);
+  } else {
+    backend_->compute(shell, list, options_.forces, result);
+    result.atom_virial.clear();
+  }
   to_caller_units(options_, result);
 }
 

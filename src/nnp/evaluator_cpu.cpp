@@ -39,6 +39,17 @@ class CpuBackend final : public EvaluatorBackend {
 
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, bool forces,
                EvalResult& res) override {
+    run(shell, list, forces, false, res);
+  }
+  void compute_atom_virial(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
+                           EvalResult& res) override {
+    run(shell, list, true, true, res);
+  }
+  bool has_atom_virial() const override { return true; }
+
+ private:
+  void run(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, bool forces,
+           bool atom_virial, EvalResult& res) {
     const int n = shell.n_local;
     const int ne = pot_.n_elements();
     const std::vector<int> elem = element_indices(pot_, shell);
@@ -116,6 +127,7 @@ class CpuBackend final : public EvaluatorBackend {
     res.energy = etot;
     res.forces.assign(n, Vec3{0, 0, 0});
     res.ghost_forces.clear();
+    res.atom_virial.clear();
     for (auto& row : res.virial)
       for (double& v : row) v = 0.0;
     if (!forces) return;
@@ -132,6 +144,8 @@ class CpuBackend final : public EvaluatorBackend {
 
     // ---- forces, chunked over centres so the per-entry buffer stays bounded
     fext_.assign(shell.size(), Vec3{0, 0, 0});
+    if (atom_virial) atom_w_.assign(6 * static_cast<size_t>(shell.size()), 0.0);
+    accumulate_atom_virial_ = atom_virial;
     double w[3][3] = {};
     const long kChunkEntries = 1L << 22;
     int c0 = 0;
@@ -159,22 +173,7 @@ class CpuBackend final : public EvaluatorBackend {
                      static_cast<double>(s.gz[q])};
         }
       }
-      // Fixed-order accumulation: F_j -= dE_i/dr_j, F_i += dE_i/dr_j, W -= d_ij (x) g.
-      for (int i = c0; i < c1; ++i) {
-        Vec3 fi{0, 0, 0};
-        const Vec3 ri = shell.positions[i];
-        for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
-          const Vec3 g = grad_[q - base];
-          if (g.x == 0.0 && g.y == 0.0 && g.z == 0.0) continue;
-          const int j = list.neighbors[q];
-          fext_[j] -= g;
-          fi += g;
-          const Vec3 d = shell.positions[j] - ri;
-          for (int a = 0; a < 3; ++a)
-            for (int b = 0; b < 3; ++b) w[a][b] -= d[a] * g[b];
-        }
-        fext_[i] += fi;
-      }
+      accumulate(shell, list, c0, c1, base, w);
       c0 = c1;
     }
     for (int i = 0; i < n; ++i) res.forces[i] = fext_[i];
@@ -183,11 +182,59 @@ class CpuBackend final : public EvaluatorBackend {
     } else {
       res.ghost_forces.assign(fext_.begin() + n, fext_.end());
     }
+    if (atom_virial) finish_atom_virial(shell, res);
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) res.virial[a][b] = w[a][b];
     res.stage_seconds.forces = omp_get_wtime() - t2;
   }
 
+  /// Fixed-order accumulation of the centres [c0, c1) (their gradients in grad_ from entry
+  /// `base`): F_j -= dE_i/dr_j, F_i += dE_i/dr_j, W -= d_ij (x) g, and with per-atom virials half
+  /// of each pair's term to i and half to j.
+  void accumulate(const neighbor::GhostShell& shell, const neighbor::NeighborList& list, int c0,
+                  int c1, long base, double (&w)[3][3]) {
+    for (int i = c0; i < c1; ++i) {
+      Vec3 fi{0, 0, 0};
+      const Vec3 ri = shell.positions[i];
+      for (int q = list.offsets[i]; q < list.offsets[i + 1]; ++q) {
+        const Vec3 g = grad_[q - base];
+        if (g.x == 0.0 && g.y == 0.0 && g.z == 0.0) continue;
+        const int j = list.neighbors[q];
+        fext_[j] -= g;
+        fi += g;
+        const Vec3 d = shell.positions[j] - ri;
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) w[a][b] -= d[a] * g[b];
+        if (accumulate_atom_virial_) {
+          const double h[6] = {-0.5 * d.x * g.x, -0.5 * d.y * g.y, -0.5 * d.z * g.z,
+                               -0.5 * d.x * g.y, -0.5 * d.x * g.z, -0.5 * d.y * g.z};
+          double* wi = atom_w_.data() + 6 * static_cast<size_t>(i);
+          double* wj = atom_w_.data() + 6 * static_cast<size_t>(j);
+          for (int c = 0; c < 6; ++c) {
+            wi[c] += h[c];
+            wj[c] += h[c];
+          }
+        }
+      }
+      fext_[i] += fi;
+    }
+  }
+
+  /// res.atom_virial from the accumulated halves: per shell entry, or ghosts folded onto owners.
+  void finish_atom_virial(const neighbor::GhostShell& shell, EvalResult& res) const {
+    const int n = shell.n_local;
+    if (!shell.fold_ghosts) {
+      res.atom_virial = atom_w_;
+      return;
+    }
+    res.atom_virial.assign(atom_w_.begin(), atom_w_.begin() + 6 * static_cast<size_t>(n));
+    for (int g = n; g < shell.size(); ++g)
+      for (int c = 0; c < 6; ++c)
+        res.atom_virial[6 * static_cast<size_t>(shell.owner[g]) + c] +=
+            atom_w_[6 * static_cast<size_t>(g) + c];
+  }
+
+ public:
   size_t memory_bytes() const override {
     size_t b = 0;
     auto add = [&](const auto& v) { b += v.capacity() * sizeof(v[0]); };
@@ -204,6 +251,7 @@ class CpuBackend final : public EvaluatorBackend {
     add(rows_);
     add(fext_);
     add(grad_);
+    add(atom_w_);
     return b;
   }
 
@@ -218,6 +266,8 @@ class CpuBackend final : public EvaluatorBackend {
   std::vector<std::vector<int>> members_;
   std::vector<std::vector<T>> g_, dedg_, energy_;
   std::vector<Vec3> fext_, grad_;
+  std::vector<double> atom_w_;  ///< per-atom virial halves, 6 per shell entry
+  bool accumulate_atom_virial_ = false;
 };
 
 }  // namespace

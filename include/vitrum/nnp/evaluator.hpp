@@ -48,8 +48,15 @@ struct EvalResult {
   std::vector<Vec3> ghost_forces;
   double virial[3][3] = {};         ///< W_ab = sum_j r_j,a F_j,b over locals and ghosts
   std::vector<double> atom_energy;  ///< E_i^NN / conv_energy (n2p2's nnatoms.out convention)
-  long extrapolations = 0;          ///< number of (atom, SF) values outside [Gmin, Gmax]
-  double min_distance = 0.0;        ///< smallest interatomic distance seen
+  /// Per-atom virials, filled only by compute(..., atom_virial = true) (else empty): 6 per atom
+  /// (xx yy zz xy xz yz), one per local atom when the shell folds its ghosts, otherwise one per
+  /// shell entry (locals, then ghosts: a ghost's entry belongs to its owner, as ghost_forces).
+  /// Each pair term (r_j - r_i) (x) F_ij of the virial, F_ij = -dE_i/dr_j the force atom i's
+  /// energy puts on its neighbor j, is split half to i and half to j (LAMMPS's per-atom
+  /// convention), so the entries sum to `virial`.
+  std::vector<double> atom_virial;
+  long extrapolations = 0;    ///< number of (atom, SF) values outside [Gmin, Gmax]
+  double min_distance = 0.0;  ///< smallest interatomic distance seen
   /// Wall seconds of the last evaluation's stages on the CPU backend (zero on CUDA): symmetry
   /// functions (neighbor gather, distance functions, SFs), networks (scaling, extrapolation
   /// count, forward and reverse passes), forces (dG/dr recomputed and contracted, accumulation).
@@ -74,8 +81,13 @@ class Evaluator {
 
   /// Evaluates with a prebuilt ghost shell and neighbor list (MD, benchmarks). The list's cutoff
   /// must be at least the potential's cutoff (in caller units: cutoff() below).
+  /// With atom_virial, result.atom_virial is filled too, from the same gradient pass (forces
+  /// are then computed whatever EvalOptions::forces says); the CPU backend only
+  /// (has_atom_virial()), others throw.
   void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
-               EvalResult& result);
+               EvalResult& result, bool atom_virial = false);
+  /// True when compute(..., atom_virial = true) is available (the CPU backend).
+  bool has_atom_virial() const;
 
   /// compute() on device arrays (the CUDA backend; the device halo of a domain-decomposed run):
   /// positions of the shell's locals and ghosts read from `d_positions`, forces on locals and

@@ -18,6 +18,11 @@ class EvaluatorBackend {
   virtual ~EvaluatorBackend() = default;
   virtual void compute(const neighbor::GhostShell& shell, const neighbor::NeighborList& list,
                        bool forces, EvalResult& result) = 0;
+  /// compute() with forces that also fills result.atom_virial (see EvalResult) in the backend's
+  /// virial units; the default throws (has_atom_virial() false).
+  virtual void compute_atom_virial(const neighbor::GhostShell& shell,
+                                   const neighbor::NeighborList& list, EvalResult& result);
+  virtual bool has_atom_virial() const { return false; }
   /// compute() with the positions of locals and ghosts read from device memory and the forces on
   /// locals and ghosts (unfolded, times `force_scale`) written to `d_forces` (device, shell
   /// size); result.forces and ghost_forces are left empty. The CUDA backend only.

@@ -423,13 +423,19 @@ VITRUM_HD void angular_factor(const AngularTerm& t, T c, T& a, T& da) {
 // ------------------------------------------------------------------ pair blocks
 
 /// Geometry of the pairs (j, k), k in [k0, k1): cos theta_jik and r_jk, then the group's r_jk
-/// functions. Returns false when the group needs no pair work.
+/// functions (the SF pass of a group without r_jk functions: cos theta_jik only).
 template <typename T, bool D>
 VITRUM_HD void pair_block_geometry(const SfPlanView& p, const PairGroup& g,
                                    const AtomNeighbors<T>& nb, int j, int k0, int k1,
                                    Workspace<T>& ws) {
   const T xj = nb.dx[j], yj = nb.dy[j], zj = nb.dz[j], irj = T(1) / nb.r[j];
   const bool need_jk = g.jk_end > g.jk_begin;
+  if (!D && !need_jk) {  // SF pass of a wide group: r_jk feeds nothing
+    VITRUM_SIMD
+    for (int k = k0; k < k1; ++k)
+      ws.c[k] = (xj * nb.dx[k] + yj * nb.dy[k] + zj * nb.dz[k]) * irj / nb.r[k];
+    return;
+  }
   VITRUM_SIMD
   for (int k = k0; k < k1; ++k) {
     ws.c[k] = (xj * nb.dx[k] + yj * nb.dy[k] + zj * nb.dz[k]) * irj / nb.r[k];
