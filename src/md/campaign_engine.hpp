@@ -2,7 +2,7 @@
 /// \file campaign_engine.hpp
 /// The engine a campaign drives (src/md/campaign.cpp), behind one interface: the host engine
 /// (md::Engine: state in host memory, any rank count, every ensemble) or the device-resident
-/// engine (md::DeviceEngine: state in device memory, one rank, on the CUDA device or the
+/// engine (md::DeviceEngine: state in device memory, one or more ranks, on the CUDA device or the
 /// emulated one). The campaign's operations ask for host data through local() and whole() with
 /// the arrays they read (HostArray bits), so the device engine copies only those. Internal to
 /// the md area.
