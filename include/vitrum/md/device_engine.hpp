@@ -160,7 +160,7 @@ class DeviceEngine {
                             RestoreInput input = RestoreInput::Whole);
   /// The domain, or nullptr for a serial engine.
   const parallel::Domain* domain() const { return domain_; }
-  /// Atoms this rank sent to other ranks in migrations so far.
+  /// Atoms that left this rank in migrations so far (each once, however many hops it took).
   long migrated() const { return migrated_; }
   /// The current halo plan (domain decomposition only).
   const parallel::HaloPlan& halo() const { return plan_; }
