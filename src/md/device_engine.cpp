@@ -67,9 +67,9 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
       image_(space, "image"),
       reference_(space),
       rebuild_positions_(space),
+      domain_(domain),
       keys_(space),
-      records_(space),
-      domain_(domain) {
+      records_(space) {
   if (domain_ == nullptr && sys_.comm.size() > 1)
     fail("the device-resident engine needs a parallel::Domain for {} ranks", sys_.comm.size());
   if (!(opt_.skin >= 0.0) || !std::isfinite(opt_.skin))
