@@ -364,17 +364,28 @@ void DeviceEngine::to_input_order(exec::MirroredArray<T>& a, const std::vector<i
 }
 
 const MdSystem& DeviceEngine::system(unsigned arrays) {
-  if ((arrays & kHostAll) == 0) return sys_;
+  if (domain_ == nullptr && (arrays & kHostAll) == 0) return sys_;
   if (domain_ != nullptr) {
-    // This rank's atoms in id order (the slots' order); ids, species and masses change with
-    // migrations, so their host copies follow (copied only when a migration changed them).
+    // This rank's atoms in id order (the slots' order). Ids and species change with migrations;
+    // their host copies are made at every rebuild (the halo plan), so these copy nothing.
     sys_.id = id_.host_read();
     sys_.species = species_.host_read();
+    if ((arrays & kHostAll) == 0) {
+      sys_.positions.resize(positions_.size());
+      return sys_;
+    }
     sys_.mass = mass_.host_read();
+    // The arrays not asked for keep the length of this rank's atoms (size() is the positions'),
+    // their values those of the last call that asked for them.
+    const std::size_t n = positions_.size();
     if ((arrays & kHostPositions) != 0) sys_.positions = positions_.host_read();
+    sys_.positions.resize(n);
     if ((arrays & kHostVelocities) != 0) sys_.velocities = velocities_.host_read();
+    sys_.velocities.resize(n);
     if ((arrays & kHostForces) != 0) sys_.forces = forces_.host_read();
+    sys_.forces.resize(n);
     if ((arrays & kHostImages) != 0) sys_.image = image_.host_read();
+    sys_.image.resize(n);
     return sys_;
   }
   const std::vector<int>& origin = origin_.host_read();

@@ -141,7 +141,9 @@ class DeviceEngine {
   /// The state with its host copy brought up to date (copies only what is stale on the host).
   const MdSystem& system() { return system(kHostAll); }
   /// The state with the host copy of the arrays in `arrays` (HostArray bits) brought up to date;
-  /// the other per-atom arrays are left as the last call that asked for them made them.
+  /// the other per-atom arrays are left as the last call that asked for them made them. With a
+  /// domain the ids and species are always current and every per-atom array has this rank's
+  /// current length (an array not asked for since a migration holds stale values).
   const MdSystem& system(unsigned arrays);
   /// The scalars of the state (cell, step, time, energy, virial; masses, species and ids in the
   /// input order) without any copy: the positions, velocities, forces and image counts in it
