@@ -71,8 +71,7 @@ class DeviceRunEngine final : public RunEngine {
         space_(make_space(kind, c)),
         ff_(device_force_field_for(c, ff, *space_)),
         halo_(halo_transport(*space_, c, domain)),
-        engine_(std::move(sys), *ff_, *space_, engine_options(c), device_options(halo_),
-                domain) {}
+        engine_(std::move(sys), *ff_, *space_, engine_options(c), device_options(halo_), domain) {}
   std::string describe() const override {
     std::string s = "  engine: device-resident on the " + std::string(to_string(space_->kind())) +
                     " device (" + ff_->describe() + ")\n";

@@ -137,12 +137,11 @@ TEST_P(DeviceEngineMpi, FollowsTheHostEngineOnTheSameRanks) {
     EXPECT_EQ(a.image, b.image);
     EXPECT_EQ(a.id, b.id);
     EXPECT_NEAR(a.potential_energy, b.potential_energy, 1e-11 * std::fabs(a.potential_energy));
-    for (int k = 0; k < 3; ++k)
-      EXPECT_LT(max_difference({a.box.h[k]}, {b.box.h[k]}), 1e-12);
+    for (int k = 0; k < 3; ++k) EXPECT_LT(max_difference({a.box.h[k]}, {b.box.h[k]}), 1e-12);
     if (c.ensemble == Ensemble::NptMtk) EXPECT_NE(a.box.h[0].x, whole.box.h[0].x);
     std::printf("[device engine, %d ranks] %s %s: max |Δr| = %.3g Å, %ld atoms migrated\n",
-                world().size(), to_string(c.ensemble), c.triclinic ? "triclinic" : "orthogonal",
-                dr, moved);
+                world().size(), to_string(c.ensemble), c.triclinic ? "triclinic" : "orthogonal", dr,
+                moved);
   }
 }
 
@@ -284,9 +283,10 @@ TEST(DeviceEngineMpiLedger, OnlyScalarsCrossBetweenRebuilds) {
   if (world().size() == 1) EXPECT_EQ(staged.second, 0u);
   if (world().size() > 1) EXPECT_GT(total(static_cast<long>(staged.second)), 0);
   if (world().rank() == 0)
-    std::printf("[device engine, %d ranks] quiet step: %zu B (192 and 648 atoms); staged halo "
-                "adds %zu B on rank 0\n",
-                world().size(), small.first, staged.second);
+    std::printf(
+        "[device engine, %d ranks] quiet step: %zu B (192 and 648 atoms); staged halo "
+        "adds %zu B on rank 0\n",
+        world().size(), small.first, staged.second);
 }
 
 }  // namespace

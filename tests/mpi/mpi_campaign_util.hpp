@@ -32,8 +32,8 @@ class SharedScratch {
   explicit SharedScratch(const std::string& tag) {
     long pid = ::getpid();
     MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path_ = std::filesystem::temp_directory_path() /
-            ("vitrum_mpi_" + tag + "_" + std::to_string(pid));
+    path_ =
+        std::filesystem::temp_directory_path() / ("vitrum_mpi_" + tag + "_" + std::to_string(pid));
     if (world_rank() == 0) {
       std::filesystem::remove_all(path_);
       std::filesystem::create_directories(path_);

@@ -14,8 +14,8 @@
 #include <filesystem>
 
 #include "../restart/restart_compare.hpp"
-#include "mpi_campaign_util.hpp"
 #include "../restart/restart_test_util.hpp"
+#include "mpi_campaign_util.hpp"
 #include "vitrum/io/h5md.hpp"
 #include "vitrum/md/checkpoint.hpp"
 #include "vitrum/md/distribute.hpp"

@@ -156,7 +156,8 @@ class Builder final : public DeviceNeighbor {
     if (n_local > 0) launch_.for_each(n_local, LocalIdentity{owner_.data(), shift_.data()});
     if (n_all > n_local) {
       launch_.for_each(n_all - n_local, FillInt{owner_.data() + n_local, -1});
-      space_.zero(shift_.data() + n_local, static_cast<std::size_t>(n_all - n_local) * sizeof(Vec3));
+      space_.zero(shift_.data() + n_local,
+                  static_cast<std::size_t>(n_all - n_local) * sizeof(Vec3));
       space_.zero(ghost_image_.data(),
                   static_cast<std::size_t>(n_all - n_local) * sizeof(std::array<int, 3>));
     }
