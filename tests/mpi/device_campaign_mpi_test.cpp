@@ -4,7 +4,8 @@
 // engine's campaign on the same ranks to 1e-12 Å; 100 steps uninterrupted equal 60 steps +
 // checkpoint + restart + 40 steps bit for bit; the device engine's checkpoint continues on the
 // host engine and the host engine's on the device engine (to 1e-12 Å of the uninterrupted runs);
-// steps with nothing due move only scalars host<->device. Run by ctest at 1, 2, 4 and 8 ranks.
+// steps with nothing due move only scalars host<->device; the emulated HDNNP (ghost forces
+// folded on the host) is refused on more than one rank. Run by ctest at 1, 2, 4 and 8 ranks.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -100,6 +101,28 @@ TEST(DeviceCampaignMpi, FollowsTheHostEngineAndRestartsOnEitherEngine) {
   EXPECT_EQ(ce.system.step, 100);
   EXPECT_LT(max_difference(cd.system.positions, cc.system.positions), 1e-12) << "device -> host";
   EXPECT_LT(max_difference(ch.system.positions, ce.system.positions), 1e-12) << "host -> device";
+}
+
+// The water HDNNP runs on the emulated device as the host evaluator, which folds forces on ghosts
+// onto local atoms: on one rank it is accepted, on several it is refused naming the key.
+TEST(DeviceCampaignMpi, ForceFieldsNeedingGhostForcesStayOnOneRank) {
+  if (world_size() == 1) GTEST_SKIP() << "needs more than one rank (one rank: tests/md)";
+  SharedScratch dir("device_hdnnp");
+  RunConfig c = parse_run_config(test::source_dir() + "/configs/h2o_nve.toml");
+  c.engine = MdEngineKind::DeviceEmulated;
+  RunOptions o;
+  o.quiet = true;
+  o.threads = 1;
+  o.output_directory = dir.path();
+  try {
+    run_campaign(c, o);
+    FAIL() << "the emulated HDNNP was accepted on " << world_size() << " ranks";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("h2o_nve.toml: [md] engine = \"device-emulated\""), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("ghost forces"), std::string::npos) << what;
+  }
 }
 
 }  // namespace
