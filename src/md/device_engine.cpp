@@ -69,7 +69,8 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
       rebuild_positions_(space),
       domain_(domain),
       keys_(space),
-      records_(space) {
+      records_(space),
+      shell_forces_(space) {
   if (domain_ == nullptr && sys_.comm.size() > 1)
     fail("the device-resident engine needs a parallel::Domain for {} ranks", sys_.comm.size());
   if (!(opt_.skin >= 0.0) || !std::isfinite(opt_.skin))
@@ -96,6 +97,10 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
 }
 
 DeviceEngine::~DeviceEngine() = default;
+
+void DeviceForceField::compute_shell(const Vec3*, Vec3*, ForceScalars&) {
+  fail("{}: leaving the forces on ghosts unfolded is not implemented", describe());
+}
 
 void DeviceEngine::load_atoms(const MdSystem& sys) {
   const std::size_t n = sys.positions.size();
@@ -267,7 +272,19 @@ void DeviceEngine::update_ghosts() {
 void DeviceEngine::compute_forces() {
   const auto t0 = Clock::now();
   ForceScalars out;
-  ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
+  if (domain_ != nullptr && ff_.returns_ghost_forces()) {
+    // Forces on ghosts go back to the ranks holding their atoms (the host engine's reverse).
+    const neighbor::DeviceShellView sh = nl_->shell();
+    shell_forces_.resize(static_cast<std::size_t>(std::max(sh.n_all, 1)));
+    ff_.compute_shell(nl_->shell_positions(), shell_forces_.data(), out);
+    const auto t1 = Clock::now();
+    halo_->reverse(shell_forces_.data());
+    space_.copy_on_device(forces_.device(Access::Overwrite), shell_forces_.data(),
+                          static_cast<std::size_t>(sh.n_local) * sizeof(Vec3));
+    timers_.comm += seconds_since(t1);
+  } else {
+    ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
+  }
   if (domain_ != nullptr) {
     // Energy and virial: each rank's share is a sum over its locals (and their pairs).
     double sums[10] = {out.energy};

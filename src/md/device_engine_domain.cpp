@@ -72,11 +72,11 @@ void DeviceEngine::attach_domain() {
     sys_.id.resize(n);
     std::iota(sys_.id.begin(), sys_.id.end(), 0);
   }
-  if (!ff_.local_forces_complete())
+  if (!ff_.local_forces_complete() && !ff_.returns_ghost_forces())
     fail(
         "{}: under domain decomposition the device-resident engine needs a force field whose "
-        "local forces are complete without forces on ghosts (the BKS/TTAM teacher's kernel); "
-        "sending ghost forces back is not implemented yet",
+        "local forces are complete without forces on ghosts (the BKS/TTAM teacher's kernel) or "
+        "one that leaves the forces on ghosts unfolded to be sent back (returns_ghost_forces)",
         ff_.describe());
   sys_.comm = comm;
   std::int64_t total = static_cast<std::int64_t>(n);

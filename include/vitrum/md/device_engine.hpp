@@ -33,8 +33,9 @@
 /// device by parallel::SpaceHalo from that plan (direct device buffers to MPI, or staged through
 /// host buffers: ledger "halo:staging"). Energy, virial, kinetic and momentum sums are MPI
 /// reductions of each rank's device sums. No curve reorder under a domain (the id order is the
-/// host engine's). The force field must give complete local forces from its locals' full rows
-/// (DeviceForceField::local_forces_complete): ghost forces are not sent back yet.
+/// host engine's). The force field gives complete local forces from its locals' full rows
+/// (DeviceForceField::local_forces_complete) or leaves the forces on ghosts unfolded
+/// (returns_ghost_forces), which SpaceHalo sends back to the ranks holding their atoms.
 
 #include <array>
 #include <memory>
@@ -84,6 +85,14 @@ class DeviceForceField {
   /// (each local's force summed over its own full row, as the BKS teacher's kernel does): such a
   /// force field runs under a domain decomposition, where ghosts image atoms of other ranks.
   virtual bool local_forces_complete() const { return false; }
+  /// true when the force field can leave the forces on ghosts unfolded (compute_shell): under a
+  /// domain decomposition the engine then sends them back to the ranks holding their atoms
+  /// (parallel::SpaceHalo::reverse), as the host engine does for a many-body force field.
+  virtual bool returns_ghost_forces() const { return false; }
+  /// As compute(), but the forces on every shell entry into `d_shell_forces` (n_all entries:
+  /// the locals' own, then the forces on ghosts, not folded onto anything); the energy and virial
+  /// are this rank's share. Only called when returns_ghost_forces(); the default throws.
+  virtual void compute_shell(const Vec3* d_positions, Vec3* d_shell_forces, ForceScalars& out);
 };
 
 /// A host ForceField run as the emulated device's force kernel: it reads the emulated device's
@@ -240,6 +249,7 @@ class DeviceEngine {
   std::vector<std::array<int, 3>> shell_image_;  ///< image counts of every shell entry
   exec::DeviceBuffer<std::uint64_t> keys_;       ///< sort keys (migration, id order)
   exec::DeviceBuffer<AtomRecord> records_;       ///< leaving / arriving atoms
+  exec::DeviceBuffer<Vec3> shell_forces_;        ///< compute_shell()'s forces (locals, ghosts)
   parallel::IdChecksum ids_expected_;
   MdSystem gathered_;
   long migrated_ = 0;
