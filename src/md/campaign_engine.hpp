@@ -60,7 +60,8 @@ class RunEngine {
 
 /// The engine kind `c` asks for on `ranks` MPI ranks ([md] engine; Auto resolved). Throws
 /// vitrum::Error naming `file: [md] engine` for a combination the device engine does not run
-/// (several ranks, a FIRE stage, a potential without a device-resident force field).
+/// (several ranks with a force field whose ghost forces are folded on the host, a FIRE stage, a
+/// potential without a device-resident force field for "device").
 MdEngineKind resolve_engine(const RunConfig& c, int ranks);
 
 /// The engine of `kind` for `system` (this rank's share with a domain) and the host force field
