@@ -56,6 +56,53 @@ std::vector<AtomRecord> exchange_records(const parallel::Domain& domain, const B
   return records;
 }
 
+/// This rank's block of rows of the whole system (ids 0..N-1 when it has none) and of the
+/// record, as a share: the replay accepts any partition.
+MdSystem block_of_rows(MdSystem system, RebuildRecord& record, const parallel::Comm& comm) {
+  const std::size_t n = system.positions.size();
+  if (system.id.empty()) {
+    system.id.resize(n);
+    std::iota(system.id.begin(), system.id.end(), 0);
+  }
+  const std::size_t p = static_cast<std::size_t>(comm.size());
+  const std::size_t r = static_cast<std::size_t>(comm.rank());
+  const std::size_t first = n * r / p, last = n * (r + 1) / p;
+  auto block = [&](const auto& v) {
+    using V = std::decay_t<decltype(v)>;
+    return v.size() == n ? V(v.begin() + first, v.begin() + last) : V{};
+  };
+  MdSystem share = system;
+  share.positions = block(system.positions);
+  share.velocities = block(system.velocities);
+  share.species = block(system.species);
+  share.mass = block(system.mass);
+  share.image = block(system.image);
+  share.forces = block(system.forces);
+  share.id = block(system.id);
+  record.positions = block(record.positions);
+  return share;
+}
+
+/// Moves the checkpointed ids, positions, image counts and forces of `system` to the owners of
+/// their wrapped rebuild positions (wrapped as the replay wraps them), then into id order.
+void route_state(const parallel::Domain& domain, const RebuildRecord& record, MdSystem& system) {
+  std::vector<Vec3> route = record.positions;
+  for (Vec3& r : route) {
+    const Vec3 s = record.box.to_fractional(r);
+    for (int d = 0; d < 3; ++d) {
+      const double cell = std::floor(s[d]);
+      if (cell != 0.0) r -= cell * record.box.h[d];
+    }
+  }
+  parallel::AtomFields state;
+  state.add(system.id);
+  state.add(system.positions);
+  state.add(system.image);
+  state.add(system.forces);
+  parallel::migrate_atoms(domain, record.box, route, state);
+  parallel::sort_by_id(system.id, state);
+}
+
 }  // namespace
 
 void DeviceEngine::attach_domain() {
@@ -222,33 +269,12 @@ std::vector<Vec3> DeviceEngine::restore_distributed(MdSystem system, const Rebui
                                                     RestoreInput input) {
   const parallel::Comm& comm = domain_->comm();
   if (input == RestoreInput::Whole) {
-    const std::size_t n = system.positions.size();
-    if (static_cast<long>(n) != sys_.n_global)
-      fail("restore: the checkpoint holds {} atoms, the engine {} over {} ranks", n, sys_.n_global,
-           domain_->size());
-    if (system.id.empty()) {
-      system.id.resize(n);
-      std::iota(system.id.begin(), system.id.end(), 0);
-    }
-    // This rank's block of rows, as a share (the replay accepts any partition).
-    const std::size_t p = static_cast<std::size_t>(comm.size());
-    const std::size_t r = static_cast<std::size_t>(comm.rank());
-    const std::size_t first = n * r / p, last = n * (r + 1) / p;
-    auto block = [&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      return v.size() == n ? V(v.begin() + first, v.begin() + last) : V{};
-    };
-    MdSystem share = system;
-    share.positions = block(system.positions);
-    share.velocities = block(system.velocities);
-    share.species = block(system.species);
-    share.mass = block(system.mass);
-    share.image = block(system.image);
-    share.forces = block(system.forces);
-    share.id = block(system.id);
-    return restore_distributed(std::move(share),
-                               RebuildRecord{block(record.positions), record.box, record.rebuilds},
-                               RestoreInput::Share);
+    if (static_cast<long>(system.positions.size()) != sys_.n_global)
+      fail("restore: the checkpoint holds {} atoms, the engine {} over {} ranks",
+           system.positions.size(), sys_.n_global, domain_->size());
+    RebuildRecord block_record = record;
+    MdSystem share = block_of_rows(std::move(system), block_record, comm);
+    return restore_distributed(std::move(share), block_record, RestoreInput::Share);
   }
   const std::size_t n = system.positions.size();
   if (system.forces.size() != n) system.forces.assign(n, Vec3{0, 0, 0});
@@ -282,24 +308,7 @@ std::vector<Vec3> DeviceEngine::restore_distributed(MdSystem system, const Rebui
 
   // The checkpointed positions, image counts and forces follow the same route (host side: a
   // restart is not a step), then id order; they must reach the replay's atoms.
-  std::vector<Vec3> route = record.positions;
-  {
-    std::vector<std::array<int, 3>> route_image(n, {0, 0, 0});
-    for (std::size_t i = 0; i < n; ++i) {  // wrapped as the replay wrapped them
-      const Vec3 s = record.box.to_fractional(route[i]);
-      for (int d = 0; d < 3; ++d) {
-        const double cell = std::floor(s[d]);
-        if (cell != 0.0) route[i] -= cell * record.box.h[d];
-      }
-    }
-    parallel::AtomFields state;
-    state.add(system.id);
-    state.add(system.positions);
-    state.add(system.image);
-    state.add(system.forces);
-    parallel::migrate_atoms(*domain_, record.box, route, state);
-    parallel::sort_by_id(system.id, state);
-  }
+  route_state(*domain_, record, system);
   const std::vector<int>& ids = id_.host_read();
   if (comm.any(system.id != ids))
     fail(
