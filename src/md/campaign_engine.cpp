@@ -4,6 +4,7 @@
 
 #include "campaign_engine.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -61,17 +62,22 @@ class HostRunEngine final : public RunEngine {
   Engine engine_;
 };
 
-/// md::DeviceEngine (device memory of one space; one rank).
+/// md::DeviceEngine (device memory of one space; serial or domain-decomposed).
 class DeviceRunEngine final : public RunEngine {
  public:
-  DeviceRunEngine(MdEngineKind kind, const RunConfig& c, MdSystem sys, ForceField& ff)
+  DeviceRunEngine(MdEngineKind kind, const RunConfig& c, MdSystem sys, ForceField& ff,
+                  parallel::Domain* domain)
       : kind_(kind),
         space_(make_space(kind, c)),
         ff_(device_force_field_for(c, ff, *space_)),
-        engine_(std::move(sys), *ff_, *space_, engine_options(c)) {}
+        halo_(halo_transport(*space_, c, domain)),
+        engine_(std::move(sys), *ff_, *space_, engine_options(c), device_options(halo_), domain) {}
   std::string describe() const override {
-    return "  engine: device-resident on the " + std::string(to_string(space_->kind())) +
-           " device (" + ff_->describe() + ")\n";
+    std::string s = "  engine: device-resident on the " + std::string(to_string(space_->kind())) +
+                    " device (" + ff_->describe() + ")\n";
+    if (engine_.domain() != nullptr)
+      s += "  halo: packed and unpacked on the device, " + halo_.describe + "\n";
+    return s;
   }
   MdEngineKind kind() const override { return kind_; }
   void begin(Integrator& integ, const StepContext& ctx) override {
@@ -84,21 +90,21 @@ class DeviceRunEngine final : public RunEngine {
   const MdSystem& scalars() override { return engine_.scalars(); }
   Thermo thermo(double extended) override { return engine_.thermo(extended); }
   const MdSystem& local(unsigned arrays) override { return engine_.system(arrays); }
-  const MdSystem& whole(unsigned arrays) override { return engine_.system(arrays); }
+  const MdSystem& whole(unsigned arrays) override { return engine_.gather_system(arrays); }
   // The device engine checks the closest pair at every rebuild (from the list's positions).
   void check_overlaps() override {}
-  void check_atoms() override {}
+  // The ids' host copy is made at every rebuild (the halo plan): no copy here.
+  void check_atoms() override { engine_.check_atoms(); }
   Checkpoint capture(const RunConfig& c, const Integrator& integ, int stage, long k,
                      double offset) override {
-    return capture_checkpoint(c, engine_.system(kHostAll), engine_.last_rebuild(), {1, 1, 1}, integ,
+    const std::array<int, 3> grid =
+        engine_.domain() != nullptr ? engine_.domain()->grid() : std::array<int, 3>{1, 1, 1};
+    return capture_checkpoint(c, engine_.system(kHostAll), engine_.last_rebuild(), grid, integ,
                               stage, k, offset);
   }
   std::vector<Vec3> restore(const Checkpoint& ck, bool share) override {
-    if (share) fail("the device-resident engine restores a one-rank checkpoint only");
-    engine_.restore(ck.system, ck.rebuild);
-    std::vector<Vec3> f = ck.system.forces;
-    f.resize(ck.system.positions.size(), Vec3{0, 0, 0});
-    return f;
+    return engine_.restore(ck.system, ck.rebuild,
+                           share ? RestoreInput::Share : RestoreInput::Whole);
   }
   StepTimers timers() const override {
     StepTimers t = engine_.timers();
@@ -126,9 +132,30 @@ class DeviceRunEngine final : public RunEngine {
     return emulate_force_field(ff, space);  // the emulated device only (resolve_engine)
   }
 
+  /// How the device halo reaches MPI: on the emulated device direct unless [parallel]
+  /// gpu_aware_mpi (or VITRUM_GPU_AWARE_MPI) says off; on a GPU as for the host engine's device
+  /// halo (auto: direct exactly when the MPI library reports CUDA support).
+  static parallel::GpuMpiChoice halo_transport(exec::Space& space, const RunConfig& c,
+                                               const parallel::Domain* domain) {
+    if (domain == nullptr) return {};
+    const parallel::GpuMpiMode mode = parallel::gpu_mpi_mode_from_env(c.gpu_mpi);
+    if (space.kind() == exec::SpaceKind::Emulated) {
+      const bool direct = mode != parallel::GpuMpiMode::Off;
+      return {direct, direct ? "device buffers to MPI (emulated device memory is host memory)"
+                             : "staged through host buffers (gpu_aware_mpi = off)"};
+    }
+    return parallel::choose_gpu_mpi(mode, parallel::detect_gpu_mpi());
+  }
+  static DeviceEngineOptions device_options(const parallel::GpuMpiChoice& halo) {
+    DeviceEngineOptions d;
+    d.halo_direct = halo.direct;
+    return d;
+  }
+
   MdEngineKind kind_;
   std::unique_ptr<exec::Space> space_;
   std::unique_ptr<DeviceForceField> ff_;
+  parallel::GpuMpiChoice halo_;
   DeviceEngine engine_;
   double output_ = 0.0;
 };
@@ -146,11 +173,13 @@ MdEngineKind resolve_engine(const RunConfig& c, int ranks) {
   if (c.engine == MdEngineKind::Auto || c.engine == MdEngineKind::Host) return MdEngineKind::Host;
   const std::string key =
       fmt::format("{}: {} = \"{}\"", c.file, c.engine_source, to_string(c.engine));
-  if (ranks > 1)
+  if (ranks > 1 && !device_ff)
     fail(
-        "{}: the device-resident engine runs one MPI rank, this run has {} (use engine = "
+        "{}: on {} MPI ranks the device-resident engine needs a force field with its own device "
+        "kernel (the teacher); the force-field kind \"{}\" runs as the emulated device's host "
+        "evaluator, which folds ghost forces onto local atoms and so runs one rank (use engine = "
         "\"host\" for a domain-decomposed run)",
-        key, ranks);
+        key, ranks, potential_kind(c));
   if (fire != nullptr)
     fail(
         "{}: stage \"{}\" uses the integrator {}, which the device-resident engine lacks (use "
@@ -168,7 +197,7 @@ std::unique_ptr<RunEngine> make_run_engine(MdEngineKind kind, const RunConfig& c
                                            ForceField& ff, parallel::Domain* domain) {
   if (kind == MdEngineKind::Host)
     return std::make_unique<HostRunEngine>(c, std::move(system), ff, domain);
-  return std::make_unique<DeviceRunEngine>(kind, c, std::move(system), ff);
+  return std::make_unique<DeviceRunEngine>(kind, c, std::move(system), ff, domain);
 }
 
 }  // namespace vitrum::md::campaign_detail

@@ -2,7 +2,7 @@
 /// \file campaign_engine.hpp
 /// The engine a campaign drives (src/md/campaign.cpp), behind one interface: the host engine
 /// (md::Engine: state in host memory, any rank count, every ensemble) or the device-resident
-/// engine (md::DeviceEngine: state in device memory, one rank, on the CUDA device or the
+/// engine (md::DeviceEngine: state in device memory, one or more ranks, on the CUDA device or the
 /// emulated one). The campaign's operations ask for host data through local() and whole() with
 /// the arrays they read (HostArray bits), so the device engine copies only those. Internal to
 /// the md area.
@@ -60,7 +60,8 @@ class RunEngine {
 
 /// The engine kind `c` asks for on `ranks` MPI ranks ([md] engine; Auto resolved). Throws
 /// vitrum::Error naming `file: [md] engine` for a combination the device engine does not run
-/// (several ranks, a FIRE stage, a potential without a device-resident force field).
+/// (several ranks with a force field whose ghost forces are folded on the host, a FIRE stage, a
+/// potential without a device-resident force field for "device").
 MdEngineKind resolve_engine(const RunConfig& c, int ranks);
 
 /// The engine of `kind` for `system` (this rank's share with a domain) and the host force field

@@ -47,7 +47,8 @@ class DeviceEngine::Ops final : public AtomOps {
 };
 
 DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec::Space& space,
-                           EngineOptions options, DeviceEngineOptions device)
+                           EngineOptions options, DeviceEngineOptions device,
+                           parallel::Domain* domain)
     : sys_(std::move(system)),
       ff_(force_field),
       space_(space),
@@ -66,9 +67,13 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
       origin_(space, "origin"),
       image_(space, "image"),
       reference_(space),
-      rebuild_positions_(space) {
-  if (sys_.comm.size() > 1)
-    fail("the device-resident engine runs one rank; this run has {}", sys_.comm.size());
+      rebuild_positions_(space),
+      domain_(domain),
+      keys_(space),
+      records_(space),
+      shell_forces_(space) {
+  if (domain_ == nullptr && sys_.comm.size() > 1)
+    fail("the device-resident engine needs a parallel::Domain for {} ranks", sys_.comm.size());
   if (!(opt_.skin >= 0.0) || !std::isfinite(opt_.skin))
     fail("neighbor skin must be finite and >= 0 Å, got {}", opt_.skin);
   if (dopt_.sort_every < 0)
@@ -80,6 +85,7 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
   if (sys_.image.size() != n) sys_.image.assign(n, {0, 0, 0});
   if (!sys_.id.empty() && sys_.id.size() != n)
     fail("device engine: {} ids for {} atoms", sys_.id.size(), n);
+  if (domain_ != nullptr) attach_domain();
   load_atoms(sys_);
   rebuild();
   compute_forces();
@@ -92,6 +98,10 @@ DeviceEngine::DeviceEngine(MdSystem system, DeviceForceField& force_field, exec:
 }
 
 DeviceEngine::~DeviceEngine() = default;
+
+void DeviceForceField::compute_shell(const Vec3*, Vec3*, ForceScalars&) {
+  fail("{}: leaving the forces on ghosts unfolded is not implemented", describe());
+}
 
 void DeviceEngine::load_atoms(const MdSystem& sys) {
   const std::size_t n = sys.positions.size();
@@ -115,7 +125,9 @@ RebuildRecord DeviceEngine::last_rebuild() const {
   return RebuildRecord{std::move(pos), ref_box_, rebuilds_};
 }
 
-void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
+std::vector<Vec3> DeviceEngine::restore(MdSystem system, const RebuildRecord& record,
+                                        RestoreInput input) {
+  if (domain_ != nullptr) return restore_distributed(std::move(system), record, input);
   const std::size_t n = system.positions.size();
   if (record.positions.size() != n || system.velocities.size() != n || system.image.size() != n ||
       system.species.size() != n || system.mass.size() != n)
@@ -123,8 +135,6 @@ void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
         "restore: inconsistent state ({} positions, {} velocities, {} image counts, {} rebuild "
         "positions)",
         n, system.velocities.size(), system.image.size(), record.positions.size());
-  if (system.comm.size() > 1)
-    fail("the device-resident engine runs one rank; this run has {}", system.comm.size());
   // Replay the rebuild from its own inputs (in the input order, so the same reorder follows);
   // what it does to positions and image counts is discarded (the checkpoint holds the result).
   sys_ = system;
@@ -133,12 +143,15 @@ void DeviceEngine::restore(MdSystem system, const RebuildRecord& record) {
   load_atoms(sys_);
   rebuilds_ = std::max(0L, record.rebuilds - 1);
   rebuild();
+  std::vector<Vec3> forces = system.forces;
+  forces.resize(n, Vec3{0, 0, 0});
   sys_ = std::move(system);
   load_atoms(sys_);
   if (reordered_) reorder();  // the replayed order (the sort's permutation is still held)
   rebuilds_ = record.rebuilds;
   update_ghosts();
   compute_forces();
+  return forces;
 }
 
 DeviceAtoms DeviceEngine::device_atoms() {
@@ -168,6 +181,10 @@ void DeviceEngine::reorder() {
 }
 
 void DeviceEngine::rebuild() {
+  if (domain_ != nullptr) {
+    rebuild_distributed();
+    return;
+  }
   const auto t0 = Clock::now();
   const long n = static_cast<long>(positions_.size());
   const double width = ff_.cutoff() + opt_.skin;
@@ -197,6 +214,12 @@ void DeviceEngine::rebuild() {
 }
 
 bool DeviceEngine::rebuild_needed() {
+  const bool local = local_rebuild_needed();
+  // Under domain decomposition every rank rebuilds when any rank's criterion says so.
+  return domain_ != nullptr ? domain_->comm().any(local) : local;
+}
+
+bool DeviceEngine::local_rebuild_needed() {
   const long n = static_cast<long>(positions_.size());
   double cell_term = 0.0;
   bool same_box = true;
@@ -230,6 +253,14 @@ void DeviceEngine::update_ghosts() {
   const long n_all = sh.n_all;
   Vec3* pos = nl_->shell_positions();
   space_.copy_on_device(pos, positions_.device_read(), n * sizeof(Vec3));
+  if (domain_ != nullptr) {
+    // The halo plan moves the ghosts (image shifts from the current cell) on the device.
+    const auto t1 = Clock::now();
+    timers_.neighbor += std::chrono::duration<double>(t1 - t0).count();
+    halo_->forward(sys_.box, pos);
+    timers_.comm += seconds_since(t1);
+    return;
+  }
   bool same_box = true;
   for (int d = 0; d < 3; ++d) {
     const Vec3 dh = sys_.box.h[d] - ref_box_.h[d];
@@ -243,11 +274,32 @@ void DeviceEngine::update_ghosts() {
 void DeviceEngine::compute_forces() {
   const auto t0 = Clock::now();
   ForceScalars out;
-  if (ff_.has_atom_energies())
+  if (domain_ != nullptr && ff_.returns_ghost_forces()) {
+    // Forces on ghosts go back to the ranks holding their atoms (the host engine's reverse).
+    const neighbor::DeviceShellView sh = nl_->shell();
+    shell_forces_.resize(static_cast<std::size_t>(std::max(sh.n_all, 1)));
+    ff_.compute_shell(nl_->shell_positions(), shell_forces_.data(), out);
+    const auto t1 = Clock::now();
+    halo_->reverse(shell_forces_.data());
+    space_.copy_on_device(forces_.device(Access::Overwrite), shell_forces_.data(),
+                          static_cast<std::size_t>(sh.n_local) * sizeof(Vec3));
+    timers_.comm += seconds_since(t1);
+  } else if (ff_.has_atom_energies()) {
     ff_.compute_with_energies(nl_->shell_positions(), forces_.device(Access::Overwrite),
                               atom_energy_.device(Access::Overwrite), out);
-  else
+  } else {
     ff_.compute(nl_->shell_positions(), forces_.device(Access::Overwrite), out);
+  }
+  if (domain_ != nullptr) {
+    // Energy and virial: each rank's share is a sum over its locals (and their pairs).
+    double sums[10] = {out.energy};
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) sums[1 + 3 * a + b] = out.virial[a][b];
+    domain_->comm().sum(sums, 10);
+    out.energy = sums[0];
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) out.virial[a][b] = sums[1 + 3 * a + b];
+  }
   sys_.potential_energy = out.energy;
   for (int a = 0; a < 3; ++a)
     for (int b = 0; b < 3; ++b) sys_.virial[a][b] = out.virial[a][b];
@@ -256,6 +308,13 @@ void DeviceEngine::compute_forces() {
 
 void DeviceEngine::check_overlaps() {
   if (!(min_distance_ < opt_.min_distance)) return;
+  if (domain_ != nullptr && !(nl_->min_pair_distance() < opt_.min_distance)) {
+    // min_distance_ is the smallest over the ranks: another rank names the pair.
+    throw UnstableDynamics(fmt::format(
+        "step {}: two atoms (on another rank) are {:.4g} Å apart, closer than min_distance = {} "
+        "Å (overlapping atoms); check the starting structure, the time step and the potential",
+        sys_.step, min_distance_, opt_.min_distance));
+  }
   // The error path: the shell and list come to the host to name the pair.
   const neighbor::DeviceShellView sh = nl_->shell();
   const neighbor::DeviceListView l = nl_->list();
@@ -269,7 +328,11 @@ void DeviceEngine::check_overlaps() {
   const std::vector<int> origin = slot_origins();
   int a = -1, b = -1;
   const double d = min_pair_distance(pos, offsets, neighbors, &a, &b);
-  const int ia = a >= 0 ? origin[a] : a, ib = b >= 0 ? origin[owner[b]] : b;
+  int ia = a >= 0 ? origin[a] : a, ib = b >= 0 && owner[b] >= 0 ? origin[owner[b]] : b;
+  if (domain_ != nullptr) {  // global ids: the plan's shell names every entry
+    ia = a >= 0 ? shell_ids_[a] : a;
+    ib = b >= 0 ? shell_ids_[b] : b;
+  }
   throw UnstableDynamics(fmt::format(
       "step {}: atoms {} ({}) and {} ({}) are {:.4g} Å apart, closer than min_distance = {} Å "
       "(overlapping atoms); check the starting structure, the time step and the potential",
@@ -330,7 +393,30 @@ void DeviceEngine::to_input_order(exec::MirroredArray<T>& a, const std::vector<i
 }
 
 const MdSystem& DeviceEngine::system(unsigned arrays) {
-  if ((arrays & kHostAll) == 0) return sys_;
+  if (domain_ == nullptr && (arrays & kHostAll) == 0) return sys_;
+  if (domain_ != nullptr) {
+    // This rank's atoms in id order (the slots' order). Ids and species change with migrations;
+    // their host copies are made at every rebuild (the halo plan), so these copy nothing.
+    sys_.id = id_.host_read();
+    sys_.species = species_.host_read();
+    if ((arrays & kHostAll) == 0) {
+      sys_.positions.resize(positions_.size());
+      return sys_;
+    }
+    sys_.mass = mass_.host_read();
+    // The arrays not asked for keep the length of this rank's atoms (size() is the positions'),
+    // their values those of the last call that asked for them.
+    const std::size_t n = positions_.size();
+    if ((arrays & kHostPositions) != 0) sys_.positions = positions_.host_read();
+    sys_.positions.resize(n);
+    if ((arrays & kHostVelocities) != 0) sys_.velocities = velocities_.host_read();
+    sys_.velocities.resize(n);
+    if ((arrays & kHostForces) != 0) sys_.forces = forces_.host_read();
+    sys_.forces.resize(n);
+    if ((arrays & kHostImages) != 0) sys_.image = image_.host_read();
+    sys_.image.resize(n);
+    return sys_;
+  }
   const std::vector<int>& origin = origin_.host_read();
   if ((arrays & kHostPositions) != 0) to_input_order(positions_, origin, sys_.positions);
   if ((arrays & kHostVelocities) != 0) to_input_order(velocities_, origin, sys_.velocities);
@@ -343,7 +429,8 @@ std::size_t DeviceEngine::device_bytes() const {
   return positions_.device_bytes() + velocities_.device_bytes() + forces_.device_bytes() +
          mass_.device_bytes() + atom_energy_.device_bytes() + id_.device_bytes() +
          species_.device_bytes() + origin_.device_bytes() + image_.device_bytes() +
-         reference_.bytes() + rebuild_positions_.bytes() + nl_->device_bytes();
+         reference_.bytes() + rebuild_positions_.bytes() + keys_.bytes() + records_.bytes() +
+         nl_->device_bytes();
 }
 
 }  // namespace vitrum::md

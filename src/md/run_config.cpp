@@ -519,8 +519,8 @@ against the config file's directory, the output directory against the working di
   min_distance = 0.3     stop when two atoms come closer (Å): at the start, list rebuilds, thermo lines
   engine = "auto"        host | device | device-emulated | auto. device: the device-resident
                          engine (state on the GPU, docs/device-resident.md; backend = "cuda",
-                         one rank, a teacher or HDNNP potential, no FIRE stage; not yet run on
-                         a GPU).
+                         a teacher potential on any rank count or an HDNNP on one rank, no
+                         FIRE stage; not yet run on a GPU).
                          auto: the host engine for now. device-emulated: the device engine on
                          the emulated device (tests)
 [velocities]             default: the structure's velocities (extxyz vel, Å/fs), else zero

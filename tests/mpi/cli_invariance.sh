@@ -4,7 +4,9 @@
 # some columns), the final structure (positions to 1e-6 Å), the H5MD trajectory (written
 # collectively by the NP ranks: same frames, steps, boxes, species, positions and velocities to
 # 1e-6; it opens in h5py and in MDAnalysis, Debian's python3), the predicted energy (1e-10
-# relative) and forces (1e-8 eV/Å). Run by ctest as mpi.cli_npNP.
+# relative) and forces (1e-8 eV/Å). The run on the device-resident engine (`--engine
+# device-emulated`, domain-decomposed over the NP ranks) gives the same thermo CSV and final
+# structure. Run by ctest as mpi.cli_npNP.
 #
 #   tests/mpi/cli_invariance.sh VITRUM_BINARY MPIEXEC NP SOURCE_DIR
 set -euo pipefail
@@ -54,9 +56,16 @@ EOF
 
 "$vitrum" run "$tmp/run.toml" -o "$tmp/serial" -q
 "$mpiexec" -n "$np" --oversubscribe "$vitrum" run "$tmp/run.toml" -o "$tmp/mpi" -q
+# The device-resident engine on the emulated device, domain-decomposed over the same ranks.
+"$mpiexec" -n "$np" --oversubscribe "$vitrum" run "$tmp/run.toml" -o "$tmp/dev" \
+  --engine device-emulated >"$tmp/dev.log"
+grep -q "engine: device-resident on the emulated device" "$tmp/dev.log"
+grep -q "host<->device transfers" "$tmp/dev.log"
 
+for out in mpi dev; do
+echo "$out:"
 # Thermo CSV: same rows, every numeric column but the rate (atom_steps_per_s) equal to 1e-8.
-paste -d, "$tmp/serial/thermo.csv" "$tmp/mpi/thermo.csv" | awk -F, '
+paste -d, "$tmp/serial/thermo.csv" "$tmp/$out/thermo.csv" | awk -F, '
   NR == 1 { n = NF / 2; next }
   {
     for (k = 1; k <= 10; ++k) {
@@ -72,7 +81,7 @@ paste -d, "$tmp/serial/thermo.csv" "$tmp/mpi/thermo.csv" | awk -F, '
   }'
 
 # Final structures (extended XYZ): positions to 1e-6 Å.
-paste -d' ' "$tmp/serial/final.xyz" "$tmp/mpi/final.xyz" | awk '
+paste -d' ' "$tmp/serial/final.xyz" "$tmp/$out/final.xyz" | awk '
   NR == 1 { n = $1; next }
   NR == 2 { next }
   NR <= n + 2 {
@@ -86,6 +95,7 @@ paste -d' ' "$tmp/serial/final.xyz" "$tmp/mpi/final.xyz" | awk '
     printf "final structure: %d atoms, largest position difference %.2e A\n", atoms, worst
     if (atoms < 375 || worst > 1e-6) exit 1
   }'
+done
 
 # H5MD: the NP ranks wrote one file collectively; it must hold the serial run's frames.
 /usr/bin/python3 - "$tmp/serial/trajectory.h5" "$tmp/mpi/trajectory.h5" <<'PY'

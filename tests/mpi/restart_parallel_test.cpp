@@ -15,6 +15,7 @@
 
 #include "../restart/restart_compare.hpp"
 #include "../restart/restart_test_util.hpp"
+#include "mpi_campaign_util.hpp"
 #include "vitrum/io/h5md.hpp"
 #include "vitrum/md/checkpoint.hpp"
 #include "vitrum/md/distribute.hpp"
@@ -25,57 +26,6 @@ namespace vitrum::md {
 namespace {
 
 constexpr int kAtoms = 192;  // a 14.3 Å cell: several subdomains thinner than the 11 Å halo
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
-
-/// A scratch directory shared by all ranks (named by rank 0's pid), removed afterwards.
-class SharedScratch {
- public:
-  explicit SharedScratch(const std::string& tag) {
-    long pid = ::getpid();
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    path_ = std::filesystem::temp_directory_path() /
-            ("vitrum_restart_mpi_" + tag + "_" + std::to_string(pid));
-    if (world_rank() == 0) {
-      std::filesystem::remove_all(path_);
-      std::filesystem::create_directories(path_);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);
-  }
-  ~SharedScratch() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0 && !std::getenv("VITRUM_KEEP_SCRATCH"))
-      std::filesystem::remove_all(path_);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// Runs a campaign on all ranks (collective): rank 0 writes the file; every rank returns after
-/// rank 0 has closed its outputs.
-RunSummary run_collective(const std::string& config_text, const std::string& file,
-                          RunOptions o = {}) {
-  if (world_rank() == 0) test::write_text(file, config_text);
-  MPI_Barrier(MPI_COMM_WORLD);
-  const RunConfig c = parse_run_config(file);
-  o.quiet = true;
-  o.threads = 1;
-  RunSummary r = run_campaign(c, o);
-  MPI_Barrier(MPI_COMM_WORLD);
-  return r;
-}
 
 /// The BKS campaign of tests/restart on kAtoms atoms (with its H5MD trajectory, which the ranks
 /// write collectively, a frame every 10 steps).

@@ -93,6 +93,28 @@ double device_sum(Space& space, const std::vector<double>& values) {
   return out;
 }
 
+// Atoms migrating between ranks change an array's length on the device: the kept entries stay
+// on the device (no host copy), the host copy becomes stale and is brought back when asked.
+TEST(MirroredArray, ResizesOnTheDeviceKeepingTheFirstEntries) {
+  auto space = make_emulated_space();
+  MirroredArray<int> a(*space, "x");
+  a.assign({1, 2, 3});
+  a.device_read();
+  const std::size_t up = space->ledger().to_device().bytes;
+  a.resize_on_device(5);
+  EXPECT_EQ(a.size(), 5u);
+  EXPECT_FALSE(a.host_current());
+  EXPECT_EQ(space->ledger().to_device().bytes, up);  // device-side copies only
+  EXPECT_EQ(space->ledger().to_host().bytes, 0u);
+  int* d = a.device(Access::ReadWrite);
+  d[3] = 4;
+  d[4] = 5;
+  EXPECT_EQ(a.host_read(), (std::vector<int>{1, 2, 3, 4, 5}));
+  a.resize_on_device(2);  // the device copy is current: nothing goes up
+  EXPECT_EQ(space->ledger().to_device().bytes, up);
+  EXPECT_EQ(a.host_read(), (std::vector<int>{1, 2}));
+}
+
 TEST(BlockReduce, FixedOrderOnHostDeviceAndAnyThreads) {
   // Values of wildly different magnitudes: any change of order changes the rounding.
   const long n = 3 * math::kReduceBlock * math::kReduceBlock + 77;  // three passes

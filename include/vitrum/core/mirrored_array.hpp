@@ -13,6 +13,7 @@
 /// reassigned; asking for the other side after a ReadWrite/Overwrite makes the earlier pointer's
 /// side stale (writing through it then is a mistake that the next sync would lose).
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +65,24 @@ class MirroredArray {
     return device_.data();
   }
   const T* device_read() { return device(Access::Read); }
+
+  /// Resizes to n entries in device memory, keeping the first min(size(), n) device entries
+  /// (brought up to date first if stale); the host copy becomes stale. For arrays whose length
+  /// changes on the device (atoms migrating between ranks); device-side copies only.
+  void resize_on_device(std::size_t n) {
+    const T* old = device(Access::Read);
+    const std::size_t keep = std::min(n, host_.size());
+    if (n > host_.size()) {
+      DeviceBuffer<T> tmp(device_.space());
+      tmp.resize(std::max<std::size_t>(keep, 1));
+      if (keep > 0) device_.space().copy_on_device(tmp.data(), old, keep * sizeof(T));
+      device_.resize(n);
+      if (keep > 0) device_.space().copy_on_device(device_.data(), tmp.data(), keep * sizeof(T));
+    }
+    host_.resize(n);
+    host_ok_ = n == 0;
+    device_ok_ = true;
+  }
 
   Space& space() const { return device_.space(); }
   std::size_t device_bytes() const { return device_.bytes(); }

@@ -19,7 +19,23 @@
 /// rebuild the atoms are reordered along a space-filling curve (every `sort_every` rebuilds;
 /// every per-atom array is permuted on the device and the original order is kept in `origin`,
 /// so system() returns the atoms in their original order). A rebuild sends only scalars and the
-/// short image list (independent of N). Serial runs only (one rank).
+/// short image list (independent of N).
+///
+/// MPI domain decomposition (an optional parallel::Domain, src/md/device_engine_domain.cpp):
+/// each rank's atoms stay in its device arrays. At a rebuild (a collective decision) the atoms
+/// are wrapped on the device; those that left the subdomain are found and packed on the device
+/// (math/migrate_kernels.hpp: a stable sort by (leaves, id) puts them at the end, a pack kernel
+/// writes their records), staged through host buffers to the neighbours (the hop-by-hop exchange
+/// of parallel::migrate_atoms on the leavers' records; ledger "migration:staging") and unpacked
+/// on the device; the locals are then put in id order, as the host engine does. The halo plan
+/// (parallel::HaloPlan, the host engine's) is built on the host from the locals' positions,
+/// species and ids (copied down at a rebuild only), and the ghosts are filled every step on the
+/// device by parallel::SpaceHalo from that plan (direct device buffers to MPI, or staged through
+/// host buffers: ledger "halo:staging"). Energy, virial, kinetic and momentum sums are MPI
+/// reductions of each rank's device sums. No curve reorder under a domain (the id order is the
+/// host engine's). The force field gives complete local forces from its locals' full rows
+/// (DeviceForceField::local_forces_complete) or leaves the forces on ghosts unfolded
+/// (returns_ghost_forces), which SpaceHalo sends back to the ranks holding their atoms.
 
 #include <array>
 #include <memory>
@@ -34,6 +50,11 @@
 #include "vitrum/md/integrator.hpp"
 #include "vitrum/md/system.hpp"
 #include "vitrum/neighbor/device_neighbor.hpp"
+#include "vitrum/neighbor/ghosts.hpp"
+#include "vitrum/parallel/comm_plan.hpp"
+#include "vitrum/parallel/domain.hpp"
+#include "vitrum/parallel/migration.hpp"
+#include "vitrum/parallel/space_halo.hpp"
 
 namespace vitrum::md {
 
@@ -69,6 +90,18 @@ class DeviceForceField {
   virtual void compute_with_energies(const Vec3* d_positions, Vec3* d_forces, double* d_atom_energy,
                                      ForceScalars& out);
   virtual std::string describe() const = 0;
+  /// true when compute()'s forces on the locals need no contribution from forces on ghosts
+  /// (each local's force summed over its own full row, as the BKS teacher's kernel does): such a
+  /// force field runs under a domain decomposition, where ghosts image atoms of other ranks.
+  virtual bool local_forces_complete() const { return false; }
+  /// true when the force field can leave the forces on ghosts unfolded (compute_shell): under a
+  /// domain decomposition the engine then sends them back to the ranks holding their atoms
+  /// (parallel::SpaceHalo::reverse), as the host engine does for a many-body force field.
+  virtual bool returns_ghost_forces() const { return false; }
+  /// As compute(), but the forces on every shell entry into `d_shell_forces` (n_all entries:
+  /// the locals' own, then the forces on ghosts, not folded onto anything); the energy and virial
+  /// are this rank's share. Only called when returns_ghost_forces(); the default throws.
+  virtual void compute_shell(const Vec3* d_positions, Vec3* d_shell_forces, ForceScalars& out);
 };
 
 /// A host ForceField run as the emulated device's force kernel: it reads the emulated device's
@@ -102,14 +135,22 @@ struct DeviceEngineOptions {
   /// (1: every rebuild, the default; 0: never, which keeps the input order and makes the list
   /// equal the host engine's entry for entry). A restart continues bit for bit for 0 and 1.
   int sort_every = 1;
+  /// Domain decomposition: the halo hands device buffers to MPI (a CUDA-aware MPI; always
+  /// possible on the emulated device, whose memory is host memory) instead of staging each
+  /// exchange through host buffers (counted in the ledger as "halo:staging").
+  bool halo_direct = true;
 };
 
 class DeviceEngine {
  public:
-  /// `system` is the whole system (serial run); the force field and space must outlive the
-  /// engine. Builds the ghosts and list and evaluates the forces (as Engine::setup).
+  /// `system` is the whole system (serial run) or, with a `domain` (which must outlive the
+  /// engine), this rank's share with ids, as for Engine; the force field and space must outlive
+  /// the engine. Builds the ghosts and list and evaluates the forces (as Engine::setup).
+  /// Collective with a domain, as are step(), thermo(), remove_drift(), restore() and
+  /// check_atoms().
   DeviceEngine(MdSystem system, DeviceForceField& force_field, exec::Space& space,
-               EngineOptions options, DeviceEngineOptions device = {});
+               EngineOptions options, DeviceEngineOptions device = {},
+               parallel::Domain* domain = nullptr);
   ~DeviceEngine();
   DeviceEngine(const DeviceEngine&) = delete;
   DeviceEngine& operator=(const DeviceEngine&) = delete;
@@ -126,7 +167,9 @@ class DeviceEngine {
   /// The state with its host copy brought up to date (copies only what is stale on the host).
   const MdSystem& system() { return system(kHostAll); }
   /// The state with the host copy of the arrays in `arrays` (HostArray bits) brought up to date;
-  /// the other per-atom arrays are left as the last call that asked for them made them.
+  /// the other per-atom arrays are left as the last call that asked for them made them. With a
+  /// domain the ids and species are always current and every per-atom array has this rank's
+  /// current length (an array not asked for since a migration holds stale values).
   const MdSystem& system(unsigned arrays);
   /// The scalars of the state (cell, step, time, energy, virial; masses, species and ids in the
   /// input order) without any copy: the positions, velocities, forces and image counts in it
@@ -135,10 +178,27 @@ class DeviceEngine {
   const MdSystem& scalars() const { return sys_; }
   /// What restore() needs to rebuild the current neighbor list exactly (as Engine's).
   RebuildRecord last_rebuild() const;
-  /// Continues from a checkpoint (as Engine::restore for one rank): replays `record`'s rebuild,
-  /// takes `system`'s state, updates the ghosts and evaluates the forces, so the run continues
-  /// bit for bit. Throws vitrum::Error for inconsistent sizes.
-  void restore(MdSystem system, const RebuildRecord& record);
+  /// Continues from a checkpoint (as Engine::restore): replays `record`'s rebuild, takes
+  /// `system`'s state, updates the ghosts and evaluates the forces, so the run continues bit for
+  /// bit. With a domain `input` says whether `system` is the whole system or this rank's share
+  /// (as for Engine::restore). Throws vitrum::Error for inconsistent sizes. Returns the
+  /// checkpointed forces of the atoms this rank holds afterwards, in system() order (zeros
+  /// where the checkpoint has none).
+  std::vector<Vec3> restore(MdSystem system, const RebuildRecord& record,
+                            RestoreInput input = RestoreInput::Whole);
+  /// The domain, or nullptr for a serial engine.
+  const parallel::Domain* domain() const { return domain_; }
+  /// Atoms that left this rank in migrations so far (each once, however many hops it took).
+  long migrated() const { return migrated_; }
+  /// The current halo plan (domain decomposition only).
+  const parallel::HaloPlan& halo() const { return plan_; }
+  /// No atom lost or duplicated: the atom count over the ranks and the id checksum (of the ids'
+  /// host copy, brought up to date: a copy only after a migration changed them) against those
+  /// at construction; throws vitrum::Error on every rank otherwise. No-op when serial.
+  void check_atoms();
+  /// The whole system on rank 0 in id order with the arrays of `arrays` current (collective;
+  /// the other ranks get an empty system); system(arrays) for a serial engine.
+  const MdSystem& gather_system(unsigned arrays);
   /// Smallest pair distance (Å) in the list at the last rebuild's positions.
   double min_distance_at_rebuild() const;
   long rebuilds() const { return rebuilds_; }
@@ -162,10 +222,21 @@ class DeviceEngine {
   void rebuild();
   void reorder();
   bool rebuild_needed();
+  bool local_rebuild_needed();
   void update_ghosts();
   void compute_forces();
   void check_overlaps();
   void load_atoms(const MdSystem& sys);
+  // Domain decomposition (device_engine_domain.cpp).
+  void attach_domain();
+  void rebuild_distributed();
+  void migrate();
+  void permute_atoms();
+  void resize_atoms(std::size_t n);
+  DeviceAtomArrays atom_arrays();
+  void build_halo(double width);
+  std::vector<Vec3> restore_distributed(MdSystem system, const RebuildRecord& record,
+                                        RestoreInput input);
   template <class T>
   void to_input_order(exec::MirroredArray<T>& a, const std::vector<int>& origin,
                       std::vector<T>& out);
@@ -189,6 +260,20 @@ class DeviceEngine {
   bool reordered_ = false;     ///< the last rebuild reordered the atoms
   long rebuilds_ = 0;
   StepTimers timers_;
+
+  // Domain decomposition state (unused when domain_ is null).
+  parallel::Domain* domain_ = nullptr;
+  parallel::HaloPlan plan_;
+  std::unique_ptr<parallel::SpaceHalo> halo_;
+  neighbor::GhostShell plan_shell_;              ///< the plan's host shell (locals + ghosts)
+  std::vector<int> shell_ids_;                   ///< global id of every shell entry
+  std::vector<std::array<int, 3>> shell_image_;  ///< image counts of every shell entry
+  exec::DeviceBuffer<std::uint64_t> keys_;       ///< sort keys (migration, id order)
+  exec::DeviceBuffer<AtomRecord> records_;       ///< leaving / arriving atoms
+  exec::DeviceBuffer<Vec3> shell_forces_;        ///< compute_shell()'s forces (locals, ghosts)
+  parallel::IdChecksum ids_expected_;
+  MdSystem gathered_;
+  long migrated_ = 0;
 };
 
 }  // namespace vitrum::md

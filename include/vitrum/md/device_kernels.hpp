@@ -13,6 +13,7 @@
 
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/vec3.hpp"
+#include "vitrum/md/math/migrate_kernels.hpp"
 
 namespace vitrum::md {
 
@@ -55,6 +56,18 @@ class DeviceMdKernels {
   /// shift[g] = math::image_shift(image[g], h) for the ghosts (the cell changed).
   virtual void ghost_shifts(long n_local, long n_all, Vec3* shift, const std::array<int, 3>* image,
                             const Vec3 h[3]) = 0;
+  // ---- migration between MPI ranks (math/migrate_kernels.hpp)
+  /// key[i] = (leaves << 32) | id[i] for the n atoms at r (leaves: owned by another rank of
+  /// `g`); returns the number leaving (a sum reduction: 8 bytes to the host).
+  virtual long migration_keys(long n, const Vec3* r, const int* id, const MigrationGeom& g,
+                              std::uint64_t* key) = 0;
+  /// key[i] = id[i].
+  virtual void id_keys(long n, const int* id, std::uint64_t* key) = 0;
+  /// out[k] = record of atom first + k, for k < count.
+  virtual void pack_atoms(const DeviceAtomArrays& a, long first, long count, AtomRecord* out) = 0;
+  /// Atom first + k = in[k], for k < count.
+  virtual void unpack_atoms(const AtomRecord* in, long first, long count,
+                            const DeviceAtomArrays& a) = 0;
 };
 
 /// The kernels of `space` (emulated or CUDA; the latter throws in a build without CUDA). The

@@ -12,6 +12,7 @@
 #include "vitrum/core/math/block_reduce.hpp"
 #include "vitrum/md/device_kernels.hpp"
 #include "vitrum/md/math/atom_kernels.hpp"
+#include "vitrum/md/math/migrate_kernels.hpp"
 
 namespace vitrum::md::device_ops {
 
@@ -63,6 +64,24 @@ class Kernels final : public DeviceMdKernels {
   void ghost_shifts(long n_local, long n_all, Vec3* shift, const std::array<int, 3>* image,
                     const Vec3 h[3]) override {
     launch_.for_each(n_all - n_local, GhostShift{shift, image, h[0], h[1], h[2], n_local});
+  }
+  long migration_keys(long n, const Vec3* r, const int* id, const MigrationGeom& g,
+                      std::uint64_t* key) override {
+    if (n <= 0) return 0;
+    launch_.for_each(n, MigrationKey{r, id, g, key});
+    const double leaving =
+        reduce<1>(n, LeaveTerm{r, g}, vitrum::math::SumOp{}, "reduce:migration_count")[0];
+    return static_cast<long>(leaving);
+  }
+  void id_keys(long n, const int* id, std::uint64_t* key) override {
+    if (n > 0) launch_.for_each(n, IdKey{id, key});
+  }
+  void pack_atoms(const DeviceAtomArrays& a, long first, long count, AtomRecord* out) override {
+    if (count > 0) launch_.for_each(count, PackAtoms{a, first, out});
+  }
+  void unpack_atoms(const AtomRecord* in, long first, long count,
+                    const DeviceAtomArrays& a) override {
+    if (count > 0) launch_.for_each(count, UnpackAtoms{in, first, a});
   }
 
  private:

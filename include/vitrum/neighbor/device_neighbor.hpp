@@ -103,6 +103,19 @@ class DeviceNeighbor {
   /// Builds the shell (width cutoff + skin) from the n wrapped device positions and species,
   /// and the list of its locals within cutoff + skin.
   virtual void build(const DeviceRebuildInput& in, long n, const Vec3* pos, const int* species) = 0;
+
+  // ---- a shell made by the caller (MPI domain decomposition: locals then the halo plan's ghosts)
+  /// The order of the n device keys (stable; `key` is sorted in place): afterwards permute()
+  /// gathers any per-atom array into it (new slot k <- old slot order[k]).
+  virtual void sort_by_key(std::uint64_t* key, long n) = 0;
+  /// Sizes the shell for n_local locals and n_all - n_local ghosts of width `width`: owners are
+  /// the locals themselves and -1 for the ghosts (their atoms live on other ranks or are images
+  /// of locals made by the caller), shifts and ghost image counts zero. The caller then fills
+  /// shell_positions() and shell_species() (n_all each) and calls build_list().
+  virtual void set_shell(long n_local, long n_all, double width) = 0;
+  virtual int* shell_species() = 0;
+  /// The list of the caller's shell (set_shell) within cutoff + skin; `in.box` is not used.
+  virtual void build_list(const DeviceRebuildInput& in) = 0;
   virtual DeviceShellView shell() const = 0;
   virtual DeviceListView list() const = 0;
   /// Largest |image index| of a ghost per cell direction (for the rebuild criterion under a

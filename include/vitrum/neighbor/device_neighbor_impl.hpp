@@ -26,6 +26,19 @@ struct Range6 {
   int v[6];
 };
 
+/// index[i] = i.
+struct FillIndex {
+  int* index;
+  VITRUM_HD void operator()(long i) const { index[i] = static_cast<int>(i); }
+};
+
+/// a[i] = v.
+struct FillInt {
+  int* a;
+  int v;
+  VITRUM_HD void operator()(long i) const { a[i] = v; }
+};
+
 /// out[n] = out[n-1] + in[n-1] after an exclusive scan of n entries: the total in place.
 struct ScanTotal {
   const int* in;
@@ -124,6 +137,51 @@ class Builder final : public DeviceNeighbor {
     shell_.width = r_list;
     build_shell(in.box, n, pos, species);
     build_list(r_list);
+    ++stats_.builds;
+  }
+  void sort_by_key(std::uint64_t* key, long n) override {
+    n_order_ = n;
+    order_.resize(static_cast<std::size_t>(std::max(n, 1L)));
+    if (n == 0) return;
+    launch_.for_each(n, FillIndex{order_.data()});
+    Prim::sort_pairs(key, order_.data(), n);
+  }
+  void set_shell(long n_local, long n_all, double width) override {
+    const std::size_t cap = static_cast<std::size_t>(std::max(n_all, 1L));
+    pos_.resize(cap);
+    species_.resize(cap);
+    owner_.resize(cap);
+    shift_.resize(cap);
+    ghost_image_.resize(static_cast<std::size_t>(std::max(n_all - n_local, 1L)));
+    if (n_local > 0) launch_.for_each(n_local, LocalIdentity{owner_.data(), shift_.data()});
+    if (n_all > n_local) {
+      launch_.for_each(n_all - n_local, FillInt{owner_.data() + n_local, -1});
+      space_.zero(shift_.data() + n_local,
+                  static_cast<std::size_t>(n_all - n_local) * sizeof(Vec3));
+      space_.zero(ghost_image_.data(),
+                  static_cast<std::size_t>(n_all - n_local) * sizeof(std::array<int, 3>));
+    }
+    max_image_ = {0, 0, 0};
+    shell_.n_local = static_cast<int>(n_local);
+    shell_.n_all = static_cast<int>(n_all);
+    shell_.width = width;
+    shell_.positions = pos_.data();
+    shell_.species = species_.data();
+    shell_.owner = owner_.data();
+    shell_.shift = shift_.data();
+    shell_.ghost_image = ghost_image_.data();
+  }
+  int* shell_species() override { return species_.data(); }
+  void build_list(const DeviceRebuildInput& in) override {
+    if (!(in.cutoff > 0.0) || !(in.skin >= 0.0) || !std::isfinite(in.cutoff + in.skin))
+      fail("device neighbor list: need cutoff > 0 and skin >= 0, got cutoff {} and skin {}",
+           in.cutoff, in.skin);
+    list_ = DeviceListView{};
+    list_.cutoff = in.cutoff;
+    list_.skin = in.skin;
+    list_.n_local = shell_.n_local;
+    list_.build_id = next_build_id();
+    build_list(in.cutoff + in.skin);
     ++stats_.builds;
   }
   DeviceShellView shell() const override { return shell_; }

@@ -89,6 +89,8 @@ class DeviceTeacher final : public md::DeviceForceField {
   double cutoff() const override { return tables_.cutoff; }
   double min_distance() const override { return 1e-6 * cutoff(); }
   std::string describe() const override { return describe_; }
+  /// Each local's force is summed over its own full row: no forces on ghosts.
+  bool local_forces_complete() const override { return true; }
 
   void rebuild(const neighbor::DeviceShellView& shell,
                const neighbor::DeviceListView& list) override {
