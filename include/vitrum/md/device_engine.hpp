@@ -69,6 +69,11 @@ class DeviceForceField {
   virtual void compute_with_energies(const Vec3* d_positions, Vec3* d_forces, double* d_atom_energy,
                                      ForceScalars& out);
   virtual std::string describe() const = 0;
+  /// Symmetry-function values outside the training range at the last evaluation (an HDNNP's
+  /// extrapolation count, as nnp::EvalResult::extrapolations; 0 for other force fields).
+  virtual long extrapolations() const { return 0; }
+  /// Device memory the force field holds (bytes; 0 for one that holds none on the device).
+  virtual std::size_t device_bytes() const { return 0; }
 };
 
 /// A host ForceField run as the emulated device's force kernel: it reads the emulated device's

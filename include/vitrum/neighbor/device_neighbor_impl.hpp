@@ -59,7 +59,6 @@ class Builder final : public DeviceNeighbor {
         index_(space),
         sorted_pos_(space),
         cell_start_(space),
-        padded_(space),
         count_(space),
         offsets_(space),
         neighbors_(space),
@@ -139,11 +138,19 @@ class Builder final : public DeviceNeighbor {
     return std::sqrt(-m);
   }
   const DeviceNeighborStats& stats() const override { return stats_; }
+  DeviceNeighborMemory memory() const override {
+    DeviceNeighborMemory m;
+    m.shell = pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() +
+              ghost_image_.bytes();
+    m.list = count_.bytes() + offsets_.bytes() + neighbors_.bytes();
+    m.build = device_bytes() - m.shell - m.list;
+    return m;
+  }
   std::size_t device_bytes() const override {
     return red_a_.bytes() + red_b_.bytes() + range_.bytes() + bad_.bytes() + images_.bytes() +
            image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() + species_.bytes() +
            owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
-           sorted_pos_.bytes() + cell_start_.bytes() + padded_.bytes() + count_.bytes() +
+           sorted_pos_.bytes() + cell_start_.bytes() + count_.bytes() +
            offsets_.bytes() + neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() +
            tmp_v_.bytes() + tmp_d_.bytes() + tmp_i_.bytes() + tmp_img_.bytes() + tmp_r_.bytes();
   }
@@ -273,28 +280,19 @@ class Builder final : public DeviceNeighbor {
       return;
     }
     bin(r_list);
-    const long stride = (n + 31) / 32 * 32;
-    for (;;) {
-      if (capacity_ < 1) capacity_ = 32;
-      padded_.resize(static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(stride));
-      launch_.for_each(
-          n, Search{pos_.data(), sorted_pos_.data(), index_.data(), cell_start_.data(), grid_,
-                    r_list * r_list, capacity_, stride, padded_.data(), count_.data()});
-      const int longest =
-          static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
-      list_.max_neighbors = longest;
-      if (longest <= capacity_) break;
-      capacity_ = longest + longest / 8 + 8;  // overflow: grow and search again
-      ++stats_.regrows;
-    }
+    const Search search{pos_.data(), sorted_pos_.data(), index_.data(), cell_start_.data(), grid_,
+                        r_list * r_list, nullptr, nullptr, count_.data()};
+    launch_.for_each(n, search);  // count pass
+    list_.max_neighbors =
+        static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
     const int entries = scan(count_.data(), offsets_.data(), n, "nlist:entries");
     neighbors_.resize(static_cast<std::size_t>(std::max(entries, 1)));
-    launch_.for_each(n, ToCsr{padded_.data(), offsets_.data(), stride, neighbors_.data()});
+    Search fill = search;  // fill pass: the rows written in place, sorted
+    fill.offsets = offsets_.data();
+    fill.neighbors = neighbors_.data();
+    launch_.for_each(n, fill);
     list_.entries = entries;
-    list_.stride = stride;
-    list_.capacity = capacity_;
     list_.count = count_.data();
-    list_.padded = padded_.data();
     list_.offsets = offsets_.data();
     list_.neighbors = neighbors_.data();
   }
@@ -326,7 +324,7 @@ class Builder final : public DeviceNeighbor {
   exec::DeviceBuffer<std::array<int, 3>> ghost_image_;
   exec::DeviceBuffer<int> key_, index_;  ///< index_: cell_atoms after the sort
   exec::DeviceBuffer<Vec3> sorted_pos_;
-  exec::DeviceBuffer<int> cell_start_, padded_, count_, offsets_, neighbors_;
+  exec::DeviceBuffer<int> cell_start_, count_, offsets_, neighbors_;
   exec::DeviceBuffer<std::uint64_t> sfc_key_;
   exec::DeviceBuffer<int> order_;
   exec::DeviceBuffer<Vec3> tmp_v_;
@@ -340,7 +338,6 @@ class Builder final : public DeviceNeighbor {
   DeviceNeighborStats stats_;
   std::array<int, 3> max_image_{0, 0, 0};
   long n_wrapped_ = -1, n_order_ = 0;
-  int capacity_ = 0;
 };
 
 }  // namespace device_nl

@@ -89,6 +89,10 @@ class DeviceTeacher final : public md::DeviceForceField {
   double cutoff() const override { return tables_.cutoff; }
   double min_distance() const override { return 1e-6 * cutoff(); }
   std::string describe() const override { return describe_; }
+  std::size_t device_bytes() const override {
+    return pair_.bytes() + self_.bytes() + type_of_z_.bytes() + type_.bytes() + terms_.bytes() +
+           a_.bytes() + b_.bytes();
+  }
 
   void rebuild(const neighbor::DeviceShellView& shell,
                const neighbor::DeviceListView& list) override {
