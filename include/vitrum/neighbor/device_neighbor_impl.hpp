@@ -64,11 +64,7 @@ class Builder final : public DeviceNeighbor {
         neighbors_(space),
         sfc_key_(space),
         order_(space),
-        tmp_v_(space),
-        tmp_d_(space),
-        tmp_i_(space),
-        tmp_img_(space),
-        tmp_r_(space) {}
+        tmp_(space) {}
 
   void wrap(const Box& box, double width, long n, Vec3* pos, std::array<int, 3>* image) override {
     range_.resize(static_cast<std::size_t>(std::max(n, 1L)));
@@ -99,12 +95,12 @@ class Builder final : public DeviceNeighbor {
         n, SfcKey{pos, origin, g, {dims[0], dims[1], dims[2]}, sfc_key_.data(), order_.data()});
     Prim::sort_pairs(sfc_key_.data(), order_.data(), n);
     ++stats_.reorders;
-    if (n_wrapped_ == n && box.periodic) permute_with(range_.data(), tmp_r_);
+    if (n_wrapped_ == n && box.periodic) permute_with(range_.data());
   }
-  void permute(Vec3* a) override { permute_with(a, tmp_v_); }
-  void permute(double* a) override { permute_with(a, tmp_d_); }
-  void permute(int* a) override { permute_with(a, tmp_i_); }
-  void permute(std::array<int, 3>* a) override { permute_with(a, tmp_img_); }
+  void permute(Vec3* a) override { permute_with(a); }
+  void permute(double* a) override { permute_with(a); }
+  void permute(int* a) override { permute_with(a); }
+  void permute(std::array<int, 3>* a) override { permute_with(a); }
   const int* order() const override { return order_.data(); }
   void unpermute(const Vec3* src, const int* origin, long n, Vec3* dst) override {
     launch_.for_each(n, Scatter<Vec3>{src, origin, dst});
@@ -152,7 +148,7 @@ class Builder final : public DeviceNeighbor {
            owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
            sorted_pos_.bytes() + cell_start_.bytes() + count_.bytes() +
            offsets_.bytes() + neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() +
-           tmp_v_.bytes() + tmp_d_.bytes() + tmp_i_.bytes() + tmp_img_.bytes() + tmp_r_.bytes();
+           tmp_.bytes();
   }
 
  private:
@@ -176,12 +172,15 @@ class Builder final : public DeviceNeighbor {
   }
 
   template <class T>
-  void permute_with(T* a, exec::DeviceBuffer<T>& tmp) {
+  void permute_with(T* a) {
+    static_assert(alignof(T) <= alignof(double), "permute(): the shared buffer is double-aligned");
     const long n = n_order_;
     if (n == 0) return;
-    tmp.resize(static_cast<std::size_t>(n));
-    launch_.for_each(n, Gather<T>{a, order_.data(), tmp.data()});
-    space_.copy_on_device(a, tmp.data(), static_cast<std::size_t>(n) * sizeof(T));
+    const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+    tmp_.resize((bytes + sizeof(double) - 1) / sizeof(double));
+    T* tmp = reinterpret_cast<T*>(tmp_.data());
+    launch_.for_each(n, Gather<T>{a, order_.data(), tmp});
+    space_.copy_on_device(a, tmp, bytes);
   }
 
   /// Exclusive scan of n ints into out[0..n] (out[n]: the total, returned).
@@ -327,11 +326,8 @@ class Builder final : public DeviceNeighbor {
   exec::DeviceBuffer<int> cell_start_, count_, offsets_, neighbors_;
   exec::DeviceBuffer<std::uint64_t> sfc_key_;
   exec::DeviceBuffer<int> order_;
-  exec::DeviceBuffer<Vec3> tmp_v_;
-  exec::DeviceBuffer<double> tmp_d_;
-  exec::DeviceBuffer<int> tmp_i_;
-  exec::DeviceBuffer<std::array<int, 3>> tmp_img_;
-  exec::DeviceBuffer<Range6> tmp_r_;
+  /// The gather target of permute(), shared by every element type (in doubles: aligned for all).
+  exec::DeviceBuffer<double> tmp_;
   CellGrid grid_;
   DeviceShellView shell_;
   DeviceListView list_;
