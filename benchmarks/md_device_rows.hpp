@@ -78,10 +78,10 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
   }
   const Backend backend = cuda ? Backend::Cuda : Backend::Cpu;
   auto load = [&] {
-    return nnp ? load_force_field(nnp_dir, backend, Precision::Double,
-                                  water ? units::kBohr : 1.0, water ? units::kHartree : 1.0)
+    return nnp ? load_force_field(nnp_dir, backend, Precision::Double, water ? units::kBohr : 1.0,
+                                  water ? units::kHartree : 1.0)
                : load_force_field(source + "/configs/potentials/SiO2-BKS.toml", backend,
-                                    Precision::Double, 1.0, 1.0);
+                                  Precision::Double, 1.0, 1.0);
   };
   MdSystem sys = make_system(start, assign_masses(start.species, {}));
   if (water) maxwell_boltzmann(sys, 300.0, 1, true);
@@ -104,7 +104,7 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
   hdnnp.energy_unit = water ? units::kHartree : 1.0;
   auto dev_ff =
       nnp ? make_device_hdnnp(hdnnp, *space)
-            : teacher::load_device_teacher(source + "/configs/potentials/SiO2-BKS.toml", *space);
+          : teacher::load_device_teacher(source + "/configs/potentials/SiO2-BKS.toml", *space);
   DeviceEngine e(sys, *dev_ff, *space, opt);
   auto integ = make_integrator(params, sys);
   e.step(*integ, ctx);  // the starting upload, outside the timing

@@ -410,11 +410,12 @@ std::string Campaign::transfer_line() const {
   const TransferStats& t = transfers_;
   const std::string memory = engine_->memory_line();
   if (!t.device || t.steps == 0) return memory;
-  return memory + fmt::format(
+  const std::string traffic = fmt::format(
       "host<->device transfers: {:.4g} B per step on average over {} steps ({} B in all); "
       "{} steps with no atom array asked for: at most {} B per step\n",
       static_cast<double>(t.total_bytes) / t.steps, t.steps, t.total_bytes, t.scalar_steps,
       t.scalar_max_bytes);
+  return traffic + memory;
 }
 
 /// Early stop: the checkpoint is written; close the files and report.

@@ -3,6 +3,8 @@
 // GPU), for the BKS teacher, the shipped SiO2 HDNNP and the water HDNNP at two sizes, against
 // issue 13's 2 KB per atom; and the device HDNNP's extrapolation count (symmetry functions
 // outside the training range) against the host evaluator's on compressed water.
+#include "vitrum/md/device_memory.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -12,7 +14,6 @@
 #include "vitrum/core/units.hpp"
 #include "vitrum/io/builders.hpp"
 #include "vitrum/md/device_engine.hpp"
-#include "vitrum/md/device_memory.hpp"
 #include "vitrum/md/engine.hpp"
 #include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/md/run_config.hpp"
@@ -111,8 +112,8 @@ TEST(DeviceMemory, PerAtom) {
     PotentialConfig pc = c == 1 ? sio2_config() : water_config();
     pc.precision = Precision::Mixed;
     auto ff = make_device_hdnnp(pc, *space);
-    const Measured m = measure(c == 1 ? io::replicate(q, 2, 2, 2) : io::replicate(w, 2, 2, 2), *ff,
-                               *space, 0.3);
+    const Measured m =
+        measure(c == 1 ? io::replicate(q, 2, 2, 2) : io::replicate(w, 2, 2, 2), *ff, *space, 0.3);
     const double mixed = m.memory.per_atom(m.memory.total());
     std::printf("[device memory] %s, mixed precision: %.0f B per atom\n", cases[c].name, mixed);
     EXPECT_LT(mixed, cases[c].per_atom[1]) << cases[c].name;

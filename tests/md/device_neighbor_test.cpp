@@ -4,9 +4,9 @@
 // triclinic, small (cutoff + skin above half the cell), dense, dilute and open cells; with the
 // space-filling-curve reorder the pairs are the same set, the order is a permutation and the
 // neighbours of an atom sit closer in memory. Rows far longer than a warp (a dense cell) are
-// complete: the list is counted, then filled, never truncated. In the device engine the reordered run follows the host engine
-// to rounding (LJ and BKS), repeats its own bits, and its rebuild steps move only scalars and
-// the short image list (the same bound at 192 and 648 atoms).
+// complete: the list is counted, then filled, never truncated. In the device engine the reordered
+// run follows the host engine to rounding (LJ and BKS), repeats its own bits, and its rebuild steps
+// move only scalars and the short image list (the same bound at 192 and 648 atoms).
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -52,9 +52,9 @@ struct DeviceListView {
   double cutoff = 0.0;
   double skin = 0.0;
   int n_local = 0;
-  long entries = 0;       ///< pairs (each from both sides)
-  int max_neighbors = 0;        ///< longest row
-  const int* count = nullptr;  ///< n_local: row lengths
+  long entries = 0;                ///< pairs (each from both sides)
+  int max_neighbors = 0;           ///< longest row
+  const int* count = nullptr;      ///< n_local: row lengths
   const int* offsets = nullptr;    ///< CSR, n_local + 1
   const int* neighbors = nullptr;  ///< CSR, entries
   std::uint64_t build_id = 0;      ///< unique per build (never 0)

@@ -136,8 +136,8 @@ class Builder final : public DeviceNeighbor {
   const DeviceNeighborStats& stats() const override { return stats_; }
   DeviceNeighborMemory memory() const override {
     DeviceNeighborMemory m;
-    m.shell = pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() +
-              ghost_image_.bytes();
+    m.shell =
+        pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() + ghost_image_.bytes();
     m.list = count_.bytes() + offsets_.bytes() + neighbors_.bytes();
     m.build = device_bytes() - m.shell - m.list;
     return m;
@@ -146,9 +146,8 @@ class Builder final : public DeviceNeighbor {
     return red_a_.bytes() + red_b_.bytes() + range_.bytes() + bad_.bytes() + images_.bytes() +
            image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() + species_.bytes() +
            owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
-           sorted_pos_.bytes() + cell_start_.bytes() + count_.bytes() +
-           offsets_.bytes() + neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() +
-           tmp_.bytes();
+           sorted_pos_.bytes() + cell_start_.bytes() + count_.bytes() + offsets_.bytes() +
+           neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() + tmp_.bytes();
   }
 
  private:
@@ -279,8 +278,9 @@ class Builder final : public DeviceNeighbor {
       return;
     }
     bin(r_list);
-    const Search search{pos_.data(), sorted_pos_.data(), index_.data(), cell_start_.data(), grid_,
-                        r_list * r_list, nullptr, nullptr, count_.data()};
+    const Search search{pos_.data(),  sorted_pos_.data(), index_.data(), cell_start_.data(),
+                        grid_,        r_list * r_list,    nullptr,       nullptr,
+                        count_.data()};
     launch_.for_each(n, search);  // count pass
     list_.max_neighbors =
         static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);

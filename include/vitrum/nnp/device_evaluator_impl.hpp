@@ -272,7 +272,7 @@ class DeviceHdnnp final : public DeviceEvaluator {
         fext_(space) {
     std::vector<int> ez(128, -1);
     std::vector<double> energy;
-    std::vector<T> sc, sh;  // every element's SF scaling, one block per element
+    std::vector<T> sc, sh;       // every element's SF scaling, one block per element
     std::vector<double> lo, hi;  // and its training range (extrapolation count)
     for (int e = 0; e < pot.n_elements(); ++e) {
       const int z = pot.element(e).z;
@@ -371,9 +371,9 @@ class DeviceHdnnp final : public DeviceEvaluator {
       if (count_[e] == 0) continue;
       const int nsf = pot_.plan().elem_n_sf[e];
       T* g = g_.data() + g_off_host_[e];
-      launch.for_each(count_[e],
-                      ExtrapolationKernel<T>{g, gmin_.data() + sf_off_[e], gmax_.data() + sf_off_[e],
-                                             nsf, by_elem_.data() + e_off_host_[e], ext_.data()});
+      launch.for_each(
+          count_[e], ExtrapolationKernel<T>{g, gmin_.data() + sf_off_[e], gmax_.data() + sf_off_[e],
+                                            nsf, by_elem_.data() + e_off_host_[e], ext_.data()});
       launch.for_each(
           static_cast<long>(count_[e]) * nsf,
           ScaleKernel<T>{g, scale_.data() + sf_off_[e], shift_.data() + sf_off_[e], nsf});
@@ -404,8 +404,8 @@ class DeviceHdnnp final : public DeviceEvaluator {
   std::size_t device_bytes() const override {
     std::size_t b = elem_.bytes() + row_.bytes() + by_elem_.bytes() + toff_.bytes() +
                     tent_.bytes() + goff_.bytes() + gent_.bytes() + z_.bytes() + dmin_.bytes() +
-                    share_.bytes() + ext_.bytes() + virial_.bytes() + a_.bytes() + b_.bytes() + g_.bytes() +
-                    dedg_.bytes() + e_.bytes() + grad_.bytes() + fext_.bytes();
+                    share_.bytes() + ext_.bytes() + virial_.bytes() + a_.bytes() + b_.bytes() +
+                    g_.bytes() + dedg_.bytes() + e_.bytes() + grad_.bytes() + fext_.bytes();
     return b + exec_.device_bytes();
   }
 

@@ -30,7 +30,8 @@ class BatchedNetwork {
   /// CUDA network holds on the device for the same batch (kernels/nnp/network_cuda.cuh).
   std::size_t buffer_bytes() const {
     std::size_t b = (delta_.capacity() + back_.capacity()) * sizeof(T);
-    for (std::size_t l = 0; l < y_.size(); ++l) b += (y_[l].capacity() + d_[l].capacity()) * sizeof(T);
+    for (std::size_t l = 0; l < y_.size(); ++l)
+      b += (y_[l].capacity() + d_[l].capacity()) * sizeof(T);
     return b;
   }
 
