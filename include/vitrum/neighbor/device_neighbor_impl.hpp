@@ -50,6 +50,8 @@ class Builder final : public DeviceNeighbor {
         image_shift_(space),
         flag_(space),
         slot_(space),
+        image_count_(space),
+        image_base_(space),
         pos_(space),
         species_(space),
         owner_(space),
@@ -144,10 +146,11 @@ class Builder final : public DeviceNeighbor {
   }
   std::size_t device_bytes() const override {
     return red_a_.bytes() + red_b_.bytes() + range_.bytes() + bad_.bytes() + images_.bytes() +
-           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() + species_.bytes() +
-           owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
-           sorted_pos_.bytes() + cell_start_.bytes() + count_.bytes() + offsets_.bytes() +
-           neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() + tmp_.bytes();
+           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + image_count_.bytes() +
+           image_base_.bytes() + pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() +
+           ghost_image_.bytes() + key_.bytes() + index_.bytes() + sorted_pos_.bytes() +
+           cell_start_.bytes() + count_.bytes() + offsets_.bytes() + neighbors_.bytes() +
+           sfc_key_.bytes() + order_.bytes() + tmp_.bytes();
   }
 
  private:
@@ -215,16 +218,22 @@ class Builder final : public DeviceNeighbor {
       shifts[k] = static_cast<double>(images[k][0]) * box.h[0] +
                   static_cast<double>(images[k][1]) * box.h[1] +
                   static_cast<double>(images[k][2]) * box.h[2];
+    // Ghosts image by image (flags and scan over the n atoms of one image at a time: 8 B per
+    // atom, not per (image, atom)): the counts per image, their scan (each image's first ghost,
+    // on the device; the total up), then the fill, in the host shell's order.
     long n_ghost = 0;
     if (n_img > 0) {
       images_.upload(images.data(), images.size(), "rebuild:image_list");
       image_shift_.upload(shifts.data(), shifts.size(), "rebuild:image_list");
-      const long e = n_img * n;
-      flag_.resize(static_cast<std::size_t>(e));
-      slot_.resize(static_cast<std::size_t>(e + 1));
-      launch_.for_each(e, ImageFlag{reinterpret_cast<const int*>(range_.data()), images_.data(), n,
-                                    flag_.data()});
-      n_ghost = scan(flag_.data(), slot_.data(), e, "nlist:ghosts");
+      flag_.resize(static_cast<std::size_t>(n));
+      slot_.resize(static_cast<std::size_t>(n + 1));
+      image_count_.resize(static_cast<std::size_t>(n_img));
+      image_base_.resize(static_cast<std::size_t>(n_img + 1));
+      for (long k = 0; k < n_img; ++k) {
+        image_scan(k, n);
+        launch_.for_each(1, CopyTotal{slot_.data(), n, image_count_.data(), static_cast<int>(k)});
+      }
+      n_ghost = scan(image_count_.data(), image_base_.data(), n_img, "nlist:ghosts");
     }
     const long n_all = n + n_ghost;
     const std::size_t cap = static_cast<std::size_t>(std::max(n_all, 1L));
@@ -239,9 +248,13 @@ class Builder final : public DeviceNeighbor {
       launch_.for_each(n, LocalIdentity{owner_.data(), shift_.data()});
     }
     if (n_ghost > 0)
-      launch_.for_each(n_img * n, GhostFill{flag_.data(), slot_.data(), images_.data(),
-                                            image_shift_.data(), n, pos_.data(), species_.data(),
-                                            owner_.data(), shift_.data(), ghost_image_.data()});
+      for (long k = 0; k < n_img; ++k) {
+        image_scan(k, n);
+        launch_.for_each(
+            n, GhostFillImage{flag_.data(), slot_.data(), image_base_.data(), static_cast<int>(k),
+                              images[k], shifts[k], n, pos_.data(), species_.data(), owner_.data(),
+                              shift_.data(), ghost_image_.data()});
+      }
     shell_.n_local = static_cast<int>(n);
     shell_.n_all = static_cast<int>(n_all);
     shell_.positions = pos_.data();
@@ -249,6 +262,14 @@ class Builder final : public DeviceNeighbor {
     shell_.owner = owner_.data();
     shell_.shift = shift_.data();
     shell_.ghost_image = ghost_image_.data();
+  }
+
+  /// flag_ (n) = atom i has a ghost in image k; slot_ (n + 1) = their exclusive scan and total.
+  void image_scan(long k, long n) {
+    launch_.for_each(n, ImageFlag{reinterpret_cast<const int*>(range_.data()), images_.data() + k,
+                                  n, flag_.data()});
+    Prim::exclusive_scan(flag_.data(), slot_.data(), n);
+    launch_.for_each(1, ScanTotal{flag_.data(), slot_.data(), n});
   }
 
   void bin(double r_list) {
@@ -316,7 +337,7 @@ class Builder final : public DeviceNeighbor {
   exec::DeviceBuffer<int> bad_;
   exec::DeviceBuffer<std::array<int, 3>> images_;
   exec::DeviceBuffer<Vec3> image_shift_;
-  exec::DeviceBuffer<int> flag_, slot_;
+  exec::DeviceBuffer<int> flag_, slot_, image_count_, image_base_;
   exec::DeviceBuffer<Vec3> pos_;
   exec::DeviceBuffer<int> species_, owner_;
   exec::DeviceBuffer<Vec3> shift_;

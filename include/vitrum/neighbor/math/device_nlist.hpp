@@ -102,29 +102,40 @@ struct ImageFlag {
   }
 };
 
-/// Writes ghost n + slot[e] for every flagged (image k, atom i): image layer by layer, atoms
-/// ascending (the host shell's order).
-struct GhostFill {
+/// The ghosts of one image k, in the host shell's order (image layer by layer, atoms ascending):
+/// ghost n + base[k] + slot[i] for every flagged atom i (flag and slot
+/// over the n atoms for this image only; base: each image's first ghost, on the device).
+struct GhostFillImage {
   const int* flag;
-  const int* slot;  ///< exclusive scan of flag
-  const std::array<int, 3>* images;
-  const Vec3* image_shift;  ///< Cartesian shift of each image
+  const int* slot;
+  const int* base;
+  int k;
+  std::array<int, 3> image;
+  Vec3 image_shift;
   long n;
   Vec3* pos;
   int* species;
   int* owner;
   Vec3* shift;
-  std::array<int, 3>* ghost_image;  ///< per ghost (index g - n)
-  VITRUM_HD void operator()(long e) const {
-    if (!flag[e]) return;
-    const long k = e / n, i = e % n;
-    const long g = n + slot[e];
-    pos[g] = pos[i] + image_shift[k];
+  std::array<int, 3>* ghost_image;
+  VITRUM_HD void operator()(long i) const {
+    if (!flag[i]) return;
+    const long g = n + base[k] + slot[i];
+    pos[g] = pos[i] + image_shift;
     species[g] = species[i];
     owner[g] = static_cast<int>(i);
-    shift[g] = image_shift[k];
-    ghost_image[g - n] = images[k];
+    shift[g] = image_shift;
+    ghost_image[g - n] = image;
   }
+};
+
+/// out[k] = in[n] (the total of one image's scan into the per-image counts).
+struct CopyTotal {
+  const int* in;
+  long n;
+  int* out;
+  int k;
+  VITRUM_HD void operator()(long) const { out[k] = in[n]; }
 };
 
 /// owner[i] = i, shift[i] = 0 for the locals.
