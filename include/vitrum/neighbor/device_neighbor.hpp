@@ -11,7 +11,8 @@
 ///   ghosts     every periodic image within the shell width: per-atom slab ranges, their extent
 ///              (a max reduction, 48 bytes), the image list of that extent (layer by layer, as
 ///              neighbor::build_ghost_shell orders it; a few hundred bytes up, independent of N),
-///              flags per (image, atom), an exclusive scan and a fill: the host shell's order;
+///              per image flags over the atoms and their scan (each image's count; the counts'
+///              scan gives its first ghost), then per image the fill: the host shell's order;
 ///   cells      bounding box (a reduction), cell keys, a stable sort by key (CUB/Thrust radix
 ///              sort on CUDA, std::stable_sort on the emulated device), cell starts by binary
 ///              search;
