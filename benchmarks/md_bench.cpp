@@ -295,7 +295,8 @@ std::string split(double neighbor, double potential, double integrate, double ou
                      100 * potential / total, 100 * integrate / total, 100 * output / total);
 }
 
-/// The device table's rows: 3000-atom BKS (Langevin, as above) and 3240-atom water (NVE).
+/// The device table's rows: 3000-atom BKS teacher and SiO2 HDNNP (Langevin, as above) and
+/// 3240-atom water HDNNP (NVE).
 std::vector<md_bench::DeviceRow> device_rows() {
   std::vector<md_bench::DeviceRow> rows;
   IntegratorParams bks;
@@ -313,6 +314,8 @@ std::vector<md_bench::DeviceRow> device_rows() {
   w.replicas[0] = 3;
   for (auto kind : {exec::SpaceKind::Emulated, exec::SpaceKind::Cuda}) {
     rows.push_back(md_bench::device_row("bks", bks_start(1), bks, bks_ctx, kind, 100, kSource));
+    rows.push_back(
+        md_bench::device_row("sio2-hdnnp", bks_start(1), bks, bks_ctx, kind, 20, kSource));
     rows.push_back(md_bench::device_row("water", water(w), wat, wat_ctx, kind, 20, kSource));
   }
   return rows;

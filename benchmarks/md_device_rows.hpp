@@ -6,7 +6,7 @@
 // atom-steps/s of both, their ratio, and the host<->device bytes per step from the transfer
 // ledger: over the whole timed run (rebuilds and snapshots included) and the largest on a step
 // without rebuild or output. The emulated device runs everywhere (its "device" is host memory:
-// its rate measures the engine's overhead, not a GPU; its water row runs the device HDNNP's team
+// its rate measures the engine's overhead, not a GPU; its HDNNP rows run the device HDNNP's team
 // kernels lane by lane, far slower than the CPU evaluator); CUDA rows need a device.
 #pragma once
 
@@ -22,6 +22,7 @@
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/units.hpp"
 #include "vitrum/md/device_engine.hpp"
+#include "vitrum/md/device_memory.hpp"
 #include "vitrum/md/engine.hpp"
 #include "vitrum/md/run_config.hpp"
 #include "vitrum/neighbor/device_neighbor.hpp"
@@ -41,6 +42,7 @@ struct DeviceRow {
   double resident = 0;          ///< atom-steps/s, device-resident engine
   double bytes_per_step = 0;    ///< ledger bytes / steps over the timed run
   std::size_t quiet_bytes = 0;  ///< largest ledger bytes of a step without rebuild or output
+  DeviceMemory memory;          ///< device memory of the resident engine and force field
   std::string note;             ///< why the row did not run
 };
 
@@ -57,7 +59,8 @@ double timed_loop(E& engine, Integrator& integ, const StepContext& ctx, int atom
   return wall > 0 ? static_cast<double>(atoms) * steps / wall : 0.0;
 }
 
-/// One row: `system` ("bks" or "water") of `start` on `kind`.
+/// One row: `system` ("bks": the BKS teacher, "sio2-hdnnp": the shipped SiO2 HDNNP, or
+/// "water": the water HDNNP) of `start` on `kind`.
 inline DeviceRow device_row(const std::string& system, const Structure& start,
                             const IntegratorParams& params, const StepContext& ctx,
                             exec::SpaceKind kind, int steps, const std::string& source) {
@@ -65,6 +68,9 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
   row.atoms = static_cast<int>(start.size());
   row.name = fmt::format("{}/{}/{}atoms", to_string(kind), system, row.atoms);
   const bool water = system == "water";
+  const bool nnp = water || system == "sio2-hdnnp";
+  const std::string nnp_dir =
+      source + (water ? "/configs/potentials/H2O_RPBE-D3" : "/configs/potentials/SiO2-BKS");
   const bool cuda = kind == exec::SpaceKind::Cuda;
   if (cuda && cuda_device_count() == 0) {
     row.note = "skipped: no CUDA device";
@@ -72,10 +78,10 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
   }
   const Backend backend = cuda ? Backend::Cuda : Backend::Cpu;
   auto load = [&] {
-    return water ? load_force_field(source + "/configs/potentials/H2O_RPBE-D3", backend,
-                                    Precision::Double, units::kBohr, units::kHartree)
-                 : load_force_field(source + "/configs/potentials/SiO2-BKS.toml", backend,
-                                    Precision::Double, 1.0, 1.0);
+    return nnp ? load_force_field(nnp_dir, backend, Precision::Double, water ? units::kBohr : 1.0,
+                                  water ? units::kHartree : 1.0)
+               : load_force_field(source + "/configs/potentials/SiO2-BKS.toml", backend,
+                                  Precision::Double, 1.0, 1.0);
   };
   MdSystem sys = make_system(start, assign_masses(start.species, {}));
   if (water) maxwell_boltzmann(sys, 300.0, 1, true);
@@ -91,14 +97,14 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
     });
   }
   auto space = exec::make_space(kind);
-  PotentialConfig hdnnp;  // the water HDNNP's device force field (team kernels, device list)
+  PotentialConfig hdnnp;  // the HDNNP's device force field (team kernels, device list)
   hdnnp.kind = "n2p2";
-  hdnnp.path = source + "/configs/potentials/H2O_RPBE-D3";
-  hdnnp.length_unit = units::kBohr;
-  hdnnp.energy_unit = units::kHartree;
+  hdnnp.path = nnp_dir;
+  hdnnp.length_unit = water ? units::kBohr : 1.0;
+  hdnnp.energy_unit = water ? units::kHartree : 1.0;
   auto dev_ff =
-      water ? make_device_hdnnp(hdnnp, *space)
-            : teacher::load_device_teacher(source + "/configs/potentials/SiO2-BKS.toml", *space);
+      nnp ? make_device_hdnnp(hdnnp, *space)
+          : teacher::load_device_teacher(source + "/configs/potentials/SiO2-BKS.toml", *space);
   DeviceEngine e(sys, *dev_ff, *space, opt);
   auto integ = make_integrator(params, sys);
   e.step(*integ, ctx);  // the starting upload, outside the timing
@@ -109,6 +115,7 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
     if (snapshot) (void)to_structure(e.system(), true, false);
   });
   row.bytes_per_step = static_cast<double>(e.ledger().total_bytes() - bytes0) / steps;
+  row.memory = device_memory(e, *dev_ff);
   // A few more steps, one at a time, for the quiet-step traffic.
   for (int s = 0; s < 9; ++s) {
     const std::size_t before = e.ledger().total_bytes();
@@ -123,21 +130,28 @@ inline DeviceRow device_row(const std::string& system, const Structure& start,
 inline void print_device_rows(const std::vector<DeviceRow>& rows) {
   std::printf(
       "\nDevice-resident engine vs the previous engine, same process (atom-steps per wall "
-      "second)\n%-30s %7s %10s %10s %7s %14s %16s\n",
-      "case", "atoms", "previous", "resident", "ratio", "B/step (all)", "B/step (quiet)");
+      "second)\n%-30s %7s %10s %10s %7s %14s %16s %12s\n",
+      "case", "atoms", "previous", "resident", "ratio", "B/step (all)", "B/step (quiet)",
+      "dev B/atom");
   for (const DeviceRow& r : rows) {
     if (!r.note.empty()) {
       std::printf("%-30s %7d  %s\n", r.name.c_str(), r.atoms, r.note.c_str());
       continue;
     }
-    std::printf("%-30s %7d %10.3g %10.3g %7.2f %14.0f %16zu\n", r.name.c_str(), r.atoms, r.previous,
-                r.resident, r.resident / r.previous, r.bytes_per_step, r.quiet_bytes);
+    std::printf("%-30s %7d %10.3g %10.3g %7.2f %14.0f %16zu %12.0f\n", r.name.c_str(), r.atoms,
+                r.previous, r.resident, r.resident / r.previous, r.bytes_per_step, r.quiet_bytes,
+                r.memory.per_atom(r.memory.total()));
   }
+  std::printf("Device memory per atom by part (issue 13's target: 2048 B per atom):\n");
+  for (const DeviceRow& r : rows)
+    if (r.note.empty())
+      std::printf("  %-28s %s\n", r.name.c_str(), format_device_memory(r.memory).c_str());
   std::printf(
       "(ratio = resident / previous; B/step (all): host<->device bytes per step over the timed "
       "run, rebuilds (device-built list) and snapshots included; B/step (quiet): a step without "
-      "rebuild or output. The emulated device's memory is host memory: its rows measure the "
-      "engine, not a GPU)\n");
+      "rebuild or output; dev B/atom: device memory of the resident engine and its force field per "
+      "atom, the same accounting on the emulated device as on a GPU. The emulated device's "
+      "memory is host memory: its rates measure the engine, not a GPU)\n");
 }
 
 /// One row of the neighbor-list build table.

@@ -404,15 +404,18 @@ void Campaign::tally(RunSummary& r) const {
   r.transfers = transfers_;
 }
 
-/// The summary line of the host<->device traffic (device engine), with a newline; "" otherwise.
+/// The summary lines of the host<->device traffic and the device memory per atom (device
+/// engine), each with a newline; "" otherwise.
 std::string Campaign::transfer_line() const {
   const TransferStats& t = transfers_;
-  if (!t.device || t.steps == 0) return "";
-  return fmt::format(
+  const std::string memory = engine_->memory_line();
+  if (!t.device || t.steps == 0) return memory;
+  const std::string traffic = fmt::format(
       "host<->device transfers: {:.4g} B per step on average over {} steps ({} B in all); "
       "{} steps with no atom array asked for: at most {} B per step\n",
       static_cast<double>(t.total_bytes) / t.steps, t.steps, t.total_bytes, t.scalar_steps,
       t.scalar_max_bytes);
+  return traffic + memory;
 }
 
 /// Early stop: the checkpoint is written; close the files and report.

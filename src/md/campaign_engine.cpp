@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "vitrum/core/error.hpp"
+#include "vitrum/md/device_memory.hpp"
 #include "vitrum/md/force_field_registry.hpp"
 #include "vitrum/parallel/device_binding.hpp"
 
@@ -114,6 +115,9 @@ class DeviceRunEngine final : public RunEngine {
   void add_output_time(double s) override { output_ += s; }
   long rebuilds() const override { return engine_.rebuilds(); }
   const exec::TransferLedger* ledger() const override { return &space_->ledger(); }
+  std::string memory_line() override {
+    return format_device_memory(device_memory(engine_, *ff_)) + "\n";
+  }
 
  private:
   static std::unique_ptr<exec::Space> make_space(MdEngineKind kind, const RunConfig& c) {

@@ -56,6 +56,9 @@ class RunEngine {
   virtual long rebuilds() const = 0;
   /// The host<->device transfer ledger (null: no device memory space).
   virtual const exec::TransferLedger* ledger() const { return nullptr; }
+  /// The device memory line of the run summary (md/device_memory.hpp), with a newline; "" for
+  /// an engine without device state.
+  virtual std::string memory_line() { return ""; }
 };
 
 /// The engine kind `c` asks for on `ranks` MPI ranks ([md] engine; Auto resolved). Throws

@@ -58,13 +58,16 @@ class EmulatedForceField final : public DeviceForceField {
     out.energy = result_.energy;
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) out.virial[a][b] = result_.virial[a][b];
+    extrapolations_ = result_.extrapolations;
     // What a device force field sends up per evaluation: its energy and virial sums.
     space_.ledger().record_to_host("force:energy+virial", sizeof(double) * 10);
   }
   std::string describe() const override { return ff_.describe() + " (on the emulated device)"; }
+  long extrapolations() const override { return extrapolations_; }
 
  private:
   ForceField& ff_;
+  long extrapolations_ = 0;
   exec::Space& space_;
   neighbor::GhostShell shell_;
   neighbor::NeighborList list_;
@@ -73,8 +76,8 @@ class EmulatedForceField final : public DeviceForceField {
 };
 
 /// The HDNNP on the device: nnp::DeviceEvaluator reads the engine's shell and list in place and
-/// leaves forces and per-atom energies in device memory; its energy and virial are the 80 bytes
-/// per step that reach the host (two reductions).
+/// leaves forces and per-atom energies in device memory; its energy, extrapolation count and
+/// virial are the 88 bytes per step that reach the host (one reduction).
 class HdnnpDeviceForceField final : public DeviceForceField {
  public:
   HdnnpDeviceForceField(std::unique_ptr<nnp::Potential> pot, nnp::DeviceEvalOptions opt,
@@ -106,14 +109,18 @@ class HdnnpDeviceForceField final : public DeviceForceField {
     out.energy = s.energy;
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) out.virial[a][b] = s.virial[a][b];
+    extrapolations_ = s.extrapolations;
   }
   std::string describe() const override { return describe_; }
+  long extrapolations() const override { return extrapolations_; }
+  std::size_t device_bytes() const override { return eval_->device_bytes(); }
 
  private:
   std::unique_ptr<nnp::Potential> pot_;
   nnp::DeviceEvalOptions opt_;
   std::unique_ptr<nnp::DeviceEvaluator> eval_;
   std::string describe_;
+  long extrapolations_ = 0;
 };
 
 }  // namespace

@@ -59,6 +59,9 @@ class EmulatedExec {
   std::size_t device_bytes() const {
     std::size_t b = 0;
     for (const auto& s : stages_) b += s.capacity() * sizeof(double);
+    // The networks' batch buffers are device memory on a GPU (network_cuda.cuh's y, d, delta,
+    // back): counted here too, so that the emulated accounting is the GPU's.
+    for (const auto& net : nets_) b += net.buffer_bytes();
     return b;
   }
 

@@ -60,8 +60,12 @@ TEST(DeviceHdnnpCli, EmulatedDeviceRunsTheDeviceForceField) {
   EXPECT_EQ(dev.output.find("(on the emulated device)"), std::string::npos)
       << "the host evaluator ran as the emulated kernel:\n"
       << dev.output;
+  // The summary states the device memory per atom by part (md/device_memory.hpp).
+  EXPECT_NE(dev.output.find("device memory: "), std::string::npos) << dev.output;
+  EXPECT_NE(dev.output.find("B per atom (state "), std::string::npos) << dev.output;
   const auto host = run_vitrum("run " + dir.file("h.toml") + " --engine host");
   ASSERT_EQ(host.status, 0) << host.output;
+  EXPECT_EQ(host.output.find("device memory: "), std::string::npos) << host.output;
   const auto a = thermo(dir.file("dev/thermo.csv")), b = thermo(dir.file("host/thermo.csv"));
   ASSERT_EQ(a.size(), b.size());
   ASSERT_GE(a.size(), 4u);

@@ -23,7 +23,7 @@ struct DeviceBuild {
   neighbor::GhostShell shell;
   std::vector<std::array<int, 3>> ghost_image;
   neighbor::NeighborList list;
-  std::vector<int> count, padded;  ///< the padded layout
+  std::vector<int> count;  ///< row lengths
   neighbor::DeviceListView view;
   neighbor::DeviceNeighborStats stats;
 };
@@ -81,7 +81,6 @@ inline DeviceBuild device_build(exec::Space& space, const Box& box, const std::v
   b.list.offsets = down(space, l.offsets, l.n_local + 1);
   b.list.neighbors = down(space, l.neighbors, l.entries);
   b.count = down(space, l.count, l.n_local);
-  b.padded = down(space, l.padded, static_cast<std::size_t>(l.stride) * l.capacity);
   b.view = l;
   b.stats = nl->stats();
   return b;

@@ -102,6 +102,11 @@ class DeviceForceField {
   /// the locals' own, then the forces on ghosts, not folded onto anything); the energy and virial
   /// are this rank's share. Only called when returns_ghost_forces(); the default throws.
   virtual void compute_shell(const Vec3* d_positions, Vec3* d_shell_forces, ForceScalars& out);
+  /// Symmetry-function values outside the training range at the last evaluation (an HDNNP's
+  /// extrapolation count, as nnp::EvalResult::extrapolations; 0 for other force fields).
+  virtual long extrapolations() const { return 0; }
+  /// Device memory the force field holds (bytes; 0 for one that holds none on the device).
+  virtual std::size_t device_bytes() const { return 0; }
 };
 
 /// A host ForceField run as the emulated device's force kernel: it reads the emulated device's

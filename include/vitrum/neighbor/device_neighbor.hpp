@@ -11,15 +11,15 @@
 ///   ghosts     every periodic image within the shell width: per-atom slab ranges, their extent
 ///              (a max reduction, 48 bytes), the image list of that extent (layer by layer, as
 ///              neighbor::build_ghost_shell orders it; a few hundred bytes up, independent of N),
-///              flags per (image, atom), an exclusive scan and a fill: the host shell's order;
+///              per image flags over the atoms and their scan (each image's count; the counts'
+///              scan gives its first ghost), then per image the fill: the host shell's order;
 ///   cells      bounding box (a reduction), cell keys, a stable sort by key (CUB/Thrust radix
 ///              sort on CUDA, std::stable_sort on the emulated device), cell starts by binary
 ///              search;
-///   list       one thread per local scans the 27 cells, writes neighbour-major into a padded
-///              array (padded[k * stride + i]) and sorts its row by shell index; the longest row
-///              (a max reduction) above the capacity means overflow: the capacity grows and the
-///              search runs again (never truncated); then per-atom counts, CSR offsets (scan) and
-///              the CSR copy.
+///   list       one thread per local scans the 27 cells twice: a count pass (per-atom counts,
+///              the longest row by a max reduction, CSR offsets by a scan) and a fill pass that
+///              writes each row into its CSR slot and sorts it by shell index. One copy of the
+///              list (CSR: what the force-field kernels read), never truncated.
 ///
 /// Without the reorder the shell and list equal neighbor::build_ghost_shell and
 /// neighbor::build_neighbor_list entry for entry (tests/md/device_neighbor_test.cpp).
@@ -48,17 +48,14 @@ struct DeviceShellView {
   const std::array<int, 3>* ghost_image = nullptr;  ///< n_all - n_local: cell vectors of ghosts
 };
 
-/// The Verlet list in device memory, in two layouts over the same pairs.
+/// The Verlet list in device memory (CSR, rows ascending by shell index).
 struct DeviceListView {
   double cutoff = 0.0;
   double skin = 0.0;
   int n_local = 0;
-  long entries = 0;       ///< pairs (each from both sides)
-  int max_neighbors = 0;  ///< longest row
-  long stride = 0;        ///< padded layout: neighbor k of atom i at padded[k * stride + i]
-  int capacity = 0;       ///< rows of the padded array
-  const int* count = nullptr;
-  const int* padded = nullptr;
+  long entries = 0;                ///< pairs (each from both sides)
+  int max_neighbors = 0;           ///< longest row
+  const int* count = nullptr;      ///< n_local: row lengths
   const int* offsets = nullptr;    ///< CSR, n_local + 1
   const int* neighbors = nullptr;  ///< CSR, entries
   std::uint64_t build_id = 0;      ///< unique per build (never 0)
@@ -72,11 +69,18 @@ struct DeviceRebuildInput {
   bool reorder = false;  ///< sort the locals along the space-filling curve this time
 };
 
+/// Device memory of a DeviceNeighbor (bytes), by what it holds.
+struct DeviceNeighborMemory {
+  std::size_t shell = 0;  ///< shell positions, species, owners, shifts, ghost image vectors
+  std::size_t list = 0;   ///< the Verlet list: CSR offsets and entries, row lengths
+  std::size_t build = 0;  ///< rebuild scratch kept between rebuilds (cells, sort keys, flags)
+  std::size_t total() const { return shell + list + build; }
+};
+
 /// Counters of the builds so far.
 struct DeviceNeighborStats {
   long builds = 0;
   long reorders = 0;
-  long regrows = 0;  ///< searches run again because a row overflowed the padded capacity
 };
 
 class DeviceNeighbor {
@@ -129,6 +133,8 @@ class DeviceNeighbor {
   virtual double min_pair_distance() = 0;
   virtual const DeviceNeighborStats& stats() const = 0;
   virtual std::size_t device_bytes() const = 0;
+  /// device_bytes() by what the memory holds.
+  virtual DeviceNeighborMemory memory() const = 0;
 };
 
 /// The builder of `space` (emulated or CUDA; the latter throws in a build without CUDA). The

@@ -63,6 +63,8 @@ class Builder final : public DeviceNeighbor {
         image_shift_(space),
         flag_(space),
         slot_(space),
+        image_count_(space),
+        image_base_(space),
         pos_(space),
         species_(space),
         owner_(space),
@@ -72,17 +74,12 @@ class Builder final : public DeviceNeighbor {
         index_(space),
         sorted_pos_(space),
         cell_start_(space),
-        padded_(space),
         count_(space),
         offsets_(space),
         neighbors_(space),
         sfc_key_(space),
         order_(space),
-        tmp_v_(space),
-        tmp_d_(space),
-        tmp_i_(space),
-        tmp_img_(space),
-        tmp_r_(space) {}
+        tmp_(space) {}
 
   void wrap(const Box& box, double width, long n, Vec3* pos, std::array<int, 3>* image) override {
     range_.resize(static_cast<std::size_t>(std::max(n, 1L)));
@@ -113,12 +110,12 @@ class Builder final : public DeviceNeighbor {
         n, SfcKey{pos, origin, g, {dims[0], dims[1], dims[2]}, sfc_key_.data(), order_.data()});
     Prim::sort_pairs(sfc_key_.data(), order_.data(), n);
     ++stats_.reorders;
-    if (n_wrapped_ == n && box.periodic) permute_with(range_.data(), tmp_r_);
+    if (n_wrapped_ == n && box.periodic) permute_with(range_.data());
   }
-  void permute(Vec3* a) override { permute_with(a, tmp_v_); }
-  void permute(double* a) override { permute_with(a, tmp_d_); }
-  void permute(int* a) override { permute_with(a, tmp_i_); }
-  void permute(std::array<int, 3>* a) override { permute_with(a, tmp_img_); }
+  void permute(Vec3* a) override { permute_with(a); }
+  void permute(double* a) override { permute_with(a); }
+  void permute(int* a) override { permute_with(a); }
+  void permute(std::array<int, 3>* a) override { permute_with(a); }
   const int* order() const override { return order_.data(); }
   void unpermute(const Vec3* src, const int* origin, long n, Vec3* dst) override {
     launch_.for_each(n, Scatter<Vec3>{src, origin, dst});
@@ -197,13 +194,21 @@ class Builder final : public DeviceNeighbor {
     return std::sqrt(-m);
   }
   const DeviceNeighborStats& stats() const override { return stats_; }
+  DeviceNeighborMemory memory() const override {
+    DeviceNeighborMemory m;
+    m.shell =
+        pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() + ghost_image_.bytes();
+    m.list = count_.bytes() + offsets_.bytes() + neighbors_.bytes();
+    m.build = device_bytes() - m.shell - m.list;
+    return m;
+  }
   std::size_t device_bytes() const override {
     return red_a_.bytes() + red_b_.bytes() + range_.bytes() + bad_.bytes() + images_.bytes() +
-           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + pos_.bytes() + species_.bytes() +
-           owner_.bytes() + shift_.bytes() + ghost_image_.bytes() + key_.bytes() + index_.bytes() +
-           sorted_pos_.bytes() + cell_start_.bytes() + padded_.bytes() + count_.bytes() +
-           offsets_.bytes() + neighbors_.bytes() + sfc_key_.bytes() + order_.bytes() +
-           tmp_v_.bytes() + tmp_d_.bytes() + tmp_i_.bytes() + tmp_img_.bytes() + tmp_r_.bytes();
+           image_shift_.bytes() + flag_.bytes() + slot_.bytes() + image_count_.bytes() +
+           image_base_.bytes() + pos_.bytes() + species_.bytes() + owner_.bytes() + shift_.bytes() +
+           ghost_image_.bytes() + key_.bytes() + index_.bytes() + sorted_pos_.bytes() +
+           cell_start_.bytes() + count_.bytes() + offsets_.bytes() + neighbors_.bytes() +
+           sfc_key_.bytes() + order_.bytes() + tmp_.bytes();
   }
 
  private:
@@ -227,12 +232,15 @@ class Builder final : public DeviceNeighbor {
   }
 
   template <class T>
-  void permute_with(T* a, exec::DeviceBuffer<T>& tmp) {
+  void permute_with(T* a) {
+    static_assert(alignof(T) <= alignof(double), "permute(): the shared buffer is double-aligned");
     const long n = n_order_;
     if (n == 0) return;
-    tmp.resize(static_cast<std::size_t>(n));
-    launch_.for_each(n, Gather<T>{a, order_.data(), tmp.data()});
-    space_.copy_on_device(a, tmp.data(), static_cast<std::size_t>(n) * sizeof(T));
+    const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+    tmp_.resize((bytes + sizeof(double) - 1) / sizeof(double));
+    T* tmp = reinterpret_cast<T*>(tmp_.data());
+    launch_.for_each(n, Gather<T>{a, order_.data(), tmp});
+    space_.copy_on_device(a, tmp, bytes);
   }
 
   /// Exclusive scan of n ints into out[0..n] (out[n]: the total, returned).
@@ -268,16 +276,22 @@ class Builder final : public DeviceNeighbor {
       shifts[k] = static_cast<double>(images[k][0]) * box.h[0] +
                   static_cast<double>(images[k][1]) * box.h[1] +
                   static_cast<double>(images[k][2]) * box.h[2];
+    // Ghosts image by image (flags and scan over the n atoms of one image at a time: 8 B per
+    // atom, not per (image, atom)): the counts per image, their scan (each image's first ghost,
+    // on the device; the total up), then the fill, in the host shell's order.
     long n_ghost = 0;
     if (n_img > 0) {
       images_.upload(images.data(), images.size(), "rebuild:image_list");
       image_shift_.upload(shifts.data(), shifts.size(), "rebuild:image_list");
-      const long e = n_img * n;
-      flag_.resize(static_cast<std::size_t>(e));
-      slot_.resize(static_cast<std::size_t>(e + 1));
-      launch_.for_each(e, ImageFlag{reinterpret_cast<const int*>(range_.data()), images_.data(), n,
-                                    flag_.data()});
-      n_ghost = scan(flag_.data(), slot_.data(), e, "nlist:ghosts");
+      flag_.resize(static_cast<std::size_t>(n));
+      slot_.resize(static_cast<std::size_t>(n + 1));
+      image_count_.resize(static_cast<std::size_t>(n_img));
+      image_base_.resize(static_cast<std::size_t>(n_img + 1));
+      for (long k = 0; k < n_img; ++k) {
+        image_scan(k, n);
+        launch_.for_each(1, CopyTotal{slot_.data(), n, image_count_.data(), static_cast<int>(k)});
+      }
+      n_ghost = scan(image_count_.data(), image_base_.data(), n_img, "nlist:ghosts");
     }
     const long n_all = n + n_ghost;
     const std::size_t cap = static_cast<std::size_t>(std::max(n_all, 1L));
@@ -292,9 +306,13 @@ class Builder final : public DeviceNeighbor {
       launch_.for_each(n, LocalIdentity{owner_.data(), shift_.data()});
     }
     if (n_ghost > 0)
-      launch_.for_each(n_img * n, GhostFill{flag_.data(), slot_.data(), images_.data(),
-                                            image_shift_.data(), n, pos_.data(), species_.data(),
-                                            owner_.data(), shift_.data(), ghost_image_.data()});
+      for (long k = 0; k < n_img; ++k) {
+        image_scan(k, n);
+        launch_.for_each(
+            n, GhostFillImage{flag_.data(), slot_.data(), image_base_.data(), static_cast<int>(k),
+                              images[k], shifts[k], n, pos_.data(), species_.data(), owner_.data(),
+                              shift_.data(), ghost_image_.data()});
+      }
     shell_.n_local = static_cast<int>(n);
     shell_.n_all = static_cast<int>(n_all);
     shell_.positions = pos_.data();
@@ -302,6 +320,14 @@ class Builder final : public DeviceNeighbor {
     shell_.owner = owner_.data();
     shell_.shift = shift_.data();
     shell_.ghost_image = ghost_image_.data();
+  }
+
+  /// flag_ (n) = atom i has a ghost in image k; slot_ (n + 1) = their exclusive scan and total.
+  void image_scan(long k, long n) {
+    launch_.for_each(n, ImageFlag{reinterpret_cast<const int*>(range_.data()), images_.data() + k,
+                                  n, flag_.data()});
+    Prim::exclusive_scan(flag_.data(), slot_.data(), n);
+    launch_.for_each(1, ScanTotal{flag_.data(), slot_.data(), n});
   }
 
   void bin(double r_list) {
@@ -331,28 +357,20 @@ class Builder final : public DeviceNeighbor {
       return;
     }
     bin(r_list);
-    const long stride = (n + 31) / 32 * 32;
-    for (;;) {
-      if (capacity_ < 1) capacity_ = 32;
-      padded_.resize(static_cast<std::size_t>(capacity_) * static_cast<std::size_t>(stride));
-      launch_.for_each(
-          n, Search{pos_.data(), sorted_pos_.data(), index_.data(), cell_start_.data(), grid_,
-                    r_list * r_list, capacity_, stride, padded_.data(), count_.data()});
-      const int longest =
-          static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
-      list_.max_neighbors = longest;
-      if (longest <= capacity_) break;
-      capacity_ = longest + longest / 8 + 8;  // overflow: grow and search again
-      ++stats_.regrows;
-    }
+    const Search search{pos_.data(),  sorted_pos_.data(), index_.data(), cell_start_.data(),
+                        grid_,        r_list * r_list,    nullptr,       nullptr,
+                        count_.data()};
+    launch_.for_each(n, search);  // count pass
+    list_.max_neighbors =
+        static_cast<int>(reduce<1>(n, CountTerm{count_.data()}, "reduce:max_neighbors")[0]);
     const int entries = scan(count_.data(), offsets_.data(), n, "nlist:entries");
     neighbors_.resize(static_cast<std::size_t>(std::max(entries, 1)));
-    launch_.for_each(n, ToCsr{padded_.data(), offsets_.data(), stride, neighbors_.data()});
+    Search fill = search;  // fill pass: the rows written in place, sorted
+    fill.offsets = offsets_.data();
+    fill.neighbors = neighbors_.data();
+    launch_.for_each(n, fill);
     list_.entries = entries;
-    list_.stride = stride;
-    list_.capacity = capacity_;
     list_.count = count_.data();
-    list_.padded = padded_.data();
     list_.offsets = offsets_.data();
     list_.neighbors = neighbors_.data();
   }
@@ -377,28 +395,24 @@ class Builder final : public DeviceNeighbor {
   exec::DeviceBuffer<int> bad_;
   exec::DeviceBuffer<std::array<int, 3>> images_;
   exec::DeviceBuffer<Vec3> image_shift_;
-  exec::DeviceBuffer<int> flag_, slot_;
+  exec::DeviceBuffer<int> flag_, slot_, image_count_, image_base_;
   exec::DeviceBuffer<Vec3> pos_;
   exec::DeviceBuffer<int> species_, owner_;
   exec::DeviceBuffer<Vec3> shift_;
   exec::DeviceBuffer<std::array<int, 3>> ghost_image_;
   exec::DeviceBuffer<int> key_, index_;  ///< index_: cell_atoms after the sort
   exec::DeviceBuffer<Vec3> sorted_pos_;
-  exec::DeviceBuffer<int> cell_start_, padded_, count_, offsets_, neighbors_;
+  exec::DeviceBuffer<int> cell_start_, count_, offsets_, neighbors_;
   exec::DeviceBuffer<std::uint64_t> sfc_key_;
   exec::DeviceBuffer<int> order_;
-  exec::DeviceBuffer<Vec3> tmp_v_;
-  exec::DeviceBuffer<double> tmp_d_;
-  exec::DeviceBuffer<int> tmp_i_;
-  exec::DeviceBuffer<std::array<int, 3>> tmp_img_;
-  exec::DeviceBuffer<Range6> tmp_r_;
+  /// The gather target of permute(), shared by every element type (in doubles: aligned for all).
+  exec::DeviceBuffer<double> tmp_;
   CellGrid grid_;
   DeviceShellView shell_;
   DeviceListView list_;
   DeviceNeighborStats stats_;
   std::array<int, 3> max_image_{0, 0, 0};
   long n_wrapped_ = -1, n_order_ = 0;
-  int capacity_ = 0;
 };
 
 }  // namespace device_nl

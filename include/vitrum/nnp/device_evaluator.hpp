@@ -12,8 +12,9 @@
 ///   3. the team gradient pass of team_sf_grad.hpp (dG/dr recomputed, one vector per list
 ///      entry), the forces gathered through the transposed list and the ghosts' forces folded
 ///      onto their owners in a fixed order (no floating-point atomics);
-///   4. per-atom energies and the energy and virial sums as fixed-order block reductions: only
-///      these 10 numbers reach the host.
+///   4. per-atom energies and the energy, virial and extrapolation count (symmetry-function
+///      values outside the training range, as the host evaluator counts them) as one
+///      fixed-order block reduction: only these 11 numbers reach the host.
 ///
 /// The emulated device runs the same team functions with an EmulatedTeam (by default a full
 /// 32-lane team, the warp's butterfly order) and the CPU's batched networks; CUDA runs them as
@@ -33,6 +34,9 @@ namespace vitrum::nnp {
 struct DeviceEvalScalars {
   double energy = 0.0;
   double virial[3][3] = {};  ///< W_ab = Σ r_a F_b over locals and ghosts
+  /// (atom, SF) values outside the training range [Gmin, Gmax] of scaling.data (the host
+  /// evaluator's EvalResult::extrapolations, the same test: nnp/math/scaling.hpp).
+  long extrapolations = 0;
 };
 
 /// Units and precision of a device evaluation (as EvalOptions).

@@ -25,6 +25,7 @@
 #include "vitrum/core/exec_space.hpp"
 #include "vitrum/core/math/block_reduce.hpp"
 #include "vitrum/nnp/device_evaluator.hpp"
+#include "vitrum/nnp/math/scaling.hpp"
 #include "vitrum/nnp/math/team_sf_grad.hpp"
 
 namespace vitrum::nnp {
@@ -86,6 +87,24 @@ struct ScaleKernel {
   }
 };
 
+/// The raw G of one batch row outside the training range (nnp/math/scaling.hpp, the host
+/// evaluator's test), counted into ext[local] (the row's atom: by_elem[first + q]).
+template <typename T>
+struct ExtrapolationKernel {
+  const T* g;
+  const double* gmin;
+  const double* gmax;
+  int nsf;
+  const int* by_elem;  ///< locals sorted by element, from this element's first
+  double* ext;
+  VITRUM_HD void operator()(long q) const {
+    int c = 0;
+    for (int s = 0; s < nsf; ++s)
+      c += outside_scaling_range<T>(static_cast<double>(g[q * nsf + s]), gmin[s], gmax[s]) ? 1 : 0;
+    ext[by_elem[q]] = static_cast<double>(c);
+  }
+};
+
 /// dE/dG of the raw SFs: dE/dG_scaled * scale / conv_energy.
 template <typename T>
 struct DedgKernel {
@@ -116,15 +135,15 @@ struct AtomEnergyKernel {
   }
 };
 
-struct ShareTerm {
+/// The per-step sums in one fixed-order reduction: energy share, extrapolation count, virial.
+struct StepTerm {
   const double* share;
-  VITRUM_HD void operator()(long i, double* out) const { out[0] = share[i]; }
-};
-
-struct VirialTerm {
+  const double* ext;
   const double* v;  ///< 9 per local
   VITRUM_HD void operator()(long i, double* out) const {
-    for (int x = 0; x < 9; ++x) out[x] = v[9 * i + x];
+    out[0] = share[i];
+    out[1] = ext[i];
+    for (int x = 0; x < 9; ++x) out[2 + x] = v[9 * i + x];
   }
 };
 
@@ -241,6 +260,9 @@ class DeviceHdnnp final : public DeviceEvaluator {
         virial_(space),
         a_(space),
         b_(space),
+        gmin_(space),
+        gmax_(space),
+        ext_(space),
         scale_(space),
         shift_(space),
         g_(space),
@@ -250,7 +272,8 @@ class DeviceHdnnp final : public DeviceEvaluator {
         fext_(space) {
     std::vector<int> ez(128, -1);
     std::vector<double> energy;
-    std::vector<T> sc, sh;  // every element's SF scaling, one block per element
+    std::vector<T> sc, sh;       // every element's SF scaling, one block per element
+    std::vector<double> lo, hi;  // and its training range (extrapolation count)
     for (int e = 0; e < pot.n_elements(); ++e) {
       const int z = pot.element(e).z;
       if (z > 0 && z < 128) ez[z] = e;
@@ -259,10 +282,14 @@ class DeviceHdnnp final : public DeviceEvaluator {
       for (const auto& sf : pot.element(e).sfs) {
         sc.push_back(static_cast<T>(sf.scale));
         sh.push_back(static_cast<T>(sf.shift));
+        lo.push_back(sf.gmin);
+        hi.push_back(sf.gmax);
       }
     }
     scale_.upload(sc.data(), sc.size(), "nnp:scaling");
     shift_.upload(sh.data(), sh.size(), "nnp:scaling");
+    gmin_.upload(lo.data(), lo.size(), "nnp:scaling");
+    gmax_.upload(hi.data(), hi.size(), "nnp:scaling");
     elem_of_z_.upload(ez.data(), ez.size(), "nnp:elements");
     elem_energy_.upload(energy.data(), energy.size(), "nnp:elements");
   }
@@ -278,7 +305,7 @@ class DeviceHdnnp final : public DeviceEvaluator {
     n_local_ = shell.n_local;
     n_all_ = shell.n_all;
     const long n_all = std::max(1, n_all_);
-    scratch(std::max(n_all_, n_local_), 9);
+    scratch(std::max(n_all_, n_local_), 11);
     elem_.resize(n_all);
     z_.resize(n_all);
     launch.for_each(n_all_,
@@ -323,6 +350,7 @@ class DeviceHdnnp final : public DeviceEvaluator {
     fext_.resize(n_all);
     dmin_.resize(std::max(1, n_local_));
     share_.resize(std::max(1, n_local_));
+    ext_.resize(std::max(1, n_local_));
     virial_.resize(9L * std::max(1, n_local_));
     built_ = true;
   }
@@ -344,6 +372,9 @@ class DeviceHdnnp final : public DeviceEvaluator {
       const int nsf = pot_.plan().elem_n_sf[e];
       T* g = g_.data() + g_off_host_[e];
       launch.for_each(
+          count_[e], ExtrapolationKernel<T>{g, gmin_.data() + sf_off_[e], gmax_.data() + sf_off_[e],
+                                            nsf, by_elem_.data() + e_off_host_[e], ext_.data()});
+      launch.for_each(
           static_cast<long>(count_[e]) * nsf,
           ScaleKernel<T>{g, scale_.data() + sf_off_[e], shift_.data() + sf_off_[e], nsf});
       exec_.network(e, count_[e], g, e_.data() + e_off_host_[e], dedg_.data() + g_off_host_[e]);
@@ -361,20 +392,20 @@ class DeviceHdnnp final : public DeviceEvaluator {
     const double fu = opt_.energy_unit / opt_.length_unit;
     launch.for_each(n_local_,
                     FoldKernel{fext_.data(), goff_.data(), gent_.data(), n_local_, fu, d_forces});
-    double e = 0.0, w[9];
-    launch.template reduce<1>(n_local_, ShareTerm{share_.data()}, vitrum::math::SumOp{}, a_.data(),
-                              b_.data(), &e, "reduce:nnp energy");
-    launch.template reduce<9>(n_local_, VirialTerm{virial_.data()}, vitrum::math::SumOp{},
-                              a_.data(), b_.data(), w, "reduce:nnp virial");
-    out.energy = e * opt_.energy_unit;
-    for (int x = 0; x < 9; ++x) out.virial[x / 3][x % 3] = w[x] * fu;
+    double w[11];  // energy, extrapolation count, virial: one fixed-order reduction, 88 B up
+    launch.template reduce<11>(n_local_, StepTerm{share_.data(), ext_.data(), virial_.data()},
+                               vitrum::math::SumOp{}, a_.data(), b_.data(), w,
+                               "reduce:nnp energy, extrapolations, virial");
+    out.energy = w[0] * opt_.energy_unit;
+    out.extrapolations = static_cast<long>(w[1]);
+    for (int x = 0; x < 9; ++x) out.virial[x / 3][x % 3] = w[2 + x] * fu;
   }
 
   std::size_t device_bytes() const override {
     std::size_t b = elem_.bytes() + row_.bytes() + by_elem_.bytes() + toff_.bytes() +
                     tent_.bytes() + goff_.bytes() + gent_.bytes() + z_.bytes() + dmin_.bytes() +
-                    share_.bytes() + virial_.bytes() + a_.bytes() + b_.bytes() + g_.bytes() +
-                    dedg_.bytes() + e_.bytes() + grad_.bytes() + fext_.bytes();
+                    share_.bytes() + ext_.bytes() + virial_.bytes() + a_.bytes() + b_.bytes() +
+                    g_.bytes() + dedg_.bytes() + e_.bytes() + grad_.bytes() + fext_.bytes();
     return b + exec_.device_bytes();
   }
 
@@ -405,7 +436,7 @@ class DeviceHdnnp final : public DeviceEvaluator {
   DevicePlan plan_;
   exec::DeviceBuffer<int> elem_of_z_, elem_, row_, by_elem_, start_, toff_, tent_, goff_, gent_;
   exec::DeviceBuffer<long> g_off_, e_off_;
-  exec::DeviceBuffer<double> z_, elem_energy_, dmin_, share_, virial_, a_, b_;
+  exec::DeviceBuffer<double> z_, elem_energy_, dmin_, share_, virial_, a_, b_, gmin_, gmax_, ext_;
   exec::DeviceBuffer<T> scale_, shift_, g_, dedg_, e_;
   std::vector<long> sf_off_;  ///< [e] first scaling entry of element e
   exec::DeviceBuffer<Vec3> grad_, fext_;

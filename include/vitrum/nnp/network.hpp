@@ -26,6 +26,15 @@ class BatchedNetwork {
 
   static constexpr int kRowBlock = 64;
 
+  /// Bytes of the batch-sized buffers (activations, derivatives, reverse-pass rows): what the
+  /// CUDA network holds on the device for the same batch (kernels/nnp/network_cuda.cuh).
+  std::size_t buffer_bytes() const {
+    std::size_t b = (delta_.capacity() + back_.capacity()) * sizeof(T);
+    for (std::size_t l = 0; l < y_.size(); ++l)
+      b += (y_[l].capacity() + d_[l].capacity()) * sizeof(T);
+    return b;
+  }
+
  private:
   void run_rows(int r0, int r1, int widest, const T* input, T* energy, T* dedg);
   std::vector<int> sizes_;

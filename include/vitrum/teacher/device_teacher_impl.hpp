@@ -91,6 +91,10 @@ class DeviceTeacher final : public md::DeviceForceField {
   std::string describe() const override { return describe_; }
   /// Each local's force is summed over its own full row: no forces on ghosts.
   bool local_forces_complete() const override { return true; }
+  std::size_t device_bytes() const override {
+    return pair_.bytes() + self_.bytes() + type_of_z_.bytes() + type_.bytes() + terms_.bytes() +
+           a_.bytes() + b_.bytes();
+  }
 
   void rebuild(const neighbor::DeviceShellView& shell,
                const neighbor::DeviceListView& list) override {

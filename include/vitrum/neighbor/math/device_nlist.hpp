@@ -102,29 +102,40 @@ struct ImageFlag {
   }
 };
 
-/// Writes ghost n + slot[e] for every flagged (image k, atom i): image layer by layer, atoms
-/// ascending (the host shell's order).
-struct GhostFill {
+/// The ghosts of one image k, in the host shell's order (image layer by layer, atoms ascending):
+/// ghost n + base[k] + slot[i] for every flagged atom i (flag and slot
+/// over the n atoms for this image only; base: each image's first ghost, on the device).
+struct GhostFillImage {
   const int* flag;
-  const int* slot;  ///< exclusive scan of flag
-  const std::array<int, 3>* images;
-  const Vec3* image_shift;  ///< Cartesian shift of each image
+  const int* slot;
+  const int* base;
+  int k;
+  std::array<int, 3> image;
+  Vec3 image_shift;
   long n;
   Vec3* pos;
   int* species;
   int* owner;
   Vec3* shift;
-  std::array<int, 3>* ghost_image;  ///< per ghost (index g - n)
-  VITRUM_HD void operator()(long e) const {
-    if (!flag[e]) return;
-    const long k = e / n, i = e % n;
-    const long g = n + slot[e];
-    pos[g] = pos[i] + image_shift[k];
+  std::array<int, 3>* ghost_image;
+  VITRUM_HD void operator()(long i) const {
+    if (!flag[i]) return;
+    const long g = n + base[k] + slot[i];
+    pos[g] = pos[i] + image_shift;
     species[g] = species[i];
     owner[g] = static_cast<int>(i);
-    shift[g] = image_shift[k];
-    ghost_image[g - n] = images[k];
+    shift[g] = image_shift;
+    ghost_image[g - n] = image;
   }
+};
+
+/// out[k] = in[n] (the total of one image's scan into the per-image counts).
+struct CopyTotal {
+  const int* in;
+  long n;
+  int* out;
+  int k;
+  VITRUM_HD void operator()(long) const { out[k] = in[n]; }
 };
 
 /// owner[i] = i, shift[i] = 0 for the locals.
@@ -190,9 +201,11 @@ struct Gather {
   VITRUM_HD void operator()(long p) const { dst[p] = src[index[p]]; }
 };
 
-/// The neighbors of local atom i within r2 (every entry j != i of the 27 cells around it),
-/// written neighbour-major into padded[k stride + i] for k < capacity and sorted ascending;
-/// count[i] is the true number (more than capacity: the list overflowed and is rebuilt larger).
+/// The Verlet-list search of local i over the 27 cells around it, in two passes over the same
+/// loop: without `offsets` it only counts the pairs within sqrt(r2) into count[i]; with the CSR
+/// offsets (the exclusive scan of those counts) it writes the row into
+/// neighbors[offsets[i], offsets[i + 1]) and sorts it ascending by shell index. The list is never
+/// truncated and there is no padded copy (one CSR array: what the force-field kernels read).
 struct Search {
   const Vec3* pos;         ///< shell positions
   const Vec3* sorted_pos;  ///< positions in cell order
@@ -200,12 +213,12 @@ struct Search {
   const int* cell_start;
   CellGrid grid;
   double r2;
-  int capacity;
-  long stride;
-  int* padded;
-  int* count;
+  const int* offsets;  ///< null: count pass
+  int* neighbors;      ///< CSR entries (fill pass)
+  int* count;          ///< per-atom counts (count pass)
   VITRUM_HD void operator()(long i) const {
     const Vec3 ri = pos[i];
+    int* row = offsets ? neighbors + offsets[i] : nullptr;
     const int cx = grid.cell_coord(ri.x, 0), cy = grid.cell_coord(ri.y, 1),
               cz = grid.cell_coord(ri.z, 2);
     const int x0 = cx > 0 ? cx - 1 : 0;
@@ -213,31 +226,33 @@ struct Search {
     int c = 0;
     for (int z = cz > 0 ? cz - 1 : 0; z <= (cz + 1 < grid.dims[2] ? cz + 1 : cz); ++z) {
       for (int y = cy > 0 ? cy - 1 : 0; y <= (cy + 1 < grid.dims[1] ? cy + 1 : cy); ++y) {
-        const int row = grid.dims[0] * (y + grid.dims[1] * z);
-        const int p1 = cell_start[row + x1 + 1];
-        for (int p = cell_start[row + x0]; p < p1; ++p) {
+        const int base = grid.dims[0] * (y + grid.dims[1] * z);
+        const int p1 = cell_start[base + x1 + 1];
+        for (int p = cell_start[base + x0]; p < p1; ++p) {
           const int j = cell_atoms[p];
           if (j == i) continue;
           const double dx = sorted_pos[p].x - ri.x;
           const double dy = sorted_pos[p].y - ri.y;
           const double dz = sorted_pos[p].z - ri.z;
           if (dx * dx + dy * dy + dz * dz < r2) {
-            if (c < capacity) padded[c * stride + i] = j;
+            if (row) row[c] = j;
             ++c;
           }
         }
       }
     }
-    count[i] = c;
-    if (c > capacity) return;
+    if (!row) {
+      count[i] = c;
+      return;
+    }
     for (int a = 1; a < c; ++a) {  // insertion sort of the row (ascending shell index)
-      const int v = padded[a * stride + i];
+      const int v = row[a];
       int b = a - 1;
-      while (b >= 0 && padded[b * stride + i] > v) {
-        padded[(b + 1) * stride + i] = padded[b * stride + i];
+      while (b >= 0 && row[b] > v) {
+        row[b + 1] = row[b];
         --b;
       }
-      padded[(b + 1) * stride + i] = v;
+      row[b + 1] = v;
     }
   }
 };
@@ -246,18 +261,6 @@ struct Search {
 struct CountTerm {
   const int* count;
   VITRUM_HD void operator()(long i, double* out) const { out[0] = count[i]; }
-};
-
-/// neighbors[offsets[i] + k] = padded[k stride + i]: the CSR copy of the padded list.
-struct ToCsr {
-  const int* padded;
-  const int* offsets;
-  long stride;
-  int* neighbors;
-  VITRUM_HD void operator()(long i) const {
-    const int b = offsets[i], n = offsets[i + 1] - b;
-    for (int k = 0; k < n; ++k) neighbors[b + k] = padded[k * stride + i];
-  }
 };
 
 /// Reduction term: minus the smallest squared pair distance of atom i (max-reduced: -min d²).
