@@ -41,58 +41,23 @@ struct WarpPolishSums {
   }
 };
 
-struct DeviceBatch {
-  const math::ParamMap* map;
-  math::PolishControl ctl;
-  const double *x, *w, *y, *bg;
-  long channels, bg_stride, count;
-  int n_full;
-  const int* valid;
-  double *full, *se, *scalars;  ///< scalars: [fit][2] deviance, χ²
-  int* ints;                    ///< [fit][3] status, iterations, at_bound
-};
-
-__global__ void __launch_bounds__(kThreads) spectra_polish_kernel(DeviceBatch b) {
-  const long warp = (static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const long warps = (static_cast<long>(gridDim.x) * blockDim.x) >> 5;
-  const bool leader = (threadIdx.x & 31u) == 0;
-  math::PolishWork work;
-  double full[math::kPolishMaxFull], se[math::kPolishMaxFull];
-  for (long f = warp; f < b.count; f += warps) {
-    if (!b.valid[f]) continue;
-    for (int i = 0; i < b.n_full; ++i) full[i] = b.full[f * b.n_full + i];
-    const WarpPolishSums sums{b.map,     b.x, b.w, b.y + f * b.channels, b.bg + f * b.bg_stride,
-                              b.channels};
-    math::PolishOut out{full, se, 0.0, 0.0, 0, 0, math::PolishStatus::Converged};
-    math::polish_run(*b.map, b.ctl, sums, out, work);
-    if (leader) {
-      for (int i = 0; i < b.n_full; ++i) {
-        b.full[f * b.n_full + i] = full[i];
-        b.se[f * b.n_full + i] = se[i];
-      }
-      b.scalars[2 * f] = out.deviance;
-      b.scalars[2 * f + 1] = out.chi2;
-      b.ints[3 * f] = static_cast<int>(out.status);
-      b.ints[3 * f + 1] = out.iterations;
-      b.ints[3 * f + 2] = out.at_bound;
-    }
-  }
-}
-
-/// One round of the image template fit's jobs (template_jobs.cuh): job j on one warp, with map
-/// maps[map[j]], counts y + spectrum[j] · channels and curves bg + j · n_bg · channels.
+/// A batch of polish jobs, one warp each: job j fits counts y + spectrum[j] · channels (j when
+/// `spectrum` is null) with background curves bg + j · bg_stride (bg_stride 0: one set shared by
+/// all) and the map maps[map[j]] (maps[0] when `map` is null). The image template fit's rounds
+/// (template_jobs.cuh) and the per-spectrum polish (one map, every spectrum) are both such
+/// batches, so one kernel serves both (one copy of the polish for ptxas to compile).
 struct DeviceJobs {
   const math::ParamMap* maps;
   math::PolishControl ctl;
   const double *x, *w, *y, *bg;
-  long channels, count;
-  int n_full, n_bg;
+  long channels, bg_stride, count;
+  int n_full;
   const int *map, *spectrum, *active;
   double *full, *se, *scalars;  ///< scalars: [job][2] deviance, χ²
-  int* ints;                    ///< [job][2] status, iterations
+  int* ints;                    ///< [job][3] status, iterations, at_bound
 };
 
-__global__ void __launch_bounds__(kThreads) template_jobs_kernel(DeviceJobs b) {
+__global__ void __launch_bounds__(kThreads) polish_jobs_kernel(DeviceJobs b) {
   const long warp = (static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const long warps = (static_cast<long>(gridDim.x) * blockDim.x) >> 5;
   const bool leader = (threadIdx.x & 31u) == 0;
@@ -100,14 +65,11 @@ __global__ void __launch_bounds__(kThreads) template_jobs_kernel(DeviceJobs b) {
   double full[math::kPolishMaxFull], se[math::kPolishMaxFull];
   for (long j = warp; j < b.count; j += warps) {
     if (!b.active[j]) continue;
-    const math::ParamMap* m = b.maps + b.map[j];
+    const math::ParamMap* m = b.maps + (b.map != nullptr ? b.map[j] : 0);
+    const long spectrum = b.spectrum != nullptr ? b.spectrum[j] : j;
     for (int i = 0; i < b.n_full; ++i) full[i] = b.full[j * b.n_full + i];
-    const WarpPolishSums sums{m,
-                              b.x,
-                              b.w,
-                              b.y + static_cast<long>(b.spectrum[j]) * b.channels,
-                              b.bg + j * b.n_bg * b.channels,
-                              b.channels};
+    const WarpPolishSums sums{
+        m, b.x, b.w, b.y + spectrum * b.channels, b.bg + j * b.bg_stride, b.channels};
     math::PolishOut out{full, se, 0.0, 0.0, 0, 0, math::PolishStatus::Converged};
     math::polish_run(*m, b.ctl, sums, out, work);
     if (leader) {
@@ -117,8 +79,9 @@ __global__ void __launch_bounds__(kThreads) template_jobs_kernel(DeviceJobs b) {
       }
       b.scalars[2 * j] = out.deviance;
       b.scalars[2 * j + 1] = out.chi2;
-      b.ints[2 * j] = static_cast<int>(out.status);
-      b.ints[2 * j + 1] = out.iterations;
+      b.ints[3 * j] = static_cast<int>(out.status);
+      b.ints[3 * j + 1] = out.iterations;
+      b.ints[3 * j + 2] = out.at_bound;
     }
   }
 }
@@ -145,7 +108,7 @@ void launch_template_jobs(TemplateJobs& jobs) {
   dmaps.upload(jobs.maps, jobs.n_maps);
   cuda::DeviceArray<double> dx(n), dw(n), dy(jobs.y.size()), dbg(jobs.bg.size()),
       dfull(jobs.full.size()), dse(jobs.full.size()), dsc(2 * static_cast<size_t>(J));
-  cuda::DeviceArray<int> dmap(J), dspec(J), dact(J), dints(2 * static_cast<size_t>(J));
+  cuda::DeviceArray<int> dmap(J), dspec(J), dact(J), dints(3 * static_cast<size_t>(J));
   dx.upload(jobs.x, n);
   dw.upload(jobs.w, n);
   dy.upload(jobs.y);
@@ -154,17 +117,29 @@ void launch_template_jobs(TemplateJobs& jobs) {
   dmap.upload(jobs.map);
   dspec.upload(jobs.spectrum);
   dact.upload(jobs.active);
-  const DeviceJobs db{dmaps.data(), jobs.control, dx.data(),   dw.data(),
-                      dy.data(),    dbg.data(),   n,           J,
-                      jobs.n_full,  jobs.n_bg,    dmap.data(), dspec.data(),
-                      dact.data(),  dfull.data(), dse.data(),  dsc.data(),
+  const DeviceJobs db{dmaps.data(),
+                      jobs.control,
+                      dx.data(),
+                      dw.data(),
+                      dy.data(),
+                      dbg.data(),
+                      n,
+                      jobs.n_bg * n,
+                      J,
+                      jobs.n_full,
+                      dmap.data(),
+                      dspec.data(),
+                      dact.data(),
+                      dfull.data(),
+                      dse.data(),
+                      dsc.data(),
                       dints.data()};
-  const long blocks = resident_blocks(template_jobs_kernel, J);
-  template_jobs_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
+  const long blocks = resident_blocks(polish_jobs_kernel, J);
+  polish_jobs_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
   VITRUM_CUDA_CHECK(cudaGetLastError());
   VITRUM_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<double> full(jobs.full.size()), se(jobs.full.size()), sc(2 * static_cast<size_t>(J));
-  std::vector<int> ints(2 * static_cast<size_t>(J));
+  std::vector<int> ints(3 * static_cast<size_t>(J));
   dfull.download(full.data(), full.size());
   dse.download(se.data(), se.size());
   dsc.download(sc.data(), sc.size());
@@ -175,8 +150,8 @@ void launch_template_jobs(TemplateJobs& jobs) {
     std::copy_n(se.begin() + j * jobs.n_full, jobs.n_full, jobs.se.begin() + j * jobs.n_full);
     jobs.deviance[j] = sc[2 * j];
     jobs.chi2[j] = sc[2 * j + 1];
-    jobs.status[j] = ints[2 * j];
-    jobs.iterations[j] = ints[2 * j + 1];
+    jobs.status[j] = ints[3 * j];
+    jobs.iterations[j] = ints[3 * j + 1];
   }
 }
 
@@ -207,23 +182,14 @@ void launch_spectra_polish(const detail::PolishPlan& p, const PolishBatch& b,
   dbg.upload(bg);
   dfull.upload(full);
   dvalid.upload(valid);
-  const DeviceBatch db{dmap.data(),
-                       o.control,
-                       dx.data(),
-                       dw.data(),
-                       dy.data(),
-                       dbg.data(),
-                       n,
-                       shared_bg ? 0 : nbg * n,
-                       count,
-                       nf,
-                       dvalid.data(),
-                       dfull.data(),
-                       dse.data(),
-                       dsc.data(),
-                       dints.data()};
-  const long blocks = resident_blocks(spectra_polish_kernel, count);
-  spectra_polish_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
+  const DeviceJobs db{
+      dmap.data(),   o.control,    dx.data(),  dw.data(),
+      dy.data(),     dbg.data(),   n,          shared_bg ? 0 : static_cast<long>(nbg) * n,
+      count,         nf,           nullptr,    nullptr,
+      dvalid.data(), dfull.data(), dse.data(), dsc.data(),
+      dints.data()};
+  const long blocks = resident_blocks(polish_jobs_kernel, count);
+  polish_jobs_kernel<<<static_cast<unsigned>(blocks), kThreads>>>(db);
   VITRUM_CUDA_CHECK(cudaGetLastError());
   VITRUM_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<double> se(full.size()), sc(2 * static_cast<size_t>(count));
