@@ -160,14 +160,15 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
       sf_slot[s] = p.slot_begin[e] + slot;
     }
     p.elem_rmax.push_back(rmax);
-    // Order slots so that functions sharing a cutoff factor are adjacent (evaluated once).
+    // Order slots so that functions sharing a cutoff factor are adjacent (evaluated once), then by
+    // (rs, eta): an exponential that is a power of another follows it (shared_exp_rows).
     {
       std::vector<int> order(slots.size());
       for (size_t q = 0; q < order.size(); ++q) order[q] = static_cast<int>(q);
       std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
         const DistanceFn &a = p.fns[slots[x]], &b = p.fns[slots[y]];
-        return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha) <
-               std::tie(b.kind, b.cutoff_type, b.rc, b.alpha);
+        return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha, a.rs, a.eta) <
+               std::tie(b.kind, b.cutoff_type, b.rc, b.alpha, b.rs, b.eta);
       });
       std::vector<int> new_of(slots.size()), sorted(slots.size());
       for (size_t q = 0; q < order.size(); ++q) {
@@ -236,7 +237,8 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
               "the per-pair buffer holds 63",
               elements[e].symbol);
         p.max_win = std::max(p.max_win, g.n_win);
-        // Order the r_jk functions so shared cutoffs are adjacent; remap the terms' indices.
+        // Order the r_jk functions so shared cutoffs are adjacent, then by (rs, eta) as the slots;
+        // remap the terms' indices.
         {
           const int nj = g.jk_end - g.jk_begin;
           std::vector<int> order(nj), new_of(nj), sorted(nj);
@@ -244,8 +246,8 @@ SfPlan build_sf_plan(const std::vector<Element>& elements, int cutoff_type, doub
           std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
             const DistanceFn &a = p.fns[p.jk_fns[g.jk_begin + x]],
                              &b = p.fns[p.jk_fns[g.jk_begin + y]];
-            return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha) <
-                   std::tie(b.kind, b.cutoff_type, b.rc, b.alpha);
+            return std::tie(a.kind, a.cutoff_type, a.rc, a.alpha, a.rs, a.eta) <
+                   std::tie(b.kind, b.cutoff_type, b.rc, b.alpha, b.rs, b.eta);
           });
           for (int q = 0; q < nj; ++q) {
             new_of[order[q]] = q;

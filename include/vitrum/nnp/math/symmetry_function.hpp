@@ -24,6 +24,7 @@
 #include "vitrum/core/hd.hpp"
 #include "vitrum/nnp/math/cutoff.hpp"
 #include "vitrum/nnp/math/sf_fused.hpp"  // also the VITRUM_SIMD macros
+#include "vitrum/nnp/math/shared_exp.hpp"
 
 namespace vitrum::nnp {
 
@@ -227,30 +228,36 @@ VITRUM_HD void compact_block(int core, int n, const T* x, T left, T right, bool 
 
 /// Evaluates distance functions idx[0..nf) at n distances r into rows v/dv (row stride `stride`),
 /// computing each shared cutoff factor once (the plan orders functions sharing a cutoff
-/// adjacently). fc/dfc: scratch of n. D = false computes values only (dv untouched).
+/// adjacently) and, within a run sharing a cutoff, the Gaussians of equal r_s whose etas are
+/// integer multiples as powers of one exponential (shared_exp.hpp; the raw Gaussians are staged
+/// in v). fc/dfc: scratch of n. D = false computes values only (dv untouched).
 template <typename T, bool D = true>
 VITRUM_HD void distance_function_rows(const DistanceFn* fns, const int* idx, int nf, int n,
                                       const T* r, T* v, T* dv, long stride, T* fc, T* dfc) {
-  int last = -1;
-  for (int q = 0; q < nf; ++q) {
+  int q = 0;
+  while (q < nf) {
     const DistanceFn f = fns[idx[q]];
-    T* vq = v + q * stride;
-    T* dq = dv + q * stride;
-    if (f.kind == 0) {
-      if (last < 0 || !same_cutoff(fns[last], f)) {
-        cutoff_block<T, D>(f.cutoff_type, n, r, T(f.rc), T(f.alpha), fc, dfc);
-        last = idx[q];
-      }
-      const T eta = T(f.eta), rs = T(f.rs);
+    if (f.kind != 0) {
+      compact_block<T, D>(f.cutoff_type, n, r, T(f.rl), T(f.rc), f.asym != 0, v + q * stride,
+                          dv + q * stride);
+      ++q;
+      continue;
+    }
+    int q1 = q + 1;
+    while (q1 < nf && same_cutoff(f, fns[idx[q1]])) ++q1;
+    cutoff_block<T, D>(f.cutoff_type, n, r, T(f.rc), T(f.alpha), fc, dfc);
+    gaussian_rows<T>(fns, idx + q, q1 - q, n, r, v + q * stride, stride);
+    for (; q < q1; ++q) {
+      const DistanceFn fq = fns[idx[q]];
+      T* vq = v + q * stride;
+      T* dq = dv + q * stride;
+      const T eta = T(fq.eta), rs = T(fq.rs);
       VITRUM_SIMD
       for (int k = 0; k < n; ++k) {
-        const T dr = r[k] - rs;
-        const T g = exp(-eta * dr * dr);
+        const T g = vq[k];
         vq[k] = g * fc[k];
-        if constexpr (D) dq[k] = g * (dfc[k] - T(2) * eta * dr * fc[k]);
+        if constexpr (D) dq[k] = g * (dfc[k] - T(2) * eta * (r[k] - rs) * fc[k]);
       }
-    } else {
-      compact_block<T, D>(f.cutoff_type, n, r, T(f.rl), T(f.rc), f.asym != 0, vq, dq);
     }
   }
 }
