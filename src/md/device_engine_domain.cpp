@@ -106,32 +106,14 @@ void route_state(const parallel::Domain& domain, const RebuildRecord& record, Md
 }  // namespace
 
 void DeviceEngine::attach_domain() {
-  const parallel::Comm& comm = domain_->comm();
-  const std::size_t n = sys_.positions.size();
-  if (!sys_.box.periodic)
-    fail("domain decomposition needs a periodic cell; the structure is not periodic");
-  if (sys_.id.empty() && n > 0) {
-    if (comm.size() > 1)
-      fail(
-          "device engine: a system shared by {} ranks needs atom ids (make each rank's share "
-          "with md::distribute_system)",
-          comm.size());
-    sys_.id.resize(n);
-    std::iota(sys_.id.begin(), sys_.id.end(), 0);
-  }
   if (!ff_.local_forces_complete() && !ff_.returns_ghost_forces())
     fail(
         "{}: under domain decomposition the device-resident engine needs a force field whose "
         "local forces are complete without forces on ghosts (the BKS/TTAM teacher's kernel) or "
         "one that leaves the forces on ghosts unfolded to be sent back (returns_ghost_forces)",
         ff_.describe());
-  sys_.comm = comm;
-  std::int64_t total = static_cast<std::int64_t>(n);
-  comm.sum(&total, 1);
-  sys_.n_global = static_cast<long>(total);
-  parallel::check_ids(comm, sys_.id, sys_.n_global, "device engine set-up");
-  ids_expected_ = parallel::id_checksum(comm, sys_.id);
-  halo_ = std::make_unique<parallel::SpaceHalo>(space_, comm, dopt_.halo_direct);
+  ids_expected_ = join_domain(sys_, domain_->comm(), "device engine");
+  halo_ = std::make_unique<parallel::SpaceHalo>(space_, domain_->comm(), dopt_.halo_direct);
 }
 
 DeviceAtomArrays DeviceEngine::atom_arrays() {

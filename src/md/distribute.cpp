@@ -25,6 +25,32 @@ std::vector<T> gather_field(const parallel::Comm& comm, const std::vector<T>& v,
 
 }  // namespace
 
+parallel::IdChecksum join_domain(MdSystem& sys, const parallel::Comm& comm, const char* who) {
+  const std::size_t n = sys.positions.size();
+  if (!sys.box.periodic)
+    fail("domain decomposition needs a periodic cell; the structure is not periodic");
+  if (sys.id.empty() && n > 0) {
+    if (comm.size() > 1)
+      fail(
+          "{}: a system shared by {} ranks needs atom ids (make each rank's share with "
+          "md::distribute_system)",
+          who, comm.size());
+    sys.id.resize(n);
+    std::iota(sys.id.begin(), sys.id.end(), 0);
+  }
+  if (sys.velocities.size() != n || sys.species.size() != n || sys.mass.size() != n ||
+      sys.id.size() != n)
+    fail("{}: per-atom arrays differ in length ({} positions, {} velocities, {} ids)", who, n,
+         sys.velocities.size(), sys.id.size());
+  sys.comm = comm;
+  std::int64_t total = static_cast<std::int64_t>(n);
+  comm.sum(&total, 1);
+  sys.n_global = static_cast<long>(total);
+  // Once, at set-up, in every build: the ids are exactly 0..N-1 over the ranks.
+  parallel::check_ids(comm, sys.id, sys.n_global, fmt::format("{} set-up", who));
+  return parallel::id_checksum(comm, sys.id);
+}
+
 MdSystem distribute_system(MdSystem full, const parallel::Domain& domain) {
   const std::size_t n = full.positions.size();
   if (!full.box.periodic)

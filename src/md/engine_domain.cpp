@@ -44,33 +44,10 @@ void wrap_into_cell(const Box& box, std::vector<Vec3>& positions,
 }  // namespace
 
 void Engine::attach_domain() {
-  const parallel::Comm& comm = domain_->comm();
-  const std::size_t n = sys_.positions.size();
-  if (!sys_.box.periodic)
-    fail("domain decomposition needs a periodic cell; the structure is not periodic");
-  if (sys_.id.empty() && n > 0) {
-    if (comm.size() > 1)
-      fail(
-          "engine: a system shared by {} ranks needs atom ids (make each rank's share with "
-          "md::distribute_system)",
-          comm.size());
-    sys_.id.resize(n);
-    std::iota(sys_.id.begin(), sys_.id.end(), 0);
-  }
-  if (sys_.velocities.size() != n || sys_.species.size() != n || sys_.mass.size() != n ||
-      sys_.id.size() != n)
-    fail("engine: per-atom arrays differ in length ({} positions, {} velocities, {} ids)", n,
-         sys_.velocities.size(), sys_.id.size());
-  sys_.forces.resize(n);
-  sys_.comm = comm;
-  std::int64_t total = static_cast<std::int64_t>(n);
-  comm.sum(&total, 1);
-  sys_.n_global = static_cast<long>(total);
-  // Once, at set-up, in every build: the ids are exactly 0..N-1 over the ranks.
-  parallel::check_ids(comm, sys_.id, sys_.n_global, "engine set-up");
-  ids_expected_ = parallel::id_checksum(comm, sys_.id);
+  ids_expected_ = join_domain(sys_, domain_->comm(), "engine");
+  sys_.forces.resize(sys_.positions.size());
   if (opt_.device_halo && ff_.device_resident())
-    device_halo_ = std::make_unique<parallel::DeviceHalo>(comm, opt_.gpu_mpi);
+    device_halo_ = std::make_unique<parallel::DeviceHalo>(domain_->comm(), opt_.gpu_mpi);
 }
 
 void Engine::rebuild_distributed() {

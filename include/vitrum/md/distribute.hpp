@@ -7,6 +7,7 @@
 #include "vitrum/md/system.hpp"
 #include "vitrum/parallel/domain.hpp"
 #include "vitrum/parallel/gpu_mpi.hpp"
+#include "vitrum/parallel/migration.hpp"
 
 namespace vitrum::md {
 
@@ -15,6 +16,13 @@ namespace vitrum::md {
 /// in `full` (kept if `full` already has ids), comm = the domain's, n_global = full.size().
 /// O(N) per rank, once.
 MdSystem distribute_system(MdSystem full, const parallel::Domain& domain);
+
+/// What an engine (host or device-resident) checks and sets when it is given a domain: a
+/// periodic cell, ids 0..N-1 for a one-rank system that has none (several ranks must bring ids),
+/// per-atom arrays of one length, comm and n_global, and the ids exactly 0..n_global-1 over the
+/// ranks (collective). `who` starts the error messages. Returns the id checksum that later
+/// migrations are checked against.
+parallel::IdChecksum join_domain(MdSystem& sys, const parallel::Comm& comm, const char* who);
 
 /// The whole system on `root`, atoms in id order, per-atom arrays gathered from every rank of
 /// local.comm (cell, energy, virial, step and time copied from `root`); other ranks get an
