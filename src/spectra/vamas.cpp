@@ -474,7 +474,10 @@ std::vector<SpectrumImage> read_vamas(const std::string& path, const ReadOptions
 
   std::vector<std::vector<std::string>> first_params(41);
   std::vector<Block> blocks;
-  blocks.reserve(h.n_blocks);
+  // A block takes lines of the file: never reserve more blocks than the file has lines (found by
+  // fuzzing: 99,999,999 declared blocks reserved 4 GB before the first was read).
+  blocks.reserve(
+      static_cast<std::size_t>(std::min<long>(h.n_blocks, static_cast<long>(lines.size()))));
   for (long i = 0; i < h.n_blocks; ++i) blocks.push_back(read_block(c, h, first_params, i == 0, i));
   if (c.at_end())
     throw InputError(path, c.line(),
